@@ -1,0 +1,17 @@
+//! Tiyan's domain: the five evaluation levels, what makes a rating valid, the
+//! one-rating-per-service rule, masking for privacy, PIN lock-out, reference data.
+//!
+//! Nothing here touches a file, a socket or a clock: callers pass the time in,
+//! so every rule is tested in microseconds.
+
+pub mod case_no;
+pub mod level;
+pub mod mask;
+pub mod pin;
+pub mod rating;
+pub mod reference;
+pub mod settings;
+pub mod text;
+
+pub use level::Level;
+pub use text::{Language, Text};
