@@ -1,0 +1,278 @@
+//! The evaluation kiosk as one object: the store plus what lives only in memory
+//! while the kiosk runs (the case number the staff side entered, whether the
+//! administrator has unlocked). Every Tauri command is a call on this.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tiyan_core::case_no;
+use tiyan_core::pin::PinGate;
+use tiyan_core::rating::RatingInput;
+use tiyan_core::settings::KioskSettings;
+use uuid::Uuid;
+
+use crate::clock::{Clock, SystemClock};
+use crate::export::ExportSummary;
+use crate::ratings::{RatingCounts, RatingReceipt};
+use crate::reference::{ImportSummary, ReasonInfo, WindowInfo};
+use crate::staff::{SignedOutBy, StaffCard};
+use crate::store::Store;
+use crate::{Error, Result};
+
+/// The administrator is locked out again after this long without an admin action.
+pub const ADMIN_UNLOCK_FOR: Duration = Duration::from_secs(300);
+
+/// Everything a screen needs to decide what to show.
+#[derive(Debug, Clone, Serialize)]
+pub struct KioskStatus {
+    pub reference_version: Option<i64>,
+    pub admin_pin_set: bool,
+    pub window: Option<WindowInfo>,
+    /// Reference data imported, administrator PIN set, window bound.
+    pub set_up: bool,
+    pub on_duty: Option<StaffCard>,
+    pub settings: KioskSettings,
+    /// The case number the staff side entered for the next rating.
+    pub case_no: Option<String>,
+    pub reasons: Vec<ReasonInfo>,
+}
+
+/// The administrator's view, behind the PIN.
+#[derive(Debug, Clone, Serialize)]
+pub struct AdminOverview {
+    pub counts: RatingCounts,
+    pub settings: KioskSettings,
+    pub on_duty: Option<StaffCard>,
+    pub window: Option<WindowInfo>,
+    pub windows: Vec<WindowInfo>,
+    pub device_id: Uuid,
+    pub data_dir: PathBuf,
+    pub export_dir: PathBuf,
+    pub reference_version: Option<i64>,
+}
+
+#[derive(Default)]
+struct Volatile {
+    case_no: Option<String>,
+    admin_until: Option<Instant>,
+}
+
+pub struct Kiosk {
+    store: Store,
+    data_dir: PathBuf,
+    volatile: Mutex<Volatile>,
+}
+
+impl Kiosk {
+    /// Opens the kiosk whose files live in `data_dir` (database `tiyan.db`).
+    pub fn open(data_dir: &Path) -> Result<Kiosk> {
+        Kiosk::open_with_clock(data_dir, Arc::new(SystemClock))
+    }
+
+    pub fn open_with_clock(data_dir: &Path, clock: Arc<dyn Clock>) -> Result<Kiosk> {
+        let store = Store::open_with_clock(&data_dir.join("tiyan.db"), clock)?;
+        Ok(Kiosk { store, data_dir: data_dir.to_path_buf(), volatile: Mutex::default() })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    fn volatile(&self) -> MutexGuard<'_, Volatile> {
+        self.volatile.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn status(&self) -> Result<KioskStatus> {
+        let window = self.store.bound_window()?;
+        let admin_pin_set = self.store.admin_pin_is_set()?;
+        let reference_version = self.store.reference_version()?;
+        let on_duty = match &window {
+            Some(w) => self.store.on_duty(&w.id)?,
+            None => None,
+        };
+        Ok(KioskStatus {
+            set_up: reference_version.is_some() && admin_pin_set && window.is_some(),
+            reference_version,
+            admin_pin_set,
+            window,
+            on_duty,
+            settings: self.store.settings()?,
+            case_no: self.volatile().case_no.clone(),
+            reasons: self.store.reasons()?,
+        })
+    }
+
+    // --- first-start setup -------------------------------------------------
+
+    /// Until the administrator PIN exists anyone at the screen is setting the
+    /// kiosk up; afterwards setup steps need the PIN.
+    fn require_setup_or_admin(&self) -> Result<()> {
+        if self.store.admin_pin_is_set()? { self.require_admin() } else { Ok(()) }
+    }
+
+    pub fn windows(&self) -> Result<Vec<WindowInfo>> {
+        self.store.windows()
+    }
+
+    pub fn import_reference(&self, path: &Path) -> Result<ImportSummary> {
+        self.require_setup_or_admin()?;
+        self.store.import_reference_file(path)
+    }
+
+    pub fn set_admin_pin(&self, pin: &str) -> Result<()> {
+        if self.store.reference_version()?.is_none() {
+            return Err(Error::NoReferenceData);
+        }
+        self.store.set_admin_pin(pin)?;
+        self.volatile().admin_until = Some(Instant::now() + ADMIN_UNLOCK_FOR);
+        Ok(())
+    }
+
+    pub fn bind_window(&self, window_id: &str) -> Result<WindowInfo> {
+        if !self.store.admin_pin_is_set()? {
+            return Err(Error::NotSetUp);
+        }
+        if self.store.bound_window()?.is_some() {
+            self.require_admin()?;
+        }
+        let window = self.store.bind_window(window_id)?;
+        self.volatile().case_no = None;
+        Ok(window)
+    }
+
+    fn bound_window_id(&self) -> Result<String> {
+        Ok(self.store.bound_window()?.ok_or(Error::NotSetUp)?.id)
+    }
+
+    // --- the staff side ----------------------------------------------------
+
+    pub fn staff_sign_in(&self, employee_no: &str, pin: &str) -> Result<StaffCard> {
+        let window = self.bound_window_id()?;
+        let card = self.store.sign_in(&window, employee_no, pin)?;
+        self.volatile().case_no = None;
+        Ok(card)
+    }
+
+    pub fn staff_sign_out(&self, pin: &str) -> Result<()> {
+        let window = self.bound_window_id()?;
+        self.store.sign_out_with_pin(&window, pin)?;
+        self.volatile().case_no = None;
+        Ok(())
+    }
+
+    /// The staff side binds the next rating to a case or ticket number. A case
+    /// that was already rated is refused here, before the citizen starts.
+    pub fn set_case_no(&self, raw: &str) -> Result<String> {
+        let window = self.bound_window_id()?;
+        if self.store.on_duty(&window)?.is_none() {
+            return Err(Error::WindowClosed);
+        }
+        let case_no = case_no::normalize(raw)?;
+        if self.store.case_is_rated(&case_no)? {
+            return Err(Error::CaseAlreadyRated(case_no));
+        }
+        self.volatile().case_no = Some(case_no.clone());
+        Ok(case_no)
+    }
+
+    pub fn clear_case_no(&self) {
+        self.volatile().case_no = None;
+    }
+
+    // --- the citizen -------------------------------------------------------
+
+    /// Commits the rating, then forgets the case number it used. Returns only
+    /// after the commit, so the thank-you screen never lies.
+    pub fn submit_rating(&self, input: &RatingInput) -> Result<RatingReceipt> {
+        let case_no = self.volatile().case_no.clone();
+        let rating = self.store.submit_rating(input, case_no.as_deref())?;
+        let mut v = self.volatile();
+        if v.case_no.is_some() && v.case_no == rating.case_no {
+            v.case_no = None;
+        }
+        Ok(RatingReceipt { id: rating.id, seq: rating.seq })
+    }
+
+    // --- the administrator -------------------------------------------------
+
+    pub fn admin_gate(&self) -> Result<PinGate> {
+        self.store.pin_gate("admin")
+    }
+
+    pub fn admin_unlock(&self, pin: &str) -> Result<()> {
+        self.store.verify_admin_pin(pin)?;
+        self.volatile().admin_until = Some(Instant::now() + ADMIN_UNLOCK_FOR);
+        Ok(())
+    }
+
+    pub fn admin_lock(&self) {
+        self.volatile().admin_until = None;
+    }
+
+    /// Fails unless the administrator unlocked recently; each admin action
+    /// extends the unlock.
+    pub fn require_admin(&self) -> Result<()> {
+        let mut v = self.volatile();
+        match v.admin_until {
+            Some(until) if Instant::now() < until => {
+                v.admin_until = Some(Instant::now() + ADMIN_UNLOCK_FOR);
+                Ok(())
+            }
+            _ => {
+                v.admin_until = None;
+                Err(Error::AdminLocked)
+            }
+        }
+    }
+
+    pub fn export_dir(&self) -> PathBuf {
+        self.data_dir.join("exports")
+    }
+
+    pub fn admin_overview(&self) -> Result<AdminOverview> {
+        self.require_admin()?;
+        let window = self.store.bound_window()?;
+        let on_duty = match &window {
+            Some(w) => self.store.on_duty(&w.id)?,
+            None => None,
+        };
+        Ok(AdminOverview {
+            counts: self.store.rating_counts()?,
+            settings: self.store.settings()?,
+            on_duty,
+            window,
+            windows: self.store.windows()?,
+            device_id: self.store.device_id(),
+            data_dir: self.data_dir.clone(),
+            export_dir: self.export_dir(),
+            reference_version: self.store.reference_version()?,
+        })
+    }
+
+    pub fn admin_update_settings(&self, settings: &KioskSettings) -> Result<()> {
+        self.require_admin()?;
+        self.store.update_settings(settings)
+    }
+
+    pub fn admin_sign_out_staff(&self) -> Result<()> {
+        self.require_admin()?;
+        let window = self.bound_window_id()?;
+        self.store.sign_out(&window, SignedOutBy::Admin)?;
+        self.volatile().case_no = None;
+        Ok(())
+    }
+
+    /// Exports to `dir`, or to the data folder's `exports/` when none is given.
+    pub fn admin_export_csv(&self, dir: Option<&Path>) -> Result<ExportSummary> {
+        self.require_admin()?;
+        let dir = dir.map(Path::to_path_buf).unwrap_or_else(|| self.export_dir());
+        self.store.export_csv(&dir)
+    }
+
+    pub fn admin_change_pin(&self, pin: &str) -> Result<()> {
+        self.require_admin()?;
+        self.store.change_admin_pin(pin)
+    }
+}
