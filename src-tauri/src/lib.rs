@@ -1,0 +1,103 @@
+//! Tiyan's desktop app: a thin Tauri shell over `tiyan-client`. `run()` starts the
+//! real app; `build()` assembles the same app on any runtime, so tests drive the
+//! real commands through `tauri::test`'s mock runtime.
+
+mod commands;
+mod error;
+mod kiosk_window;
+mod shell;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::Parser;
+use tauri::{Builder, Manager, Runtime};
+use tiyan_client::Kiosk;
+
+pub use error::CommandError;
+pub use shell::Shell;
+
+/// Command line of the desktop app.
+#[derive(Debug, Clone, Default, Parser)]
+#[command(name = "tiyan-app", version, about = "Tiyan: the on-site evaluation kiosk")]
+pub struct Options {
+    /// Folder for the database, exports and backups (default: the platform's application-data folder).
+    #[arg(long, env = "TIYAN_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// A reference-data file to import at start (halls, windows, staff, reasons); skipped if this version is already imported.
+    #[arg(long)]
+    pub reference: Option<PathBuf>,
+}
+
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let mut options = Options::parse();
+    // Absolute, so the setup screen shows where the file really is.
+    options.reference = options.reference.map(|p| std::path::absolute(&p).unwrap_or(p));
+    let app = match build(Builder::default(), options).build(tauri::generate_context!()) {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("tiyan-app: {e}");
+            std::process::exit(1);
+        }
+    };
+    app.run(|handle, event| {
+        // Nothing but the administrator's exit ends the app: not the last window closing.
+        if let tauri::RunEvent::ExitRequested { api, code: None, .. } = event
+            && !handle.state::<Shell>().exit_allowed()
+        {
+            api.prevent_exit();
+        }
+    });
+}
+
+/// The whole app on any runtime: state, commands, the kiosk window, lockdown.
+pub fn build<R: Runtime>(builder: Builder<R>, options: Options) -> Builder<R> {
+    builder
+        .setup(move |app| {
+            let data_dir = match options.data_dir.clone() {
+                Some(dir) => dir,
+                None => app.path().app_data_dir()?,
+            };
+            let shell = Shell::new(data_dir.clone(), options.reference.clone())?;
+            let kiosk = Kiosk::open(&data_dir).map_err(|e| format!("cannot open the data in {}: {e}", data_dir.display()))?;
+            if let Some(file) = &options.reference {
+                // The command line is trusted like the administrator: it may import without the PIN.
+                let summary = kiosk
+                    .store()
+                    .import_reference_file(file)
+                    .map_err(|e| format!("cannot import {}: {e}", file.display()))?;
+                tracing::info!(?summary, file = %file.display(), "reference data");
+            }
+            tracing::info!(data_dir = %data_dir.display(), device = %kiosk.store().device_id(), "kiosk ready");
+            app.manage(shell);
+            app.manage(Arc::new(kiosk));
+            kiosk_window::open(app)?;
+            Ok(())
+        })
+        .on_window_event(kiosk_window::on_window_event)
+        .invoke_handler(tauri::generate_handler![
+            commands::kiosk_status,
+            commands::setup_defaults,
+            commands::setup_import_reference,
+            commands::setup_set_admin_pin,
+            commands::setup_bind_window,
+            commands::staff_sign_in,
+            commands::staff_sign_out,
+            commands::staff_set_case_no,
+            commands::staff_clear_case_no,
+            commands::submit_rating,
+            commands::admin_gate,
+            commands::admin_unlock,
+            commands::admin_lock,
+            commands::admin_overview,
+            commands::admin_update_settings,
+            commands::admin_sign_out_staff,
+            commands::admin_export_csv,
+            commands::admin_change_pin,
+            commands::admin_exit,
+        ])
+}

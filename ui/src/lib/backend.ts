@@ -1,0 +1,74 @@
+// One interface to the device, with the Tauri implementation used in the app
+// and an in-memory one (memory-backend.ts) for the browser and the UI tests.
+import { invoke } from '@tauri-apps/api/core';
+import {
+  BackendError,
+  type AdminOverview,
+  type ExportSummary,
+  type ImportSummary,
+  type KioskStatus,
+  type PinGate,
+  type RatingInput,
+  type RatingReceipt,
+  type SetupDefaults,
+  type Settings,
+  type StaffCard,
+  type WindowInfo,
+} from './types';
+
+export interface Backend {
+  status(): Promise<KioskStatus>;
+  setupDefaults(): Promise<SetupDefaults>;
+  importReference(path: string): Promise<ImportSummary>;
+  setAdminPin(pin: string): Promise<void>;
+  bindWindow(windowId: string): Promise<WindowInfo>;
+  staffSignIn(employeeNo: string, pin: string): Promise<StaffCard>;
+  staffSignOut(pin: string): Promise<void>;
+  setCaseNo(caseNo: string): Promise<string>;
+  clearCaseNo(): Promise<void>;
+  submitRating(input: RatingInput): Promise<RatingReceipt>;
+  adminGate(): Promise<PinGate>;
+  adminUnlock(pin: string): Promise<void>;
+  adminLock(): Promise<void>;
+  adminOverview(): Promise<AdminOverview>;
+  adminUpdateSettings(settings: Settings): Promise<void>;
+  adminSignOutStaff(): Promise<void>;
+  adminExportCsv(dir: string | null): Promise<ExportSummary>;
+  adminChangePin(pin: string): Promise<void>;
+  adminExit(): Promise<void>;
+}
+
+async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args);
+  } catch (e) {
+    throw BackendError.from(e);
+  }
+}
+
+export class TauriBackend implements Backend {
+  status = () => call<KioskStatus>('kiosk_status');
+  setupDefaults = () => call<SetupDefaults>('setup_defaults');
+  importReference = (path: string) => call<ImportSummary>('setup_import_reference', { path });
+  setAdminPin = (pin: string) => call<void>('setup_set_admin_pin', { pin });
+  bindWindow = (windowId: string) => call<WindowInfo>('setup_bind_window', { windowId });
+  staffSignIn = (employeeNo: string, pin: string) => call<StaffCard>('staff_sign_in', { employeeNo, pin });
+  staffSignOut = (pin: string) => call<void>('staff_sign_out', { pin });
+  setCaseNo = (caseNo: string) => call<string>('staff_set_case_no', { caseNo });
+  clearCaseNo = () => call<void>('staff_clear_case_no');
+  submitRating = (input: RatingInput) => call<RatingReceipt>('submit_rating', { input });
+  adminGate = () => call<PinGate>('admin_gate');
+  adminUnlock = (pin: string) => call<void>('admin_unlock', { pin });
+  adminLock = () => call<void>('admin_lock');
+  adminOverview = () => call<AdminOverview>('admin_overview');
+  adminUpdateSettings = (settings: Settings) => call<void>('admin_update_settings', { settings });
+  adminSignOutStaff = () => call<void>('admin_sign_out_staff');
+  adminExportCsv = (dir: string | null) => call<ExportSummary>('admin_export_csv', { dir });
+  adminChangePin = (pin: string) => call<void>('admin_change_pin', { pin });
+  adminExit = () => call<void>('admin_exit');
+}
+
+/** Inside the Tauri app the IPC bridge exists; in a plain browser it does not. */
+export function inTauri(): boolean {
+  return typeof window !== 'undefined' && '__TAURI_INTERNALS__' in window;
+}
