@@ -7,7 +7,7 @@ mod error;
 mod kiosk_window;
 mod shell;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::Parser;
@@ -18,7 +18,7 @@ pub use error::CommandError;
 pub use shell::Shell;
 
 /// Command line of the desktop app.
-#[derive(Debug, Clone, Default, Parser)]
+#[derive(Debug, Clone, Parser)]
 #[command(name = "tiyan-app", version, about = "Tiyan: the on-site evaluation kiosk")]
 pub struct Options {
     /// Folder for the database, exports and backups (default: the platform's application-data folder).
@@ -34,16 +34,22 @@ pub fn run() {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .init();
-    let mut options = Options::parse();
-    // Absolute, so the setup screen shows where the file really is.
-    options.reference = options.reference.map(|p| std::path::absolute(&p).unwrap_or(p));
-    let app = match build(Builder::default(), options).build(tauri::generate_context!()) {
-        Ok(app) => app,
-        Err(e) => {
-            eprintln!("tiyan-app: {e}");
-            std::process::exit(1);
-        }
+    let options = Options::parse();
+    let context = tauri::generate_context!();
+    let fail = |e: String| -> ! {
+        tracing::error!("{e}");
+        eprintln!("tiyan-app: {e}");
+        std::process::exit(1);
     };
+    // The platform's application-data folder, as Tauri's path resolver names it.
+    let data_dir = match options.data_dir.or_else(|| dirs::data_dir().map(|d| d.join(&context.config().identifier))) {
+        Some(dir) => dir,
+        None => fail("no application-data folder on this system: set TIYAN_DATA_DIR".into()),
+    };
+    // Absolute, so the setup screen shows where the file really is.
+    let reference = options.reference.map(|p| std::path::absolute(&p).unwrap_or(p));
+    let builder = build(Builder::default(), &data_dir, reference).unwrap_or_else(|e| fail(e));
+    let app = builder.build(context).unwrap_or_else(|e| fail(e.to_string()));
     app.run(|handle, event| {
         // Nothing but the administrator's exit ends the app: not the last window closing.
         if let tauri::RunEvent::ExitRequested { api, code: None, .. } = event
@@ -54,27 +60,22 @@ pub fn run() {
     });
 }
 
-/// The whole app on any runtime: state, commands, the kiosk window, lockdown.
-pub fn build<R: Runtime>(builder: Builder<R>, options: Options) -> Builder<R> {
-    builder
-        .setup(move |app| {
-            let data_dir = match options.data_dir.clone() {
-                Some(dir) => dir,
-                None => app.path().app_data_dir()?,
-            };
-            let shell = Shell::new(data_dir.clone(), options.reference.clone())?;
-            let kiosk = Kiosk::open(&data_dir).map_err(|e| format!("cannot open the data in {}: {e}", data_dir.display()))?;
-            if let Some(file) = &options.reference {
-                // The command line is trusted like the administrator: it may import without the PIN.
-                let summary = kiosk
-                    .store()
-                    .import_reference_file(file)
-                    .map_err(|e| format!("cannot import {}: {e}", file.display()))?;
-                tracing::info!(?summary, file = %file.display(), "reference data");
-            }
-            tracing::info!(data_dir = %data_dir.display(), device = %kiosk.store().device_id(), "kiosk ready");
-            app.manage(shell);
-            app.manage(Arc::new(kiosk));
+/// The whole app on any runtime: opens the data folder (locked to this process),
+/// imports `reference` if given, registers state and commands; the kiosk window
+/// opens when the app starts running.
+pub fn build<R: Runtime>(builder: Builder<R>, data_dir: &Path, reference: Option<PathBuf>) -> Result<Builder<R>, String> {
+    let shell = Shell::new(data_dir.to_path_buf(), reference.clone())?;
+    let kiosk = Kiosk::open(data_dir).map_err(|e| format!("cannot open the data in {}: {e}", data_dir.display()))?;
+    if let Some(file) = &reference {
+        // The command line is trusted like the administrator: it may import without the PIN.
+        let summary = kiosk.store().import_reference_file(file).map_err(|e| format!("cannot import {}: {e}", file.display()))?;
+        tracing::info!(?summary, file = %file.display(), "reference data");
+    }
+    tracing::info!(data_dir = %data_dir.display(), device = %kiosk.store().device_id(), "kiosk ready");
+    Ok(builder
+        .manage(shell)
+        .manage(Arc::new(kiosk))
+        .setup(|app| {
             kiosk_window::open(app)?;
             Ok(())
         })
@@ -99,5 +100,5 @@ pub fn build<R: Runtime>(builder: Builder<R>, options: Options) -> Builder<R> {
             commands::admin_export_csv,
             commands::admin_change_pin,
             commands::admin_exit,
-        ])
+        ]))
 }
