@@ -65,35 +65,46 @@ pub struct Guard(pub Child);
 
 impl Drop for Guard {
     fn drop(&mut self) {
-        let _ = Command::new("kill").args(["-9", &format!("-{}", self.0.id())]).stderr(Stdio::null()).status();
+        let _ = Command::new("kill").args(["-9", "--", &format!("-{}", self.0.id())]).stderr(Stdio::null()).status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
 }
 
-/// One Xvfb per test binary, 1280x800 like a common kiosk panel.
+/// The X display the app windows open on: `$TIYAN_E2E_DISPLAY` when the caller
+/// provides one (scripts/test.sh runs the suite under xvfb-run), else one Xvfb
+/// per test binary, 1280x800 like a common kiosk panel.
 pub fn display() -> &'static str {
-    static DISPLAY: OnceLock<(String, Guard)> = OnceLock::new();
-    &DISPLAY
-        .get_or_init(|| {
-            let n = (100..400)
-                .map(|i| i + std::process::id() % 300)
-                .find(|n| !Path::new(&format!("/tmp/.X{n}-lock")).exists())
-                .expect("a free display number");
-            let child = Command::new("Xvfb")
-                .args([format!(":{n}").as_str(), "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("Xvfb (apt install xvfb; scripts/setup.sh does)");
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() {
-                assert!(Instant::now() < deadline, "Xvfb :{n} did not start");
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            (format!(":{n}"), Guard(child))
-        })
-        .0
+    static DISPLAY: OnceLock<String> = OnceLock::new();
+    DISPLAY.get_or_init(|| std::env::var("TIYAN_E2E_DISPLAY").unwrap_or_else(|_| own_xvfb()))
+}
+
+/// Statics are never dropped, so the Xvfb we start is watched by a small shell
+/// loop that ends it when this test process is gone.
+fn own_xvfb() -> String {
+    let n = (100..400)
+        .map(|i| i + std::process::id() % 300)
+        .find(|n| !Path::new(&format!("/tmp/.X{n}-lock")).exists())
+        .expect("a free display number");
+    Command::new("sh")
+        .args([
+            "-c",
+            r#"Xvfb "$1" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 & x=$!
+               while kill -0 "$2" 2>/dev/null && kill -0 "$x" 2>/dev/null; do sleep 0.5; done
+               kill "$x" 2>/dev/null"#,
+            "sh",
+            &format!(":{n}"),
+            &std::process::id().to_string(),
+        ])
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("Xvfb (apt install xvfb; scripts/setup.sh does)");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() {
+        assert!(Instant::now() < deadline, "Xvfb :{n} did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    format!(":{n}")
 }
 
 /// The real app, launched through tauri-driver + WebKitWebDriver, driven by a
