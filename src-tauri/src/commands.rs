@@ -22,16 +22,15 @@ use crate::shell::Shell;
 
 type Answer<T> = Result<T, CommandError>;
 
-/// Runs `f` on the blocking pool: SQLite commits and Argon2 must not stall the webview.
+/// Runs `f` off the UI thread: async commands run on Tauri's multi-threaded
+/// tokio runtime, and `block_in_place` lets this worker block on SQLite's fsync
+/// or Argon2 while the other workers carry on. (A hop to the blocking pool
+/// would cost a thread wake-up on every rating, a third of a fast commit.)
 async fn blocking<T: Send + 'static>(
     kiosk: &State<'_, Arc<Kiosk>>,
     f: impl FnOnce(&Kiosk) -> tiyan_client::Result<T> + Send + 'static,
 ) -> Answer<T> {
-    let kiosk = Arc::clone(kiosk.inner());
-    tauri::async_runtime::spawn_blocking(move || f(&kiosk))
-        .await
-        .map_err(|e| CommandError::new("internal", format!("the command stopped: {e}")))?
-        .map_err(CommandError::from)
+    tokio::task::block_in_place(|| f(kiosk)).map_err(CommandError::from)
 }
 
 #[tauri::command]

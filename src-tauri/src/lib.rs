@@ -35,7 +35,7 @@ pub fn run() {
         .with_writer(std::io::stderr)
         .init();
     let options = Options::parse();
-    let context = tauri::generate_context!();
+    let context = context();
     let fail = |e: String| -> ! {
         tracing::error!("{e}");
         eprintln!("tiyan-app: {e}");
@@ -58,6 +58,12 @@ pub fn run() {
             api.prevent_exit();
         }
     });
+}
+
+/// The app's configuration, capabilities and embedded UI, for any runtime
+/// (the benchmark drives the real commands on the mock runtime with it).
+pub fn context<R: Runtime>() -> tauri::Context<R> {
+    tauri::generate_context!()
 }
 
 /// The whole app on any runtime: opens the data folder (locked to this process),

@@ -1,6 +1,8 @@
 //! The kiosk's commands through Tauri's real IPC and ACL, on the mock runtime:
 //! the same `build()` as the app, the real capabilities, a real SQLite file.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};

@@ -81,6 +81,7 @@ pub fn display() -> &'static str {
 
 /// Statics are never dropped, so the Xvfb we start is watched by a small shell
 /// loop that ends it when this test process is gone.
+#[allow(clippy::zombie_processes)] // the watcher outlives us on purpose; init reaps it
 fn own_xvfb() -> String {
     let n = (100..400)
         .map(|i| i + std::process::id() % 300)

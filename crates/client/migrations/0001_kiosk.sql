@@ -5,13 +5,6 @@ CREATE TABLE meta (
     value TEXT NOT NULL
 ) STRICT;
 
--- Device-wide counters. 'seq' numbers every record this device makes, for sync.
-CREATE TABLE counters (
-    name  TEXT PRIMARY KEY,
-    value INTEGER NOT NULL
-) STRICT;
-INSERT INTO counters (name, value) VALUES ('seq', 0);
-
 CREATE TABLE halls (
     id      TEXT PRIMARY KEY,
     name_zh TEXT NOT NULL,
@@ -67,6 +60,9 @@ CREATE TABLE pin_failures (
     last_failure TEXT NOT NULL
 ) STRICT;
 
+-- seq is the rowid: SQLite gives each insert max(seq) + 1 inside the committing
+-- transaction, and since ratings are never deleted (trigger below) a number is
+-- never handed out twice, across restarts and crashes alike.
 CREATE TABLE ratings (
     seq         INTEGER PRIMARY KEY,
     id          TEXT NOT NULL UNIQUE,

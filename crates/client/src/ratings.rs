@@ -11,7 +11,7 @@ use tiyan_core::rating::{Rating, RatingInput, looks_repeated};
 use uuid::Uuid;
 
 use crate::settings::read_settings;
-use crate::store::{Store, get_meta, next_seq};
+use crate::store::{Store, get_meta};
 use crate::{Error, Result};
 
 /// What the screen learns once a rating is on disk.
@@ -50,7 +50,7 @@ impl Store {
             }
             let window_id = get_meta(tx, "window_id")?.ok_or(Error::NotSetUp)?;
             let (hall_id, staff_id) = on_duty_ids(tx, &window_id)?.ok_or(Error::WindowClosed)?;
-            let known = active_reason_codes(tx)?;
+            let known = known_reasons(tx, &input.reasons)?;
             let rating = input.validate(|code| known.contains(code))?;
             if let Some(case_no) = case_no
                 && case_rated(tx, case_no)?
@@ -59,9 +59,9 @@ impl Store {
             }
             let interval = Duration::seconds(i64::from(read_settings(tx)?.interval_seconds));
             let misuse = looks_repeated(case_no, last_rating_time(tx)?.map(|t| t.to_utc()), now.to_utc(), interval);
-            let record = Rating {
+            let mut record = Rating {
                 id: Uuid::now_v7(),
-                seq: next_seq(tx)?,
+                seq: 0, // given by the insert
                 device_id,
                 device_time: now,
                 hall_id,
@@ -75,7 +75,7 @@ impl Store {
                 phone: rating.phone,
                 misuse,
             };
-            insert_rating(tx, &record, input.session_id)?;
+            record.seq = insert_rating(tx, &record, input.session_id)?;
             Ok(record)
         })
     }
@@ -122,10 +122,16 @@ fn on_duty_ids(tx: &Transaction<'_>, window_id: &str) -> Result<Option<(String, 
     Ok(stmt.query_row([window_id], |r| Ok((r.get(0)?, r.get(1)?))).optional()?)
 }
 
-fn active_reason_codes(tx: &Transaction<'_>) -> Result<HashSet<String>> {
-    let mut stmt = tx.prepare_cached("SELECT code FROM reasons WHERE active = 1")?;
-    let codes = stmt.query_map([], |r| r.get(0))?;
-    Ok(codes.collect::<rusqlite::Result<_>>()?)
+/// Which of `codes` are on the active reason list (most ratings carry none).
+fn known_reasons<'a>(tx: &Transaction<'_>, codes: &'a [String]) -> Result<HashSet<&'a str>> {
+    let mut stmt = tx.prepare_cached("SELECT 1 FROM reasons WHERE code = ?1 AND active = 1")?;
+    let mut known = HashSet::new();
+    for code in codes {
+        if stmt.exists([code])? {
+            known.insert(code.as_str());
+        }
+    }
+    Ok(known)
 }
 
 fn case_rated(tx: &Transaction<'_>, case_no: &str) -> Result<bool> {
@@ -138,15 +144,15 @@ fn last_rating_time(tx: &Transaction<'_>) -> Result<Option<DateTime<FixedOffset>
     t.map(|s| parse_time(&s)).transpose()
 }
 
-fn insert_rating(tx: &Transaction<'_>, r: &Rating, session_id: Uuid) -> Result<()> {
+/// Appends the rating; SQLite numbers it (the rowid) and the number is returned.
+fn insert_rating(tx: &Transaction<'_>, r: &Rating, session_id: Uuid) -> Result<u64> {
     let reasons = serde_json::to_string(&r.reasons).map_err(|e| Error::Corrupt(e.to_string()))?;
     let mut stmt = tx.prepare_cached(
-        "INSERT INTO ratings (seq, id, session_id, device_id, device_time, hall_id, window_id, staff_id, case_no,
+        "INSERT INTO ratings (id, session_id, device_id, device_time, hall_id, window_id, staff_id, case_no,
                               attitude, competence, reasons, comment, phone, misuse)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )?;
     stmt.execute(params![
-        r.seq as i64,
         r.id.to_string(),
         session_id.to_string(),
         r.device_id.to_string(),
@@ -162,7 +168,7 @@ fn insert_rating(tx: &Transaction<'_>, r: &Rating, session_id: Uuid) -> Result<(
         r.phone,
         r.misuse,
     ])?;
-    Ok(())
+    Ok(tx.last_insert_rowid() as u64)
 }
 
 /// Device times are stored as RFC 3339 with milliseconds and the local offset.

@@ -114,14 +114,6 @@ pub(crate) fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<()> 
     Ok(())
 }
 
-/// Takes the next per-device sequence number inside the caller's transaction:
-/// it is committed with the record that uses it, or not at all, so a number is
-/// never handed out twice, across restarts and crashes alike.
-pub(crate) fn next_seq(tx: &Transaction<'_>) -> Result<u64> {
-    let v: i64 = tx.query_row("UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value", [], |r| r.get(0))?;
-    Ok(v as u64)
-}
-
 fn device_id(conn: &Connection) -> Result<Uuid> {
     if let Some(v) = get_meta(conn, "device_id")? {
         return Uuid::parse_str(&v).map_err(|e| crate::Error::Corrupt(format!("device id {v:?}: {e}")));

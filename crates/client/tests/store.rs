@@ -1,6 +1,8 @@
 //! The device store against real SQLite files: pragmas, migrations, sequence
 //! numbers across reopen, the rating rules, reference import, PINs, export.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
