@@ -26,7 +26,9 @@ fn main() {
     let dist = std::path::Path::new("../ui/dist/index.html");
     println!("cargo:rerun-if-changed=../ui/dist");
     if !dist.exists() {
-        println!("cargo:warning=ui/dist is missing: run `npm --prefix ui run build` (scripts/run.sh does) before building the app");
+        println!(
+            "cargo:warning=ui/dist is missing: run `npm --prefix ui run build` (scripts/run.sh does) before building the app"
+        );
     }
     tauri_build::try_build(
         tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use serde_json::json;
-use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
 use tauri::WebviewWindow;
+use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
 use tiyan_client::Kiosk;
 use tiyan_core::rating::RatingInput;
 use uuid::Uuid;
@@ -52,7 +52,8 @@ struct Ipc {
 
 impl Ipc {
     fn open(dir: &Path) -> Result<Ipc> {
-        let app = tiyan_app::build(mock_builder(), dir, None).map_err(anyhow::Error::msg)?.build(tiyan_app::context())?;
+        let app =
+            tiyan_app::build(mock_builder(), dir, None).map_err(anyhow::Error::msg)?.build(tiyan_app::context())?;
         let window = tauri::WebviewWindowBuilder::new(&app, "kiosk", Default::default()).build()?;
         Ok(Ipc { _app: app, window })
     }

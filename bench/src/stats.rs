@@ -27,6 +27,12 @@ pub fn ms(d: Duration) -> String {
 
 impl Summary {
     pub fn line(&self, name: &str) -> String {
-        format!("{name:<44} p50 {:>10}  p99 {:>10}  mean {:>10}  max {:>10}", ms(self.p50), ms(self.p99), ms(self.mean), ms(self.max))
+        format!(
+            "{name:<44} p50 {:>10}  p99 {:>10}  mean {:>10}  max {:>10}",
+            ms(self.p50),
+            ms(self.p99),
+            ms(self.mean),
+            ms(self.max)
+        )
     }
 }

@@ -136,7 +136,11 @@ pub async fn admin_change_pin(kiosk: State<'_, Arc<Kiosk>>, pin: String) -> Answ
 
 /// Leaves the kiosk: the only way out, and only with the administrator unlocked.
 #[tauri::command]
-pub async fn admin_exit<R: Runtime>(app: AppHandle<R>, kiosk: State<'_, Arc<Kiosk>>, shell: State<'_, Shell>) -> Answer<()> {
+pub async fn admin_exit<R: Runtime>(
+    app: AppHandle<R>,
+    kiosk: State<'_, Arc<Kiosk>>,
+    shell: State<'_, Shell>,
+) -> Answer<()> {
     kiosk.require_admin().map_err(CommandError::from)?;
     shell.allow_exit();
     tracing::info!("the administrator left the kiosk");

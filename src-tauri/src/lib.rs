@@ -69,12 +69,17 @@ pub fn context<R: Runtime>() -> tauri::Context<R> {
 /// The whole app on any runtime: opens the data folder (locked to this process),
 /// imports `reference` if given, registers state and commands; the kiosk window
 /// opens when the app starts running.
-pub fn build<R: Runtime>(builder: Builder<R>, data_dir: &Path, reference: Option<PathBuf>) -> Result<Builder<R>, String> {
+pub fn build<R: Runtime>(
+    builder: Builder<R>,
+    data_dir: &Path,
+    reference: Option<PathBuf>,
+) -> Result<Builder<R>, String> {
     let shell = Shell::new(data_dir.to_path_buf(), reference.clone())?;
     let kiosk = Kiosk::open(data_dir).map_err(|e| format!("cannot open the data in {}: {e}", data_dir.display()))?;
     if let Some(file) = &reference {
         // The command line is trusted like the administrator: it may import without the PIN.
-        let summary = kiosk.store().import_reference_file(file).map_err(|e| format!("cannot import {}: {e}", file.display()))?;
+        let summary =
+            kiosk.store().import_reference_file(file).map_err(|e| format!("cannot import {}: {e}", file.display()))?;
         tracing::info!(?summary, file = %file.display(), "reference data");
     }
     tracing::info!(data_dir = %data_dir.display(), device = %kiosk.store().device_id(), "kiosk ready");

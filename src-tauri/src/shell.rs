@@ -41,8 +41,11 @@ fn lock_data_dir(data_dir: &Path) -> Result<File, String> {
         .write(true)
         .open(&path)
         .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    file.try_lock().map_err(|_| format!("another Tiyan is already running with the data folder {}", data_dir.display()))?;
-    file.set_len(0).and_then(|_| writeln!(file, "{}", std::process::id())).and_then(|_| file.sync_all())
+    file.try_lock()
+        .map_err(|_| format!("another Tiyan is already running with the data folder {}", data_dir.display()))?;
+    file.set_len(0)
+        .and_then(|_| writeln!(file, "{}", std::process::id()))
+        .and_then(|_| file.sync_all())
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(file)
 }

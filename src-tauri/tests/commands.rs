@@ -117,7 +117,11 @@ fn setup_sign_in_rate_and_administer_through_ipc() {
     assert_eq!(overview["counts"]["unsent"], 2);
     let settings = json!({ "settings": { "idle_seconds": 3, "interval_seconds": 10, "language": "en" } });
     assert_eq!(code(&w, "admin_update_settings", settings), "invalid_settings");
-    ok(&w, "admin_update_settings", json!({ "settings": { "idle_seconds": 45, "interval_seconds": 5, "language": "en" } }));
+    ok(
+        &w,
+        "admin_update_settings",
+        json!({ "settings": { "idle_seconds": 45, "interval_seconds": 5, "language": "en" } }),
+    );
     assert_eq!(ok(&w, "kiosk_status", json!({}))["settings"]["language"], "en");
     let export = ok(&w, "admin_export_csv", json!({ "dir": null }));
     assert_eq!(export["count"], 2);

@@ -90,7 +90,8 @@ async fn the_app_survives_kill_9_right_after_the_thank_you_and_mid_submit() -> R
             // The citizen saw "thank you": that rating must survive anything.
             app.wait_screen("thanks", Duration::from_secs(15)).await?;
             app.kill9()?;
-            let id: String = db(data.path())?.query_row("SELECT id FROM ratings WHERE seq = ?1", [before + 1], |r| r.get(0))?;
+            let id: String =
+                db(data.path())?.query_row("SELECT id FROM ratings WHERE seq = ?1", [before + 1], |r| r.get(0))?;
             acked.insert(id);
         } else {
             // Somewhere between the tap and the commit.

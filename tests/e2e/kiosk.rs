@@ -121,9 +121,12 @@ async fn setup_sign_in_rate_idle_and_administer() -> Result<()> {
     app.click("admin-export").await?;
     let result = app.wait_text("admin-export-result", ".csv", LONG).await?;
     let csv_path = result.split_whitespace().find(|w| w.ends_with(".csv")).map(str::to_string).unwrap_or_default();
-    let csv = std::fs::read_to_string(data.path().join("exports").join(std::path::Path::new(&csv_path).file_name().unwrap_or_default()))?;
+    let csv = std::fs::read_to_string(
+        data.path().join("exports").join(std::path::Path::new(&csv_path).file_name().unwrap_or_default()),
+    )?;
     assert_eq!(csv.lines().count(), 4, "header and three ratings:\n{csv}");
-    let settings: String = db(data.path())?.query_row("SELECT value FROM meta WHERE key = 'settings'", [], |r| r.get(0))?;
+    let settings: String =
+        db(data.path())?.query_row("SELECT value FROM meta WHERE key = 'settings'", [], |r| r.get(0))?;
     assert!(settings.contains("\"idle_seconds\":5"), "{settings}");
     app.click("admin-back").await?;
 
@@ -143,7 +146,8 @@ async fn setup_sign_in_rate_idle_and_administer() -> Result<()> {
     app.wait_screen("closed", LONG).await?;
 
     let conn = db(data.path())?;
-    let seqs: Vec<i64> = conn.prepare("SELECT seq FROM ratings ORDER BY seq")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    let seqs: Vec<i64> =
+        conn.prepare("SELECT seq FROM ratings ORDER BY seq")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
     assert_eq!(seqs, vec![1, 2, 3]);
     assert_eq!(count(&conn, "SELECT count(*) FROM staff_sessions WHERE signed_out_at IS NULL"), 0);
     let admin_hash: String = conn.query_row("SELECT value FROM meta WHERE key = 'admin_pin_hash'", [], |r| r.get(0))?;

@@ -48,7 +48,8 @@ fn tauri_driver() -> Result<PathBuf> {
     if local.exists() {
         return Ok(local);
     }
-    which("tauri-driver").ok_or_else(|| anyhow!("tauri-driver not found: scripts/setup.sh installs it into target/tools"))
+    which("tauri-driver")
+        .ok_or_else(|| anyhow!("tauri-driver not found: scripts/setup.sh installs it into target/tools"))
 }
 
 fn which(name: &str) -> Option<PathBuf> {
@@ -133,16 +134,15 @@ impl App {
             .spawn()
             .context("starting tauri-driver")?;
         let driver = Guard(driver);
+        // tauri-driver forwards to WebKitWebDriver: both must be listening.
         wait_for_port(port).await?;
+        wait_for_port(native_port).await?;
 
         let mut args = vec!["--data-dir".to_string(), data_dir.display().to_string()];
         args.extend(extra_args.iter().map(|s| s.to_string()));
         let mut caps = serde_json::Map::new();
         // tauri-driver refuses a session whose capabilities carry browserName.
-        caps.insert(
-            "tauri:options".into(),
-            serde_json::json!({ "application": app_binary()?, "args": args }),
-        );
+        caps.insert("tauri:options".into(), serde_json::json!({ "application": app_binary()?, "args": args }));
         let client = ClientBuilder::native()
             .capabilities(caps)
             .connect(&format!("http://127.0.0.1:{port}"))
@@ -299,7 +299,7 @@ async fn wait_for_port(port: u16) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(15);
     while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
         if Instant::now() > deadline {
-            bail!("tauri-driver did not listen on {port}");
+            bail!("the WebDriver server did not listen on {port}");
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

@@ -95,7 +95,8 @@ mod tests {
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
         assert_eq!(version, 2);
 
-        let backups: Vec<_> = std::fs::read_dir(dir.path().join("backups")).unwrap().map(|e| e.unwrap().path()).collect();
+        let backups: Vec<_> =
+            std::fs::read_dir(dir.path().join("backups")).unwrap().map(|e| e.unwrap().path()).collect();
         assert_eq!(backups.len(), 1);
         let name = backups[0].file_name().unwrap().to_string_lossy().to_string();
         assert!(name.starts_with("t.db.v1-"), "{name}");

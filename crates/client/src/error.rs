@@ -6,8 +6,7 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 use tiyan_core::{
-    case_no::CaseNoError, pin::PinFormatError, rating::RatingError, reference::ReferenceError,
-    settings::SettingsError,
+    case_no::CaseNoError, pin::PinFormatError, rating::RatingError, reference::ReferenceError, settings::SettingsError,
 };
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -70,11 +69,7 @@ pub enum Error {
 
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
-        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
-            Error::DiskFull
-        } else {
-            Error::Db(e)
-        }
+        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) { Error::DiskFull } else { Error::Db(e) }
     }
 }
 

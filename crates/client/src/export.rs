@@ -16,8 +16,22 @@ pub struct ExportSummary {
 }
 
 const HEADER: [&str; 17] = [
-    "seq", "id", "device_time", "hall", "window_no", "window", "employee_no", "staff_name", "case_no",
-    "attitude", "attitude_label", "competence", "competence_label", "bad_review", "reasons", "comment",
+    "seq",
+    "id",
+    "device_time",
+    "hall",
+    "window_no",
+    "window",
+    "employee_no",
+    "staff_name",
+    "case_no",
+    "attitude",
+    "attitude_label",
+    "competence",
+    "competence_label",
+    "bad_review",
+    "reasons",
+    "comment",
     "phone_masked",
 ];
 

@@ -10,7 +10,8 @@ use crate::{Error, Result, secret};
 
 /// Verified against when an employee number is unknown, so that a wrong number
 /// takes as long to refuse as a wrong PIN and numbers cannot be discovered by timing.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$dGl5YW4tZHVtbXktc2FsdA$3QkTjW1Ja8QJ6cJz2d1R2mUe0bdWmK9b2qYtWnK5bLk";
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$dGl5YW4tZHVtbXktc2FsdA$3QkTjW1Ja8QJ6cJz2d1R2mUe0bdWmK9b2qYtWnK5bLk";
 
 impl Store {
     pub fn admin_pin_is_set(&self) -> Result<bool> {
@@ -90,7 +91,8 @@ impl Store {
         match row {
             None => Ok((0, None)),
             Some((n, at)) => {
-                let at = DateTime::parse_from_rfc3339(&at).map_err(|e| Error::Corrupt(format!("pin failure time {at:?}: {e}")))?;
+                let at = DateTime::parse_from_rfc3339(&at)
+                    .map_err(|e| Error::Corrupt(format!("pin failure time {at:?}: {e}")))?;
                 Ok((n, Some(at.to_utc())))
             }
         }

@@ -103,7 +103,8 @@ impl Store {
     /// Ratings in sequence order, starting after `after_seq`, at most `limit`.
     pub fn ratings_after(&self, after_seq: u64, limit: usize) -> Result<Vec<Rating>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!("SELECT {RATING_COLUMNS} FROM ratings WHERE seq > ?1 ORDER BY seq LIMIT ?2"))?;
+        let mut stmt =
+            conn.prepare_cached(&format!("SELECT {RATING_COLUMNS} FROM ratings WHERE seq > ?1 ORDER BY seq LIMIT ?2"))?;
         let rows = stmt.query_map(params![after_seq as i64, limit as i64], rating_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

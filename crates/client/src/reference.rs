@@ -64,8 +64,10 @@ impl Store {
                 Some(p) => {
                     let bytes = std::fs::read(base.join(p))
                         .map_err(|e| Error::Photo { staff: s.employee_no.clone(), reason: format!("{p}: {e}") })?;
-                    let t = photo::thumbnail(&bytes)
-                        .map_err(|reason| Error::Photo { staff: s.employee_no.clone(), reason: format!("{p}: {reason}") })?;
+                    let t = photo::thumbnail(&bytes).map_err(|reason| Error::Photo {
+                        staff: s.employee_no.clone(),
+                        reason: format!("{p}: {reason}"),
+                    })?;
                     Some(t)
                 }
             };
@@ -116,8 +118,11 @@ impl Store {
     /// The active bad-review reasons, in the order of the file.
     pub fn reasons(&self) -> Result<Vec<ReasonInfo>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT code, label_zh, label_en FROM reasons WHERE active = 1 ORDER BY position")?;
-        let rows = stmt.query_map([], |r| Ok(ReasonInfo { code: r.get(0)?, label: Text::new(r.get::<_, String>(1)?, r.get::<_, String>(2)?) }))?;
+        let mut stmt =
+            conn.prepare("SELECT code, label_zh, label_en FROM reasons WHERE active = 1 ORDER BY position")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(ReasonInfo { code: r.get(0)?, label: Text::new(r.get::<_, String>(1)?, r.get::<_, String>(2)?) })
+        })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 }

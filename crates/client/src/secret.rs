@@ -1,7 +1,7 @@
 //! Argon2id hashing of PINs and other secrets: only the PHC string is ever stored.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 
 use crate::{Error, Result};
 

@@ -30,7 +30,13 @@ impl Store {
     pub fn open_with_clock(path: &Path, clock: Arc<dyn Clock>) -> Result<Store> {
         let conn = db::open(path)?;
         let device_id = device_id(&conn)?;
-        Ok(Store { conn: Mutex::new(conn), path: path.to_path_buf(), device_id, clock, lockout: LockoutPolicy::default() })
+        Ok(Store {
+            conn: Mutex::new(conn),
+            path: path.to_path_buf(),
+            device_id,
+            clock,
+            lockout: LockoutPolicy::default(),
+        })
     }
 
     pub fn path(&self) -> &Path {

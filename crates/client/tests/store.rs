@@ -314,7 +314,8 @@ fn the_admin_pin_is_set_once_and_stored_hashed() {
     assert!(matches!(k.set_admin_pin("470215"), Err(Error::AdminPinAlreadySet)));
     drop(k);
     let conn = rusqlite::Connection::open(dir.path().join("tiyan.db")).unwrap();
-    let stored: String = conn.query_row("SELECT value FROM meta WHERE key = 'admin_pin_hash'", [], |r| r.get(0)).unwrap();
+    let stored: String =
+        conn.query_row("SELECT value FROM meta WHERE key = 'admin_pin_hash'", [], |r| r.get(0)).unwrap();
     assert!(stored.starts_with("$argon2id$"));
     assert!(!stored.contains(ADMIN_PIN));
     // After setup, import and re-binding need the PIN.

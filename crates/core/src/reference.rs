@@ -153,7 +153,12 @@ mod tests {
             format: FORMAT.into(),
             version: 1,
             halls: vec![Hall { id: "h1".into(), name: Text::new("江海区政务服务中心", "") }],
-            windows: vec![Window { id: "w1".into(), hall_id: "h1".into(), number: "01".into(), name: Text::new("综合受理", "") }],
+            windows: vec![Window {
+                id: "w1".into(),
+                hall_id: "h1".into(),
+                number: "01".into(),
+                name: Text::new("综合受理", ""),
+            }],
             staff: vec![Staff {
                 id: "s1".into(),
                 hall_id: "h1".into(),
@@ -163,7 +168,10 @@ mod tests {
                 pin_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
                 photo: Some("photos/100101.jpg".into()),
             }],
-            reasons: vec![Reason { code: "long_wait".into(), label: Text::new("等候时间过长", "Kept waiting too long") }],
+            reasons: vec![Reason {
+                code: "long_wait".into(),
+                label: Text::new("等候时间过长", "Kept waiting too long"),
+            }],
         }
     }
 

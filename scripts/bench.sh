@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Benchmarks, with the references they are compared with, in one run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+(cd ui && npm run --silent build)
+cargo build --release -p tiyan-app -p tiyan-bench
+echo
+./target/release/tiyan-bench rating
+echo
+size=$(stat -c %s target/release/tiyan-app)
+awk -v b="$size" 'BEGIN { printf "release binary target/release/tiyan-app: %d bytes (%.1f MB)\n", b, b / 1048576 }'
+total=0
+for f in $(find ui/dist -type f \( -name '*.js' -o -name '*.css' -o -name '*.html' \)); do
+  total=$((total + $(gzip -9 -c "$f" | wc -c)))
+done
+awk -v b="$total" 'BEGIN { printf "UI bundle (ui/dist, html+js+css) gzipped: %d bytes (%.1f KB)\n", b, b / 1024 }'
