@@ -28,6 +28,7 @@ CREATE TABLE staff (
     department_zh TEXT,
     department_en TEXT,
     pin_hash      TEXT NOT NULL,
+    photo_sha256  TEXT,
     thumbnail     BLOB,
     active        INTEGER NOT NULL DEFAULT 1
 ) STRICT;
@@ -86,8 +87,10 @@ BEGIN SELECT RAISE(ABORT, 'ratings are append-only'); END;
 CREATE TRIGGER ratings_no_delete BEFORE DELETE ON ratings
 BEGIN SELECT RAISE(ABORT, 'ratings are append-only'); END;
 
--- Records a server has acknowledged, by sequence number. Empty until sync exists.
-CREATE TABLE sent (
-    seq      INTEGER PRIMARY KEY,
-    acked_at TEXT NOT NULL
+-- How far the server has acknowledged each kind of record: it holds every
+-- record of the kind up to acked_through (it never holds one past a hole).
+CREATE TABLE sync_streams (
+    kind          TEXT PRIMARY KEY,
+    acked_through INTEGER NOT NULL,
+    acked_at      TEXT NOT NULL
 ) STRICT;

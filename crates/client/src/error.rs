@@ -73,6 +73,25 @@ impl From<rusqlite::Error> for Error {
     }
 }
 
+impl From<tiyan_infra::sqlite::DbError> for Error {
+    fn from(e: tiyan_infra::sqlite::DbError) -> Self {
+        use tiyan_infra::sqlite::DbError;
+        match e {
+            DbError::SchemaTooNew { path, found, known } => Error::SchemaTooNew { path, found, known },
+            DbError::NoWal(mode) => Error::Corrupt(format!("the database refused WAL mode (got {mode})")),
+            DbError::Io { context, source } => Error::Io { context, source },
+            DbError::Sqlite(e) => Error::from(e),
+            DbError::Migration(e) => Error::Migration(e),
+        }
+    }
+}
+
+impl From<tiyan_infra::secret::SecretError> for Error {
+    fn from(e: tiyan_infra::secret::SecretError) -> Self {
+        Error::Corrupt(e.to_string())
+    }
+}
+
 impl Error {
     pub fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
         let context = context.into();

@@ -60,7 +60,7 @@ struct Volatile {
 }
 
 pub struct Kiosk {
-    store: Store,
+    store: Arc<Store>,
     data_dir: PathBuf,
     volatile: Mutex<Volatile>,
 }
@@ -72,12 +72,17 @@ impl Kiosk {
     }
 
     pub fn open_with_clock(data_dir: &Path, clock: Arc<dyn Clock>) -> Result<Kiosk> {
-        let store = Store::open_with_clock(&data_dir.join("tiyan.db"), clock)?;
+        let store = Arc::new(Store::open_with_clock(&data_dir.join("tiyan.db"), clock)?);
         Ok(Kiosk { store, data_dir: data_dir.to_path_buf(), volatile: Mutex::default() })
     }
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The store, shared with the sync worker.
+    pub fn shared_store(&self) -> Arc<Store> {
+        self.store.clone()
     }
 
     fn volatile(&self) -> MutexGuard<'_, Volatile> {

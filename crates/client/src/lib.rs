@@ -14,11 +14,19 @@ pub mod photo;
 mod pins;
 pub mod ratings;
 pub mod reference;
-pub mod secret;
 mod settings;
 pub mod staff;
 pub mod store;
+pub mod sync;
+pub mod sync_state;
 
 pub use error::{Error, Result};
+pub use tiyan_infra::secret;
+
+/// Lower-case hex SHA-256: how photos are named between device and server.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
 pub use kiosk::Kiosk;
 pub use store::Store;

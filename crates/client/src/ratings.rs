@@ -90,7 +90,8 @@ impl Store {
         let conn = self.conn();
         let counts = conn.query_row(
             "SELECT count(*),
-                    count(*) FILTER (WHERE r.seq NOT IN (SELECT seq FROM sent)),
+                    count(*) FILTER (WHERE r.seq > (SELECT coalesce(max(acked_through), 0)
+                                                    FROM sync_streams WHERE kind = 'rating')),
                     count(*) FILTER (WHERE attitude <= 2 OR competence <= 2),
                     count(*) FILTER (WHERE misuse = 1)
              FROM ratings r",

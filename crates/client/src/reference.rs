@@ -1,6 +1,7 @@
 //! Importing reference data (halls, windows, staff with photos, reasons) and
 //! reading it back for the screens.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use rusqlite::{OptionalExtension, Transaction, params};
@@ -9,7 +10,7 @@ use tiyan_core::Text;
 use tiyan_core::reference::ReferenceData;
 
 use crate::store::{Store, get_meta, set_meta};
-use crate::{Error, Result, photo};
+use crate::{Error, Result, photo, sha256_hex};
 
 /// A reference-data file larger than this is not one.
 const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
@@ -51,30 +52,59 @@ impl Store {
             return Err(file_error(format!("larger than {} MB", MAX_FILE_BYTES / 1024 / 1024)));
         }
         let bytes = std::fs::read(path).map_err(|e| file_error(e.to_string()))?;
-        let data: ReferenceData = serde_json::from_slice(&bytes).map_err(|e| file_error(e.to_string()))?;
+        let mut data: ReferenceData = serde_json::from_slice(&bytes).map_err(|e| file_error(e.to_string()))?;
         data.validate()?;
         if let Some(summary) = self.unchanged_or_older(&data)? {
             return Ok(summary);
         }
         let base = path.parent().unwrap_or(Path::new("."));
         let mut thumbs = Vec::with_capacity(data.staff.len());
-        for s in &data.staff {
+        for s in &mut data.staff {
             let thumb = match &s.photo {
                 None => None,
                 Some(p) => {
-                    let bytes = std::fs::read(base.join(p))
-                        .map_err(|e| Error::Photo { staff: s.employee_no.clone(), reason: format!("{p}: {e}") })?;
-                    let t = photo::thumbnail(&bytes).map_err(|reason| Error::Photo {
+                    let photo_error = |reason: String| Error::Photo {
                         staff: s.employee_no.clone(),
                         reason: format!("{p}: {reason}"),
-                    })?;
-                    Some(t)
+                    };
+                    let bytes = std::fs::read(base.join(p)).map_err(|e| photo_error(e.to_string()))?;
+                    s.photo_sha256 = Some(sha256_hex(&bytes));
+                    Some(photo::thumbnail(&bytes).map_err(photo_error)?)
                 }
             };
             thumbs.push(thumb);
         }
+        self.apply_reference(&data, thumbs, false)
+    }
+
+    /// Replaces the reference tables with `data` in one transaction; `thumbs[i]`
+    /// is the thumbnail of `data.staff[i]`. A file never takes the version back;
+    /// the server (`from_server`) may, being the authority.
+    pub fn apply_reference(
+        &self,
+        data: &ReferenceData,
+        thumbs: Vec<Option<Vec<u8>>>,
+        from_server: bool,
+    ) -> Result<ImportSummary> {
+        match self.unchanged_or_older(data) {
+            Ok(Some(summary)) => return Ok(summary),
+            Err(Error::ReferenceOlder { .. }) if from_server => {}
+            other => {
+                other?;
+            }
+        }
         let now = self.now().to_rfc3339();
-        self.write(|tx| replace_reference(tx, &data, &thumbs, &now))
+        self.write(|tx| replace_reference(tx, data, &thumbs, &now))
+    }
+
+    /// The thumbnails already here, by the SHA-256 of the photo they were made from.
+    pub fn thumbnails_by_photo(&self) -> Result<HashMap<String, Vec<u8>>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT photo_sha256, thumbnail FROM staff WHERE photo_sha256 IS NOT NULL AND thumbnail IS NOT NULL",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     fn unchanged_or_older(&self, data: &ReferenceData) -> Result<Option<ImportSummary>> {
@@ -175,11 +205,13 @@ fn replace_reference(
     tx.execute("UPDATE staff SET active = 0", [])?;
     for (s, thumb) in data.staff.iter().zip(thumbs) {
         tx.execute(
-            "INSERT INTO staff (id, hall_id, employee_no, name, department_zh, department_en, pin_hash, thumbnail, active)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1)
+            "INSERT INTO staff (id, hall_id, employee_no, name, department_zh, department_en, pin_hash, photo_sha256,
+                                thumbnail, active)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1)
              ON CONFLICT (id) DO UPDATE SET hall_id = excluded.hall_id, employee_no = excluded.employee_no,
                  name = excluded.name, department_zh = excluded.department_zh, department_en = excluded.department_en,
-                 pin_hash = excluded.pin_hash, thumbnail = excluded.thumbnail, active = 1",
+                 pin_hash = excluded.pin_hash, photo_sha256 = excluded.photo_sha256, thumbnail = excluded.thumbnail,
+                 active = 1",
             params![
                 s.id,
                 s.hall_id,
@@ -188,6 +220,7 @@ fn replace_reference(
                 s.department.as_ref().map(|d| &d.zh),
                 s.department.as_ref().map(|d| &d.en),
                 s.pin_hash,
+                s.photo_sha256,
                 thumb,
             ],
         )?;

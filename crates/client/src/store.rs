@@ -68,11 +68,6 @@ impl Store {
         Ok(out)
     }
 
-    /// A consistent copy of the database, for support and before risky operations.
-    pub fn backup_to(&self, to: &Path) -> Result<()> {
-        db::backup(&self.conn(), to)
-    }
-
     /// The pragmas in force on the store's own connection, for diagnostics and tests.
     pub fn pragmas(&self) -> Result<Pragmas> {
         let conn = self.conn();

@@ -8,6 +8,7 @@ pub mod case_no;
 pub mod level;
 pub mod mask;
 pub mod pin;
+pub mod protocol;
 pub mod rating;
 pub mod reference;
 pub mod settings;

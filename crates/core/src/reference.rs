@@ -19,6 +19,11 @@ pub struct ReferenceData {
     pub windows: Vec<Window>,
     pub staff: Vec<Staff>,
     pub reasons: Vec<Reason>,
+    /// The quarter's experience list for officers (体验事项清单).
+    #[serde(default)]
+    pub matters: Vec<Matter>,
+    #[serde(default)]
+    pub officers: Vec<Officer>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,14 +52,49 @@ pub struct Staff {
     /// Argon2id PHC string of the personal PIN; the PIN itself is never in the file.
     pub pin_hash: String,
     /// Path of the photo, relative to the reference-data file.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub photo: Option<String>,
+    /// The photo's SHA-256 (hex), as the server hands reference data to devices;
+    /// the device fetches the bytes by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub photo_sha256: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reason {
     pub code: String,
     pub label: Text,
+}
+
+/// A high-frequency service matter on the quarter's experience list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Matter {
+    pub id: String,
+    pub name: Text,
+    /// One of the list's six categories, e.g. 企业开办 / Starting a business.
+    pub category: Text,
+    /// The quarter the list is for, e.g. "2026Q4".
+    #[serde(default)]
+    pub quarter: Option<String>,
+}
+
+/// An experience officer (体验官), appointed for a period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Officer {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub gender: Option<String>,
+    #[serde(default)]
+    pub age: Option<u8>,
+    #[serde(default)]
+    pub occupation: Option<String>,
+    pub appointed_from: chrono::NaiveDate,
+    pub appointed_to: chrono::NaiveDate,
+    /// Argon2id PHC string of the officer's password. Only the server keeps it:
+    /// reference data sent to devices leaves it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_hash: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -75,6 +115,10 @@ pub enum ReferenceError {
     BadEmployeeNo(String),
     #[error("staff {id:?}: photo path {path:?} must be relative and stay beside the file")]
     BadPhotoPath { id: String, path: String },
+    #[error("officer {0:?}: the password must be given as an Argon2id hash")]
+    PasswordNotHashed(String),
+    #[error("officer {0:?}: the appointment ends before it starts")]
+    Appointment(String),
 }
 
 fn is_id(s: &str) -> bool {
@@ -112,6 +156,16 @@ impl ReferenceData {
         check_unique("window", self.windows.iter().map(|w| w.id.as_str()))?;
         check_unique("staff", self.staff.iter().map(|s| s.id.as_str()))?;
         check_unique("reason", self.reasons.iter().map(|r| r.code.as_str()))?;
+        check_unique("matter", self.matters.iter().map(|m| m.id.as_str()))?;
+        check_unique("officer", self.officers.iter().map(|o| o.id.as_str()))?;
+        for o in &self.officers {
+            if o.password_hash.as_deref().is_some_and(|h| !h.starts_with("$argon2id$")) {
+                return Err(ReferenceError::PasswordNotHashed(o.id.clone()));
+            }
+            if o.appointed_to < o.appointed_from {
+                return Err(ReferenceError::Appointment(o.id.clone()));
+            }
+        }
 
         let halls: HashSet<&str> = self.halls.iter().map(|h| h.id.as_str()).collect();
         for w in &self.windows {
@@ -167,11 +221,14 @@ mod tests {
                 department: None,
                 pin_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
                 photo: Some("photos/100101.jpg".into()),
+                photo_sha256: None,
             }],
             reasons: vec![Reason {
                 code: "long_wait".into(),
                 label: Text::new("等候时间过长", "Kept waiting too long"),
             }],
+            matters: vec![],
+            officers: vec![],
         }
     }
 

@@ -3,22 +3,28 @@
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 
-use crate::{Error, Result};
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    #[error("cannot hash a secret: {0}")]
+    Hash(String),
+    #[error("the stored hash is unreadable: {0}")]
+    Unreadable(String),
+}
 
 /// Hashes with Argon2id v19 and the crate's defaults (19 MiB, 2 passes), the
 /// OWASP-recommended minimum, which keeps a verification near 30 ms on a hall PC.
-pub fn hash(secret: &str) -> Result<String> {
+pub fn hash(secret: &str) -> Result<String, SecretError> {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
         .hash_password(secret.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| Error::Corrupt(format!("cannot hash a secret: {e}")))
+        .map_err(|e| SecretError::Hash(e.to_string()))
 }
 
 /// True when `secret` matches the stored PHC string. A malformed stored hash is
 /// an error, not a silent "no".
-pub fn verify(secret: &str, phc: &str) -> Result<bool> {
-    let parsed = PasswordHash::new(phc).map_err(|e| Error::Corrupt(format!("stored hash unreadable: {e}")))?;
+pub fn verify(secret: &str, phc: &str) -> Result<bool, SecretError> {
+    let parsed = PasswordHash::new(phc).map_err(|e| SecretError::Unreadable(e.to_string()))?;
     Ok(Argon2::default().verify_password(secret.as_bytes(), &parsed).is_ok())
 }
 

@@ -1,0 +1,174 @@
+//! The protocol's calls, typed, over any [`Transport`]. An answer counts only
+//! if it is the protocol's envelope with this protocol's version: an HTML page
+//! with status 200 (a captive portal on the hall's Wi-Fi), an empty body or
+//! another server's JSON is an error, never an acknowledgement.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tiyan_core::protocol::{
+    ApiError, EnrollRequest, Enrolled, Envelope, ErrorCode, Health, PROTOCOL_HEADER, PROTOCOL_VERSION,
+    REQUEST_ID_HEADER, ReferenceUpdate, Reply, SyncState, Upload, UploadAck, paths,
+};
+use uuid::Uuid;
+
+use super::transport::{Method, Request, Response, Transport, TransportError};
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SyncError {
+    #[error("the server cannot be reached: {0}")]
+    Unreachable(#[from] TransportError),
+    #[error("the answer (HTTP {status}) is not from a Tiyan server: {snippet:?}")]
+    NotAnEnvelope { status: u16, snippet: String },
+    #[error("the server speaks protocol {0}, this device {PROTOCOL_VERSION}")]
+    ProtocolMismatch(u32),
+    #[error("the server refused (HTTP {status}): {}", error.message)]
+    Refused { status: u16, error: ApiError },
+    #[error("the server's answer does not add up: {0}")]
+    Inconsistent(String),
+    #[error("a photo from the server does not match its SHA-256")]
+    BadPhoto,
+    #[error("this device is not enrolled with a server")]
+    NotEnrolled,
+    #[error("storage: {0}")]
+    Store(String),
+}
+
+impl SyncError {
+    /// The code a screen explains; transport-level troubles have their own.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SyncError::Unreachable(_) => "unreachable",
+            SyncError::NotAnEnvelope { .. } => "not_an_envelope",
+            SyncError::ProtocolMismatch(_) => "incompatible_protocol",
+            SyncError::Refused { error, .. } => match error.code {
+                ErrorCode::Unauthenticated => "unauthenticated",
+                ErrorCode::DeviceRevoked => "device_revoked",
+                ErrorCode::IncompatibleProtocol => "incompatible_protocol",
+                ErrorCode::InvalidCode => "invalid_code",
+                ErrorCode::Conflict => "conflict",
+                ErrorCode::Forbidden => "forbidden",
+                ErrorCode::Internal => "server_error",
+                _ => "refused",
+            },
+            SyncError::Inconsistent(_) | SyncError::BadPhoto => "inconsistent",
+            SyncError::NotEnrolled => "not_enrolled",
+            SyncError::Store(_) => "storage",
+        }
+    }
+
+    /// Errors that a retry cannot fix (a revoked device, a wrong secret, a
+    /// conflicting record): the worker waits for a person instead of retrying.
+    pub fn needs_a_person(&self) -> bool {
+        match self {
+            SyncError::Refused { error, .. } => error.code.needs_a_person(),
+            SyncError::ProtocolMismatch(_) | SyncError::NotEnrolled => true,
+            _ => false,
+        }
+    }
+}
+
+/// The device's credentials: `Authorization: Bearer <id>:<secret>`.
+#[derive(Clone)]
+pub struct Credentials {
+    pub device_id: Uuid,
+    pub secret: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials").field("device_id", &self.device_id).finish_non_exhaustive()
+    }
+}
+
+pub struct Api<T: Transport> {
+    transport: T,
+}
+
+fn decode<T: DeserializeOwned>(response: Response) -> Result<T, SyncError> {
+    let envelope: Envelope<T> = serde_json::from_slice(&response.body).map_err(|_| SyncError::NotAnEnvelope {
+        status: response.status,
+        snippet: String::from_utf8_lossy(&response.body[..response.body.len().min(80)]).into_owned(),
+    })?;
+    if envelope.protocol != PROTOCOL_VERSION {
+        return Err(SyncError::ProtocolMismatch(envelope.protocol));
+    }
+    match (envelope.body, response.status) {
+        (Reply::Ok(body), 200..=299) => Ok(body),
+        (Reply::Error(error), status) => Err(SyncError::Refused { status, error }),
+        (Reply::Ok(_), status) => {
+            Err(SyncError::NotAnEnvelope { status, snippet: "a success body with an error status".into() })
+        }
+    }
+}
+
+impl<T: Transport> Api<T> {
+    pub fn new(transport: T) -> Self {
+        Api { transport }
+    }
+
+    async fn call<R: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: String,
+        credentials: Option<&Credentials>,
+        body: Option<&impl Serialize>,
+        extra: Vec<(String, String)>,
+    ) -> Result<R, SyncError> {
+        let mut headers = vec![(PROTOCOL_HEADER.to_string(), PROTOCOL_VERSION.to_string())];
+        if let Some(c) = credentials {
+            headers.push(("authorization".into(), format!("Bearer {}:{}", c.device_id, c.secret)));
+        }
+        headers.extend(extra);
+        let body = match body {
+            Some(b) => serde_json::to_vec(b).map_err(|e| SyncError::Store(e.to_string()))?,
+            None => Vec::new(),
+        };
+        decode(self.transport.send(Request { method, path, headers, body }).await?)
+    }
+
+    pub async fn health(&self) -> Result<Health, SyncError> {
+        self.call(Method::Get, paths::HEALTH.into(), None, None::<&()>, vec![]).await
+    }
+
+    pub async fn enroll(&self, request: &EnrollRequest) -> Result<Enrolled, SyncError> {
+        self.call(Method::Post, paths::ENROLL.into(), None, Some(request), vec![]).await
+    }
+
+    pub async fn state(&self, c: &Credentials) -> Result<SyncState, SyncError> {
+        self.call(Method::Get, paths::STATE.into(), Some(c), None::<&()>, vec![]).await
+    }
+
+    /// Sends one page under a fresh request id; a retry is a new request.
+    pub async fn upload(&self, c: &Credentials, upload: &Upload) -> Result<UploadAck, SyncError> {
+        let id = vec![(REQUEST_ID_HEADER.to_string(), Uuid::now_v7().to_string())];
+        self.call(Method::Post, paths::UPLOAD.into(), Some(c), Some(upload), id).await
+    }
+
+    pub async fn reference(&self, c: &Credentials, since: Option<i64>) -> Result<ReferenceUpdate, SyncError> {
+        let path = match since {
+            Some(v) => format!("{}?since={v}", paths::REFERENCE),
+            None => paths::REFERENCE.to_string(),
+        };
+        self.call(Method::Get, path, Some(c), None::<&()>, vec![]).await
+    }
+
+    /// A staff photo, checked against the SHA-256 it is named by.
+    pub async fn photo(&self, c: &Credentials, sha256: &str) -> Result<Vec<u8>, SyncError> {
+        let headers = vec![
+            (PROTOCOL_HEADER.to_string(), PROTOCOL_VERSION.to_string()),
+            ("authorization".into(), format!("Bearer {}:{}", c.device_id, c.secret)),
+        ];
+        let path = format!("{}/{sha256}", paths::PHOTOS);
+        let response = self.transport.send(Request { method: Method::Get, path, headers, body: vec![] }).await?;
+        if response.status != 200 {
+            let status = response.status;
+            return Err(decode::<()>(response)
+                .err()
+                .unwrap_or(SyncError::NotAnEnvelope { status, snippet: "a photo answer without a photo".into() }));
+        }
+        if crate::sha256_hex(&response.body) != sha256 {
+            return Err(SyncError::BadPhoto);
+        }
+        Ok(response.body)
+    }
+}

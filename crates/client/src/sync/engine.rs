@@ -1,0 +1,164 @@
+//! One round of sync: ask the server what it holds, send what follows in pages,
+//! believe only acknowledgements in the envelope, then pull reference data if
+//! it changed. Everything a round does is safe to repeat or to cut off at any
+//! point: the server stores each record once, and the device marks records as
+//! sent only after the server said it holds them.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tiyan_core::protocol::{EnrollRequest, Enrolled, RecordKind, Upload};
+
+use super::api::{Api, Credentials, SyncError};
+use super::transport::Transport;
+use crate::{Store, photo};
+
+/// Records per upload: large enough to amortise a round trip and a commit,
+/// small enough to cross a poor link well within the timeout.
+pub const PAGE: usize = 500;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Records the server stored for the first time.
+    pub stored: u64,
+    /// Records the server already had (a response lost earlier).
+    pub duplicates: u64,
+    /// The reference-data version pulled, if one was.
+    pub reference: Option<i64>,
+}
+
+pub struct Engine<T: Transport> {
+    store: Arc<Store>,
+    api: Api<T>,
+    page: usize,
+}
+
+async fn on_store<R: Send + 'static>(
+    store: &Arc<Store>,
+    f: impl FnOnce(&Store) -> crate::Result<R> + Send + 'static,
+) -> Result<R, SyncError> {
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || f(&store))
+        .await
+        .map_err(|e| SyncError::Store(e.to_string()))?
+        .map_err(|e| SyncError::Store(e.to_string()))
+}
+
+impl<T: Transport> Engine<T> {
+    pub fn new(store: Arc<Store>, transport: T) -> Self {
+        Engine { store, api: Api::new(transport), page: PAGE }
+    }
+
+    pub fn with_page(mut self, page: usize) -> Self {
+        self.page = page.max(1);
+        self
+    }
+
+    /// Enrols this device with a one-time code and keeps the credentials.
+    pub async fn enroll(&self, server_url: &str, code: &str, name: &str) -> Result<Enrolled, SyncError> {
+        let request =
+            EnrollRequest { code: code.trim().to_string(), device_id: self.store.device_id(), name: name.to_string() };
+        let enrolled = self.api.enroll(&request).await?;
+        let (url, e) = (server_url.to_string(), enrolled.clone());
+        on_store(&self.store, move |s| s.save_enrolment(&url, &e)).await?;
+        // The kiosk's hall and window come from the server now: fetch them and bind.
+        let credentials = Credentials { device_id: enrolled.device_id, secret: enrolled.secret.clone() };
+        let local = on_store(&self.store, |s| s.reference_version()).await?;
+        self.pull_reference(&credentials, local).await?;
+        if let Some(window) = enrolled.window_id.clone() {
+            on_store(&self.store, move |s| s.bind_window(&window).map(|_| ())).await?;
+        }
+        Ok(enrolled)
+    }
+
+    pub async fn run_once(&self) -> Result<Report, SyncError> {
+        let (_, credentials) = on_store(&self.store, |s| s.credentials()).await?.ok_or(SyncError::NotEnrolled)?;
+        let state = self.api.state(&credentials).await?;
+        if state.device_id != credentials.device_id {
+            return Err(SyncError::Inconsistent(format!("the server answered for device {}", state.device_id)));
+        }
+        let mut report = Report::default();
+        for kind in RecordKind::ALL {
+            self.upload_kind(&credentials, kind, state.through(kind), &mut report).await?;
+        }
+        let local_version = on_store(&self.store, |s| s.reference_version()).await?;
+        if state.reference_version.is_some() && state.reference_version != local_version {
+            report.reference = self.pull_reference(&credentials, local_version).await?;
+        }
+        Ok(report)
+    }
+
+    async fn upload_kind(
+        &self,
+        c: &Credentials,
+        kind: RecordKind,
+        server_through: u64,
+        report: &mut Report,
+    ) -> Result<(), SyncError> {
+        let last = on_store(&self.store, move |s| s.last_seq(kind)).await?;
+        if server_through > last {
+            return Err(SyncError::Inconsistent(format!(
+                "the server holds {kind:?} records up to {server_through}, but this device has only {last}"
+            )));
+        }
+        // The state is an acknowledgement too: what the server holds is sent,
+        // even when the answer to the upload that carried it was lost.
+        on_store(&self.store, move |s| s.set_acked_through(kind, server_through)).await?;
+        let mut through = server_through;
+        let page = self.page;
+        while through < last {
+            let upload = match kind {
+                RecordKind::Rating => {
+                    Upload::Rating(on_store(&self.store, move |s| s.ratings_after(through, page)).await?)
+                }
+            };
+            let sent_last = match &upload {
+                Upload::Rating(r) => r.last().map(|r| r.seq).unwrap_or(through),
+            };
+            let ack = self.api.upload(c, &upload).await?;
+            if ack.kind != kind || ack.through < sent_last || ack.through > last {
+                return Err(SyncError::Inconsistent(format!(
+                    "sent {kind:?} records up to {sent_last}, the server acknowledged up to {}",
+                    ack.through
+                )));
+            }
+            on_store(&self.store, move |s| s.set_acked_through(kind, ack.through)).await?;
+            report.stored += u64::from(ack.stored);
+            report.duplicates += u64::from(ack.duplicates);
+            through = ack.through;
+        }
+        Ok(())
+    }
+
+    /// Fetches reference data and the staff photos not already here, then
+    /// applies it all in one transaction.
+    async fn pull_reference(&self, c: &Credentials, since: Option<i64>) -> Result<Option<i64>, SyncError> {
+        let update = self.api.reference(c, since).await?;
+        let Some(data) = update.data else { return Ok(None) };
+        data.validate().map_err(|e| SyncError::Inconsistent(format!("reference data: {e}")))?;
+        let have: HashMap<String, Vec<u8>> = on_store(&self.store, |s| s.thumbnails_by_photo()).await?;
+        let mut thumbs = Vec::with_capacity(data.staff.len());
+        for s in &data.staff {
+            let thumb = match &s.photo_sha256 {
+                None => None,
+                Some(sha) => match have.get(sha) {
+                    Some(t) => Some(t.clone()),
+                    None => {
+                        let bytes = self.api.photo(c, sha).await?;
+                        let t = tokio::task::spawn_blocking(move || photo::thumbnail(&bytes))
+                            .await
+                            .map_err(|e| SyncError::Store(e.to_string()))?
+                            .map_err(|e| SyncError::Inconsistent(format!("photo {sha}: {e}")))?;
+                        Some(t)
+                    }
+                },
+            };
+            thumbs.push(thumb);
+        }
+        let version = data.version;
+        // The server is the authority once enrolled: its version wins even over a
+        // file imported here before with a higher number.
+        on_store(&self.store, move |s| s.apply_reference(&data, thumbs, true)).await?;
+        Ok(Some(version))
+    }
+}

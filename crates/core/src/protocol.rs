@@ -1,0 +1,248 @@
+//! The wire protocol between devices and the central server (JSON over HTTP).
+//! Both sides use these types, so they cannot disagree on a field.
+//!
+//! Every request names the protocol version in [`PROTOCOL_HEADER`]; every answer
+//! is an envelope that names it too, so a device never takes an HTML page, an
+//! empty body or another server's JSON for an acknowledgement.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::rating::Rating;
+use crate::reference::ReferenceData;
+
+/// The version this build speaks. A server answers a device that speaks another
+/// with [`ErrorCode::IncompatibleProtocol`].
+pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_HEADER: &str = "x-tiyan-protocol";
+/// A fresh UUID per upload request; the server refuses one it has seen (a replay).
+pub const REQUEST_ID_HEADER: &str = "x-tiyan-request-id";
+/// The most records one upload may carry.
+pub const MAX_PAGE: usize = 1000;
+/// The largest request body a server accepts.
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+pub mod paths {
+    pub const HEALTH: &str = "/api/v1/health";
+    pub const ENROLL: &str = "/api/v1/enroll";
+    pub const STATE: &str = "/api/v1/sync/state";
+    pub const UPLOAD: &str = "/api/v1/sync/upload";
+    pub const REFERENCE: &str = "/api/v1/reference";
+    pub const PHOTOS: &str = "/api/v1/photos";
+}
+
+/// The answer to everything: a protocol version and either the content or an error.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Envelope<T> {
+    pub protocol: u32,
+    pub server_time: DateTime<Utc>,
+    #[serde(flatten)]
+    pub body: Reply<T>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reply<T> {
+    Ok(T),
+    Error(ApiError),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    /// Plain words for a person; never a stack trace, SQL or a path.
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// No or unreadable credentials, or a wrong secret.
+    Unauthenticated,
+    /// The device was revoked by the administrator.
+    DeviceRevoked,
+    /// The device speaks another protocol version.
+    IncompatibleProtocol,
+    /// The enrolment code is unknown, used or expired.
+    InvalidCode,
+    /// The request is not what the protocol describes.
+    Malformed,
+    TooLarge,
+    /// A record with this id (or sequence number) exists with other content.
+    Conflict,
+    /// An upload would leave a hole in the device's sequence.
+    Gap,
+    /// The device may not do this (e.g. upload another device's records).
+    Forbidden,
+    /// This request id was already used.
+    Replayed,
+    NotFound,
+    Internal,
+}
+
+impl ErrorCode {
+    /// Errors a device must not retry on its own: they need a person.
+    pub fn needs_a_person(self) -> bool {
+        matches!(
+            self,
+            ErrorCode::Unauthenticated
+                | ErrorCode::DeviceRevoked
+                | ErrorCode::IncompatibleProtocol
+                | ErrorCode::Conflict
+                | ErrorCode::Forbidden
+                | ErrorCode::InvalidCode
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    pub status: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceRole {
+    Kiosk,
+    Officer,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollRequest {
+    pub code: String,
+    /// The device keeps the identity it stamped its records with.
+    pub device_id: Uuid,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enrolled {
+    pub device_id: Uuid,
+    /// Shown once; the server keeps only a hash of it.
+    pub secret: String,
+    pub role: DeviceRole,
+    pub hall_id: String,
+    pub window_id: Option<String>,
+}
+
+/// The kinds of record a device appends and syncs, each with its own sequence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordKind {
+    Rating,
+}
+
+impl RecordKind {
+    pub const ALL: [RecordKind; 1] = [RecordKind::Rating];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordKind::Rating => "rating",
+        }
+    }
+}
+
+/// What the server holds of this device: for each kind, every record up to
+/// `through` (the server never holds a record past a hole).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncState {
+    pub device_id: Uuid,
+    pub streams: Vec<Stream>,
+    pub reference_version: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stream {
+    pub kind: RecordKind,
+    pub through: u64,
+}
+
+impl SyncState {
+    pub fn through(&self, kind: RecordKind) -> u64 {
+        self.streams.iter().find(|s| s.kind == kind).map(|s| s.through).unwrap_or(0)
+    }
+}
+
+/// One page of records, in sequence order, starting right after what the server holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "records", rename_all = "snake_case")]
+pub enum Upload {
+    Rating(Vec<Rating>),
+}
+
+impl Upload {
+    pub fn kind(&self) -> RecordKind {
+        match self {
+            Upload::Rating(_) => RecordKind::Rating,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Upload::Rating(r) => r.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The acknowledgement: the server now holds every record of this kind up to
+/// `through`; `stored` were new, `duplicates` it already had with the same content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadAck {
+    pub kind: RecordKind,
+    pub through: u64,
+    pub stored: u32,
+    pub duplicates: u32,
+}
+
+/// Reference data for the device, when it changed since `since`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReferenceUpdate {
+    pub version: Option<i64>,
+    /// None when the device is up to date. Staff photos are named by SHA-256
+    /// (`photo` holds the hex digest) and fetched from [`paths::PHOTOS`].
+    pub data: Option<ReferenceData>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelopes_carry_the_version_and_either_content_or_error() {
+        let ok: Envelope<UploadAck> = Envelope {
+            protocol: PROTOCOL_VERSION,
+            server_time: DateTime::from_timestamp(1_790_000_000, 0).unwrap_or_default(),
+            body: Reply::Ok(UploadAck { kind: RecordKind::Rating, through: 7, stored: 3, duplicates: 4 }),
+        };
+        let json = serde_json::to_value(&ok).unwrap_or_default();
+        assert_eq!(json["protocol"], 1);
+        assert_eq!(json["ok"]["through"], 7);
+        assert_eq!(json["ok"]["kind"], "rating");
+        let back: Envelope<UploadAck> = serde_json::from_value(json).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back, ok);
+
+        let err = r#"{"protocol":1,"server_time":"2026-11-23T01:00:00Z","error":{"code":"device_revoked","message":"revoked"}}"#;
+        let e: Envelope<UploadAck> = serde_json::from_str(err).unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(e.body, Reply::Error(ApiError { code: ErrorCode::DeviceRevoked, .. })));
+        assert!(ErrorCode::DeviceRevoked.needs_a_person());
+        assert!(!ErrorCode::Internal.needs_a_person());
+        // An HTML page or an empty body is no envelope at all.
+        assert!(serde_json::from_str::<Envelope<UploadAck>>("<html>Welcome to hall Wi-Fi</html>").is_err());
+        assert!(serde_json::from_str::<Envelope<UploadAck>>("").is_err());
+        assert!(serde_json::from_str::<Envelope<UploadAck>>(r#"{"protocol":1}"#).is_err());
+    }
+
+    #[test]
+    fn uploads_are_tagged_by_kind() {
+        let u = Upload::Rating(vec![]);
+        let json = serde_json::to_string(&u).unwrap_or_default();
+        assert_eq!(json, r#"{"kind":"rating","records":[]}"#);
+        assert_eq!(u.kind(), RecordKind::Rating);
+    }
+}

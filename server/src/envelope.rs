@@ -1,0 +1,54 @@
+//! Answers in the protocol's envelope, and request bodies read with our own
+//! errors (axum's rejections would answer in plain text).
+
+use axum::extract::{FromRequest, Request};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tiyan_core::protocol::{ApiError, Envelope, PROTOCOL_VERSION, Reply};
+
+use crate::error::ApiFailure;
+
+fn json_response<T: Serialize>(envelope: &Envelope<T>) -> Response {
+    match serde_json::to_vec(envelope) {
+        Ok(bytes) => ([(header::CONTENT_TYPE, "application/json")], bytes).into_response(),
+        Err(e) => {
+            tracing::error!(%e, "cannot serialize an answer");
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+pub fn ok<T: Serialize>(body: T) -> Response {
+    json_response(&Envelope { protocol: PROTOCOL_VERSION, server_time: Utc::now(), body: Reply::Ok(body) })
+}
+
+pub fn error(body: ApiError) -> Response {
+    json_response::<()>(&Envelope { protocol: PROTOCOL_VERSION, server_time: Utc::now(), body: Reply::Error(body) })
+}
+
+/// A JSON request body; too large → 413, unreadable → 400, both in the envelope.
+pub struct Body<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = ApiFailure;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiFailure::new(
+                    axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                    tiyan_core::protocol::ErrorCode::TooLarge,
+                    format!("the request is larger than {} bytes", tiyan_core::protocol::MAX_BODY_BYTES),
+                )
+            } else {
+                ApiFailure::malformed("the request body could not be read")
+            }
+        })?;
+        serde_json::from_slice(&bytes)
+            .map(Body)
+            .map_err(|e| ApiFailure::malformed(format!("the request body is not what the protocol describes: {e}")))
+    }
+}

@@ -1,0 +1,221 @@
+//! `tiyan-server`: the central server and its administration commands.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use chrono::{Duration, NaiveDate, Utc};
+use clap::{Parser, Subcommand, ValueEnum};
+use tiyan_core::protocol::DeviceRole;
+use tiyan_server::export::Format;
+use tiyan_server::reference_files::{CsvFiles, load_csv, load_json};
+use tiyan_server::store::{NewCode, RatingFilter, SqliteStore, Storage};
+use tiyan_server::{AppState, codes};
+use uuid::Uuid;
+
+#[derive(Parser)]
+#[command(name = "tiyan-server", version, about = "Tiyan's central server: enrolment, sync, reference data, export")]
+struct Cli {
+    /// The server's SQLite database file.
+    #[arg(long, env = "TIYAN_SERVER_DB", default_value = "tiyan-server.db", global = true)]
+    db: PathBuf,
+    /// Log lines as text or as JSON objects.
+    #[arg(long, env = "TIYAN_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Role {
+    Kiosk,
+    Officer,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API until Ctrl-C or SIGTERM.
+    Serve {
+        #[arg(long, env = "TIYAN_LISTEN", default_value = "127.0.0.1:8787")]
+        listen: SocketAddr,
+    },
+    /// Issue a one-time enrolment code for a device (printed, and as a QR code with --qr).
+    Enroll {
+        #[arg(long)]
+        hall: String,
+        /// The window a kiosk stands at.
+        #[arg(long)]
+        window: Option<String>,
+        #[arg(long, value_enum, default_value_t = Role::Kiosk)]
+        role: Role,
+        /// How long the code stays valid.
+        #[arg(long, default_value_t = 24)]
+        valid_hours: i64,
+        /// The address devices reach the server at (goes into the QR code).
+        #[arg(long, env = "TIYAN_PUBLIC_URL", default_value = "http://127.0.0.1:8787")]
+        server_url: String,
+        /// Also write the code as a QR code PNG here.
+        #[arg(long)]
+        qr: Option<PathBuf>,
+    },
+    /// Revoke a device: its next request fails with 401.
+    Revoke {
+        #[arg(long)]
+        device: Uuid,
+    },
+    /// List enrolled devices.
+    Devices,
+    /// Import reference data: a tiyan-reference/1 JSON file, or CSV files per section.
+    Import {
+        /// A JSON reference-data file (photos beside it).
+        file: Option<PathBuf>,
+        #[arg(long)]
+        halls: Option<PathBuf>,
+        #[arg(long)]
+        windows: Option<PathBuf>,
+        /// Columns: id,hall_id,employee_no,name,department_zh,department_en,pin|pin_hash,photo
+        #[arg(long)]
+        staff: Option<PathBuf>,
+        #[arg(long)]
+        reasons: Option<PathBuf>,
+        #[arg(long)]
+        matters: Option<PathBuf>,
+        /// Columns: id,name,gender,age,occupation,appointed_from,appointed_to,password|password_hash
+        #[arg(long)]
+        officers: Option<PathBuf>,
+    },
+    /// Export ratings, each once, in device sequence order.
+    Export {
+        #[arg(long, value_enum, default_value_t = Format::Csv)]
+        format: Format,
+        #[arg(long)]
+        hall: Option<String>,
+        #[arg(long)]
+        window: Option<String>,
+        #[arg(long)]
+        staff: Option<String>,
+        /// First device date (YYYY-MM-DD), inclusive.
+        #[arg(long)]
+        from: Option<NaiveDate>,
+        /// Last device date (YYYY-MM-DD), inclusive.
+        #[arg(long)]
+        to: Option<NaiveDate>,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Include call-back phone numbers in full (masked by default).
+        #[arg(long)]
+        with_phone: bool,
+    },
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,tower_http=info".into());
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().init(),
+    }
+    let store = Arc::new(SqliteStore::open(&cli.db).with_context(|| format!("opening {}", cli.db.display()))?);
+    match cli.command {
+        Command::Serve { listen } => serve(store, listen),
+        Command::Enroll { hall, window, role, valid_hours, server_url, qr } => {
+            let code = codes::new_code();
+            let role = match role {
+                Role::Kiosk => DeviceRole::Kiosk,
+                Role::Officer => DeviceRole::Officer,
+            };
+            let expires_at = Utc::now() + Duration::hours(valid_hours);
+            store.create_code(
+                &NewCode { code: &code, role, hall_id: &hall, window_id: window.as_deref(), expires_at },
+                Utc::now(),
+            )?;
+            println!("{code}");
+            eprintln!("enrolment code for {role:?} at {hall} {}, valid until {expires_at}", window.unwrap_or_default());
+            if let Some(path) = qr {
+                codes::write_qr_png(&codes::enrolment_uri(&server_url, &code), &path)?;
+                eprintln!("QR code written to {}", path.display());
+            }
+            Ok(())
+        }
+        Command::Revoke { device } => {
+            store.revoke(device, Utc::now())?;
+            eprintln!("device {device} revoked: its next request will be refused");
+            Ok(())
+        }
+        Command::Devices => {
+            for d in store.devices()? {
+                let dev = &d.device;
+                println!(
+                    "{}\t{:?}\t{}\t{}\t{}\t{} ratings\t{}",
+                    dev.id,
+                    dev.role,
+                    dev.hall_id,
+                    dev.window_id.as_deref().unwrap_or("-"),
+                    dev.name,
+                    d.ratings,
+                    if dev.revoked_at.is_some() { "revoked" } else { "active" }
+                );
+            }
+            Ok(())
+        }
+        Command::Import { file, halls, windows, staff, reasons, matters, officers } => {
+            let loaded = match file {
+                Some(f) => load_json(&f)?,
+                None => load_csv(&CsvFiles { halls, windows, staff, reasons, matters, officers })?,
+            };
+            let version = store.import_reference(&loaded.data, &loaded.photos)?;
+            eprintln!("reference data is at version {version}");
+            Ok(())
+        }
+        Command::Export { format, hall, window, staff, from, to, out, with_phone } => {
+            let ratings =
+                store.ratings(&RatingFilter { hall_id: hall, window_id: window, staff_id: staff, from, to })?;
+            match out {
+                Some(path) => {
+                    let mut file =
+                        std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+                    tiyan_server::export::write(&mut file, &ratings, format, with_phone)?;
+                    eprintln!("{} ratings written to {}", ratings.len(), path.display());
+                }
+                None => tiyan_server::export::write(&mut std::io::stdout().lock(), &ratings, format, with_phone)?,
+            }
+            Ok(())
+        }
+    }
+}
+
+fn serve(store: Arc<SqliteStore>, listen: SocketAddr) -> Result<()> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
+        tiyan_server::serve(listener, AppState::new(store), shutdown_signal()).await?;
+        tracing::info!("stopped");
+        Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down: finishing requests in flight");
+}
