@@ -20,6 +20,9 @@ const COMMANDS: &[&str] = &[
     "admin_export_csv",
     "admin_change_pin",
     "admin_exit",
+    "sync_status",
+    "sync_now",
+    "sync_enroll",
 ];
 
 fn main() {

@@ -52,8 +52,9 @@ struct Ipc {
 
 impl Ipc {
     fn open(dir: &Path) -> Result<Ipc> {
-        let app =
-            tiyan_app::build(mock_builder(), dir, None).map_err(anyhow::Error::msg)?.build(tiyan_app::context())?;
+        let app = tiyan_app::build(mock_builder(), dir, None, None)
+            .map_err(anyhow::Error::msg)?
+            .build(tiyan_app::context())?;
         let window = tauri::WebviewWindowBuilder::new(&app, "kiosk", Default::default()).build()?;
         Ok(Ipc { _app: app, window })
     }

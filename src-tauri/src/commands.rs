@@ -13,6 +13,7 @@ use tiyan_client::kiosk::{AdminOverview, KioskStatus};
 use tiyan_client::ratings::RatingReceipt;
 use tiyan_client::reference::{ImportSummary, WindowInfo};
 use tiyan_client::staff::StaffCard;
+use tiyan_client::sync::SyncHandle;
 use tiyan_core::pin::PinGate;
 use tiyan_core::rating::RatingInput;
 use tiyan_core::settings::KioskSettings;
@@ -20,13 +21,13 @@ use tiyan_core::settings::KioskSettings;
 use crate::error::CommandError;
 use crate::shell::Shell;
 
-type Answer<T> = Result<T, CommandError>;
+pub(crate) type Answer<T> = Result<T, CommandError>;
 
 /// Runs `f` off the UI thread: async commands run on Tauri's multi-threaded
 /// tokio runtime, and `block_in_place` lets this worker block on SQLite's fsync
 /// or Argon2 while the other workers carry on. (A hop to the blocking pool
 /// would cost a thread wake-up on every rating, a third of a fast commit.)
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     kiosk: &State<'_, Arc<Kiosk>>,
     f: impl FnOnce(&Kiosk) -> tiyan_client::Result<T> + Send + 'static,
 ) -> Answer<T> {
@@ -88,8 +89,14 @@ pub async fn staff_clear_case_no(kiosk: State<'_, Arc<Kiosk>>) -> Answer<()> {
 }
 
 #[tauri::command]
-pub async fn submit_rating(kiosk: State<'_, Arc<Kiosk>>, input: RatingInput) -> Answer<RatingReceipt> {
-    blocking(&kiosk, move |k| k.submit_rating(&input)).await
+pub async fn submit_rating(
+    kiosk: State<'_, Arc<Kiosk>>,
+    sync: State<'_, SyncHandle>,
+    input: RatingInput,
+) -> Answer<RatingReceipt> {
+    let receipt = blocking(&kiosk, move |k| k.submit_rating(&input)).await?;
+    sync.nudge();
+    Ok(receipt)
 }
 
 #[tauri::command]

@@ -6,6 +6,7 @@ mod commands;
 mod error;
 mod kiosk_window;
 mod shell;
+mod sync_commands;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -27,6 +28,12 @@ pub struct Options {
     /// A reference-data file to import at start (halls, windows, staff, reasons); skipped if this version is already imported.
     #[arg(long)]
     pub reference: Option<PathBuf>,
+    /// The central server to enrol with at start (with --enrolment-code), e.g. http://10.0.0.5:8787.
+    #[arg(long, env = "TIYAN_SERVER", requires = "enrolment_code")]
+    pub server: Option<String>,
+    /// A one-time code from `tiyan-server enroll`; used only while the device is not enrolled.
+    #[arg(long, env = "TIYAN_ENROLMENT_CODE", requires = "server")]
+    pub enrolment_code: Option<String>,
 }
 
 pub fn run() {
@@ -48,7 +55,8 @@ pub fn run() {
     };
     // Absolute, so the setup screen shows where the file really is.
     let reference = options.reference.map(|p| std::path::absolute(&p).unwrap_or(p));
-    let builder = build(Builder::default(), &data_dir, reference).unwrap_or_else(|e| fail(e));
+    let enrol = options.server.zip(options.enrolment_code);
+    let builder = build(Builder::default(), &data_dir, reference, enrol).unwrap_or_else(|e| fail(e));
     let app = builder.build(context).unwrap_or_else(|e| fail(e.to_string()));
     app.run(|handle, event| {
         // Nothing but the administrator's exit ends the app: not the last window closing.
@@ -67,12 +75,14 @@ pub fn context<R: Runtime>() -> tauri::Context<R> {
 }
 
 /// The whole app on any runtime: opens the data folder (locked to this process),
-/// imports `reference` if given, registers state and commands; the kiosk window
-/// opens when the app starts running.
+/// imports `reference` if given, registers state and commands; when the app
+/// starts running it opens the kiosk window, starts the sync worker, and enrols
+/// with `enrol` = (server, code) if the device is not enrolled yet.
 pub fn build<R: Runtime>(
     builder: Builder<R>,
     data_dir: &Path,
     reference: Option<PathBuf>,
+    enrol: Option<(String, String)>,
 ) -> Result<Builder<R>, String> {
     let shell = Shell::new(data_dir.to_path_buf(), reference.clone())?;
     let kiosk = Kiosk::open(data_dir).map_err(|e| format!("cannot open the data in {}: {e}", data_dir.display()))?;
@@ -83,11 +93,26 @@ pub fn build<R: Runtime>(
         tracing::info!(?summary, file = %file.display(), "reference data");
     }
     tracing::info!(data_dir = %data_dir.display(), device = %kiosk.store().device_id(), "kiosk ready");
+    let (sync, worker) = tiyan_client::sync::worker::worker(
+        kiosk.shared_store(),
+        |url: &str| tiyan_client::sync::transport::Http::new(url),
+        tiyan_client::sync::Backoff::default(),
+    );
+    let kiosk = Arc::new(kiosk);
+    let at_start = (kiosk.clone(), sync.clone());
     Ok(builder
         .manage(shell)
-        .manage(Arc::new(kiosk))
-        .setup(|app| {
+        .manage(kiosk)
+        .manage(sync)
+        .setup(move |app| {
             kiosk_window::open(app)?;
+            tauri::async_runtime::spawn(worker);
+            if let Some((server, code)) = enrol {
+                let (kiosk, sync) = at_start;
+                tauri::async_runtime::spawn(async move {
+                    sync_commands::enrol_at_start(&kiosk, &sync, &server, &code).await
+                });
+            }
             Ok(())
         })
         .on_window_event(kiosk_window::on_window_event)
@@ -111,5 +136,8 @@ pub fn build<R: Runtime>(
             commands::admin_export_csv,
             commands::admin_change_pin,
             commands::admin_exit,
+            sync_commands::sync_status,
+            sync_commands::sync_now,
+            sync_commands::sync_enroll,
         ]))
 }

@@ -15,7 +15,7 @@ fn demo_file() -> PathBuf {
 }
 
 fn app(data_dir: &Path) -> App<MockRuntime> {
-    let builder = tiyan_app::build(mock_builder(), data_dir, None).expect("the data folder opens");
+    let builder = tiyan_app::build(mock_builder(), data_dir, None, None).expect("the data folder opens");
     builder.build(tauri::generate_context!()).expect("the app builds")
 }
 
@@ -145,7 +145,7 @@ fn a_window_without_the_kiosk_capability_cannot_call_the_kiosk_commands() {
 fn a_second_app_on_the_same_data_folder_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let _first = app(dir.path());
-    let second = tiyan_app::build(mock_builder(), dir.path(), None);
+    let second = tiyan_app::build(mock_builder(), dir.path(), None, None);
     let err = second.err().expect("the data folder is locked");
     assert!(err.contains("already running"), "{err}");
 }

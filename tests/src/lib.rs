@@ -336,3 +336,6 @@ pub fn prepared_kiosk(data_dir: &Path, window: &str, employee_no: &str) -> Resul
 
 pub const ADMIN_PIN: &str = "260418";
 pub const STAFF_PIN: &str = "2580";
+
+pub mod proxy;
+pub mod sync_rig;

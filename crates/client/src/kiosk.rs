@@ -113,7 +113,7 @@ impl Kiosk {
 
     /// Until the administrator PIN exists anyone at the screen is setting the
     /// kiosk up; afterwards setup steps need the PIN.
-    fn require_setup_or_admin(&self) -> Result<()> {
+    pub fn require_setup_or_admin(&self) -> Result<()> {
         if self.store.admin_pin_is_set()? { self.require_admin() } else { Ok(()) }
     }
 

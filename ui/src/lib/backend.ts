@@ -13,6 +13,7 @@ import {
   type SetupDefaults,
   type Settings,
   type StaffCard,
+  type SyncStatus,
   type WindowInfo,
 } from './types';
 
@@ -36,6 +37,9 @@ export interface Backend {
   adminExportCsv(dir: string | null): Promise<ExportSummary>;
   adminChangePin(pin: string): Promise<void>;
   adminExit(): Promise<void>;
+  syncStatus(): Promise<SyncStatus>;
+  syncNow(): Promise<void>;
+  syncEnroll(serverUrl: string, code: string): Promise<void>;
 }
 
 async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
@@ -66,6 +70,9 @@ export class TauriBackend implements Backend {
   adminExportCsv = (dir: string | null) => call<ExportSummary>('admin_export_csv', { dir });
   adminChangePin = (pin: string) => call<void>('admin_change_pin', { pin });
   adminExit = () => call<void>('admin_exit');
+  syncStatus = () => call<SyncStatus>('sync_status');
+  syncNow = () => call<void>('sync_now');
+  syncEnroll = (serverUrl: string, code: string) => call<void>('sync_enroll', { serverUrl, code });
 }
 
 /** Inside the Tauri app the IPC bridge exists; in a plain browser it does not. */

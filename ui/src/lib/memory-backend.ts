@@ -10,6 +10,7 @@ import {
   type Reason,
   type Settings,
   type StaffCard,
+  type SyncStatus,
   type WindowInfo,
 } from './types';
 
@@ -43,6 +44,8 @@ export class MemoryBackend implements Backend {
   caseNo: string | null = null;
   settings: Settings = { idle_seconds: 30, interval_seconds: 10, language: 'zh-CN' };
   ratings: Stored[] = [];
+  server: string | null = null;
+  sent = 0;
 
   /** A kiosk already set up with staff 100102 on duty, for screen work. */
   static ready(): MemoryBackend {
@@ -170,5 +173,27 @@ export class MemoryBackend implements Backend {
   }
   async adminExit() {
     this.admin();
+  }
+  async syncStatus(): Promise<SyncStatus> {
+    this.admin();
+    return {
+      enrolment: { state: this.server ? 'enrolled' : 'not_enrolled', server_url: this.server, hall_id: null, window_id: null },
+      waiting: this.ratings.length - this.sent,
+      last_success: null,
+      last_error: null,
+      next_attempt: null,
+      syncing: false,
+      waiting_for_person: false,
+    };
+  }
+  async syncNow() {
+    this.admin();
+    if (this.server) this.sent = this.ratings.length;
+  }
+  async syncEnroll(serverUrl: string, code: string) {
+    if (!/^https?:\/\//.test(serverUrl)) fail('invalid_server');
+    if (code.trim().length < 4) fail('invalid_code');
+    this.server = serverUrl;
+    this.imported = true;
   }
 }

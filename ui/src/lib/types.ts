@@ -77,3 +77,14 @@ export class BackendError extends Error {
     return new BackendError('internal', String(e));
   }
 }
+
+export type EnrolmentState = 'not_enrolled' | 'enrolled' | 'revoked';
+export type SyncStatus = {
+  enrolment: { state: EnrolmentState; server_url: string | null; hall_id: string | null; window_id: string | null };
+  waiting: number;
+  last_success: string | null;
+  last_error: { code: string; message: string; at: string } | null;
+  next_attempt: string | null;
+  syncing: boolean;
+  waiting_for_person: boolean;
+};

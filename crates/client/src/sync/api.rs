@@ -85,13 +85,20 @@ pub struct Api<T: Transport> {
 }
 
 fn decode<T: DeserializeOwned>(response: Response) -> Result<T, SyncError> {
-    let envelope: Envelope<T> = serde_json::from_slice(&response.body).map_err(|_| SyncError::NotAnEnvelope {
+    let not_ours = || SyncError::NotAnEnvelope {
         status: response.status,
         snippet: String::from_utf8_lossy(&response.body[..response.body.len().min(80)]).into_owned(),
-    })?;
-    if envelope.protocol != PROTOCOL_VERSION {
-        return Err(SyncError::ProtocolMismatch(envelope.protocol));
+    };
+    // The version first: another protocol may shape its bodies differently.
+    #[derive(serde::Deserialize)]
+    struct Version {
+        protocol: u32,
     }
+    let version: Version = serde_json::from_slice(&response.body).map_err(|_| not_ours())?;
+    if version.protocol != PROTOCOL_VERSION {
+        return Err(SyncError::ProtocolMismatch(version.protocol));
+    }
+    let envelope: Envelope<T> = serde_json::from_slice(&response.body).map_err(|_| not_ours())?;
     match (envelope.body, response.status) {
         (Reply::Ok(body), 200..=299) => Ok(body),
         (Reply::Error(error), status) => Err(SyncError::Refused { status, error }),

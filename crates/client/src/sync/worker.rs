@@ -3,6 +3,7 @@
 //! busy-loops, and stops retrying on errors a retry cannot fix until a person
 //! asks ("sync now", a new enrolment).
 
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -121,9 +122,10 @@ impl SyncHandle {
     }
 }
 
-/// Starts the worker on the current tokio runtime. `connect` makes a transport
-/// for the server address the store holds (it may change with a new enrolment).
-pub fn spawn<T, F>(store: Arc<Store>, connect: F, backoff: Backoff) -> SyncHandle
+/// The worker and the handle to it; the caller spawns the future on its runtime
+/// (Tauri's in the app, the test's in tests). `connect` makes a transport for
+/// the server address the store holds, which a new enrolment may change.
+pub fn worker<T, F>(store: Arc<Store>, connect: F, backoff: Backoff) -> (SyncHandle, impl Future<Output = ()> + Send)
 where
     T: Transport,
     F: Fn(&str) -> Result<T, TransportError> + Send + Sync + 'static,
@@ -133,7 +135,17 @@ where
         shared: Arc::new(Shared { nudge: Notify::new(), manual: Notify::new(), progress: Mutex::default() }),
     };
     let worker = handle.clone();
-    tokio::spawn(async move { run(worker, connect, backoff).await });
+    (handle, async move { run(worker, connect, backoff).await })
+}
+
+/// Starts the worker on the current tokio runtime.
+pub fn spawn<T, F>(store: Arc<Store>, connect: F, backoff: Backoff) -> SyncHandle
+where
+    T: Transport,
+    F: Fn(&str) -> Result<T, TransportError> + Send + Sync + 'static,
+{
+    let (handle, future) = worker(store, connect, backoff);
+    tokio::spawn(future);
     handle
 }
 

@@ -1,0 +1,163 @@
+//! kill -9 in the middle of a sync, of either side, and restart: the server ends
+//! up holding exactly the device's ratings. The server here is the real
+//! `tiyan-server` process; the device is first a sync worker in this process,
+//! then the real app in its window under Xvfb.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail, ensure};
+use tiyan_client::Kiosk;
+use tiyan_client::sync::transport::Http;
+use tiyan_client::sync::{Backoff, Engine};
+use tiyan_server::store::{RatingFilter, SqliteStore, Storage};
+use tiyan_system_tests::proxy::{Fault, FaultProxy};
+use tiyan_system_tests::sync_rig::{TestServer, rate, server_binary};
+use tiyan_system_tests::{ADMIN_PIN, Guard, STAFF_PIN, app_binary, app_pid, demo_reference, display};
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(18787)
+}
+
+fn server_cmd(db: &Path) -> Result<Command> {
+    let mut c = Command::new(server_binary()?);
+    c.arg("--db").arg(db).env("RUST_LOG", "warn").stdin(Stdio::null());
+    Ok(c)
+}
+
+fn start_server(db: &Path, port: u16) -> Result<Child> {
+    let child =
+        server_cmd(db)?.args(["serve", "--listen", &format!("127.0.0.1:{port}")]).stdout(Stdio::null()).spawn()?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        ensure!(Instant::now() < deadline, "tiyan-server did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok(child)
+}
+
+/// Sets up a kiosk enrolled with the server at `url`, with `n` ratings waiting.
+async fn kiosk_with_ratings(dir: &Path, url: &str, code: &str, n: usize) -> Result<Kiosk> {
+    let kiosk = Kiosk::open(dir)?;
+    Engine::new(kiosk.shared_store(), Http::new(url)?).enroll(url, code, "kill-test kiosk").await?;
+    kiosk.set_admin_pin(ADMIN_PIN)?;
+    kiosk.staff_sign_in("100102", STAFF_PIN)?;
+    rate(&kiosk, n)?;
+    Ok(kiosk)
+}
+
+fn held(db: &Path) -> Result<Vec<tiyan_core::rating::Rating>> {
+    Ok(SqliteStore::open(db)?.ratings(&RatingFilter::default())?.into_iter().map(|r| r.rating).collect())
+}
+
+fn same(db: &Path, kiosk: &Kiosk) -> Result<usize> {
+    let local = kiosk.store().ratings_after(0, usize::MAX >> 1)?;
+    let server = held(db)?;
+    ensure!(server.len() == local.len(), "server {} vs device {}", server.len(), local.len());
+    ensure!(server == local, "the records differ");
+    Ok(local.len())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_killed_and_restarted_mid_sync_loses_and_duplicates_nothing() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("server.db");
+    let status = server_cmd(&db)?.arg("import").arg(demo_reference()).stdout(Stdio::null()).status()?;
+    ensure!(status.success(), "import failed");
+    let code = server_cmd(&db)?.args(["enroll", "--hall", "jianghai", "--window", "jianghai-w02"]).output()?;
+    let code = String::from_utf8(code.stdout)?.trim().to_string();
+    let port = free_port();
+    let mut server = Guard(start_server(&db, port)?);
+    // A slow link, so that kills land while pages are in flight.
+    let proxy = FaultProxy::start(([127, 0, 0, 1], port).into()).await;
+    let kiosk = kiosk_with_ratings(&dir.path().join("kiosk"), &proxy.url(), &code, 2000).await?;
+    proxy.set(Fault::Slow { chunk: 8192, pause_ms: 3 });
+    let backoff = Backoff { base: Duration::from_millis(100), cap: Duration::from_millis(500) };
+    let sync = tiyan_client::sync::worker::spawn(kiosk.shared_store(), |u: &str| Http::new(u), backoff);
+
+    for kill in 0..3 {
+        let before = kiosk.store().waiting()?;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while kiosk.store().waiting()? == before {
+            ensure!(Instant::now() < deadline, "no progress before kill {kill}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(rand::random_range(0..150))).await;
+        server.0.kill()?; // SIGKILL
+        server.0.wait()?;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        server = Guard(start_server(&db, port)?);
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while sync.status()?.waiting > 0 {
+        ensure!(Instant::now() < deadline, "not drained: {:?}", sync.status()?);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(server);
+    ensure!(same(&db, &kiosk)? == 2000);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_killed_mid_sync_and_restarted_loses_and_duplicates_nothing() -> Result<()> {
+    const TOTAL: usize = 5000;
+    let dir = tempfile::tempdir()?;
+    let server = TestServer::start(&dir.path().join("server.db")).await?;
+    let proxy = FaultProxy::start(server.addr).await;
+    let data = dir.path().join("kiosk");
+    let code = server.code("jianghai-w02")?;
+    let device = {
+        let kiosk = kiosk_with_ratings(&data, &proxy.url(), &code, TOTAL).await?;
+        kiosk.store().device_id()
+    };
+    proxy.set(Fault::Slow { chunk: 4096, pause_ms: 6 });
+
+    let launch = || -> Result<Guard> {
+        let child = Command::new(app_binary()?)
+            .arg("--data-dir")
+            .arg(&data)
+            .env("DISPLAY", display())
+            .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting the app")?;
+        Ok(Guard(child))
+    };
+    let count = || -> Result<usize> { Ok(server.ratings_of(device)?.len()) };
+
+    for kill in 0..3 {
+        let app = launch()?;
+        let before = count()?;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while count()? == before {
+            ensure!(Instant::now() < deadline, "the app did not sync before kill {kill}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(rand::random_range(0..200))).await;
+        let pid = app_pid(&data)?;
+        ensure!(pid == app.0.id(), "the lock file names the app");
+        drop(app); // SIGKILL, then reaped
+        if count()? == TOTAL {
+            bail!("the whole drain finished before kill {kill}: slow the link down");
+        }
+    }
+    let app = launch()?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while count()? < TOTAL {
+        ensure!(Instant::now() < deadline, "the restarted app did not finish: {} of {TOTAL}", count()?);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Give the app a moment to record the last acknowledgement, then stop it hard.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    drop(app);
+    let kiosk = Kiosk::open(&data)?;
+    let local = kiosk.store().ratings_after(0, TOTAL + 1)?;
+    let held = server.ratings_of(device)?;
+    ensure!(local == held, "server {} vs device {}", held.len(), local.len());
+    ensure!(kiosk.store().integrity_check()? == "ok");
+    server.stop().await;
+    Ok(())
+}

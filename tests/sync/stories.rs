@@ -1,0 +1,212 @@
+//! Sync stories: the real server on a loopback port, the real device store, and
+//! a fault-injecting proxy between them. After each fault the server holds
+//! exactly the device's records: none lost, none twice.
+
+use std::time::Duration;
+
+use anyhow::{Result, ensure};
+use tiyan_client::sync::transport::Http;
+use tiyan_client::sync::{Backoff, Engine, SyncError};
+use tiyan_core::protocol::RecordKind;
+use tiyan_server::store::Storage;
+use tiyan_system_tests::proxy::{Fault, FaultProxy};
+use tiyan_system_tests::sync_rig::{TestServer, assert_same, enrolled_kiosk, rate};
+
+struct Rig {
+    server: TestServer,
+    proxy: FaultProxy,
+    kiosk: tiyan_client::Kiosk,
+    _dir: tempfile::TempDir,
+}
+
+async fn rig(ratings: usize) -> Result<Rig> {
+    let dir = tempfile::tempdir()?;
+    let server = TestServer::start(&dir.path().join("server.db")).await?;
+    let proxy = FaultProxy::start(server.addr).await;
+    let kiosk = enrolled_kiosk(&dir.path().join("kiosk"), &server, &proxy.url()).await?;
+    rate(&kiosk, ratings)?;
+    Ok(Rig { server, proxy, kiosk, _dir: dir })
+}
+
+impl Rig {
+    fn engine(&self, page: usize) -> Result<Engine<Http>> {
+        Ok(Engine::new(self.kiosk.shared_store(), Http::new(&self.proxy.url())?).with_page(page))
+    }
+
+    fn acked(&self) -> Result<u64> {
+        Ok(self.kiosk.store().acked_through(RecordKind::Rating)?)
+    }
+}
+
+#[tokio::test]
+async fn a_connection_cut_mid_request_loses_and_duplicates_nothing() -> Result<()> {
+    let r = rig(120).await?;
+    r.proxy.set(Fault::CutRequest { after: 700 });
+    let err = r.engine(50)?.run_once().await.expect_err("the cut must fail the round");
+    ensure!(matches!(err, SyncError::Unreachable(_)), "{err:?}");
+    ensure!(r.acked()? == 0, "nothing may be marked sent");
+    r.proxy.set(Fault::Pass);
+    r.engine(50)?.run_once().await?;
+    ensure!(assert_same(&r.server, &r.kiosk)? == 120);
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_answer_lost_after_the_server_committed_is_not_stored_twice() -> Result<()> {
+    let r = rig(80).await?;
+    r.proxy.set(Fault::LoseUploadAnswer);
+    let err = r.engine(30)?.run_once().await.expect_err("the upload's answer is lost");
+    ensure!(matches!(err, SyncError::Unreachable(_)), "{err:?}");
+    let held = r.server.ratings_of(r.kiosk.store().device_id())?.len();
+    ensure!(held == 30, "the server committed the first page ({held})");
+    ensure!(r.acked()? == 0, "the device heard no acknowledgement, so it marked nothing sent");
+
+    r.proxy.set(Fault::Pass);
+    let report = r.engine(30)?.run_once().await?;
+    ensure!(report.stored == 50, "the retry sends only what the server lacks: {report:?}");
+    ensure!(assert_same(&r.server, &r.kiosk)? == 80);
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_upload_whose_answer_is_lost_is_acknowledged_by_the_next_state() -> Result<()> {
+    let r = rig(60).await?;
+    // Upload straight, then make the device forget: the server holds all 60,
+    // the device's watermark says 0, as if every answer had been lost.
+    r.engine(1000)?.run_once().await?;
+    r.kiosk.store().set_acked_through(RecordKind::Rating, 0)?;
+    ensure!(r.kiosk.store().waiting()? == 60);
+    let forwarded = r.proxy.forwarded();
+    let report = r.engine(1000)?.run_once().await?;
+    ensure!(report.stored == 0 && report.duplicates == 0, "nothing is sent again: {report:?}");
+    ensure!(r.proxy.forwarded() - forwarded < 2_000, "only the state request went out");
+    ensure!(assert_same(&r.server, &r.kiosk)? == 60);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_500_then_recovery_and_a_captive_portal_are_not_acknowledgements() -> Result<()> {
+    let r = rig(50).await?;
+    r.proxy.set(Fault::Status500);
+    let err = r.engine(20)?.run_once().await.expect_err("500");
+    ensure!(matches!(err, SyncError::NotAnEnvelope { status: 500, .. }), "{err:?}");
+    ensure!(!err.needs_a_person(), "a 500 is retried");
+
+    r.proxy.set(Fault::CaptivePortal);
+    let err = r.engine(20)?.run_once().await.expect_err("HTML is no envelope");
+    ensure!(matches!(err, SyncError::NotAnEnvelope { status: 200, .. }), "{err:?}");
+    ensure!(r.acked()? == 0, "a 200 with an HTML body acknowledged nothing");
+    ensure!(r.server.ratings_of(r.kiosk.store().device_id())?.is_empty());
+
+    r.proxy.set(Fault::Pass);
+    r.engine(20)?.run_once().await?;
+    ensure!(assert_same(&r.server, &r.kiosk)? == 50);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_slow_link_still_delivers_everything_once() -> Result<()> {
+    let r = rig(300).await?;
+    r.proxy.set(Fault::Slow { chunk: 2048, pause_ms: 5 });
+    let report = r.engine(100)?.run_once().await?;
+    ensure!(report.stored == 300, "{report:?}");
+    ensure!(assert_same(&r.server, &r.kiosk)? == 300);
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_worker_retries_with_backoff_and_never_busy_loops() -> Result<()> {
+    let r = rig(30).await?;
+    r.proxy.set(Fault::Refuse);
+    let url = r.proxy.url();
+    let store = r.kiosk.shared_store();
+    let backoff = Backoff { base: Duration::from_millis(100), cap: Duration::from_millis(800) };
+    let sync = tiyan_client::sync::worker::spawn(store, |u: &str| Http::new(u), backoff);
+    let _ = url;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let attempts = r.proxy.connections();
+    // Full jitter under a 0.8 s cap: about one attempt per 0.4 s on average, never a storm.
+    ensure!(attempts >= 3 && attempts <= 40, "{attempts} connections in 3 s");
+    let status = sync.status()?;
+    ensure!(status.waiting == 30 && status.last_error.is_some() && !status.waiting_for_person, "{status:?}");
+
+    // The network returns: the next attempt drains everything.
+    r.proxy.set(Fault::Pass);
+    sync.nudge();
+    wait_until(Duration::from_secs(10), || Ok(sync.status()?.waiting == 0)).await?;
+    ensure!(sync.status()?.last_error.is_none());
+
+    // A new rating is sent soon after it is committed.
+    rate(&r.kiosk, 1)?;
+    sync.nudge();
+    wait_until(Duration::from_secs(5), || Ok(sync.status()?.waiting == 0)).await?;
+    ensure!(assert_same(&r.server, &r.kiosk)? == 31);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_revoked_device_stops_trying_and_keeps_its_ratings() -> Result<()> {
+    let r = rig(10).await?;
+    let sync = tiyan_client::sync::worker::spawn(r.kiosk.shared_store(), |u: &str| Http::new(u), Backoff::default());
+    wait_until(Duration::from_secs(10), || Ok(sync.status()?.waiting == 0)).await?;
+    r.server.store.revoke(r.kiosk.store().device_id(), chrono::Utc::now())?;
+    rate(&r.kiosk, 5)?;
+    sync.nudge();
+    wait_until(Duration::from_secs(10), || Ok(sync.status()?.waiting_for_person)).await?;
+    let status = sync.status()?;
+    ensure!(status.last_error.as_ref().map(|e| e.code) == Some("device_revoked"), "{status:?}");
+    ensure!(status.enrolment.state == tiyan_client::sync_state::EnrolmentState::Revoked);
+    let before = r.proxy.connections();
+    // New ratings no longer make it try: a revoked device is not retried blindly.
+    for _ in 0..5 {
+        rate(&r.kiosk, 1)?;
+        sync.nudge();
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    ensure!(r.proxy.connections() == before, "{} new connections after revocation", r.proxy.connections() - before);
+    ensure!(r.kiosk.store().rating_counts()?.total == 20, "the ratings stay on the device");
+    ensure!(sync.status()?.waiting == 10);
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_incompatible_server_is_reported_not_crashed_on() -> Result<()> {
+    let r = rig(3).await?;
+    // A server of another protocol version answers in its own envelope.
+    let api = tiyan_client::sync::api::Api::new(Http::new(&r.proxy.url())?);
+    let health = api.health().await?;
+    ensure!(health.status == "ok");
+    let fake = axum_like_server(r#"{"protocol":2,"server_time":"2026-11-23T01:00:00Z","ok":{}}"#).await?;
+    let err = tiyan_client::sync::api::Api::new(Http::new(&fake)?).health().await.expect_err("version 2");
+    ensure!(matches!(err, SyncError::ProtocolMismatch(2)) && err.needs_a_person(), "{err:?}");
+    Ok(())
+}
+
+/// A one-trick HTTP server answering every request with `body`.
+async fn axum_like_server(body: &'static str) -> Result<String> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut s, _)) = listener.accept().await {
+            let mut buf = [0u8; 2048];
+            let _ = s.read(&mut buf).await;
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = s.write_all(head.as_bytes()).await;
+            let _ = s.write_all(body.as_bytes()).await;
+        }
+    });
+    Ok(format!("http://{addr}"))
+}
+
+async fn wait_until(timeout: Duration, mut done: impl FnMut() -> Result<bool>) -> Result<()> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    while !done()? {
+        ensure!(tokio::time::Instant::now() < deadline, "timed out after {timeout:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(())
+}
