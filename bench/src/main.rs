@@ -1,6 +1,7 @@
 //! `tiyan-bench <what>`: each benchmark prints its own figures and, in the same
 //! run, those of the reference it is measured against.
 
+mod drain;
 mod rating;
 mod stats;
 
@@ -24,10 +25,26 @@ enum What {
         #[arg(long, default_value = "target/bench-data")]
         dir: std::path::PathBuf,
     },
+    /// Drain queued ratings from a device to the server over loopback, against the
+    /// server store's own insert ceiling; then many devices uploading at once.
+    Sync {
+        /// Ratings queued on the one device.
+        #[arg(long, default_value_t = 100_000)]
+        ratings: usize,
+        /// Devices uploading at once.
+        #[arg(long, default_value_t = 200)]
+        devices: usize,
+        /// Ratings each of those devices uploads.
+        #[arg(long, default_value_t = 500)]
+        per_device: usize,
+        #[arg(long, default_value = "target/bench-data")]
+        dir: std::path::PathBuf,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().what {
         What::Rating { count, dir } => rating::run(count, &dir),
+        What::Sync { ratings, devices, per_device, dir } => drain::run(ratings, devices, per_device, &dir),
     }
 }

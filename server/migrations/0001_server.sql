@@ -126,8 +126,6 @@ CREATE TABLE ratings (
     comment      TEXT,
     phone        TEXT,
     misuse       INTEGER NOT NULL CHECK (misuse IN (0, 1)),
-    -- SHA-256 of the record as the device sent it: a resend must match it exactly.
-    content_hash TEXT NOT NULL,
     UNIQUE (device_id, seq)
 ) STRICT;
 CREATE INDEX ratings_hall_time ON ratings (hall_id, device_time);

@@ -126,7 +126,7 @@ async fn the_worker_retries_with_backoff_and_never_busy_loops() -> Result<()> {
     tokio::time::sleep(Duration::from_secs(3)).await;
     let attempts = r.proxy.connections();
     // Full jitter under a 0.8 s cap: about one attempt per 0.4 s on average, never a storm.
-    ensure!(attempts >= 3 && attempts <= 40, "{attempts} connections in 3 s");
+    ensure!((3..=40).contains(&attempts), "{attempts} connections in 3 s");
     let status = sync.status()?;
     ensure!(status.waiting == 30 && status.last_error.is_some() && !status.waiting_for_person, "{status:?}");
 

@@ -34,11 +34,6 @@ fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
 
 /// The SHA-256 of a record as serialized by this crate: the same record always
 /// hashes the same, whatever JSON formatting the device used.
-fn content_hash(r: &Rating) -> StoreResult<String> {
-    let json = serde_json::to_vec(r).map_err(|e| StoreError::Malformed(e.to_string()))?;
-    Ok(sha256_hex(&json))
-}
-
 fn role_str(role: DeviceRole) -> &'static str {
     match role {
         DeviceRole::Kiosk => "kiosk",
@@ -144,7 +139,9 @@ impl Storage for SqliteStore {
     ) -> StoreResult<Device> {
         let code_hash = sha256_hex(code.as_bytes());
         self.write(|tx| {
-            let found: Option<(String, String, Option<String>, String, Option<String>)> = tx
+            // role, hall, window, expires at, used at
+            type CodeRow = (String, String, Option<String>, String, Option<String>);
+            let found: Option<CodeRow> = tx
                 .query_row(
                     "SELECT role, hall_id, window_id, expires_at, used_at FROM enrolment_codes WHERE code_sha256 = ?1",
                     [&code_hash],
@@ -219,8 +216,6 @@ impl Storage for SqliteStore {
     fn ingest(&self, device: &Device, request_id: Uuid, upload: &Upload, now: DateTime<Utc>) -> StoreResult<UploadAck> {
         let Upload::Rating(records) = upload;
         check_page(device, records.iter().map(|r| (r.seq, r.device_id)))?;
-        // Hash outside the lock: the writer is the one thing every device waits for.
-        let hashes = records.iter().map(content_hash).collect::<StoreResult<Vec<_>>>()?;
         let received = now.to_rfc3339();
         self.write(|tx| {
             let fresh = tx
@@ -238,17 +233,19 @@ impl Storage for SqliteStore {
             let (mut stored, mut duplicates) = (0u32, 0u32);
             let mut insert = tx.prepare_cached(
                 "INSERT INTO ratings (id, device_id, seq, device_time, received_at, hall_id, window_id, staff_id,
-                                      case_no, attitude, competence, reasons, comment, phone, misuse, content_hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+                                      case_no, attitude, competence, reasons, comment, phone, misuse)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
                  ON CONFLICT DO NOTHING",
             )?;
-            let mut held =
-                tx.prepare_cached("SELECT content_hash FROM ratings WHERE id = ?1 AND device_id = ?2 AND seq = ?3")?;
-            for (r, hash) in records.iter().zip(&hashes) {
+            let device_id = device.id.to_string();
+            let mut held = tx.prepare_cached(&format!(
+                "SELECT {RATING_COLUMNS} FROM ratings r WHERE r.id = ?1 AND r.device_id = ?2 AND r.seq = ?3"
+            ))?;
+            for r in records {
                 let new = r.seq > through
                     && insert.execute(params![
                         r.id.to_string(),
-                        device.id.to_string(),
+                        device_id,
                         r.seq,
                         r.device_time.to_rfc3339(),
                         received,
@@ -262,17 +259,16 @@ impl Storage for SqliteStore {
                         r.comment,
                         r.phone,
                         r.misuse,
-                        hash,
                     ])? == 1;
                 if new {
                     stored += 1;
                     continue;
                 }
-                // Already here, under this id and sequence number? Then it must be the same record.
-                let existing: Option<String> = held
-                    .query_row(params![r.id.to_string(), device.id.to_string(), r.seq], |row| row.get(0))
-                    .optional()?;
-                if existing.as_deref() != Some(hash.as_str()) {
+                // Already here, under this id and sequence number? Then it must be the same
+                // record. Compared only on this rare path, so the usual one hashes nothing.
+                let existing =
+                    held.query_row(params![r.id.to_string(), device_id, r.seq], rating_from_row).optional()?;
+                if existing.as_ref() != Some(r) {
                     tracing::warn!(device = %device.id, id = %r.id, seq = r.seq, "conflicting record refused");
                     return Err(StoreError::Conflict { id: r.id });
                 }
@@ -338,15 +334,15 @@ impl Storage for SqliteStore {
     fn ratings(&self, filter: &RatingFilter) -> StoreResult<Vec<StoredRating>> {
         let conn = self.read();
         let mut stmt = conn.prepare(
-            "SELECT r.id, r.device_id, r.seq, r.device_time, r.hall_id, r.window_id, r.staff_id, r.case_no,
-                    r.attitude, r.competence, r.reasons, r.comment, r.phone, r.misuse, r.received_at,
-                    s.name, s.employee_no, w.number
+            &format!(
+                "SELECT {RATING_COLUMNS}, r.received_at, s.name, s.employee_no, w.number
              FROM ratings r
              LEFT JOIN staff s ON s.id = r.staff_id
              LEFT JOIN windows w ON w.id = r.window_id
              WHERE (?1 IS NULL OR r.hall_id = ?1) AND (?2 IS NULL OR r.window_id = ?2) AND (?3 IS NULL OR r.staff_id = ?3)
                AND (?4 IS NULL OR substr(r.device_time, 1, 10) >= ?4) AND (?5 IS NULL OR substr(r.device_time, 1, 10) <= ?5)
-             ORDER BY r.device_id, r.seq",
+             ORDER BY r.device_id, r.seq"
+            ),
         )?;
         let rows = stmt.query_map(
             params![
@@ -357,29 +353,7 @@ impl Storage for SqliteStore {
                 filter.to.map(|d| d.to_string())
             ],
             |r| {
-                let conv = |idx: usize, e: Box<dyn std::error::Error + Send + Sync>| {
-                    rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, e)
-                };
-                let level = |idx: usize| -> rusqlite::Result<tiyan_core::Level> {
-                    tiyan_core::Level::try_from(r.get::<_, i64>(idx)?).map_err(|e| conv(idx, Box::new(e)))
-                };
-                let rating = Rating {
-                    id: Uuid::parse_str(&r.get::<_, String>(0)?).map_err(|e| conv(0, Box::new(e)))?,
-                    device_id: Uuid::parse_str(&r.get::<_, String>(1)?).map_err(|e| conv(1, Box::new(e)))?,
-                    seq: r.get(2)?,
-                    device_time: DateTime::parse_from_rfc3339(&r.get::<_, String>(3)?)
-                        .map_err(|e| conv(3, Box::new(e)))?,
-                    hall_id: r.get(4)?,
-                    window_id: r.get(5)?,
-                    staff_id: r.get(6)?,
-                    case_no: r.get(7)?,
-                    attitude: level(8)?,
-                    competence: level(9)?,
-                    reasons: serde_json::from_str(&r.get::<_, String>(10)?).map_err(|e| conv(10, Box::new(e)))?,
-                    comment: r.get(11)?,
-                    phone: r.get(12)?,
-                    misuse: r.get(13)?,
-                };
+                let rating = rating_from_row(r)?;
                 Ok(StoredRating {
                     rating,
                     received_at: time(&r.get::<_, String>(14)?)?,
@@ -391,6 +365,35 @@ impl Storage for SqliteStore {
         )?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
+}
+
+/// The record columns of `ratings`, in the order [`rating_from_row`] reads them.
+const RATING_COLUMNS: &str = "r.id, r.device_id, r.seq, r.device_time, r.hall_id, r.window_id, r.staff_id, r.case_no,
+    r.attitude, r.competence, r.reasons, r.comment, r.phone, r.misuse";
+
+fn rating_from_row(r: &rusqlite::Row) -> rusqlite::Result<Rating> {
+    let conv = |idx: usize, e: Box<dyn std::error::Error + Send + Sync>| {
+        rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, e)
+    };
+    let level = |idx: usize| -> rusqlite::Result<tiyan_core::Level> {
+        tiyan_core::Level::try_from(r.get::<_, i64>(idx)?).map_err(|e| conv(idx, Box::new(e)))
+    };
+    Ok(Rating {
+        id: Uuid::parse_str(&r.get::<_, String>(0)?).map_err(|e| conv(0, Box::new(e)))?,
+        device_id: Uuid::parse_str(&r.get::<_, String>(1)?).map_err(|e| conv(1, Box::new(e)))?,
+        seq: r.get(2)?,
+        device_time: DateTime::parse_from_rfc3339(&r.get::<_, String>(3)?).map_err(|e| conv(3, Box::new(e)))?,
+        hall_id: r.get(4)?,
+        window_id: r.get(5)?,
+        staff_id: r.get(6)?,
+        case_no: r.get(7)?,
+        attitude: level(8)?,
+        competence: level(9)?,
+        reasons: serde_json::from_str(&r.get::<_, String>(10)?).map_err(|e| conv(10, Box::new(e)))?,
+        comment: r.get(11)?,
+        phone: r.get(12)?,
+        misuse: r.get(13)?,
+    })
 }
 
 /// A page must be this device's own records, in strictly increasing sequence order.

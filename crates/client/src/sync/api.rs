@@ -80,6 +80,25 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
+/// A request body: a value to serialize, or bytes serialized already.
+pub trait ToJson {
+    fn to_json(&self) -> Result<Vec<u8>, SyncError>;
+}
+
+impl<T: Serialize> ToJson for T {
+    fn to_json(&self) -> Result<Vec<u8>, SyncError> {
+        serde_json::to_vec(self).map_err(|e| SyncError::Store(e.to_string()))
+    }
+}
+
+struct RawJson(Vec<u8>);
+
+impl ToJson for RawJson {
+    fn to_json(&self) -> Result<Vec<u8>, SyncError> {
+        Ok(self.0.clone())
+    }
+}
+
 pub struct Api<T: Transport> {
     transport: T,
 }
@@ -118,7 +137,7 @@ impl<T: Transport> Api<T> {
         method: Method,
         path: String,
         credentials: Option<&Credentials>,
-        body: Option<&impl Serialize>,
+        body: Option<&impl ToJson>,
         extra: Vec<(String, String)>,
     ) -> Result<R, SyncError> {
         let mut headers = vec![(PROTOCOL_HEADER.to_string(), PROTOCOL_VERSION.to_string())];
@@ -127,7 +146,7 @@ impl<T: Transport> Api<T> {
         }
         headers.extend(extra);
         let body = match body {
-            Some(b) => serde_json::to_vec(b).map_err(|e| SyncError::Store(e.to_string()))?,
+            Some(b) => b.to_json()?,
             None => Vec::new(),
         };
         decode(self.transport.send(Request { method, path, headers, body }).await?)
@@ -147,8 +166,14 @@ impl<T: Transport> Api<T> {
 
     /// Sends one page under a fresh request id; a retry is a new request.
     pub async fn upload(&self, c: &Credentials, upload: &Upload) -> Result<UploadAck, SyncError> {
+        self.upload_json(c, serde_json::to_vec(upload).map_err(|e| SyncError::Store(e.to_string()))?).await
+    }
+
+    /// [`Api::upload`] of a page already serialized (the engine prepares the next
+    /// page while the current one travels).
+    pub async fn upload_json(&self, c: &Credentials, json: Vec<u8>) -> Result<UploadAck, SyncError> {
         let id = vec![(REQUEST_ID_HEADER.to_string(), Uuid::now_v7().to_string())];
-        self.call(Method::Post, paths::UPLOAD.into(), Some(c), Some(upload), id).await
+        self.call(Method::Post, paths::UPLOAD.into(), Some(c), Some(&RawJson(json)), id).await
     }
 
     pub async fn reference(&self, c: &Credentials, since: Option<i64>) -> Result<ReferenceUpdate, SyncError> {

@@ -104,28 +104,53 @@ impl<T: Transport> Engine<T> {
         // The state is an acknowledgement too: what the server holds is sent,
         // even when the answer to the upload that carried it was lost.
         on_store(&self.store, move |s| s.set_acked_through(kind, server_through)).await?;
-        let mut through = server_through;
         let page = self.page;
-        while through < last {
-            let upload = match kind {
-                RecordKind::Rating => {
-                    Upload::Rating(on_store(&self.store, move |s| s.ratings_after(through, page)).await?)
-                }
+        // Reads and serializes the page after `after`: (its last seq, its JSON).
+        let prepare = |after: u64| {
+            let store = self.store.clone();
+            tokio::task::spawn_blocking(move || -> Result<Option<(u64, Vec<u8>)>, SyncError> {
+                let store_error = |e: crate::Error| SyncError::Store(e.to_string());
+                let upload = match kind {
+                    RecordKind::Rating => Upload::Rating(store.ratings_after(after, page).map_err(store_error)?),
+                };
+                let last = match &upload {
+                    Upload::Rating(r) => r.last().map(|r| r.seq),
+                };
+                let json = serde_json::to_vec(&upload).map_err(|e| SyncError::Store(e.to_string()))?;
+                Ok(last.map(|l| (l, json)))
+            })
+        };
+        let joined = |r: Result<Result<(), crate::Error>, tokio::task::JoinError>| -> Result<(), SyncError> {
+            r.map_err(|e| SyncError::Store(e.to_string()))?.map_err(|e| SyncError::Store(e.to_string()))
+        };
+        // The critical path is the server's commit: while a page travels, the next
+        // is read and serialized, and the previous acknowledgement is written.
+        let mut next = (server_through < last).then(|| prepare(server_through));
+        let mut recording: Option<tokio::task::JoinHandle<crate::Result<()>>> = None;
+        while let Some(preparing) = next.take() {
+            let Some((sent_last, json)) = preparing.await.map_err(|e| SyncError::Store(e.to_string()))?? else {
+                break;
             };
-            let sent_last = match &upload {
-                Upload::Rating(r) => r.last().map(|r| r.seq).unwrap_or(through),
-            };
-            let ack = self.api.upload(c, &upload).await?;
+            if sent_last < last {
+                next = Some(prepare(sent_last));
+            }
+            let ack = self.api.upload_json(c, json).await?;
             if ack.kind != kind || ack.through < sent_last || ack.through > last {
                 return Err(SyncError::Inconsistent(format!(
                     "sent {kind:?} records up to {sent_last}, the server acknowledged up to {}",
                     ack.through
                 )));
             }
-            on_store(&self.store, move |s| s.set_acked_through(kind, ack.through)).await?;
+            if let Some(previous) = recording.take() {
+                joined(previous.await)?;
+            }
+            let store = self.store.clone();
+            recording = Some(tokio::task::spawn_blocking(move || store.set_acked_through(kind, ack.through)));
             report.stored += u64::from(ack.stored);
             report.duplicates += u64::from(ack.duplicates);
-            through = ack.through;
+        }
+        if let Some(previous) = recording {
+            joined(previous.await)?;
         }
         Ok(())
     }
