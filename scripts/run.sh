@@ -1,12 +1,36 @@
 #!/usr/bin/env bash
-# Builds and starts the kiosk with the demo hall's reference data.
-# The data lives in the platform's application-data folder unless TIYAN_DATA_DIR is set.
+# Builds and starts a local central server with the demo hall's reference data,
+# then the kiosk, enrolled with that server at window 2 on its first start, so
+# that each rating shows up on the server's status page within seconds.
+# The kiosk's data lives in the platform's application-data folder unless
+# TIYAN_DATA_DIR is set; the server's file is TIYAN_SERVER_DB (default beside it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-echo "[run] building the UI and the app (release)"
+echo "[run] building the UI, the app and the server (release)"
 (cd ui && npm run --silent build)
-cargo build --release -p tiyan-app
-export WEBKIT_DISABLE_COMPOSITING_MODE=${WEBKIT_DISABLE_COMPOSITING_MODE:-1}
+cargo build --release -p tiyan-app -p tiyan-server
+
+data_home=${XDG_DATA_HOME:-$HOME/.local/share}
+export TIYAN_SERVER_DB=${TIYAN_SERVER_DB:-$data_home/tiyan-server/tiyan-server.db}
+listen=${TIYAN_LISTEN:-127.0.0.1:8787}
+mkdir -p "$(dirname "$TIYAN_SERVER_DB")"
+server=./target/release/tiyan-server
+
+echo "[run] server database: $TIYAN_SERVER_DB"
+$server import demo/reference.json
+$server serve --listen "$listen" &
+server_pid=$!
+trap 'kill $server_pid 2>/dev/null; wait $server_pid 2>/dev/null' EXIT
+for _ in $(seq 50); do
+  curl -fsS "http://$listen/health" >/dev/null 2>&1 && break
+  kill -0 $server_pid 2>/dev/null || { echo "[run] the server did not start" >&2; exit 1; }
+  sleep 0.2
+done
+
+# A fresh code each start; the kiosk uses it only while it is not enrolled yet.
+code=$($server enroll --hall jianghai --window jianghai-w02 --valid-hours 1)
+echo "[run] server status page: http://$listen/  (export: $server export --format csv)"
 echo "[run] starting the kiosk: leave it through the gear icon, the admin PIN, then 退出评价器 / Exit"
-exec ./target/release/tiyan-app --reference demo/reference.json "$@"
+export WEBKIT_DISABLE_COMPOSITING_MODE=${WEBKIT_DISABLE_COMPOSITING_MODE:-1}
+./target/release/tiyan-app --server "http://$listen" --enrolment-code "$code" "$@"

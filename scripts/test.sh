@@ -19,8 +19,8 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 step "Rust: domain, store, commands"
 cargo test --workspace --exclude tiyan-system-tests --exclude tiyan-bench
 
-step "end to end: the real app under Xvfb over WebDriver, and the crash tests"
-cargo build -p tiyan-app
+step "whole system: the real app under Xvfb over WebDriver, crash and kill tests, sync through a faulty network"
+cargo build -p tiyan-app -p tiyan-server
 cargo test -p tiyan-system-tests -- --test-threads=1
 
 step "done: screenshots are in target/screenshots/"

@@ -1,0 +1,68 @@
+//! The run command's story on the real app: a kiosk started with a server and
+//! an enrolment code enrols by itself, takes a rating, and the rating is on the
+//! server within seconds; the admin screen says so.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, ensure};
+use tiyan_system_tests::sync_rig::TestServer;
+use tiyan_system_tests::{ADMIN_PIN, App, STAFF_PIN, db};
+use uuid::Uuid;
+
+const LONG: Duration = Duration::from_secs(15);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rating_on_the_kiosk_arrives_on_the_server_within_seconds() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let server = TestServer::start(&dir.path().join("server.db")).await?;
+    let code = server.code("jianghai-w02")?;
+    let data = dir.path().join("kiosk");
+    let url = server.url();
+    let app = App::launch(&data, &["--server", &url, "--enrolment-code", &code]).await?;
+
+    // Enrolment at start brought the hall's reference data and bound window 02:
+    // setup asks only for the admin PIN.
+    app.wait_screen("setup", LONG).await?;
+    app.wait_text("setup-import-summary", "1", LONG).await?;
+    app.keypad("setup-pin", ADMIN_PIN).await?;
+    app.keypad("setup-pin", ADMIN_PIN).await?;
+    app.wait_screen("closed", LONG).await?;
+    app.click("closed-staff-sign-in").await?;
+    app.keypad("signin-no", "100102").await?;
+    app.keypad("signin-pin", STAFF_PIN).await?;
+    app.wait_screen("welcome", LONG).await?;
+
+    app.click("welcome-start").await?;
+    app.wait_screen("rate", LONG).await?;
+    app.click("level-attitude-4").await?;
+    app.click("level-competence-5").await?;
+    app.click("rate-submit").await?;
+    app.wait_screen("thanks", LONG).await?;
+    let rated = Instant::now();
+
+    let device: Uuid = db(&data)?
+        .query_row("SELECT value FROM meta WHERE key = 'device_id'", [], |r| r.get::<_, String>(0))?
+        .parse()?;
+    while server.ratings_of(device)?.is_empty() {
+        ensure!(rated.elapsed() < Duration::from_secs(10), "the rating did not reach the server within 10 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let held = server.ratings_of(device)?;
+    ensure!(held.len() == 1 && held[0].attitude.value() == 4 && held[0].window_id == "jianghai-w02");
+    println!("rating on the server {} ms after the thank-you screen", rated.elapsed().as_millis());
+
+    // The admin screen: connected, nothing waiting, a last successful sync.
+    app.wait_screen("welcome", LONG).await?;
+    app.click("admin-open").await?;
+    app.keypad("admin-pin", ADMIN_PIN).await?;
+    app.wait_screen("admin", LONG).await?;
+    app.wait_text("sync-server", &url, LONG).await?;
+    app.wait_text("sync-waiting", "0", LONG).await?;
+    ensure!(!app.text("sync-last-success").await?.trim().is_empty());
+    app.client.execute("document.querySelector(\"[data-testid='sync-panel']\").scrollIntoView()", vec![]).await?;
+    app.screenshot("13-admin-sync").await?;
+    app.quit().await?;
+    server.stop().await;
+    Ok(())
+}
