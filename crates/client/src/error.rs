@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 use tiyan_core::{
-    case_no::CaseNoError, pin::PinFormatError, rating::RatingError, reference::ReferenceError, settings::SettingsError,
+    case_no::CaseNoError, diary::DiaryIssue, pin::PinFormatError, rating::RatingError, reference::ReferenceError, settings::SettingsError,
 };
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -65,6 +65,20 @@ pub enum Error {
     Migration(#[from] rusqlite_migration::Error),
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
+    #[error("no such diary entry for this officer")]
+    UnknownEntry,
+    #[error("no such photo")]
+    UnknownPhoto,
+    #[error("the photo was refused: {0}")]
+    PhotoRefused(String),
+    #[error("the entry cannot be submitted yet: {}", .0.iter().map(|i| i.to_string()).collect::<Vec<_>>().join("; "))]
+    DiaryIncomplete(Vec<DiaryIssue>),
+    #[error("the first sign-in of an officer on this laptop needs the server")]
+    OfficerNeedsServer,
+    #[error("the officer's appointment is not in force today")]
+    OfficerNotAppointed,
+    #[error("this device is not an officer laptop")]
+    NotOfficerDevice,
 }
 
 impl From<rusqlite::Error> for Error {
@@ -128,6 +142,13 @@ impl Error {
             Error::SchemaTooNew { .. } => "schema_too_new",
             Error::Io { .. } => "io",
             Error::Db(_) | Error::Migration(_) | Error::Corrupt(_) => "storage",
+            Error::UnknownEntry => "unknown_entry",
+            Error::UnknownPhoto => "unknown_photo",
+            Error::PhotoRefused(_) => "photo_refused",
+            Error::DiaryIncomplete(_) => "diary_incomplete",
+            Error::OfficerNeedsServer => "officer_needs_server",
+            Error::OfficerNotAppointed => "officer_not_appointed",
+            Error::NotOfficerDevice => "not_officer_device",
         }
     }
 }

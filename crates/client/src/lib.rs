@@ -7,9 +7,11 @@
 
 pub mod clock;
 pub mod db;
+pub mod diary;
 mod error;
 pub mod export;
 pub mod kiosk;
+pub mod officers;
 pub mod photo;
 mod pins;
 pub mod ratings;

@@ -53,20 +53,33 @@ impl Store {
     /// One attempt at the PIN of `subject` ("admin", "staff:<no>") against `phc`
     /// (None: the subject does not exist, which fails like a wrong PIN).
     pub(crate) fn attempt_pin(&self, subject: &str, phc: Option<&str>, pin: &str) -> Result<()> {
-        let (failures, last) = self.pin_failures(subject)?;
-        let now = self.now().to_utc();
-        let failures = self.lockout.failures_in_force(failures, last, now);
-        match self.lockout.gate(failures, last, now) {
-            PinGate::Open => {}
-            PinGate::Wait { until } => return Err(Error::PinWait { until }),
-            PinGate::Locked { until } => return Err(Error::PinLocked { until }),
-        }
+        self.check_pin_gate(subject)?;
         let ok = secret::verify(pin, phc.unwrap_or(DUMMY_HASH))? && phc.is_some();
         if ok {
-            self.conn().execute("DELETE FROM pin_failures WHERE subject = ?1", [subject])?;
-            return Ok(());
+            return self.clear_pin_failures(subject);
         }
-        let failures = failures + 1;
+        Err(self.record_pin_failure(subject)?)
+    }
+
+    /// Refuses an attempt while `subject` must wait or is locked out.
+    pub(crate) fn check_pin_gate(&self, subject: &str) -> Result<()> {
+        match self.pin_gate(subject)? {
+            PinGate::Open => Ok(()),
+            PinGate::Wait { until } => Err(Error::PinWait { until }),
+            PinGate::Locked { until } => Err(Error::PinLocked { until }),
+        }
+    }
+
+    pub(crate) fn clear_pin_failures(&self, subject: &str) -> Result<()> {
+        self.conn().execute("DELETE FROM pin_failures WHERE subject = ?1", [subject])?;
+        Ok(())
+    }
+
+    /// Counts a wrong secret for `subject`; returns the error to show.
+    pub(crate) fn record_pin_failure(&self, subject: &str) -> Result<Error> {
+        let (failures, last) = self.pin_failures(subject)?;
+        let now = self.now().to_utc();
+        let failures = self.lockout.failures_in_force(failures, last, now) + 1;
         self.conn().execute(
             "INSERT INTO pin_failures (subject, failures, last_failure) VALUES (?1, ?2, ?3)
              ON CONFLICT (subject) DO UPDATE SET failures = excluded.failures, last_failure = excluded.last_failure",
@@ -77,8 +90,8 @@ impl Store {
             PinGate::Wait { until } => (Some(until), false),
             PinGate::Locked { until } => (Some(until), true),
         };
-        tracing::warn!(subject, failures, locked, "wrong PIN");
-        Err(Error::WrongPin { failures, retry_at, locked })
+        tracing::warn!(subject, failures, locked, "wrong PIN or password");
+        Ok(Error::WrongPin { failures, retry_at, locked })
     }
 
     fn pin_failures(&self, subject: &str) -> Result<(u32, Option<DateTime<Utc>>)> {

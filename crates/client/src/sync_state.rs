@@ -103,6 +103,7 @@ impl Store {
         let conn = self.conn();
         let v: Option<u64> = match kind {
             RecordKind::Rating => conn.query_row("SELECT max(seq) FROM ratings", [], |r| r.get(0))?,
+            RecordKind::Diary => conn.query_row("SELECT max(seq) FROM diary_revisions", [], |r| r.get(0))?,
         };
         Ok(v.unwrap_or(0))
     }

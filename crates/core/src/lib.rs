@@ -5,6 +5,7 @@
 //! so every rule is tested in microseconds.
 
 pub mod case_no;
+pub mod diary;
 pub mod level;
 pub mod mask;
 pub mod pin;

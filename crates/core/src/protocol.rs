@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::diary::{DiaryRevision, LedgerState};
 use crate::rating::Rating;
 use crate::reference::ReferenceData;
 
@@ -30,7 +31,18 @@ pub mod paths {
     pub const UPLOAD: &str = "/api/v1/sync/upload";
     pub const REFERENCE: &str = "/api/v1/reference";
     pub const PHOTOS: &str = "/api/v1/photos";
+    /// `GET {PHOTO_UPLOADS}/{sha256}`: how much of a photo the server has;
+    /// `PUT {PHOTO_UPLOADS}/{sha256}?offset=N&size=TOTAL`: the next chunk.
+    pub const PHOTO_UPLOADS: &str = "/api/v1/photo-uploads";
+    /// The state of the ledger items made from this device's diary problems.
+    pub const LEDGER: &str = "/api/v1/ledger";
+    pub const OFFICER_SIGN_IN: &str = "/api/v1/officers/sign-in";
 }
+
+/// A photo travels in chunks of at most this size, so a cut costs one chunk.
+pub const PHOTO_CHUNK_BYTES: usize = 512 * 1024;
+/// No processed diary photo (at most 2048 px, JPEG) comes near this.
+pub const MAX_DIARY_PHOTO_BYTES: u64 = 16 * 1024 * 1024;
 
 /// The answer to everything: a protocol version and either the content or an error.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -77,6 +89,8 @@ pub enum ErrorCode {
     Forbidden,
     /// This request id was already used.
     Replayed,
+    /// An officer's password did not match.
+    WrongPassword,
     NotFound,
     Internal,
 }
@@ -132,14 +146,16 @@ pub struct Enrolled {
 #[serde(rename_all = "snake_case")]
 pub enum RecordKind {
     Rating,
+    Diary,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 1] = [RecordKind::Rating];
+    pub const ALL: [RecordKind; 2] = [RecordKind::Rating, RecordKind::Diary];
 
     pub fn as_str(self) -> &'static str {
         match self {
             RecordKind::Rating => "rating",
+            RecordKind::Diary => "diary",
         }
     }
 }
@@ -170,18 +186,29 @@ impl SyncState {
 #[serde(tag = "kind", content = "records", rename_all = "snake_case")]
 pub enum Upload {
     Rating(Vec<Rating>),
+    Diary(Vec<DiaryRevision>),
 }
 
 impl Upload {
     pub fn kind(&self) -> RecordKind {
         match self {
             Upload::Rating(_) => RecordKind::Rating,
+            Upload::Diary(_) => RecordKind::Diary,
         }
     }
 
     pub fn len(&self) -> usize {
         match self {
             Upload::Rating(r) => r.len(),
+            Upload::Diary(d) => d.len(),
+        }
+    }
+
+    /// Each record's (sequence number, device), in page order.
+    pub fn keys(&self) -> Vec<(u64, Uuid)> {
+        match self {
+            Upload::Rating(r) => r.iter().map(|r| (r.seq, r.device_id)).collect(),
+            Upload::Diary(d) => d.iter().map(|d| (d.seq, d.device_id)).collect(),
         }
     }
 
@@ -207,6 +234,28 @@ pub struct ReferenceUpdate {
     /// None when the device is up to date. Staff photos are named by SHA-256
     /// (`photo` holds the hex digest) and fetched from [`paths::PHOTOS`].
     pub data: Option<ReferenceData>,
+}
+
+/// How much of a photo the server holds; `complete` once its SHA-256 was checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhotoUploadState {
+    pub received: u64,
+    pub complete: bool,
+}
+
+/// A reported problem as the ledger holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerItem {
+    pub problem_id: Uuid,
+    pub entry_id: Uuid,
+    pub state: LedgerState,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfficerSignIn {
+    pub officer_id: String,
+    pub password: String,
 }
 
 #[cfg(test)]

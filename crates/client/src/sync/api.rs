@@ -6,9 +6,11 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tiyan_core::protocol::{
-    ApiError, EnrollRequest, Enrolled, Envelope, ErrorCode, Health, PROTOCOL_HEADER, PROTOCOL_VERSION,
-    REQUEST_ID_HEADER, ReferenceUpdate, Reply, SyncState, Upload, UploadAck, paths,
+    ApiError, EnrollRequest, Enrolled, Envelope, ErrorCode, Health, LedgerItem, OfficerSignIn, PROTOCOL_HEADER,
+    PROTOCOL_VERSION, PhotoUploadState, REQUEST_ID_HEADER, ReferenceUpdate, Reply, SyncState, Upload, UploadAck,
+    paths,
 };
+use tiyan_core::reference::Officer;
 use uuid::Uuid;
 
 use super::transport::{Method, Request, Response, Transport, TransportError};
@@ -91,9 +93,10 @@ impl<T: Serialize> ToJson for T {
     }
 }
 
-struct RawJson(Vec<u8>);
+/// Bytes sent as they are: a page serialized already, or a photo chunk.
+struct Raw(Vec<u8>);
 
-impl ToJson for RawJson {
+impl ToJson for Raw {
     fn to_json(&self) -> Result<Vec<u8>, SyncError> {
         Ok(self.0.clone())
     }
@@ -173,7 +176,36 @@ impl<T: Transport> Api<T> {
     /// page while the current one travels).
     pub async fn upload_json(&self, c: &Credentials, json: Vec<u8>) -> Result<UploadAck, SyncError> {
         let id = vec![(REQUEST_ID_HEADER.to_string(), Uuid::now_v7().to_string())];
-        self.call(Method::Post, paths::UPLOAD.into(), Some(c), Some(&RawJson(json)), id).await
+        self.call(Method::Post, paths::UPLOAD.into(), Some(c), Some(&Raw(json)), id).await
+    }
+
+    /// How much of a diary photo the server holds.
+    pub async fn photo_upload_state(&self, c: &Credentials, sha256: &str) -> Result<PhotoUploadState, SyncError> {
+        let path = format!("{}/{sha256}", paths::PHOTO_UPLOADS);
+        self.call(Method::Get, path, Some(c), None::<&()>, vec![]).await
+    }
+
+    /// The chunk of a diary photo at `offset` (of `size` bytes in all).
+    pub async fn photo_chunk(
+        &self,
+        c: &Credentials,
+        sha256: &str,
+        offset: u64,
+        size: u64,
+        chunk: Vec<u8>,
+    ) -> Result<PhotoUploadState, SyncError> {
+        let path = format!("{}/{sha256}?offset={offset}&size={size}", paths::PHOTO_UPLOADS);
+        self.call(Method::Post, path, Some(c), Some(&Raw(chunk)), vec![]).await
+    }
+
+    /// The ledger's state of the problems this device reported.
+    pub async fn ledger(&self, c: &Credentials) -> Result<Vec<LedgerItem>, SyncError> {
+        self.call(Method::Get, paths::LEDGER.into(), Some(c), None::<&()>, vec![]).await
+    }
+
+    /// An officer's password checked by the server; their profile if it matched.
+    pub async fn officer_sign_in(&self, c: &Credentials, request: &OfficerSignIn) -> Result<Officer, SyncError> {
+        self.call(Method::Post, paths::OFFICER_SIGN_IN.into(), Some(c), Some(request), vec![]).await
     }
 
     pub async fn reference(&self, c: &Credentials, since: Option<i64>) -> Result<ReferenceUpdate, SyncError> {

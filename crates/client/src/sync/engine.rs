@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use tiyan_core::protocol::{EnrollRequest, Enrolled, RecordKind, Upload};
+use tiyan_core::protocol::{EnrollRequest, Enrolled, PHOTO_CHUNK_BYTES, RecordKind, Upload};
 
 use super::api::{Api, Credentials, SyncError};
 use super::transport::Transport;
@@ -78,8 +78,14 @@ impl<T: Transport> Engine<T> {
             return Err(SyncError::Inconsistent(format!("the server answered for device {}", state.device_id)));
         }
         let mut report = Report::default();
+        // A diary revision's photos go first, so the server has them when it arrives.
+        self.upload_photos(&credentials).await?;
         for kind in RecordKind::ALL {
             self.upload_kind(&credentials, kind, state.through(kind), &mut report).await?;
+        }
+        if on_store(&self.store, |s| s.last_seq(RecordKind::Diary)).await? > 0 {
+            let items = self.api.ledger(&credentials).await?;
+            on_store(&self.store, move |s| s.set_ledger(&items)).await?;
         }
         let local_version = on_store(&self.store, |s| s.reference_version()).await?;
         if state.reference_version.is_some() && state.reference_version != local_version {
@@ -112,10 +118,9 @@ impl<T: Transport> Engine<T> {
                 let store_error = |e: crate::Error| SyncError::Store(e.to_string());
                 let upload = match kind {
                     RecordKind::Rating => Upload::Rating(store.ratings_after(after, page).map_err(store_error)?),
+                    RecordKind::Diary => Upload::Diary(store.diary_after(after, page).map_err(store_error)?),
                 };
-                let last = match &upload {
-                    Upload::Rating(r) => r.last().map(|r| r.seq),
-                };
+                let last = upload.keys().last().map(|(seq, _)| *seq);
                 let json = serde_json::to_vec(&upload).map_err(|e| SyncError::Store(e.to_string()))?;
                 Ok(last.map(|l| (l, json)))
             })
@@ -151,6 +156,30 @@ impl<T: Transport> Engine<T> {
         }
         if let Some(previous) = recording {
             joined(previous.await)?;
+        }
+        Ok(())
+    }
+
+    /// Sends the photos of submitted diary entries in chunks, each resuming
+    /// where the server's copy ends; the server checks the SHA-256 at the end.
+    async fn upload_photos(&self, c: &Credentials) -> Result<(), SyncError> {
+        for sha in on_store(&self.store, |s| s.photos_to_upload()).await? {
+            let key = sha.clone();
+            let bytes = on_store(&self.store, move |s| s.photo(&key, false)).await?;
+            let size = bytes.len() as u64;
+            let mut state = self.api.photo_upload_state(c, &sha).await?;
+            while !state.complete {
+                let offset = state.received.min(size);
+                let end = (offset as usize + PHOTO_CHUNK_BYTES).min(bytes.len());
+                let chunk = bytes[offset as usize..end].to_vec();
+                let next = self.api.photo_chunk(c, &sha, offset, size, chunk).await?;
+                if !next.complete && next.received <= offset {
+                    return Err(SyncError::Inconsistent(format!("photo {sha}: the server kept nothing at {offset}")));
+                }
+                state = next;
+            }
+            let key = sha.clone();
+            on_store(&self.store, move |s| s.mark_photo_uploaded(&key)).await?;
         }
         Ok(())
     }
