@@ -44,7 +44,11 @@ impl From<StoreError> for ApiFailure {
             StoreError::Conflict { .. } => ApiFailure::new(S::CONFLICT, ErrorCode::Conflict, e.to_string()),
             StoreError::Gap { .. } => ApiFailure::new(S::UNPROCESSABLE_ENTITY, ErrorCode::Gap, e.to_string()),
             StoreError::Forbidden(_) => ApiFailure::new(S::FORBIDDEN, ErrorCode::Forbidden, e.to_string()),
-            StoreError::Malformed(_) | StoreError::Invalid(_) => ApiFailure::malformed(e.to_string()),
+            StoreError::Malformed(_) | StoreError::Invalid(_) | StoreError::PhotoMismatch => {
+                ApiFailure::malformed(e.to_string())
+            }
+            StoreError::TooLarge(_) => ApiFailure::new(S::PAYLOAD_TOO_LARGE, ErrorCode::TooLarge, e.to_string()),
+            StoreError::WrongPassword => ApiFailure::new(S::FORBIDDEN, ErrorCode::WrongPassword, e.to_string()),
             StoreError::Replayed(_) => ApiFailure::new(S::CONFLICT, ErrorCode::Replayed, e.to_string()),
             StoreError::Db(_) => ApiFailure::internal(e),
         }

@@ -91,8 +91,15 @@ enum Command {
         #[arg(long)]
         officers: Option<PathBuf>,
     },
-    /// Export ratings, each once, in device sequence order.
+    /// Export ratings, each once, in device sequence order; or with --diaries
+    /// the officers' diary revisions (JSON, photos named by SHA-256).
     Export {
+        /// Diary revisions instead of ratings (always JSON).
+        #[arg(long)]
+        diaries: bool,
+        /// With --diaries: also write each photo here as <sha256>.jpg.
+        #[arg(long, requires = "diaries")]
+        photos: Option<PathBuf>,
         #[arg(long, value_enum, default_value_t = Format::Csv)]
         format: Format,
         #[arg(long)]
@@ -177,7 +184,30 @@ fn main() -> Result<()> {
             eprintln!("reference data is at version {version}");
             Ok(())
         }
-        Command::Export { format, hall, window, staff, from, to, out, with_phone } => {
+        Command::Export { diaries: true, photos, out, .. } => {
+            let revisions = store.diary_revisions()?;
+            let json = serde_json::to_vec_pretty(&revisions)?;
+            match &out {
+                Some(path) => std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))?,
+                None => std::io::Write::write_all(&mut std::io::stdout().lock(), &json)?,
+            }
+            if let Some(dir) = photos {
+                std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+                let hashes: std::collections::BTreeSet<&str> =
+                    revisions.iter().flat_map(|r| r.revision.body.photos.iter().map(|p| p.sha256.as_str())).collect();
+                for sha in &hashes {
+                    match store.diary_photo(sha)? {
+                        Some(bytes) => std::fs::write(dir.join(format!("{sha}.jpg")), bytes)
+                            .with_context(|| format!("writing photo {sha}"))?,
+                        None => eprintln!("photo {sha} has not arrived yet"),
+                    }
+                }
+                eprintln!("{} photos written to {}", hashes.len(), dir.display());
+            }
+            eprintln!("{} diary revisions exported", revisions.len());
+            Ok(())
+        }
+        Command::Export { format, hall, window, staff, from, to, out, with_phone, .. } => {
             let ratings =
                 store.ratings(&RatingFilter { hall_id: hall, window_id: window, staff_id: staff, from, to })?;
             match out {

@@ -2,15 +2,17 @@
 //! sit beside the embedded SQLite one. Methods are blocking; handlers call them
 //! on the blocking pool.
 
+pub mod diary;
 mod sqlite;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
-use tiyan_core::protocol::{DeviceRole, Stream, Upload, UploadAck};
+use tiyan_core::protocol::{DeviceRole, LedgerItem, PhotoUploadState, Stream, Upload, UploadAck};
 use tiyan_core::rating::Rating;
-use tiyan_core::reference::ReferenceData;
+use tiyan_core::reference::{Officer, ReferenceData};
 use uuid::Uuid;
 
+pub use diary::StoredRevision;
 pub use sqlite::SqliteStore;
 
 /// Lower-case hex SHA-256, how photos and record contents are named.
@@ -39,6 +41,12 @@ pub enum StoreError {
     Replayed(Uuid),
     #[error("{0}")]
     Invalid(String),
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("the photo's bytes do not match its SHA-256: send it again")]
+    PhotoMismatch,
+    #[error("wrong password")]
+    WrongPassword,
     #[error(transparent)]
     Db(#[from] tiyan_infra::sqlite::DbError),
 }
@@ -129,4 +137,24 @@ pub trait Storage: Send + Sync + 'static {
     fn photo(&self, sha256: &str) -> StoreResult<Option<Vec<u8>>>;
 
     fn ratings(&self, filter: &RatingFilter) -> StoreResult<Vec<StoredRating>>;
+
+    /// How much of a diary photo this device has sent (complete: held, by anyone).
+    fn photo_upload_state(&self, device: Uuid, sha256: &str) -> StoreResult<PhotoUploadState>;
+    /// The next chunk of a diary photo; see [`diary::photo_chunk`].
+    fn photo_chunk(
+        &self,
+        device: Uuid,
+        sha256: &str,
+        offset: u64,
+        size: u64,
+        chunk: &[u8],
+        now: DateTime<Utc>,
+    ) -> StoreResult<PhotoUploadState>;
+    fn diary_photo(&self, sha256: &str) -> StoreResult<Option<Vec<u8>>>;
+    /// The ledger items made from this device's diary problems.
+    fn ledger_for_device(&self, device: Uuid) -> StoreResult<Vec<LedgerItem>>;
+    /// Every diary revision, by device and sequence number.
+    fn diary_revisions(&self) -> StoreResult<Vec<StoredRevision>>;
+    /// An officer's profile (without the hash) when `password` is theirs.
+    fn officer_sign_in(&self, officer_id: &str, password: &str) -> StoreResult<Officer>;
 }

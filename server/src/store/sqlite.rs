@@ -10,14 +10,18 @@ use std::sync::{Mutex, MutexGuard};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use tiyan_core::Text;
-use tiyan_core::protocol::{DeviceRole, RecordKind, Stream, Upload, UploadAck};
+use tiyan_core::protocol::{DeviceRole, LedgerItem, PhotoUploadState, RecordKind, Stream, Upload, UploadAck};
 use tiyan_core::rating::Rating;
 use tiyan_core::reference::{FORMAT, Hall, Matter, Officer, Reason, ReferenceData, Staff, Window};
 use uuid::Uuid;
 
-use super::{Device, DeviceSummary, NewCode, RatingFilter, Storage, StoreError, StoreResult, StoredRating, sha256_hex};
+use super::{
+    Device, DeviceSummary, NewCode, RatingFilter, Storage, StoreError, StoreResult, StoredRating, StoredRevision, diary,
+    sha256_hex,
+};
 
-const STEPS: &[&str] = &[include_str!("../../migrations/0001_server.sql")];
+const STEPS: &[&str] =
+    &[include_str!("../../migrations/0001_server.sql"), include_str!("../../migrations/0002_diary.sql")];
 const READERS: usize = 4;
 
 pub struct SqliteStore {
@@ -214,8 +218,9 @@ impl Storage for SqliteStore {
     }
 
     fn ingest(&self, device: &Device, request_id: Uuid, upload: &Upload, now: DateTime<Utc>) -> StoreResult<UploadAck> {
-        let Upload::Rating(records) = upload;
-        check_page(device, records.iter().map(|r| (r.seq, r.device_id)))?;
+        let keys = upload.keys();
+        check_page(device, keys.iter().copied())?;
+        let kind = upload.kind();
         let received = now.to_rfc3339();
         self.write(|tx| {
             let fresh = tx
@@ -224,65 +229,25 @@ impl Storage for SqliteStore {
             if fresh == 0 {
                 return Err(StoreError::Replayed(request_id));
             }
-            let through = stream_through(tx, device.id, RecordKind::Rating)?;
-            if let Some(first) = records.first()
-                && first.seq > through + 1
+            let through = stream_through(tx, device.id, kind)?;
+            if let Some((first, _)) = keys.first()
+                && *first > through + 1
             {
-                return Err(StoreError::Gap { through, got: first.seq });
+                return Err(StoreError::Gap { through, got: *first });
             }
-            let (mut stored, mut duplicates) = (0u32, 0u32);
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO ratings (id, device_id, seq, device_time, received_at, hall_id, window_id, staff_id,
-                                      case_no, attitude, competence, reasons, comment, phone, misuse)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
-                 ON CONFLICT DO NOTHING",
-            )?;
-            let device_id = device.id.to_string();
-            let mut held = tx.prepare_cached(&format!(
-                "SELECT {RATING_COLUMNS} FROM ratings r WHERE r.id = ?1 AND r.device_id = ?2 AND r.seq = ?3"
-            ))?;
-            for r in records {
-                let new = r.seq > through
-                    && insert.execute(params![
-                        r.id.to_string(),
-                        device_id,
-                        r.seq,
-                        r.device_time.to_rfc3339(),
-                        received,
-                        r.hall_id,
-                        r.window_id,
-                        r.staff_id,
-                        r.case_no,
-                        r.attitude.value(),
-                        r.competence.value(),
-                        serde_json::to_string(&r.reasons).map_err(|e| StoreError::Malformed(e.to_string()))?,
-                        r.comment,
-                        r.phone,
-                        r.misuse,
-                    ])? == 1;
-                if new {
-                    stored += 1;
-                    continue;
-                }
-                // Already here, under this id and sequence number? Then it must be the same
-                // record. Compared only on this rare path, so the usual one hashes nothing.
-                let existing =
-                    held.query_row(params![r.id.to_string(), device_id, r.seq], rating_from_row).optional()?;
-                if existing.as_ref() != Some(r) {
-                    tracing::warn!(device = %device.id, id = %r.id, seq = r.seq, "conflicting record refused");
-                    return Err(StoreError::Conflict { id: r.id });
-                }
-                duplicates += 1;
-            }
-            let through = records.last().map_or(through, |r| r.seq.max(through));
+            let (stored, duplicates) = match upload {
+                Upload::Rating(records) => insert_ratings(tx, device, records, through, &received)?,
+                Upload::Diary(revisions) => diary::insert_revisions(tx, device, revisions, through, &received)?,
+            };
+            let through = keys.last().map_or(through, |(seq, _)| (*seq).max(through));
             tx.prepare_cached(
                 "INSERT INTO streams (device_id, kind, through) VALUES (?1, ?2, ?3)
                  ON CONFLICT (device_id, kind) DO UPDATE SET through = excluded.through",
             )?
-            .execute(params![device.id.to_string(), RecordKind::Rating.as_str(), through])?;
+            .execute(params![device.id.to_string(), kind.as_str(), through])?;
             tx.prepare_cached("UPDATE devices SET last_seen_at = ?1 WHERE id = ?2")?
                 .execute(params![received, device.id.to_string()])?;
-            Ok(UploadAck { kind: RecordKind::Rating, through, stored, duplicates })
+            Ok(UploadAck { kind, through, stored, duplicates })
         })
     }
 
@@ -365,6 +330,53 @@ impl Storage for SqliteStore {
         )?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
+
+    fn photo_upload_state(&self, device: Uuid, sha256: &str) -> StoreResult<PhotoUploadState> {
+        self.write(|tx| diary::photo_upload_state(tx, device, sha256))
+    }
+
+    fn photo_chunk(
+        &self,
+        device: Uuid,
+        sha256: &str,
+        offset: u64,
+        size: u64,
+        chunk: &[u8],
+        now: DateTime<Utc>,
+    ) -> StoreResult<PhotoUploadState> {
+        let now = now.to_rfc3339();
+        self.write(|tx| diary::photo_chunk(tx, device, sha256, offset, size, chunk, &now))?
+            .ok_or(StoreError::PhotoMismatch)
+    }
+
+    fn diary_photo(&self, sha256: &str) -> StoreResult<Option<Vec<u8>>> {
+        Ok(self.read().query_row("SELECT bytes FROM diary_photos WHERE sha256 = ?1", [sha256], |r| r.get(0)).optional()?)
+    }
+
+    fn ledger_for_device(&self, device: Uuid) -> StoreResult<Vec<LedgerItem>> {
+        diary::ledger_for_device(&self.read(), device)
+    }
+
+    fn diary_revisions(&self) -> StoreResult<Vec<StoredRevision>> {
+        let conn = self.read();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {} FROM diary_revisions ORDER BY device_id, seq",
+            diary::REVISION_COLUMNS
+        ))?;
+        Ok(stmt.query_map([], diary::revision_from_row)?.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn officer_sign_in(&self, officer_id: &str, password: &str) -> StoreResult<Officer> {
+        let officer = self.reference()?.officers.into_iter().find(|o| o.id == officer_id);
+        // An unknown officer costs the same hash time as a wrong password.
+        let hash = officer.as_ref().and_then(|o| o.password_hash.clone());
+        let ok = tiyan_infra::secret::verify(password, hash.as_deref().unwrap_or(tiyan_infra::secret::DUMMY_HASH))
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        match officer {
+            Some(o) if ok && hash.is_some() => Ok(Officer { password_hash: None, ..o }),
+            _ => Err(StoreError::WrongPassword),
+        }
+    }
 }
 
 /// The record columns of `ratings`, in the order [`rating_from_row`] reads them.
@@ -394,6 +406,60 @@ fn rating_from_row(r: &rusqlite::Row) -> rusqlite::Result<Rating> {
         phone: r.get(12)?,
         misuse: r.get(13)?,
     })
+}
+
+/// Inserts the ratings of a page past `through`; returns (stored, duplicates).
+fn insert_ratings(
+    tx: &Transaction<'_>,
+    device: &Device,
+    records: &[Rating],
+    through: u64,
+    received: &str,
+) -> StoreResult<(u32, u32)> {
+    let (mut stored, mut duplicates) = (0u32, 0u32);
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO ratings (id, device_id, seq, device_time, received_at, hall_id, window_id, staff_id,
+                              case_no, attitude, competence, reasons, comment, phone, misuse)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+         ON CONFLICT DO NOTHING",
+    )?;
+    let device_id = device.id.to_string();
+    let mut held = tx.prepare_cached(&format!(
+        "SELECT {RATING_COLUMNS} FROM ratings r WHERE r.id = ?1 AND r.device_id = ?2 AND r.seq = ?3"
+    ))?;
+    for r in records {
+        let new = r.seq > through
+            && insert.execute(params![
+                r.id.to_string(),
+                device_id,
+                r.seq,
+                r.device_time.to_rfc3339(),
+                received,
+                r.hall_id,
+                r.window_id,
+                r.staff_id,
+                r.case_no,
+                r.attitude.value(),
+                r.competence.value(),
+                serde_json::to_string(&r.reasons).map_err(|e| StoreError::Malformed(e.to_string()))?,
+                r.comment,
+                r.phone,
+                r.misuse,
+            ])? == 1;
+        if new {
+            stored += 1;
+            continue;
+        }
+        // Already here, under this id and sequence number? Then it must be the same
+        // record. Compared only on this rare path, so the usual one hashes nothing.
+        let existing = held.query_row(params![r.id.to_string(), device_id, r.seq], rating_from_row).optional()?;
+        if existing.as_ref() != Some(r) {
+            tracing::warn!(device = %device.id, id = %r.id, seq = r.seq, "conflicting record refused");
+            return Err(StoreError::Conflict { id: r.id });
+        }
+        duplicates += 1;
+    }
+    Ok((stored, duplicates))
 }
 
 /// A page must be this device's own records, in strictly increasing sequence order.
