@@ -52,12 +52,21 @@ impl TestServer {
     }
 
     pub fn code(&self, window: &str) -> Result<String> {
+        self.code_for(DeviceRole::Kiosk, Some(window))
+    }
+
+    /// An enrolment code for an officer laptop of the demo hall.
+    pub fn officer_code(&self) -> Result<String> {
+        self.code_for(DeviceRole::Officer, None)
+    }
+
+    fn code_for(&self, role: DeviceRole, window: Option<&str>) -> Result<String> {
         let code = tiyan_server::codes::new_code();
         let new = NewCode {
             code: &code,
-            role: DeviceRole::Kiosk,
+            role,
             hall_id: "jianghai",
-            window_id: Some(window),
+            window_id: window,
             expires_at: Utc::now() + Duration::hours(1),
         };
         self.store.create_code(&new, Utc::now())?;

@@ -250,8 +250,9 @@ impl Store {
     /// Revisions after `seq`, in sequence order: the diary stream for sync.
     pub fn diary_after(&self, seq: u64, limit: usize) -> Result<Vec<DiaryRevision>> {
         let conn = self.conn();
-        let mut stmt =
-            conn.prepare_cached(&format!("SELECT {REVISION_COLUMNS} FROM diary_revisions WHERE seq > ?1 ORDER BY seq LIMIT ?2"))?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {REVISION_COLUMNS} FROM diary_revisions WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+        ))?;
         let rows = stmt.query_map(params![seq, limit as i64], revision_row)?;
         rows.map(|r| revision(r?, self.device_id())).collect()
     }
@@ -259,7 +260,8 @@ impl Store {
     /// Runs a photo through the pipeline (the caller keeps this off the UI
     /// thread) and keeps it. The same picture twice is kept once.
     pub fn add_photo(&self, officer_id: &str, bytes: &[u8]) -> Result<PhotoInfo> {
-        let DiaryPhoto { jpeg, thumb, width, height, sha256 } = photo::diary_photo(bytes).map_err(Error::PhotoRefused)?;
+        let DiaryPhoto { jpeg, thumb, width, height, sha256 } =
+            photo::diary_photo(bytes).map_err(Error::PhotoRefused)?;
         let now = self.now().to_rfc3339();
         self.write(|tx| {
             tx.execute(
@@ -273,7 +275,9 @@ impl Store {
     }
 
     pub fn has_photo(&self, sha256: &str) -> Result<bool> {
-        Ok(self.conn().query_row("SELECT count(*) FROM diary_photos WHERE sha256 = ?1", [sha256], |r| r.get::<_, i64>(0))?
+        Ok(self
+            .conn()
+            .query_row("SELECT count(*) FROM diary_photos WHERE sha256 = ?1", [sha256], |r| r.get::<_, i64>(0))?
             > 0)
     }
 
@@ -355,7 +359,9 @@ mod tests {
         body.score = Some(8);
         body.account = "九点取号，等了半小时。".into();
         body.problems =
-            vec![Problem { id: Uuid::now_v7(), category: ProblemCategory::WindowSigns, text: "叫号屏太暗".into() }];
+            vec![Problem {
+                id: Uuid::now_v7(), category: ProblemCategory::WindowSigns, text: "叫号屏太暗".into()
+            }];
     }
 
     #[test]

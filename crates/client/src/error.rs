@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 use tiyan_core::{
-    case_no::CaseNoError, diary::DiaryIssue, pin::PinFormatError, rating::RatingError, reference::ReferenceError, settings::SettingsError,
+    case_no::CaseNoError, diary::DiaryIssue, pin::PinFormatError, rating::RatingError, reference::ReferenceError,
+    settings::SettingsError,
 };
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -17,7 +17,8 @@ type OfficerRow = (String, String, Option<String>, Option<u8>, Option<String>, S
 
 fn officer(row: OfficerRow) -> Result<Officer> {
     let (id, name, gender, age, occupation, from, to) = row;
-    let date = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| Error::Corrupt(format!("date {s:?}: {e}")));
+    let date =
+        |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| Error::Corrupt(format!("date {s:?}: {e}")));
     Ok(Officer {
         appointed_from: date(&from)?,
         appointed_to: date(&to)?,

@@ -70,7 +70,11 @@ pub fn diary_photo(bytes: &[u8]) -> Result<DiaryPhoto, String> {
         img
     };
     let rgb = img.into_rgb8();
-    let thumb = image::imageops::thumbnail(&rgb, thumb_size(rgb.width(), rgb.height()).0, thumb_size(rgb.width(), rgb.height()).1);
+    let thumb = image::imageops::thumbnail(
+        &rgb,
+        thumb_size(rgb.width(), rgb.height()).0,
+        thumb_size(rgb.width(), rgb.height()).1,
+    );
     let jpeg = jpeg(&rgb)?;
     Ok(DiaryPhoto {
         sha256: crate::sha256_hex(&jpeg),

@@ -213,7 +213,9 @@ impl DiaryBody {
             (Some(a), Some(b)) => a <= b,
             _ => true,
         };
-        if !ordered(&t.ticket_at, &t.called_at) || !ordered(&t.called_at, &t.done_at) || !ordered(&t.ticket_at, &t.done_at)
+        if !ordered(&t.ticket_at, &t.called_at)
+            || !ordered(&t.called_at, &t.done_at)
+            || !ordered(&t.ticket_at, &t.done_at)
         {
             issues.push(DiaryIssue::TimerOrder);
         }

@@ -50,8 +50,7 @@ pub async fn photo_chunk(
 ) -> Result<Response, ApiFailure> {
     officer_laptop(&device)?;
     let id = device.id;
-    let state =
-        blocking(&state, move |s| s.photo_chunk(id, &sha256, at.offset, at.size, &chunk, Utc::now())).await?;
+    let state = blocking(&state, move |s| s.photo_chunk(id, &sha256, at.offset, at.size, &chunk, Utc::now())).await?;
     Ok(envelope::ok(state))
 }
 

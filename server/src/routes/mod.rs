@@ -26,10 +26,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(paths::UPLOAD, post(sync::upload))
         .route(paths::REFERENCE, get(reference::reference))
         .route(&format!("{}/{{sha256}}", paths::PHOTOS), get(reference::photo))
-        .route(
-            &format!("{}/{{sha256}}", paths::PHOTO_UPLOADS),
-            get(diary::photo_upload_state).post(diary::photo_chunk),
-        )
+        .route(&format!("{}/{{sha256}}", paths::PHOTO_UPLOADS), get(diary::photo_upload_state).post(diary::photo_chunk))
         .route(paths::LEDGER, get(diary::ledger))
         .route(paths::OFFICER_SIGN_IN, post(diary::officer_sign_in))
         .route_layer(axum::middleware::from_fn(crate::auth::require_protocol));

@@ -23,7 +23,8 @@ fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Malformed(e.to_string())
 }
 
-pub(super) const REVISION_COLUMNS: &str = "id, device_id, seq, entry_id, revision, officer_id, submitted_at, body, received_at";
+pub(super) const REVISION_COLUMNS: &str =
+    "id, device_id, seq, entry_id, revision, officer_id, submitted_at, body, received_at";
 
 pub(super) fn revision_from_row(r: &rusqlite::Row) -> rusqlite::Result<StoredRevision> {
     let conv = |idx: usize, e: Box<dyn std::error::Error + Send + Sync>| {
@@ -162,9 +163,8 @@ fn check_sha(sha256: &str) -> StoreResult<()> {
 
 pub(super) fn photo_upload_state(tx: &Transaction<'_>, device: Uuid, sha256: &str) -> StoreResult<PhotoUploadState> {
     check_sha(sha256)?;
-    let held: Option<u64> = tx
-        .query_row("SELECT length(bytes) FROM diary_photos WHERE sha256 = ?1", [sha256], |r| r.get(0))
-        .optional()?;
+    let held: Option<u64> =
+        tx.query_row("SELECT length(bytes) FROM diary_photos WHERE sha256 = ?1", [sha256], |r| r.get(0)).optional()?;
     if let Some(size) = held {
         return Ok(PhotoUploadState { received: size, complete: true });
     }
@@ -201,9 +201,11 @@ pub(super) fn photo_chunk(
     }
     let device_id = device.to_string();
     let known: Option<u64> = tx
-        .query_row("SELECT size FROM photo_uploads WHERE sha256 = ?1 AND device_id = ?2", params![sha256, device_id], |r| {
-            r.get(0)
-        })
+        .query_row(
+            "SELECT size FROM photo_uploads WHERE sha256 = ?1 AND device_id = ?2",
+            params![sha256, device_id],
+            |r| r.get(0),
+        )
         .optional()?;
     match known {
         Some(k) if k != size => return Err(StoreError::Malformed(format!("this photo was announced as {k} bytes"))),

@@ -16,8 +16,8 @@ use tiyan_core::reference::{FORMAT, Hall, Matter, Officer, Reason, ReferenceData
 use uuid::Uuid;
 
 use super::{
-    Device, DeviceSummary, NewCode, RatingFilter, Storage, StoreError, StoreResult, StoredRating, StoredRevision, diary,
-    sha256_hex,
+    Device, DeviceSummary, NewCode, RatingFilter, Storage, StoreError, StoreResult, StoredRating, StoredRevision,
+    diary, sha256_hex,
 };
 
 const STEPS: &[&str] =
@@ -350,7 +350,10 @@ impl Storage for SqliteStore {
     }
 
     fn diary_photo(&self, sha256: &str) -> StoreResult<Option<Vec<u8>>> {
-        Ok(self.read().query_row("SELECT bytes FROM diary_photos WHERE sha256 = ?1", [sha256], |r| r.get(0)).optional()?)
+        Ok(self
+            .read()
+            .query_row("SELECT bytes FROM diary_photos WHERE sha256 = ?1", [sha256], |r| r.get(0))
+            .optional()?)
     }
 
     fn ledger_for_device(&self, device: Uuid) -> StoreResult<Vec<LedgerItem>> {
@@ -359,10 +362,8 @@ impl Storage for SqliteStore {
 
     fn diary_revisions(&self) -> StoreResult<Vec<StoredRevision>> {
         let conn = self.read();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {} FROM diary_revisions ORDER BY device_id, seq",
-            diary::REVISION_COLUMNS
-        ))?;
+        let mut stmt =
+            conn.prepare(&format!("SELECT {} FROM diary_revisions ORDER BY device_id, seq", diary::REVISION_COLUMNS))?;
         Ok(stmt.query_map([], diary::revision_from_row)?.collect::<rusqlite::Result<_>>()?)
     }
 

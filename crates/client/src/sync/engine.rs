@@ -7,7 +7,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use tiyan_core::protocol::{EnrollRequest, Enrolled, PHOTO_CHUNK_BYTES, RecordKind, Upload};
+use tiyan_core::protocol::{EnrollRequest, Enrolled, ErrorCode, OfficerSignIn, PHOTO_CHUNK_BYTES, RecordKind, Upload};
+use tiyan_core::reference::Officer;
 
 use super::api::{Api, Credentials, SyncError};
 use super::transport::Transport;
@@ -44,6 +45,17 @@ async fn on_store<R: Send + 'static>(
         .map_err(|e| SyncError::Store(e.to_string()))
 }
 
+/// [`on_store`] for callers that speak the store's errors.
+async fn local<R: Send + 'static>(
+    store: &Arc<Store>,
+    f: impl FnOnce(&Store) -> crate::Result<R> + Send + 'static,
+) -> crate::Result<R> {
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || f(&store))
+        .await
+        .map_err(|e| crate::Error::Corrupt(format!("a store task failed: {e}")))?
+}
+
 impl<T: Transport> Engine<T> {
     pub fn new(store: Arc<Store>, transport: T) -> Self {
         Engine { store, api: Api::new(transport), page: PAGE }
@@ -69,6 +81,40 @@ impl<T: Transport> Engine<T> {
             on_store(&self.store, move |s| s.bind_window(&window).map(|_| ())).await?;
         }
         Ok(enrolled)
+    }
+
+    /// Signs an officer in: at the server when it answers (keeping a verifier
+    /// for next time), else offline against the verifier kept here. Wrong
+    /// passwords count towards the lock-out either way.
+    pub async fn officer_sign_in(&self, officer_id: &str, password: &str) -> crate::Result<Officer> {
+        let id = officer_id.trim().to_string();
+        let gate_id = id.clone();
+        let credentials = local(&self.store, move |s| {
+            s.officer_gate(&gate_id)?;
+            s.credentials()
+        })
+        .await?;
+        let online = match credentials {
+            Some((_, c)) => {
+                let request = OfficerSignIn { officer_id: id.clone(), password: password.to_string() };
+                Some(self.api.officer_sign_in(&c, &request).await)
+            }
+            None => None,
+        };
+        let password = password.to_string();
+        match online {
+            Some(Ok(profile)) => local(&self.store, move |s| s.officer_signed_in_online(&profile, &password)).await,
+            Some(Err(SyncError::Refused { error, .. })) if error.code == ErrorCode::WrongPassword => {
+                local(&self.store, move |s| Err(s.officer_wrong_password(&id)?)).await
+            }
+            // No server, or it is unreachable or answering nonsense: offline.
+            other => {
+                if let Some(Err(e)) = other {
+                    tracing::info!(error = %e, "officer sign-in offline: the server did not answer");
+                }
+                local(&self.store, move |s| s.officer_sign_in_offline(&id, &password)).await
+            }
+        }
     }
 
     pub async fn run_once(&self) -> Result<Report, SyncError> {

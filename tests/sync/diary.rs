@@ -1,0 +1,102 @@
+//! An officer laptop and the real server on a loopback port: sign-in online
+//! then offline, an entry with a photo written offline, and its sync through a
+//! link that keeps cutting: the revision arrives once, the photo resumes where
+//! each cut left it and matches its SHA-256, the problem is registered in the
+//! ledger and its state comes back to the laptop.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use anyhow::{Result, ensure};
+use tiyan_client::Store;
+use tiyan_client::photo::samples;
+use tiyan_client::sync::Engine;
+use tiyan_client::sync::transport::Http;
+use tiyan_core::diary::{Channel, LedgerState, Mode, PhotoRef, Problem, ProblemCategory};
+use tiyan_server::store::Storage;
+use tiyan_system_tests::proxy::{Fault, FaultProxy};
+use tiyan_system_tests::sync_rig::TestServer;
+use uuid::Uuid;
+
+const OFFICER: &str = "gz-2026-07";
+const PASSWORD: &str = "tiyan-2026";
+
+/// A photo that stays large once processed: noise does not compress.
+fn noisy_jpeg() -> Vec<u8> {
+    let mut seed = 0x2545_f491_u32;
+    let img = image::RgbImage::from_fn(2400, 1800, |_, _| {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        image::Rgb([seed as u8, (seed >> 8) as u8, (seed >> 16) as u8])
+    });
+    let mut out = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Jpeg).unwrap();
+    samples::with_exif_rotation_and_gps(&out)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_entry_written_offline_arrives_once_with_its_photo_and_its_problem_registered() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let server = TestServer::start(&dir.path().join("server.db")).await?;
+    let proxy = FaultProxy::start(server.addr).await;
+    let store = Arc::new(Store::open(&dir.path().join("laptop/tiyan.db"))?);
+    let engine = Engine::new(store.clone(), Http::new(&proxy.url())?);
+    engine.enroll(&proxy.url(), &server.officer_code()?, "officer laptop").await?;
+
+    // First sign-in online; a wrong password is refused by the server and counted here.
+    assert!(matches!(
+        engine.officer_sign_in(OFFICER, "not-it").await,
+        Err(tiyan_client::Error::WrongPin { failures: 1, .. })
+    ));
+    let officer = engine.officer_sign_in(OFFICER, PASSWORD).await?;
+    ensure!(officer.name == "梁小能" && officer.password_hash.is_none());
+
+    // On site, no network: sign-in works offline, the entry is written with a photo.
+    proxy.set(Fault::Refuse);
+    engine.officer_sign_in(OFFICER, PASSWORD).await?;
+    let photo = store.add_photo(OFFICER, &noisy_jpeg())?;
+    ensure!(photo.bytes > 2 * tiyan_core::protocol::PHOTO_CHUNK_BYTES, "the photo spans several chunks");
+    let mut draft = store.new_draft(OFFICER)?;
+    let problem = Uuid::now_v7();
+    let b = &mut draft.body;
+    b.hall_id = Some("jianghai".into());
+    b.matter_id = Some("m-geti".into());
+    b.channel = Some(Channel::Window);
+    b.mode = Some(Mode::Unannounced);
+    b.score = Some(8);
+    b.trips = Some(1);
+    b.account = "九点取号，半小时后叫号，十分钟办完。".into();
+    b.problems =
+        vec![Problem { id: problem, category: ProblemCategory::WindowSigns, text: "叫号屏字太小".into() }];
+    b.suggestions = vec!["当场发照".into()];
+    b.photos = vec![PhotoRef { sha256: photo.sha256.clone(), caption: "叫号屏".into() }];
+    store.save_draft(OFFICER, draft.entry_id, &draft.body)?;
+    let revision = store.submit_entry(OFFICER, draft.entry_id)?;
+    ensure!(engine.run_once().await.is_err(), "no network, no sync");
+
+    // The network comes back but cuts every connection after 700 kB: each pass
+    // gets a chunk or two further, and never sends a byte twice that was kept.
+    proxy.set(Fault::CutRequest { after: 700 * 1024 });
+    let mut passes = 0;
+    while engine.run_once().await.is_err() {
+        passes += 1;
+        ensure!(passes < 20, "the photo never got through");
+    }
+    ensure!(passes >= 1, "the link should have cut at least once");
+    proxy.set(Fault::Pass);
+    engine.run_once().await?;
+
+    let held = server.store.diary_revisions()?;
+    ensure!(held.len() == 1, "{} revisions on the server", held.len());
+    ensure!(held[0].revision == revision);
+    let bytes = server.store.diary_photo(&photo.sha256)?.expect("the photo is on the server");
+    ensure!(tiyan_client::sha256_hex(&bytes) == photo.sha256);
+    ensure!(bytes == store.photo(&photo.sha256, false)?);
+    ensure!(!bytes.windows(4).any(|w| w == b"Exif"), "no metadata reached the server");
+    ensure!(store.waiting()? == 0 && store.photos_to_upload()?.is_empty());
+    ensure!(store.ledger_states(draft.entry_id)? == vec![(problem, LedgerState::Registered)]);
+    println!("photo of {} bytes through a cutting link in {} passes", bytes.len(), passes + 1);
+    server.stop().await;
+    Ok(())
+}
