@@ -3,10 +3,22 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# The references the photo pipeline is measured against.
+need=()
+command -v convert >/dev/null || need+=(imagemagick)
+command -v vipsthumbnail >/dev/null || need+=(libvips-tools)
+if ((${#need[@]})); then
+  sudo=$([ "$(id -u)" = 0 ] || echo sudo)
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
 (cd ui && npm run --silent build)
 cargo build --release -p tiyan-app -p tiyan-bench
 echo
 ./target/release/tiyan-bench rating
+echo
+./target/release/tiyan-bench sync
+echo
+./target/release/tiyan-bench photo
 echo
 size=$(stat -c %s target/release/tiyan-app)
 awk -v b="$size" 'BEGIN { printf "release binary target/release/tiyan-app: %d bytes (%.1f MB)\n", b, b / 1048576 }'

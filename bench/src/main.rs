@@ -2,6 +2,7 @@
 //! run, those of the reference it is measured against.
 
 mod drain;
+mod photo;
 mod rating;
 mod stats;
 
@@ -40,11 +41,21 @@ enum What {
         #[arg(long, default_value = "target/bench-data")]
         dir: std::path::PathBuf,
     },
+    /// The diary photo pipeline on a 12-megapixel JPEG, against ImageMagick and libvips.
+    Photo {
+        #[arg(long, default_value = "target/bench-data")]
+        dir: std::path::PathBuf,
+    },
+    /// (Used by `photo`: the pipeline once, in its own process.)
+    #[command(hide = true)]
+    PhotoOnce { input: std::path::PathBuf, output: std::path::PathBuf },
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().what {
         What::Rating { count, dir } => rating::run(count, &dir),
         What::Sync { ratings, devices, per_device, dir } => drain::run(ratings, devices, per_device, &dir),
+        What::Photo { dir } => photo::run(&dir),
+        What::PhotoOnce { input, output } => photo::once(&input, &output),
     }
 }

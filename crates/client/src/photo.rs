@@ -63,18 +63,28 @@ pub fn diary_photo(bytes: &[u8]) -> Result<DiaryPhoto, String> {
         Some(image::ImageFormat::Jpeg | image::ImageFormat::Png | image::ImageFormat::WebP) => {}
         _ => return Err("not a JPEG, PNG or WebP image".into()),
     }
-    let img = decode_upright(reader)?;
-    let img = if img.width().max(img.height()) > DIARY_LONG_SIDE {
-        img.resize(DIARY_LONG_SIDE, DIARY_LONG_SIDE, FilterType::Lanczos3)
-    } else {
+    let mut decoder = reader.into_decoder().map_err(|e| format!("cannot read the image: {e}"))?;
+    let orientation = decoder.orientation().map_err(|e| format!("cannot read the image: {e}"))?;
+    let img = DynamicImage::from_decoder(decoder).map_err(|e| format!("cannot decode the image: {e}"))?.into_rgb8();
+    // Scale first, then turn: turning 3 megapixels instead of 12. The long side
+    // is the long side either way.
+    let (w, h) = fit(img.width(), img.height(), DIARY_LONG_SIDE);
+    let scaled = if (w, h) == img.dimensions() {
         img
+    } else {
+        let mut dst = image::RgbImage::new(w, h);
+        let options = fast_image_resize::ResizeOptions::new()
+            .resize_alg(fast_image_resize::ResizeAlg::Convolution(fast_image_resize::FilterType::Lanczos3));
+        fast_image_resize::Resizer::new()
+            .resize(&img, &mut dst, &options)
+            .map_err(|e| format!("cannot scale the image: {e}"))?;
+        dst
     };
-    let rgb = img.into_rgb8();
-    let thumb = image::imageops::thumbnail(
-        &rgb,
-        thumb_size(rgb.width(), rgb.height()).0,
-        thumb_size(rgb.width(), rgb.height()).1,
-    );
+    let mut upright = DynamicImage::ImageRgb8(scaled);
+    upright.apply_orientation(orientation);
+    let rgb = upright.into_rgb8();
+    let (tw, th) = fit(rgb.width(), rgb.height(), DIARY_THUMB_SIDE);
+    let thumb = image::imageops::thumbnail(&rgb, tw, th);
     let jpeg = jpeg(&rgb)?;
     Ok(DiaryPhoto {
         sha256: crate::sha256_hex(&jpeg),
@@ -85,8 +95,9 @@ pub fn diary_photo(bytes: &[u8]) -> Result<DiaryPhoto, String> {
     })
 }
 
-fn thumb_size(w: u32, h: u32) -> (u32, u32) {
-    let scale = f64::from(DIARY_THUMB_SIDE) / f64::from(w.max(h));
+/// `w`×`h` scaled down (never up) so that the long side is at most `side`.
+fn fit(w: u32, h: u32, side: u32) -> (u32, u32) {
+    let scale = f64::from(side) / f64::from(w.max(h));
     if scale >= 1.0 {
         return (w, h);
     }
