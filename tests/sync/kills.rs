@@ -61,6 +61,7 @@ fn same(db: &Path, kiosk: &Kiosk) -> Result<usize> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_server_killed_and_restarted_mid_sync_loses_and_duplicates_nothing() -> Result<()> {
+    const TOTAL: usize = 6000;
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("server.db");
     let status = server_cmd(&db)?.arg("import").arg(demo_reference()).stdout(Stdio::null()).status()?;
@@ -71,13 +72,15 @@ async fn the_server_killed_and_restarted_mid_sync_loses_and_duplicates_nothing()
     let mut server = Guard(start_server(&db, port)?);
     // A slow link, so that kills land while pages are in flight.
     let proxy = FaultProxy::start(([127, 0, 0, 1], port).into()).await;
-    let kiosk = kiosk_with_ratings(&dir.path().join("kiosk"), &proxy.url(), &code, 2000).await?;
-    proxy.set(Fault::Slow { chunk: 8192, pause_ms: 3 });
+    let kiosk = kiosk_with_ratings(&dir.path().join("kiosk"), &proxy.url(), &code, TOTAL).await?;
+    // About 0.4 s per page of 500 on this link: 12 pages outlast three kills.
+    proxy.set(Fault::Slow { chunk: 4096, pause_ms: 8 });
     let backoff = Backoff { base: Duration::from_millis(100), cap: Duration::from_millis(500) };
     let sync = tiyan_client::sync::worker::spawn(kiosk.shared_store(), |u: &str| Http::new(u), backoff);
 
     for kill in 0..3 {
         let before = kiosk.store().waiting()?;
+        ensure!(before > 0, "the whole drain finished before kill {kill}: slow the link down");
         let deadline = Instant::now() + Duration::from_secs(30);
         while kiosk.store().waiting()? == before {
             ensure!(Instant::now() < deadline, "no progress before kill {kill}");
@@ -95,7 +98,7 @@ async fn the_server_killed_and_restarted_mid_sync_loses_and_duplicates_nothing()
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     drop(server);
-    ensure!(same(&db, &kiosk)? == 2000);
+    ensure!(same(&db, &kiosk)? == TOTAL);
     Ok(())
 }
 
