@@ -23,6 +23,21 @@ const COMMANDS: &[&str] = &[
     "sync_status",
     "sync_now",
     "sync_enroll",
+    "officer_status",
+    "officer_sign_in",
+    "officer_sign_out",
+    "officer_sync",
+    "diary_choices",
+    "diary_list",
+    "diary_new",
+    "diary_open",
+    "diary_save",
+    "diary_delete_draft",
+    "diary_edit",
+    "diary_submit",
+    "diary_add_photo",
+    "diary_photo",
+    "diary_export",
 ];
 
 fn main() {

@@ -15,11 +15,21 @@ pub struct CommandError {
     pub failures: Option<u32>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub locked: bool,
+    /// For an incomplete diary entry: what is missing, by name.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub issues: Vec<tiyan_core::diary::DiaryIssue>,
 }
 
 impl CommandError {
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        CommandError { code, message: message.into(), retry_at: None, failures: None, locked: false }
+        CommandError {
+            code,
+            message: message.into(),
+            retry_at: None,
+            failures: None,
+            locked: false,
+            issues: Vec::new(),
+        }
     }
 }
 
@@ -33,6 +43,7 @@ impl From<Error> for CommandError {
                 out.locked = *locked;
             }
             Error::PinWait { until } => out.retry_at = Some(until.to_rfc3339()),
+            Error::DiaryIncomplete(issues) => out.issues = issues.clone(),
             Error::PinLocked { until } => {
                 out.retry_at = Some(until.to_rfc3339());
                 out.locked = true;

@@ -35,7 +35,7 @@ pub fn open<R: Runtime, M: Manager<R>>(manager: &M) -> tauri::Result<()> {
 
 /// The app's own pages, as WebKitGTK (tauri://localhost) and WebView2
 /// (http://tauri.localhost) serve them.
-fn is_app_url(url: &str) -> bool {
+pub fn is_app_url(url: &str) -> bool {
     let allowed = ["tauri://localhost", "http://tauri.localhost", "https://tauri.localhost"];
     let ok = allowed.iter().any(|a| url == *a || url.starts_with(&format!("{a}/")));
     if !ok {

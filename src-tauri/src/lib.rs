@@ -5,6 +5,8 @@
 mod commands;
 mod error;
 mod kiosk_window;
+mod officer_commands;
+mod officer_window;
 mod shell;
 mod sync_commands;
 
@@ -104,13 +106,21 @@ pub fn build<R: Runtime>(
         .manage(shell)
         .manage(kiosk)
         .manage(sync)
+        .manage(officer_commands::OfficerDesk::default())
         .setup(move |app| {
-            kiosk_window::open(app)?;
+            let (kiosk, sync) = at_start;
+            // An officer laptop gets an ordinary window; everything else (a kiosk,
+            // or a device not set up yet) the locked-down kiosk window.
+            if kiosk.store().role()? == Some(tiyan_core::protocol::DeviceRole::Officer) {
+                officer_window::switch_to(app.handle())?;
+            } else {
+                kiosk_window::open(app)?;
+            }
             tauri::async_runtime::spawn(worker);
             if let Some((server, code)) = enrol {
-                let (kiosk, sync) = at_start;
+                let handle = app.handle().clone();
                 tauri::async_runtime::spawn(async move {
-                    sync_commands::enrol_at_start(&kiosk, &sync, &server, &code).await
+                    sync_commands::enrol_at_start(&handle, &kiosk, &sync, &server, &code).await
                 });
             }
             Ok(())
@@ -139,5 +149,20 @@ pub fn build<R: Runtime>(
             sync_commands::sync_status,
             sync_commands::sync_now,
             sync_commands::sync_enroll,
+            officer_commands::officer_status,
+            officer_commands::officer_sign_in,
+            officer_commands::officer_sign_out,
+            officer_commands::officer_sync,
+            officer_commands::diary_choices,
+            officer_commands::diary_list,
+            officer_commands::diary_new,
+            officer_commands::diary_open,
+            officer_commands::diary_save,
+            officer_commands::diary_delete_draft,
+            officer_commands::diary_edit,
+            officer_commands::diary_submit,
+            officer_commands::diary_add_photo,
+            officer_commands::diary_photo,
+            officer_commands::diary_export,
         ]))
 }

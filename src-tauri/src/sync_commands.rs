@@ -3,10 +3,11 @@
 
 use std::sync::Arc;
 
-use tauri::State;
+use tauri::{AppHandle, Runtime, State};
 use tiyan_client::Kiosk;
 use tiyan_client::sync::transport::Http;
 use tiyan_client::sync::{Engine, SyncError, SyncHandle, SyncStatus};
+use tiyan_core::protocol::DeviceRole;
 
 use crate::commands::{Answer, blocking};
 use crate::error::CommandError;
@@ -37,31 +38,47 @@ pub async fn sync_now(kiosk: State<'_, Arc<Kiosk>>, sync: State<'_, SyncHandle>)
 /// Enrols with the server at `server_url` using a code from `tiyan-server enroll`.
 /// Allowed during first setup, afterwards only with the admin PIN.
 #[tauri::command]
-pub async fn sync_enroll(
+pub async fn sync_enroll<R: Runtime>(
+    app: AppHandle<R>,
     kiosk: State<'_, Arc<Kiosk>>,
     sync: State<'_, SyncHandle>,
     server_url: String,
     code: String,
 ) -> Answer<()> {
     blocking(&kiosk, |k| k.require_setup_or_admin()).await?;
-    enrol(&kiosk, &sync, server_url.trim(), &code).await
+    enrol(&app, &kiosk, &sync, server_url.trim(), &code).await
 }
 
-async fn enrol(kiosk: &Kiosk, sync: &SyncHandle, server_url: &str, code: &str) -> Answer<()> {
+async fn enrol<R: Runtime>(
+    app: &AppHandle<R>,
+    kiosk: &Kiosk,
+    sync: &SyncHandle,
+    server_url: &str,
+    code: &str,
+) -> Answer<()> {
     let transport = Http::new(server_url).map_err(|e| CommandError::new("invalid_server", e.to_string()))?;
-    Engine::new(kiosk.shared_store(), transport).enroll(server_url, code, &device_name()).await?;
+    let enrolled = Engine::new(kiosk.shared_store(), transport).enroll(server_url, code, &device_name()).await?;
     sync.sync_now();
+    if enrolled.role == DeviceRole::Officer {
+        crate::officer_window::switch_to(app).map_err(|e| CommandError::new("window", e.to_string()))?;
+    }
     Ok(())
 }
 
 /// `--server` and `--enrolment-code` on the command line: enrol once, unattended.
-pub async fn enrol_at_start(kiosk: &Kiosk, sync: &SyncHandle, server_url: &str, code: &str) {
+pub async fn enrol_at_start<R: Runtime>(
+    app: &AppHandle<R>,
+    kiosk: &Kiosk,
+    sync: &SyncHandle,
+    server_url: &str,
+    code: &str,
+) {
     match kiosk.store().enrolment() {
         Ok(e) if e.state != tiyan_client::sync_state::EnrolmentState::NotEnrolled => return,
         Ok(_) => {}
         Err(e) => return tracing::error!(%e, "cannot read the enrolment"),
     }
-    match enrol(kiosk, sync, server_url, code).await {
+    match enrol(app, kiosk, sync, server_url, code).await {
         Ok(()) => tracing::info!(server_url, "enrolled with the server"),
         Err(e) => tracing::error!(server_url, code = e.code, message = e.message, "enrolment failed"),
     }

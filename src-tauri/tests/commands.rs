@@ -142,6 +142,20 @@ fn a_window_without_the_kiosk_capability_cannot_call_the_kiosk_commands() {
 }
 
 #[test]
+fn the_kiosk_and_the_officer_window_each_get_only_their_own_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path());
+    let err = invoke(&kiosk(&app), "diary_list", json!({})).unwrap_err();
+    assert!(err.to_string().contains("not allowed"), "{err}");
+    let officer = tauri::WebviewWindowBuilder::new(&app, "officer", Default::default()).build().unwrap();
+    let err = invoke(&officer, "kiosk_status", json!({})).unwrap_err();
+    assert!(err.to_string().contains("not allowed"), "{err}");
+    // Allowed, and refused for the right reason: nobody is signed in.
+    let err = invoke(&officer, "diary_list", json!({})).unwrap_err();
+    assert!(err.to_string().contains("officer_signed_out"), "{err}");
+}
+
+#[test]
 fn a_second_app_on_the_same_data_folder_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let _first = app(dir.path());

@@ -1,6 +1,7 @@
 import './app.css';
 import { mount } from 'svelte';
 import App from './App.svelte';
+import OfficerApp from './officer/OfficerApp.svelte';
 import { inTauri, TauriBackend } from './lib/backend';
 import { MemoryBackend } from './lib/memory-backend';
 
@@ -8,4 +9,9 @@ import { MemoryBackend } from './lib/memory-backend';
 const backend = inTauri() ? new TauriBackend() : MemoryBackend.ready();
 const target = document.getElementById('app');
 if (!target) throw new Error('no #app element');
-mount(App, { target, props: { backend } });
+// The officer laptop's window (officer_window.rs) gets the diary; every other
+// window the kiosk. The label is known without an IPC call.
+const label = (window as { __TAURI_INTERNALS__?: { metadata?: { currentWindow?: { label?: string } } } })
+  .__TAURI_INTERNALS__?.metadata?.currentWindow?.label;
+if (label === 'officer') mount(OfficerApp, { target, props: {} });
+else mount(App, { target, props: { backend } });

@@ -8,6 +8,7 @@
 pub mod clock;
 pub mod db;
 pub mod diary;
+mod diary_export;
 mod error;
 pub mod export;
 pub mod kiosk;

@@ -186,6 +186,12 @@ fn replace_reference(
     thumbs: &[Option<Vec<u8>>],
     now: &str,
 ) -> Result<ImportSummary> {
+    // The quarter's experience list, for an officer laptop's matter picker.
+    crate::store::set_meta(
+        tx,
+        "matters",
+        &serde_json::to_string(&data.matters).map_err(|e| Error::Corrupt(e.to_string()))?,
+    )?;
     for h in &data.halls {
         tx.execute(
             "INSERT INTO halls (id, name_zh, name_en) VALUES (?1, ?2, ?3)
@@ -241,4 +247,31 @@ fn replace_reference(
     )?;
     set_meta(tx, "reference_version", &data.version.to_string())?;
     Ok(summary(data, false))
+}
+
+impl crate::Store {
+    /// The halls (id, names) and the quarter's experience list, for the diary's pickers.
+    pub fn diary_choices(&self) -> Result<DiaryChoices> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT id, name_zh, name_en FROM halls ORDER BY id")?;
+        let halls = stmt
+            .query_map([], |r| {
+                Ok(tiyan_core::reference::Hall {
+                    id: r.get(0)?,
+                    name: tiyan_core::Text::new(r.get::<_, String>(1)?, r.get::<_, String>(2)?),
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let matters = match crate::store::get_meta(&conn, "matters")? {
+            Some(json) => serde_json::from_str(&json).map_err(|e| Error::Corrupt(format!("matters: {e}")))?,
+            None => Vec::new(),
+        };
+        Ok(DiaryChoices { halls, matters })
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DiaryChoices {
+    pub halls: Vec<tiyan_core::reference::Hall>,
+    pub matters: Vec<tiyan_core::reference::Matter>,
 }

@@ -3,7 +3,7 @@
 
 use rusqlite::OptionalExtension;
 use serde::Serialize;
-use tiyan_core::protocol::{Enrolled, RecordKind};
+use tiyan_core::protocol::{DeviceRole, Enrolled, RecordKind};
 
 use crate::store::{Store, get_meta, set_meta};
 use crate::sync::api::Credentials;
@@ -41,8 +41,23 @@ impl Store {
             set_meta(tx, "device_secret", &enrolled.secret)?;
             set_meta(tx, "enrolled_hall", &enrolled.hall_id)?;
             set_meta(tx, "enrolled_window", enrolled.window_id.as_deref().unwrap_or(""))?;
+            // The code says what the device is: a kiosk, or an officer laptop.
+            set_meta(tx, "role", role_str(enrolled.role))?;
             set_meta(tx, "enrolment", "enrolled")
         })
+    }
+
+    /// What this device is, once setup or an enrolment said so.
+    pub fn role(&self) -> Result<Option<DeviceRole>> {
+        Ok(match get_meta(&self.conn(), "role")?.as_deref() {
+            Some("kiosk") => Some(DeviceRole::Kiosk),
+            Some("officer") => Some(DeviceRole::Officer),
+            _ => None,
+        })
+    }
+
+    pub fn set_role(&self, role: DeviceRole) -> Result<()> {
+        self.write(|tx| set_meta(tx, "role", role_str(role)))
     }
 
     pub fn mark_revoked(&self) -> Result<()> {
@@ -115,5 +130,12 @@ impl Store {
             n += self.last_seq(kind)?.saturating_sub(self.acked_through(kind)?);
         }
         Ok(n)
+    }
+}
+
+fn role_str(role: DeviceRole) -> &'static str {
+    match role {
+        DeviceRole::Kiosk => "kiosk",
+        DeviceRole::Officer => "officer",
     }
 }
