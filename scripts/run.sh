@@ -2,10 +2,13 @@
 # Builds and starts a local central server with the demo hall's reference data,
 # then the kiosk, enrolled with that server at window 2 on its first start, so
 # that each rating shows up on the server's status page within seconds.
+# `run.sh officer` starts an officer laptop instead (its own data folder).
 # The kiosk's data lives in the platform's application-data folder unless
 # TIYAN_DATA_DIR is set; the server's file is TIYAN_SERVER_DB (default beside it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+role=kiosk
+if [ "${1:-}" = officer ]; then role=officer; shift; fi
 bash scripts/setup.sh
 echo "[run] building the UI, the app and the server (release)"
 (cd ui && npm run --silent build)
@@ -28,9 +31,15 @@ for _ in $(seq 50); do
   sleep 0.2
 done
 
-# A fresh code each start; the kiosk uses it only while it is not enrolled yet.
-code=$($server enroll --hall jianghai --window jianghai-w02 --valid-hours 1)
-echo "[run] server status page: http://$listen/  (export: $server export --format csv)"
-echo "[run] starting the kiosk: leave it through the gear icon, the admin PIN, then 退出评价器 / Exit"
+# A fresh code each start; the device uses it only while it is not enrolled yet.
+if [ "$role" = officer ]; then
+  code=$($server enroll --hall jianghai --role officer --valid-hours 1)
+  export TIYAN_DATA_DIR=${TIYAN_DATA_DIR:-$data_home/tiyan-officer-laptop}
+  echo "[run] officer laptop: sign in as gz-2026-07 with the password tiyan-2026 (or gz-2026-12 / guanyu-2026)"
+else
+  code=$($server enroll --hall jianghai --window jianghai-w02 --valid-hours 1)
+  echo "[run] starting the kiosk: leave it through the gear icon, the admin PIN, then 退出评价器 / Exit"
+fi
+echo "[run] server status page: http://$listen/  (export: $server export --format csv, or --diaries --photos DIR)"
 export WEBKIT_DISABLE_COMPOSITING_MODE=${WEBKIT_DISABLE_COMPOSITING_MODE:-1}
 ./target/release/tiyan-app --server "http://$listen" --enrolment-code "$code" "$@"

@@ -94,7 +94,7 @@ pub fn build<R: Runtime>(
             kiosk.store().import_reference_file(file).map_err(|e| format!("cannot import {}: {e}", file.display()))?;
         tracing::info!(?summary, file = %file.display(), "reference data");
     }
-    tracing::info!(data_dir = %data_dir.display(), device = %kiosk.store().device_id(), "kiosk ready");
+    tracing::info!(data_dir = %data_dir.display(), device = %kiosk.store().device_id(), role = ?kiosk.store().role().ok().flatten(), "device ready");
     let (sync, worker) = tiyan_client::sync::worker::worker(
         kiosk.shared_store(),
         |url: &str| tiyan_client::sync::transport::Http::new(url),

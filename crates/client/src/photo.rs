@@ -251,7 +251,7 @@ mod tests {
         let jpg = samples::two_colour_jpeg(600, 400);
         assert!(diary_photo(&jpg[..jpg.len() / 2]).unwrap_err().contains("truncated"));
         assert!(diary_photo(b"hello, this is a text file named photo.jpg").unwrap_err().contains("not a JPEG"));
-        let huge = vec![0u8; MAX_DIARY_SOURCE_BYTES as usize + 1];
+        let huge = vec![0u8; 60 * 1024 * 1024];
         assert!(diary_photo(&huge).unwrap_err().contains("50 MB"));
     }
 }
