@@ -11,6 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tiyan_core::Level;
+use tiyan_core::diary::{Channel, DiaryBody, DiaryRevision, Mode, Problem, ProblemCategory};
 use tiyan_core::protocol::DeviceRole;
 use tiyan_core::rating::Rating;
 use tiyan_server::reference_files::load_json;
@@ -57,8 +58,12 @@ impl Server {
     }
 
     async fn enroll(&self, window: Option<&str>) -> (Uuid, String) {
+        self.enroll_as(DeviceRole::Kiosk, window).await
+    }
+
+    async fn enroll_as(&self, role: DeviceRole, window: Option<&str>) -> (Uuid, String) {
         let device = Uuid::now_v7();
-        let code = self.code(window, DeviceRole::Kiosk, Utc::now() + Duration::hours(1));
+        let code = self.code(window, role, Utc::now() + Duration::hours(1));
         let (status, body) = self
             .call(
                 "POST",
@@ -305,4 +310,126 @@ async fn an_import_that_changes_nothing_keeps_the_version() {
     assert_eq!(s.store.import_reference(&staff_only, &loaded.photos).unwrap(), 3);
     let now = s.store.reference().unwrap();
     assert_eq!((now.halls.len(), now.windows.len(), now.staff.len(), now.reasons.len()), (1, 6, 3, 8));
+}
+
+fn diary_revision(device: Uuid, seq: u64) -> DiaryRevision {
+    DiaryRevision {
+        id: Uuid::now_v7(),
+        entry_id: Uuid::now_v7(),
+        revision: 1,
+        seq,
+        device_id: device,
+        officer_id: "gz-2026-07".into(),
+        submitted_at: DateTime::parse_from_rfc3339("2026-11-23T10:00:00+08:00").unwrap(),
+        body: DiaryBody {
+            visited_at: Some(DateTime::parse_from_rfc3339("2026-11-23T09:00:00+08:00").unwrap()),
+            hall_id: Some("jianghai".into()),
+            matter_id: Some("m-geti".into()),
+            channel: Some(Channel::Window),
+            mode: Some(Mode::OnMyOwn),
+            score: Some(7),
+            account: "取号后等了二十分钟。".into(),
+            problems: vec![Problem {
+                id: Uuid::now_v7(), category: ProblemCategory::Guide, text: "指南过时".into()
+            }],
+            ..DiaryBody::default()
+        },
+    }
+}
+
+#[tokio::test]
+async fn diaries_come_only_from_officer_laptops_and_register_their_problems() {
+    let s = server();
+    let (kiosk, kiosk_secret) = s.enroll(Some("jianghai-w02")).await;
+    let diary = |r: &[DiaryRevision]| serde_json::to_vec(&json!({"kind": "diary", "records": r})).unwrap();
+    let (status, body) = s
+        .call("POST", "/api/v1/sync/upload", &upload_headers(kiosk, &kiosk_secret), diary(&[diary_revision(kiosk, 1)]))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+
+    let (laptop, secret) = s.enroll_as(DeviceRole::Officer, None).await;
+    let mut incomplete = diary_revision(laptop, 1);
+    incomplete.body.score = None;
+    let (status, body) =
+        s.call("POST", "/api/v1/sync/upload", &upload_headers(laptop, &secret), diary(&[incomplete])).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+
+    let r = diary_revision(laptop, 1);
+    for _ in 0..2 {
+        let (status, body) = s
+            .call("POST", "/api/v1/sync/upload", &upload_headers(laptop, &secret), diary(std::slice::from_ref(&r)))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["ok"]["through"], 1);
+    }
+    assert_eq!(s.store.diary_revisions().unwrap().len(), 1, "a resend is a no-op");
+    let mut changed = r.clone();
+    changed.body.score = Some(2);
+    let (status, _) = s.call("POST", "/api/v1/sync/upload", &upload_headers(laptop, &secret), diary(&[changed])).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+
+    let (status, body) = s.call("GET", "/api/v1/ledger", &auth(laptop, &secret), vec![]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["ok"][0]["problem_id"], r.body.problems[0].id.to_string());
+    assert_eq!(body["ok"][0]["state"], "registered");
+}
+
+#[tokio::test]
+async fn photos_resume_by_chunk_and_must_match_their_hash() {
+    let s = server();
+    let (laptop, secret) = s.enroll_as(DeviceRole::Officer, None).await;
+    let photo: Vec<u8> = (0..3000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let sha = tiyan_server::store::sha256_hex(&photo);
+    let path = |offset: usize| format!("/api/v1/photo-uploads/{sha}?offset={offset}&size={}", photo.len());
+    let (status, body) = s.call("GET", &format!("/api/v1/photo-uploads/{sha}"), &auth(laptop, &secret), vec![]).await;
+    assert_eq!((status, body["ok"]["received"].as_u64()), (StatusCode::OK, Some(0)));
+    let (_, body) = s.call("POST", &path(0), &auth(laptop, &secret), photo[..1000].to_vec()).await;
+    assert_eq!(body["ok"]["received"], 1000);
+    // A chunk sent again (its answer was lost) changes nothing and says where to go on.
+    let (_, body) = s.call("POST", &path(0), &auth(laptop, &secret), photo[..1000].to_vec()).await;
+    assert_eq!(body["ok"]["received"], 1000);
+    let (_, body) = s.call("POST", &path(1000), &auth(laptop, &secret), photo[1000..].to_vec()).await;
+    assert_eq!((body["ok"]["received"].as_u64(), body["ok"]["complete"].as_bool()), (Some(3000), Some(true)));
+    assert_eq!(s.store.diary_photo(&sha).unwrap().unwrap(), photo);
+
+    // Bytes that do not match the name: refused, and the upload starts over.
+    let wrong = format!("{:064x}", 42);
+    let (status, body) = s
+        .call("POST", &format!("/api/v1/photo-uploads/{wrong}?offset=0&size=10"), &auth(laptop, &secret), vec![1; 10])
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (_, body) = s.call("GET", &format!("/api/v1/photo-uploads/{wrong}"), &auth(laptop, &secret), vec![]).await;
+    assert_eq!(body["ok"]["received"], 0);
+    let (status, _) = s
+        .call(
+            "POST",
+            &format!("/api/v1/photo-uploads/{wrong}?offset=0&size=999999999"),
+            &auth(laptop, &secret),
+            vec![1],
+        )
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    let (status, _) = s.call("GET", "/api/v1/photo-uploads/not-a-hash", &auth(laptop, &secret), vec![]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn officers_sign_in_with_their_password_only() {
+    let s = server();
+    let (laptop, secret) = s.enroll_as(DeviceRole::Officer, None).await;
+    let sign_in = |id: &str, pw: &str| serde_json::to_vec(&json!({"officer_id": id, "password": pw})).unwrap();
+    let (status, body) =
+        s.call("POST", "/api/v1/officers/sign-in", &auth(laptop, &secret), sign_in("gz-2026-07", "tiyan-2026")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["ok"]["name"], "梁小能");
+    assert!(body["ok"].get("password_hash").is_none(), "the hash never leaves the server");
+    for (id, pw) in [("gz-2026-07", "guess"), ("nobody", "tiyan-2026")] {
+        let (status, body) = s.call("POST", "/api/v1/officers/sign-in", &auth(laptop, &secret), sign_in(id, pw)).await;
+        assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("wrong_password")));
+    }
+    let (kiosk, kiosk_secret) = s.enroll(Some("jianghai-w02")).await;
+    let (status, _) = s
+        .call("POST", "/api/v1/officers/sign-in", &auth(kiosk, &kiosk_secret), sign_in("gz-2026-07", "tiyan-2026"))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 }

@@ -67,7 +67,8 @@ pub(super) fn insert_revisions(
     for r in revisions {
         let issues = r.body.issues();
         if !issues.is_empty() {
-            return Err(StoreError::Malformed(format!("diary revision {} is incomplete: {issues:?}", r.id)));
+            let missing = issues.iter().map(|i| i.to_string()).collect::<Vec<_>>().join("; ");
+            return Err(StoreError::Malformed(format!("diary revision {} is incomplete: {missing}", r.id)));
         }
         let new = r.seq > through
             && tx
