@@ -6,6 +6,7 @@ const COMMANDS: &[&str] = &[
     "setup_import_reference",
     "setup_set_admin_pin",
     "setup_bind_window",
+    "setup_choose_role",
     "staff_sign_in",
     "staff_sign_out",
     "staff_set_case_no",

@@ -253,7 +253,7 @@ async fn fleet(devices: usize, per_device: usize, base: &Path) -> Result<()> {
         let api = Api::new(Http::new(&server.url)?);
         let code = code(&server.store, None)?;
         let device = Uuid::now_v7();
-        let e = api.enroll(&EnrollRequest { code, device_id: device, name: format!("kiosk {i}") }).await?;
+        let e = api.enroll(&EnrollRequest { code, device_id: device, name: format!("kiosk {i}"), role: None }).await?;
         fleet.push((api, Credentials { device_id: device, secret: e.secret }));
     }
     let page = 100;

@@ -49,6 +49,7 @@ impl From<StoreError> for ApiFailure {
             }
             StoreError::TooLarge(_) => ApiFailure::new(S::PAYLOAD_TOO_LARGE, ErrorCode::TooLarge, e.to_string()),
             StoreError::WrongPassword => ApiFailure::new(S::FORBIDDEN, ErrorCode::WrongPassword, e.to_string()),
+            StoreError::WrongRole { .. } => ApiFailure::new(S::FORBIDDEN, ErrorCode::WrongRole, e.to_string()),
             StoreError::Replayed(_) => ApiFailure::new(S::CONFLICT, ErrorCode::Replayed, e.to_string()),
             StoreError::Db(_) => ApiFailure::internal(e),
         }

@@ -433,3 +433,17 @@ async fn officers_sign_in_with_their_password_only() {
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_code_for_the_other_role_is_refused_and_stays_usable() {
+    let s = server();
+    let code = s.code(None, DeviceRole::Officer, Utc::now() + Duration::hours(1));
+    let enroll = |role: &str| {
+        serde_json::to_vec(&json!({"code": code, "device_id": Uuid::now_v7(), "name": "x", "role": role})).unwrap()
+    };
+    let (status, body) = s.call("POST", "/api/v1/enroll", &proto(), enroll("kiosk")).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("wrong_role")));
+    let (status, body) = s.call("POST", "/api/v1/enroll", &proto(), enroll("officer")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["ok"]["role"], "officer");
+}

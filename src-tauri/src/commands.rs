@@ -68,6 +68,11 @@ pub async fn setup_bind_window(kiosk: State<'_, Arc<Kiosk>>, window_id: String) 
 }
 
 #[tauri::command]
+pub async fn setup_choose_role(kiosk: State<'_, Arc<Kiosk>>, role: tiyan_core::protocol::DeviceRole) -> Answer<()> {
+    blocking(&kiosk, move |k| k.choose_role(role)).await
+}
+
+#[tauri::command]
 pub async fn staff_sign_in(kiosk: State<'_, Arc<Kiosk>>, employee_no: String, pin: String) -> Answer<StaffCard> {
     blocking(&kiosk, move |k| k.staff_sign_in(&employee_no, &pin)).await
 }

@@ -132,6 +132,7 @@ pub fn build<R: Runtime>(
             commands::setup_import_reference,
             commands::setup_set_admin_pin,
             commands::setup_bind_window,
+            commands::setup_choose_role,
             commands::staff_sign_in,
             commands::staff_sign_out,
             commands::staff_set_case_no,

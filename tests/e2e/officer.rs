@@ -63,6 +63,7 @@ async fn an_officer_writes_an_entry_survives_a_kill_submits_and_sees_it_register
 
     app.click("diary-new").await?;
     app.wait_screen("editor", LONG).await?;
+    ensure!(app.text("editor-officer-card").await?.starts_with("梁*能"), "the officer card, masked");
     select(&app, "editor-hall", "jianghai").await?;
     select(&app, "editor-matter", "m-geti").await?;
     select(&app, "editor-channel", "window").await?;

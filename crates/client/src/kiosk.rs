@@ -37,6 +37,8 @@ pub struct KioskStatus {
     /// The case number the staff side entered for the next rating.
     pub case_no: Option<String>,
     pub reasons: Vec<ReasonInfo>,
+    /// Kiosk or officer laptop, once chosen at setup or given by an enrolment.
+    pub role: Option<tiyan_core::protocol::DeviceRole>,
 }
 
 /// The administrator's view, behind the PIN.
@@ -106,7 +108,15 @@ impl Kiosk {
             settings: self.store.settings()?,
             case_no: self.volatile().case_no.clone(),
             reasons: self.store.reasons()?,
+            role: self.store.role()?,
         })
+    }
+
+    /// Setup's first question: what this device is. An officer laptop is then
+    /// enrolled with an officer code (the server refuses a code for the other role).
+    pub fn choose_role(&self, role: tiyan_core::protocol::DeviceRole) -> Result<()> {
+        self.require_setup_or_admin()?;
+        self.store.set_role(role)
     }
 
     // --- first-start setup -------------------------------------------------

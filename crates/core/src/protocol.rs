@@ -89,6 +89,8 @@ pub enum ErrorCode {
     Forbidden,
     /// This request id was already used.
     Replayed,
+    /// The enrolment code is for another kind of device than the one enrolling.
+    WrongRole,
     /// An officer's password did not match.
     WrongPassword,
     NotFound,
@@ -106,6 +108,7 @@ impl ErrorCode {
                 | ErrorCode::Conflict
                 | ErrorCode::Forbidden
                 | ErrorCode::InvalidCode
+                | ErrorCode::WrongRole
         )
     }
 }
@@ -129,6 +132,10 @@ pub struct EnrollRequest {
     /// The device keeps the identity it stamped its records with.
     pub device_id: Uuid,
     pub name: String,
+    /// What the administrator set this device up as; a code for another role is
+    /// refused before it is used up. None: whatever the code says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<DeviceRole>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

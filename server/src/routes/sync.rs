@@ -37,8 +37,9 @@ pub async fn enroll(
         .map_err(ApiFailure::internal)?
         .map_err(ApiFailure::internal)?;
     let code = req.code.trim().to_ascii_uppercase();
-    let device_id = req.device_id;
-    let device = blocking(&state, move |s| s.redeem_code(&code, device_id, &name, &secret_hash, Utc::now())).await?;
+    let (device_id, expected) = (req.device_id, req.role);
+    let device =
+        blocking(&state, move |s| s.redeem_code(&code, device_id, &name, &secret_hash, expected, Utc::now())).await?;
     tracing::info!(device = %device.id, hall = %device.hall_id, window = ?device.window_id, "device enrolled");
     Ok(envelope::ok(Enrolled {
         device_id: device.id,

@@ -47,6 +47,8 @@ pub enum StoreError {
     PhotoMismatch,
     #[error("wrong password")]
     WrongPassword,
+    #[error("this code enrols a {code:?} device, not a {expected:?}")]
+    WrongRole { code: DeviceRole, expected: DeviceRole },
     #[error(transparent)]
     Db(#[from] tiyan_infra::sqlite::DbError),
 }
@@ -118,6 +120,7 @@ pub trait Storage: Send + Sync + 'static {
         device_id: Uuid,
         name: &str,
         secret_hash: &str,
+        expected: Option<DeviceRole>,
         now: DateTime<Utc>,
     ) -> StoreResult<Device>;
     fn device(&self, id: Uuid) -> StoreResult<Option<Device>>;

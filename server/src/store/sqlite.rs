@@ -139,6 +139,7 @@ impl Storage for SqliteStore {
         device_id: Uuid,
         name: &str,
         secret_hash: &str,
+        expected: Option<DeviceRole>,
         now: DateTime<Utc>,
     ) -> StoreResult<Device> {
         let code_hash = sha256_hex(code.as_bytes());
@@ -157,6 +158,14 @@ impl Storage for SqliteStore {
             };
             if used_at.is_some() || time(&expires_at)? <= now {
                 return Err(StoreError::InvalidCode);
+            }
+            // Checked before the code is used up: the administrator can still
+            // give it to the right device.
+            let code_role = if role == "officer" { DeviceRole::Officer } else { DeviceRole::Kiosk };
+            if let Some(expected) = expected
+                && expected != code_role
+            {
+                return Err(StoreError::WrongRole { code: code_role, expected });
             }
             let id = device_id.to_string();
             tx.execute(

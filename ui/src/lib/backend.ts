@@ -22,6 +22,7 @@ export interface Backend {
   setupDefaults(): Promise<SetupDefaults>;
   importReference(path: string): Promise<ImportSummary>;
   setAdminPin(pin: string): Promise<void>;
+  chooseRole(role: 'kiosk' | 'officer'): Promise<void>;
   bindWindow(windowId: string): Promise<WindowInfo>;
   staffSignIn(employeeNo: string, pin: string): Promise<StaffCard>;
   staffSignOut(pin: string): Promise<void>;
@@ -55,6 +56,7 @@ export class TauriBackend implements Backend {
   setupDefaults = () => call<SetupDefaults>('setup_defaults');
   importReference = (path: string) => call<ImportSummary>('setup_import_reference', { path });
   setAdminPin = (pin: string) => call<void>('setup_set_admin_pin', { pin });
+  chooseRole = (role: 'kiosk' | 'officer') => call<void>('setup_choose_role', { role });
   bindWindow = (windowId: string) => call<WindowInfo>('setup_bind_window', { windowId });
   staffSignIn = (employeeNo: string, pin: string) => call<StaffCard>('staff_sign_in', { employeeNo, pin });
   staffSignOut = (pin: string) => call<void>('staff_sign_out', { pin });

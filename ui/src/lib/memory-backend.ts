@@ -36,6 +36,7 @@ const fail = (code: string): never => {
 };
 
 export class MemoryBackend implements Backend {
+  private role: 'kiosk' | 'officer' | null = null;
   imported = false;
   adminPin: string | null = null;
   unlocked = false;
@@ -76,7 +77,12 @@ export class MemoryBackend implements Backend {
       settings: { ...this.settings },
       case_no: this.caseNo,
       reasons: this.imported ? reasons : [],
+      role: this.role,
     };
+  }
+  async chooseRole(role: 'kiosk' | 'officer') {
+    if (this.adminPin !== null) fail('admin_locked');
+    this.role = role;
   }
   async setupDefaults() {
     return { reference_path: '/demo/reference.json', windows: this.imported ? windows : [] };

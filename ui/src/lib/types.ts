@@ -21,6 +21,7 @@ export type KioskStatus = {
   settings: Settings;
   case_no: string | null;
   reasons: Reason[];
+  role: 'kiosk' | 'officer' | null;
 };
 export type SetupDefaults = { reference_path: string | null; windows: WindowInfo[] };
 export type ImportSummary = {

@@ -48,6 +48,7 @@ impl SyncError {
                 ErrorCode::InvalidCode => "invalid_code",
                 ErrorCode::Conflict => "conflict",
                 ErrorCode::Forbidden => "forbidden",
+                ErrorCode::WrongRole => "wrong_role",
                 ErrorCode::Internal => "server_error",
                 _ => "refused",
             },

@@ -66,10 +66,16 @@ impl<T: Transport> Engine<T> {
         self
     }
 
-    /// Enrols this device with a one-time code and keeps the credentials.
+    /// Enrols this device with a one-time code and keeps the credentials; the
+    /// role is the one chosen at setup, if one was.
     pub async fn enroll(&self, server_url: &str, code: &str, name: &str) -> Result<Enrolled, SyncError> {
-        let request =
-            EnrollRequest { code: code.trim().to_string(), device_id: self.store.device_id(), name: name.to_string() };
+        let role = on_store(&self.store, |s| s.role()).await?;
+        let request = EnrollRequest {
+            code: code.trim().to_string(),
+            device_id: self.store.device_id(),
+            name: name.to_string(),
+            role,
+        };
         let enrolled = self.api.enroll(&request).await?;
         let (url, e) = (server_url.to_string(), enrolled.clone());
         on_store(&self.store, move |s| s.save_enrolment(&url, &e)).await?;
