@@ -116,12 +116,19 @@ pub fn build<R: Runtime>(
             } else {
                 kiosk_window::open(app)?;
             }
-            tauri::async_runtime::spawn(worker);
-            if let Some((server, code)) = enrol {
-                let handle = app.handle().clone();
-                tauri::async_runtime::spawn(async move {
-                    sync_commands::enrol_at_start(&handle, &kiosk, &sync, &server, &code).await
-                });
+            match enrol {
+                // The worker starts once the enrolment was tried, so that it does
+                // not first report "not enrolled"; the enrolment's "sync now" waits for it.
+                Some((server, code)) => {
+                    let handle = app.handle().clone();
+                    tauri::async_runtime::spawn(async move {
+                        sync_commands::enrol_at_start(&handle, &kiosk, &sync, &server, &code).await;
+                        worker.await
+                    });
+                }
+                None => {
+                    tauri::async_runtime::spawn(worker);
+                }
             }
             Ok(())
         })
