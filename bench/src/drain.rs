@@ -120,7 +120,7 @@ fn queue(kiosk_dir: &Path, device: Uuid, n: usize) -> Result<()> {
 }
 
 /// The ceiling: the device's rows, inserted straight into a fresh server file
-/// in batches of one page, one transaction each, same columns and hashes.
+/// in batches of one page, one transaction each, the same columns.
 fn ceiling(db: &Path, rows: &[Rating]) -> Result<Duration> {
     drop(SqliteStore::open(db)?);
     let mut conn = rusqlite::Connection::open(db)?;

@@ -42,22 +42,18 @@ impl Store {
             set_meta(tx, "enrolled_hall", &enrolled.hall_id)?;
             set_meta(tx, "enrolled_window", enrolled.window_id.as_deref().unwrap_or(""))?;
             // The code says what the device is: a kiosk, or an officer laptop.
-            set_meta(tx, "role", role_str(enrolled.role))?;
+            set_meta(tx, "role", enrolled.role.as_str())?;
             set_meta(tx, "enrolment", "enrolled")
         })
     }
 
     /// What this device is, once setup or an enrolment said so.
     pub fn role(&self) -> Result<Option<DeviceRole>> {
-        Ok(match get_meta(&self.conn(), "role")?.as_deref() {
-            Some("kiosk") => Some(DeviceRole::Kiosk),
-            Some("officer") => Some(DeviceRole::Officer),
-            _ => None,
-        })
+        Ok(get_meta(&self.conn(), "role")?.as_deref().and_then(DeviceRole::parse))
     }
 
     pub fn set_role(&self, role: DeviceRole) -> Result<()> {
-        self.write(|tx| set_meta(tx, "role", role_str(role)))
+        self.write(|tx| set_meta(tx, "role", role.as_str()))
     }
 
     pub fn mark_revoked(&self) -> Result<()> {
@@ -130,12 +126,5 @@ impl Store {
             n += self.last_seq(kind)?.saturating_sub(self.acked_through(kind)?);
         }
         Ok(n)
-    }
-}
-
-fn role_str(role: DeviceRole) -> &'static str {
-    match role {
-        DeviceRole::Kiosk => "kiosk",
-        DeviceRole::Officer => "officer",
     }
 }

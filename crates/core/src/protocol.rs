@@ -126,6 +126,20 @@ pub enum DeviceRole {
     Officer,
 }
 
+impl DeviceRole {
+    /// The name stored in both databases (and sent on the wire).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeviceRole::Kiosk => "kiosk",
+            DeviceRole::Officer => "officer",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DeviceRole> {
+        [DeviceRole::Kiosk, DeviceRole::Officer].into_iter().find(|r| r.as_str() == s)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnrollRequest {
     pub code: String,

@@ -36,15 +36,6 @@ fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// The SHA-256 of a record as serialized by this crate: the same record always
-/// hashes the same, whatever JSON formatting the device used.
-fn role_str(role: DeviceRole) -> &'static str {
-    match role {
-        DeviceRole::Kiosk => "kiosk",
-        DeviceRole::Officer => "officer",
-    }
-}
-
 fn time(s: &str) -> rusqlite::Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.to_utc())
@@ -56,10 +47,11 @@ fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
         rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, e)
     };
     let role: String = r.get(2)?;
+    let role = DeviceRole::parse(&role).ok_or_else(|| conv(2, format!("device role {role:?}").into()))?;
     Ok(Device {
         id: Uuid::parse_str(&r.get::<_, String>(0)?).map_err(|e| conv(0, Box::new(e)))?,
         name: r.get(1)?,
-        role: if role == "officer" { DeviceRole::Officer } else { DeviceRole::Kiosk },
+        role,
         hall_id: r.get(3)?,
         window_id: r.get(4)?,
         secret_hash: r.get(5)?,
@@ -122,7 +114,7 @@ impl Storage for SqliteStore {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![
                     sha256_hex(code.code.as_bytes()),
-                    role_str(code.role),
+                    code.role.as_str(),
                     code.hall_id,
                     code.window_id,
                     now.to_rfc3339(),
@@ -161,7 +153,8 @@ impl Storage for SqliteStore {
             }
             // Checked before the code is used up: the administrator can still
             // give it to the right device.
-            let code_role = if role == "officer" { DeviceRole::Officer } else { DeviceRole::Kiosk };
+            let code_role = DeviceRole::parse(&role)
+                .ok_or_else(|| StoreError::Malformed(format!("enrolment code with role {role:?}")))?;
             if let Some(expected) = expected
                 && expected != code_role
             {
@@ -377,7 +370,14 @@ impl Storage for SqliteStore {
     }
 
     fn officer_sign_in(&self, officer_id: &str, password: &str) -> StoreResult<Officer> {
-        let officer = self.reference()?.officers.into_iter().find(|o| o.id == officer_id);
+        let officer = self
+            .read()
+            .query_row(
+                &format!("SELECT {OFFICER_COLUMNS} FROM officers WHERE id = ?1 AND active = 1"),
+                [officer_id],
+                officer_row,
+            )
+            .optional()?;
         // An unknown officer costs the same hash time as a wrong password.
         let hash = officer.as_ref().and_then(|o| o.password_hash.clone());
         let ok = tiyan_infra::secret::verify(password, hash.as_deref().unwrap_or(tiyan_infra::secret::DUMMY_HASH))
@@ -387,6 +387,26 @@ impl Storage for SqliteStore {
             _ => Err(StoreError::WrongPassword),
         }
     }
+}
+
+const OFFICER_COLUMNS: &str = "id, name, gender, age, occupation, appointed_from, appointed_to, password_hash";
+
+fn officer_row(r: &rusqlite::Row) -> rusqlite::Result<Officer> {
+    let date = |idx: usize| -> rusqlite::Result<chrono::NaiveDate> {
+        r.get::<_, String>(idx)?.parse().map_err(|e: chrono::ParseError| {
+            rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(e))
+        })
+    };
+    Ok(Officer {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        gender: r.get(2)?,
+        age: r.get(3)?,
+        occupation: r.get(4)?,
+        appointed_from: date(5)?,
+        appointed_to: date(6)?,
+        password_hash: r.get(7)?,
+    })
 }
 
 /// The record columns of `ratings`, in the order [`rating_from_row`] reads them.
@@ -648,27 +668,8 @@ fn read_reference(conn: &Connection) -> StoreResult<ReferenceData> {
         })?
         .collect::<rusqlite::Result<_>>()?;
     let officers = conn
-        .prepare(
-            "SELECT id, name, gender, age, occupation, appointed_from, appointed_to, password_hash
-             FROM officers WHERE active = 1 ORDER BY id",
-        )?
-        .query_map([], |r| {
-            let date = |idx: usize| -> rusqlite::Result<chrono::NaiveDate> {
-                r.get::<_, String>(idx)?.parse().map_err(|e: chrono::ParseError| {
-                    rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(e))
-                })
-            };
-            Ok(Officer {
-                id: r.get(0)?,
-                name: r.get(1)?,
-                gender: r.get(2)?,
-                age: r.get(3)?,
-                occupation: r.get(4)?,
-                appointed_from: date(5)?,
-                appointed_to: date(6)?,
-                password_hash: r.get(7)?,
-            })
-        })?
+        .prepare(&format!("SELECT {OFFICER_COLUMNS} FROM officers WHERE active = 1 ORDER BY id"))?
+        .query_map([], officer_row)?
         .collect::<rusqlite::Result<_>>()?;
     let version: Option<i64> = conn
         .query_row("SELECT value FROM meta WHERE key = 'reference_version'", [], |r| r.get::<_, String>(0))

@@ -82,24 +82,18 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
-/// A request body: a value to serialize, or bytes serialized already.
-pub trait ToJson {
-    fn to_json(&self) -> Result<Vec<u8>, SyncError>;
+/// A JSON request body.
+fn json(value: &impl Serialize) -> Result<Vec<u8>, SyncError> {
+    serde_json::to_vec(value).map_err(|e| SyncError::Store(e.to_string()))
 }
 
-impl<T: Serialize> ToJson for T {
-    fn to_json(&self) -> Result<Vec<u8>, SyncError> {
-        serde_json::to_vec(self).map_err(|e| SyncError::Store(e.to_string()))
+/// The protocol version, and the device's credentials when it has them.
+fn headers(credentials: Option<&Credentials>) -> Vec<(String, String)> {
+    let mut headers = vec![(PROTOCOL_HEADER.to_string(), PROTOCOL_VERSION.to_string())];
+    if let Some(c) = credentials {
+        headers.push(("authorization".into(), format!("Bearer {}:{}", c.device_id, c.secret)));
     }
-}
-
-/// Bytes sent as they are: a page serialized already, or a photo chunk.
-struct Raw(Vec<u8>);
-
-impl ToJson for Raw {
-    fn to_json(&self) -> Result<Vec<u8>, SyncError> {
-        Ok(self.0.clone())
-    }
+    headers
 }
 
 pub struct Api<T: Transport> {
@@ -140,49 +134,42 @@ impl<T: Transport> Api<T> {
         method: Method,
         path: String,
         credentials: Option<&Credentials>,
-        body: Option<&impl ToJson>,
+        body: Vec<u8>,
         extra: Vec<(String, String)>,
     ) -> Result<R, SyncError> {
-        let mut headers = vec![(PROTOCOL_HEADER.to_string(), PROTOCOL_VERSION.to_string())];
-        if let Some(c) = credentials {
-            headers.push(("authorization".into(), format!("Bearer {}:{}", c.device_id, c.secret)));
-        }
+        let mut headers = headers(credentials);
         headers.extend(extra);
-        let body = match body {
-            Some(b) => b.to_json()?,
-            None => Vec::new(),
-        };
         decode(self.transport.send(Request { method, path, headers, body }).await?)
     }
 
     pub async fn health(&self) -> Result<Health, SyncError> {
-        self.call(Method::Get, paths::HEALTH.into(), None, None::<&()>, vec![]).await
+        self.call(Method::Get, paths::HEALTH.into(), None, Vec::new(), vec![]).await
     }
 
     pub async fn enroll(&self, request: &EnrollRequest) -> Result<Enrolled, SyncError> {
-        self.call(Method::Post, paths::ENROLL.into(), None, Some(request), vec![]).await
+        self.call(Method::Post, paths::ENROLL.into(), None, json(request)?, vec![]).await
     }
 
     pub async fn state(&self, c: &Credentials) -> Result<SyncState, SyncError> {
-        self.call(Method::Get, paths::STATE.into(), Some(c), None::<&()>, vec![]).await
+        self.call(Method::Get, paths::STATE.into(), Some(c), Vec::new(), vec![]).await
     }
 
     /// Sends one page under a fresh request id; a retry is a new request.
     pub async fn upload(&self, c: &Credentials, upload: &Upload) -> Result<UploadAck, SyncError> {
-        self.upload_json(c, serde_json::to_vec(upload).map_err(|e| SyncError::Store(e.to_string()))?).await
+        self.upload_json(c, json(upload)?).await
     }
 
     /// [`Api::upload`] of a page already serialized (the engine prepares the next
     /// page while the current one travels).
     pub async fn upload_json(&self, c: &Credentials, json: Vec<u8>) -> Result<UploadAck, SyncError> {
         let id = vec![(REQUEST_ID_HEADER.to_string(), Uuid::now_v7().to_string())];
-        self.call(Method::Post, paths::UPLOAD.into(), Some(c), Some(&Raw(json)), id).await
+        self.call(Method::Post, paths::UPLOAD.into(), Some(c), json, id).await
     }
 
     /// How much of a diary photo the server holds.
     pub async fn photo_upload_state(&self, c: &Credentials, sha256: &str) -> Result<PhotoUploadState, SyncError> {
         let path = format!("{}/{sha256}", paths::PHOTO_UPLOADS);
-        self.call(Method::Get, path, Some(c), None::<&()>, vec![]).await
+        self.call(Method::Get, path, Some(c), Vec::new(), vec![]).await
     }
 
     /// The chunk of a diary photo at `offset` (of `size` bytes in all).
@@ -195,17 +182,17 @@ impl<T: Transport> Api<T> {
         chunk: Vec<u8>,
     ) -> Result<PhotoUploadState, SyncError> {
         let path = format!("{}/{sha256}?offset={offset}&size={size}", paths::PHOTO_UPLOADS);
-        self.call(Method::Post, path, Some(c), Some(&Raw(chunk)), vec![]).await
+        self.call(Method::Post, path, Some(c), chunk, vec![]).await
     }
 
     /// The ledger's state of the problems this device reported.
     pub async fn ledger(&self, c: &Credentials) -> Result<Vec<LedgerItem>, SyncError> {
-        self.call(Method::Get, paths::LEDGER.into(), Some(c), None::<&()>, vec![]).await
+        self.call(Method::Get, paths::LEDGER.into(), Some(c), Vec::new(), vec![]).await
     }
 
     /// An officer's password checked by the server; their profile if it matched.
     pub async fn officer_sign_in(&self, c: &Credentials, request: &OfficerSignIn) -> Result<Officer, SyncError> {
-        self.call(Method::Post, paths::OFFICER_SIGN_IN.into(), Some(c), Some(request), vec![]).await
+        self.call(Method::Post, paths::OFFICER_SIGN_IN.into(), Some(c), json(request)?, vec![]).await
     }
 
     pub async fn reference(&self, c: &Credentials, since: Option<i64>) -> Result<ReferenceUpdate, SyncError> {
@@ -213,17 +200,14 @@ impl<T: Transport> Api<T> {
             Some(v) => format!("{}?since={v}", paths::REFERENCE),
             None => paths::REFERENCE.to_string(),
         };
-        self.call(Method::Get, path, Some(c), None::<&()>, vec![]).await
+        self.call(Method::Get, path, Some(c), Vec::new(), vec![]).await
     }
 
     /// A staff photo, checked against the SHA-256 it is named by.
     pub async fn photo(&self, c: &Credentials, sha256: &str) -> Result<Vec<u8>, SyncError> {
-        let headers = vec![
-            (PROTOCOL_HEADER.to_string(), PROTOCOL_VERSION.to_string()),
-            ("authorization".into(), format!("Bearer {}:{}", c.device_id, c.secret)),
-        ];
         let path = format!("{}/{sha256}", paths::PHOTOS);
-        let response = self.transport.send(Request { method: Method::Get, path, headers, body: vec![] }).await?;
+        let request = Request { method: Method::Get, path, headers: headers(Some(c)), body: vec![] };
+        let response = self.transport.send(request).await?;
         if response.status != 200 {
             let status = response.status;
             return Err(decode::<()>(response)

@@ -34,18 +34,15 @@ pub struct Engine<T: Transport> {
     page: usize,
 }
 
+/// A store call on the blocking pool, its error as a sync error.
 async fn on_store<R: Send + 'static>(
     store: &Arc<Store>,
     f: impl FnOnce(&Store) -> crate::Result<R> + Send + 'static,
 ) -> Result<R, SyncError> {
-    let store = store.clone();
-    tokio::task::spawn_blocking(move || f(&store))
-        .await
-        .map_err(|e| SyncError::Store(e.to_string()))?
-        .map_err(|e| SyncError::Store(e.to_string()))
+    local(store, f).await.map_err(|e| SyncError::Store(e.to_string()))
 }
 
-/// [`on_store`] for callers that speak the store's errors.
+/// A store call on the blocking pool (SQLite and Argon2 block).
 async fn local<R: Send + 'static>(
     store: &Arc<Store>,
     f: impl FnOnce(&Store) -> crate::Result<R> + Send + 'static,
