@@ -61,7 +61,7 @@ async fn a_rating_on_the_kiosk_arrives_on_the_server_within_seconds() -> Result<
     app.wait_text("sync-waiting", "0", LONG).await?;
     ensure!(!app.text("sync-last-success").await?.trim().is_empty());
     app.client.execute("document.querySelector(\"[data-testid='sync-panel']\").scrollIntoView()", vec![]).await?;
-    app.screenshot("13-admin-sync").await?;
+    app.screenshot("14-admin-sync").await?;
     app.quit().await?;
     server.stop().await;
     Ok(())
