@@ -14,6 +14,20 @@ pub fn new_code() -> String {
     chars.chunks(4).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("-")
 }
 
+/// A code as a person typed it (any case, with or without the dashes, with
+/// spaces) in the form it was issued in.
+pub fn normalize(typed: &str) -> String {
+    let chars: Vec<char> =
+        typed.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect();
+    chars.chunks(4).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("-")
+}
+
+/// What is stored of a code, and what it is looked up by: the SHA-256 of its
+/// normal form. A made-up code costs one hash and one indexed read.
+pub fn digest(code: &str) -> String {
+    crate::store::sha256_hex(normalize(code).as_bytes())
+}
+
 /// What the QR code holds: the server and the code, for a device to enrol from.
 pub fn enrolment_uri(server_url: &str, code: &str) -> String {
     format!("tiyan://enroll?server={server_url}&code={code}")
@@ -37,6 +51,8 @@ mod tests {
         assert_eq!(a.len(), 19);
         assert!(a.split('-').all(|g| g.len() == 4 && g.bytes().all(|b| ALPHABET.contains(&b))));
         assert_ne!(a, new_code());
+        assert_eq!(normalize(&a.to_lowercase().replace('-', " ")), a);
+        assert_eq!(digest(&a), digest(&format!(" {} ", a.replace('-', ""))));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tiyan_core::protocol::{ApiError, Envelope, PROTOCOL_VERSION, Reply};
 
-use crate::error::ApiFailure;
+use crate::error::Error;
 
 fn json_response<T: Serialize>(envelope: &Envelope<T>) -> Response {
     match serde_json::to_vec(envelope) {
@@ -33,22 +33,18 @@ pub fn error(body: ApiError) -> Response {
 pub struct Body<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
-    type Rejection = ApiFailure;
+    type Rejection = Error;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiFailure::new(
-                    axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-                    tiyan_core::protocol::ErrorCode::TooLarge,
-                    format!("the request is larger than {} bytes", tiyan_core::protocol::MAX_BODY_BYTES),
-                )
+                Error::BodyTooLarge
             } else {
-                ApiFailure::malformed("the request body could not be read")
+                Error::Malformed("the request body could not be read".into())
             }
         })?;
         serde_json::from_slice(&bytes)
             .map(Body)
-            .map_err(|e| ApiFailure::malformed(format!("the request body is not what the protocol describes: {e}")))
+            .map_err(|e| Error::Malformed(format!("the request body is not what the protocol describes: {e}")))
     }
 }

@@ -1,64 +1,132 @@
-//! One error type for the HTTP side: every failure is answered with the
-//! protocol's envelope, a stable code and plain words. Internal causes are
-//! logged here and never reach the body.
+//! The server's one error type. Storage, services and routes all speak it; a
+//! response carries the protocol's envelope with a stable code and plain
+//! words. What the database said stays in the log, never in a response.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use tiyan_core::protocol::{ApiError, ErrorCode};
+use chrono::{DateTime, Utc};
+use tiyan_core::enrolment::CodeRefusal;
+use tiyan_core::intake::RecordRefused;
+use tiyan_core::protocol::{ApiError, ErrorCode, MAX_BODY_BYTES, PROTOCOL_VERSION};
+use tiyan_core::sync::{ChunkError, PageError};
+use uuid::Uuid;
 
 use crate::envelope;
-use crate::store::StoreError;
 
-#[derive(Debug)]
-pub struct ApiFailure {
-    pub status: StatusCode,
-    pub code: ErrorCode,
-    pub message: String,
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    // --- the request itself ---
+    #[error("{0}")]
+    Malformed(String),
+    #[error("this server speaks protocol {PROTOCOL_VERSION}; the device speaks {0}: update the device")]
+    IncompatibleProtocol(u32),
+    #[error("the request is larger than {MAX_BODY_BYTES} bytes")]
+    BodyTooLarge,
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("{0}")]
+    Unauthenticated(String),
+    #[error("this device was revoked by the administrator")]
+    DeviceRevoked,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("no such endpoint")]
+    NoEndpoint,
+
+    // --- what the rules decided ---
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("record {id} exists with other content")]
+    Conflict { id: Uuid },
+    #[error(transparent)]
+    Page(#[from] PageError),
+    #[error("request {0} was already served")]
+    Replayed(Uuid),
+    #[error(transparent)]
+    Code(#[from] CodeRefusal),
+    #[error(transparent)]
+    Chunk(#[from] ChunkError),
+    #[error("the photo's bytes do not match its SHA-256: send it again")]
+    PhotoMismatch,
+    #[error(transparent)]
+    Rejected(#[from] RecordRefused),
+    #[error("wrong password")]
+    WrongPassword,
+    #[error("too many wrong passwords: try again after {until}")]
+    Locked { until: DateTime<Utc> },
+    #[error("the officer's appointment does not include today")]
+    NotAppointed,
+    #[error("{0}")]
+    Invalid(String),
+
+    // --- the database ---
+    #[error("the database was written by a newer tiyan-server (schema {found}, this one knows {known})")]
+    SchemaTooNew { found: i64, known: usize },
+    /// The database cannot be reached (down, refusing, timing out).
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else the database said; for the log only.
+    #[error("database: {0}")]
+    Backend(String),
+    #[error("internal: {0}")]
+    Internal(String),
 }
 
-impl ApiFailure {
-    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
-        ApiFailure { status, code, message: message.into() }
-    }
-
-    pub fn unauthenticated(message: impl Into<String>) -> Self {
-        ApiFailure::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated, message)
-    }
-
-    pub fn malformed(message: impl Into<String>) -> Self {
-        ApiFailure::new(StatusCode::BAD_REQUEST, ErrorCode::Malformed, message)
-    }
-
+impl Error {
     pub fn internal(cause: impl std::fmt::Display) -> Self {
-        tracing::error!(%cause, "internal error");
-        ApiFailure::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "internal error; see the server log")
+        Error::Internal(cause.to_string())
     }
-}
 
-impl From<StoreError> for ApiFailure {
-    fn from(e: StoreError) -> Self {
-        use StatusCode as S;
-        match e {
-            StoreError::InvalidCode => ApiFailure::new(S::FORBIDDEN, ErrorCode::InvalidCode, e.to_string()),
-            StoreError::NotFound(_) => ApiFailure::new(S::NOT_FOUND, ErrorCode::NotFound, e.to_string()),
-            StoreError::Conflict { .. } => ApiFailure::new(S::CONFLICT, ErrorCode::Conflict, e.to_string()),
-            StoreError::Gap { .. } => ApiFailure::new(S::UNPROCESSABLE_ENTITY, ErrorCode::Gap, e.to_string()),
-            StoreError::Forbidden(_) => ApiFailure::new(S::FORBIDDEN, ErrorCode::Forbidden, e.to_string()),
-            StoreError::Malformed(_) | StoreError::Invalid(_) | StoreError::PhotoMismatch => {
-                ApiFailure::malformed(e.to_string())
+    /// The status and the protocol's code this error is answered with.
+    pub fn status(&self) -> (StatusCode, ErrorCode) {
+        use {ErrorCode as C, StatusCode as S};
+        match self {
+            Error::Malformed(_) | Error::Invalid(_) | Error::PhotoMismatch | Error::Chunk(ChunkError::PastTheEnd) => {
+                (S::BAD_REQUEST, C::Malformed)
             }
-            StoreError::TooLarge(_) => ApiFailure::new(S::PAYLOAD_TOO_LARGE, ErrorCode::TooLarge, e.to_string()),
-            StoreError::WrongPassword => ApiFailure::new(S::FORBIDDEN, ErrorCode::WrongPassword, e.to_string()),
-            StoreError::WrongRole { .. } => ApiFailure::new(S::FORBIDDEN, ErrorCode::WrongRole, e.to_string()),
-            StoreError::Replayed(_) => ApiFailure::new(S::CONFLICT, ErrorCode::Replayed, e.to_string()),
-            StoreError::Db(_) => ApiFailure::internal(e),
+            Error::Chunk(ChunkError::SizeChanged(_)) => (S::BAD_REQUEST, C::Malformed),
+            Error::Page(PageError::Disorder) => (S::BAD_REQUEST, C::Malformed),
+            Error::IncompatibleProtocol(_) => (S::BAD_REQUEST, C::IncompatibleProtocol),
+            Error::BodyTooLarge | Error::TooLarge(_) | Error::Chunk(ChunkError::TooLarge { .. }) => {
+                (S::PAYLOAD_TOO_LARGE, C::TooLarge)
+            }
+            Error::Unauthenticated(_) => (S::UNAUTHORIZED, C::Unauthenticated),
+            Error::DeviceRevoked => (S::UNAUTHORIZED, C::DeviceRevoked),
+            Error::Forbidden(_) | Error::Page(PageError::OtherDevice { .. }) => (S::FORBIDDEN, C::Forbidden),
+            Error::NoEndpoint | Error::NotFound(_) => (S::NOT_FOUND, C::NotFound),
+            Error::Conflict { .. } => (S::CONFLICT, C::Conflict),
+            Error::Page(PageError::Gap { .. }) => (S::UNPROCESSABLE_ENTITY, C::Gap),
+            Error::Replayed(_) => (S::CONFLICT, C::Replayed),
+            Error::Code(CodeRefusal::Invalid) => (S::FORBIDDEN, C::InvalidCode),
+            Error::Code(CodeRefusal::WrongRole { .. }) => (S::FORBIDDEN, C::WrongRole),
+            Error::Rejected(_) => (S::UNPROCESSABLE_ENTITY, C::Rejected),
+            Error::WrongPassword => (S::FORBIDDEN, C::WrongPassword),
+            Error::Locked { .. } => (S::TOO_MANY_REQUESTS, C::Locked),
+            Error::NotAppointed => (S::FORBIDDEN, C::NotAppointed),
+            Error::Unavailable(_) => (S::SERVICE_UNAVAILABLE, C::Unavailable),
+            Error::SchemaTooNew { .. } | Error::Backend(_) | Error::Internal(_) => {
+                (S::INTERNAL_SERVER_ERROR, C::Internal)
+            }
         }
     }
 }
 
-impl IntoResponse for ApiFailure {
+impl IntoResponse for Error {
     fn into_response(self) -> Response {
-        let body = ApiError { code: self.code, message: self.message };
-        (self.status, envelope::error(body)).into_response()
+        let (status, code) = self.status();
+        let message = match &self {
+            Error::Unavailable(cause) => {
+                tracing::error!(%cause, "database unavailable");
+                "the server cannot reach its database just now; try again shortly".to_string()
+            }
+            Error::SchemaTooNew { .. } | Error::Backend(_) | Error::Internal(_) => {
+                tracing::error!(cause = %self, "internal error");
+                "internal error; see the server log".to_string()
+            }
+            other => other.to_string(),
+        };
+        (status, envelope::error(ApiError { code, message })).into_response()
     }
 }

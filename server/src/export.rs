@@ -1,10 +1,12 @@
 //! `tiyan-server export`: every rating the server holds, once each, in device
-//! sequence order, as CSV (UTF-8 with BOM, for spreadsheets) or JSON.
+//! sequence order, as CSV (UTF-8 with BOM, for spreadsheets; every cell kept
+//! as text) or JSON.
 
 use std::io::Write;
 
 use anyhow::Result;
 use serde::Serialize;
+use tiyan_core::cell::spreadsheet_safe;
 use tiyan_core::mask::mask_phone;
 
 use crate::store::StoredRating;
@@ -70,7 +72,7 @@ pub fn write(out: &mut dyn Write, ratings: &[StoredRating], format: Format, with
             ])?;
             for s in ratings {
                 let r = &s.rating;
-                w.write_record([
+                let cells = [
                     r.id.to_string(),
                     r.device_id.to_string(),
                     r.seq.to_string(),
@@ -90,7 +92,9 @@ pub fn write(out: &mut dyn Write, ratings: &[StoredRating], format: Format, with
                     r.comment.clone().unwrap_or_default(),
                     phone(&r.phone),
                     if r.misuse { "1" } else { "0" }.to_string(),
-                ])?;
+                ];
+                // A citizen's comment typed on a public kiosk must not become a formula.
+                w.write_record(cells.iter().map(|c| spreadsheet_safe(c).into_owned()))?;
             }
             w.flush()?;
         }

@@ -1,34 +1,67 @@
 //! Tiyan's central server: enrols devices, takes in their records exactly once,
 //! keeps the reference data they pull, and exports what it holds.
 //!
-//! `app(state)` is the whole HTTP service (tests drive it with `oneshot`);
-//! `serve(listener, state, shutdown)` runs it on a socket the caller bound, so a
-//! test can start a real server on port 0.
+//! Routes (`routes/`) are thin: they check who is asking and parse. Services
+//! (`services/`) apply `tiyan_core`'s rules and call storage (`store/`), whose
+//! traits the embedded SQLite backend and the PostgreSQL backend implement
+//! alike. `app(state)` is the whole HTTP service (tests drive it with
+//! `oneshot`); `serve(listener, state, shutdown)` runs it on a socket the
+//! caller bound, so a test can start a real server on port 0.
 
 mod auth;
+mod client_addr;
 pub mod codes;
 mod envelope;
-mod error;
+pub mod error;
 pub mod export;
 pub mod reference_files;
 mod routes;
+pub mod services;
 pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-pub use auth::AuthCache;
+pub use error::{Error, Result};
+use services::Hasher;
+use services::housekeeping::Retention;
+use services::ingest::{CatalogCache, Ingested};
 use store::Storage;
 use tokio::net::TcpListener;
 
+/// What an administrator sets when starting the server.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// Proxies (nginx in front of several processes) whose `X-Forwarded-For` is
+    /// believed; anyone else's is ignored.
+    pub trusted_proxies: Vec<IpAddr>,
+    pub retention: Retention,
+}
+
 pub struct AppState {
     pub store: Arc<dyn Storage>,
-    pub auth: AuthCache,
+    pub settings: Settings,
+    pub hasher: Hasher,
+    catalog: CatalogCache,
+    ingested: Ingested,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn Storage>) -> Arc<AppState> {
-        Arc::new(AppState { store, auth: AuthCache::default() })
+        AppState::with_settings(store, Settings::default())
+    }
+
+    pub fn with_settings(store: Arc<dyn Storage>, settings: Settings) -> Arc<AppState> {
+        Arc::new(AppState {
+            store,
+            settings,
+            hasher: Hasher::default(),
+            catalog: CatalogCache::default(),
+            ingested: Ingested::default(),
+        })
     }
 }
 
@@ -37,11 +70,16 @@ pub fn app(state: Arc<AppState>) -> axum::Router {
 }
 
 /// Serves until `shutdown` resolves, then lets requests in flight finish.
+/// Housekeeping runs beside it.
 pub async fn serve(
     listener: TcpListener,
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     tracing::info!(address = %listener.local_addr()?, "tiyan-server listening");
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
+    let housekeeping = services::housekeeping::spawn(state.store.clone(), state.settings.retention);
+    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    let served = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
+    housekeeping.abort();
+    served
 }

@@ -1,8 +1,7 @@
 //! `tiyan-server`: the central server and its administration commands.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use chrono::{Duration, NaiveDate, Utc};
@@ -10,16 +9,19 @@ use clap::{Parser, Subcommand, ValueEnum};
 use tiyan_core::protocol::DeviceRole;
 use tiyan_server::export::Format;
 use tiyan_server::reference_files::{CsvFiles, load_csv, load_json};
-use tiyan_server::store::{NewCode, RatingFilter, SqliteStore, Storage};
-use tiyan_server::{AppState, codes};
+use tiyan_server::services::housekeeping::Retention;
+use tiyan_server::services::{devices, reference};
+use tiyan_server::store::{Location, RatingFilter, Storage};
+use tiyan_server::{AppState, Settings, codes};
 use uuid::Uuid;
 
 #[derive(Parser)]
 #[command(name = "tiyan-server", version, about = "Tiyan's central server: enrolment, sync, reference data, export")]
 struct Cli {
-    /// The server's SQLite database file.
+    /// Where the data lives: a SQLite file (the embedded default) or a
+    /// postgres:// URL (postgres://USER:PASSWORD@HOST:PORT/DATABASE).
     #[arg(long, env = "TIYAN_SERVER_DB", default_value = "tiyan-server.db", global = true)]
-    db: PathBuf,
+    db: Location,
     /// Log lines as text or as JSON objects.
     #[arg(long, env = "TIYAN_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     log_format: LogFormat,
@@ -45,6 +47,16 @@ enum Command {
     Serve {
         #[arg(long, env = "TIYAN_LISTEN", default_value = "127.0.0.1:8787")]
         listen: SocketAddr,
+        /// A proxy in front of the server (nginx) whose X-Forwarded-For is
+        /// believed; repeat or separate with commas. Nobody else's is.
+        #[arg(long, env = "TIYAN_TRUSTED_PROXIES", value_delimiter = ',')]
+        trusted_proxy: Vec<IpAddr>,
+        /// Days a served upload's request id is remembered (replays refused).
+        #[arg(long, env = "TIYAN_REQUEST_RETENTION_DAYS", default_value_t = 30)]
+        request_retention_days: i64,
+        /// Days an unfinished photo upload is kept before it is dropped.
+        #[arg(long, env = "TIYAN_UPLOAD_RETENTION_DAYS", default_value_t = 7)]
+        upload_retention_days: i64,
     },
     /// Issue a one-time enrolment code for a device (printed, and as a QR code with --qr).
     Enroll {
@@ -132,22 +144,36 @@ fn main() -> Result<()> {
         LogFormat::Text => logs.init(),
         LogFormat::Json => logs.json().init(),
     }
-    let store = Arc::new(SqliteStore::open(&cli.db).with_context(|| format!("opening {}", cli.db.display()))?);
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let store = tiyan_server::store::open(&cli.db).await.with_context(|| format!("opening the {}", cli.db))?;
     match cli.command {
-        Command::Serve { listen } => serve(store, listen),
+        Command::Serve { listen, trusted_proxy, request_retention_days, upload_retention_days } => {
+            let settings = Settings {
+                trusted_proxies: trusted_proxy,
+                retention: Retention {
+                    seen_requests: Duration::days(request_retention_days.max(1)),
+                    photo_uploads: Duration::days(upload_retention_days.max(1)),
+                },
+            };
+            tracing::info!(db = %cli.db, "data store open");
+            let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
+            tiyan_server::serve(listener, AppState::with_settings(store, settings), shutdown_signal()).await?;
+            tracing::info!("stopped");
+            Ok(())
+        }
         Command::Enroll { hall, window, role, valid_hours, server_url, qr } => {
-            let code = codes::new_code();
             let role = match role {
                 Role::Kiosk => DeviceRole::Kiosk,
                 Role::Officer => DeviceRole::Officer,
             };
-            let expires_at = Utc::now() + Duration::hours(valid_hours);
-            store.create_code(
-                &NewCode { code: &code, role, hall_id: &hall, window_id: window.as_deref(), expires_at },
-                Utc::now(),
-            )?;
+            let valid = Duration::hours(valid_hours);
+            let code = devices::issue_code(store.as_ref(), role, &hall, window.as_deref(), valid, Utc::now()).await?;
             println!("{code}");
-            eprintln!("enrolment code for {role:?} at {hall} {}, valid until {expires_at}", window.unwrap_or_default());
+            eprintln!("enrolment code for {role:?} at {hall} {}, valid for {valid_hours} h", window.unwrap_or_default());
             if let Some(path) = qr {
                 codes::write_qr_png(&codes::enrolment_uri(&server_url, &code), &path)?;
                 eprintln!("QR code written to {}", path.display());
@@ -155,12 +181,12 @@ fn main() -> Result<()> {
             Ok(())
         }
         Command::Revoke { device } => {
-            store.revoke(device, Utc::now())?;
+            store.revoke(device, Utc::now()).await?;
             eprintln!("device {device} revoked: its next request will be refused");
             Ok(())
         }
         Command::Devices => {
-            for d in store.devices()? {
+            for d in store.devices().await? {
                 let dev = &d.device;
                 println!(
                     "{}\t{:?}\t{}\t{}\t{}\t{} ratings\t{}",
@@ -180,36 +206,15 @@ fn main() -> Result<()> {
                 Some(f) => load_json(&f)?,
                 None => load_csv(&CsvFiles { halls, windows, staff, reasons, matters, officers })?,
             };
-            let version = store.import_reference(&loaded.data, &loaded.photos)?;
+            let version = reference::import(store.as_ref(), loaded).await?;
             eprintln!("reference data is at version {version}");
             Ok(())
         }
-        Command::Export { diaries: true, photos, out, .. } => {
-            let revisions = store.diary_revisions()?;
-            let json = serde_json::to_vec_pretty(&revisions)?;
-            match &out {
-                Some(path) => std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))?,
-                None => std::io::Write::write_all(&mut std::io::stdout().lock(), &json)?,
-            }
-            if let Some(dir) = photos {
-                std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-                let hashes: std::collections::BTreeSet<&str> =
-                    revisions.iter().flat_map(|r| r.revision.body.photos.iter().map(|p| p.sha256.as_str())).collect();
-                for sha in &hashes {
-                    match store.diary_photo(sha)? {
-                        Some(bytes) => std::fs::write(dir.join(format!("{sha}.jpg")), bytes)
-                            .with_context(|| format!("writing photo {sha}"))?,
-                        None => eprintln!("photo {sha} has not arrived yet"),
-                    }
-                }
-                eprintln!("{} photos written to {}", hashes.len(), dir.display());
-            }
-            eprintln!("{} diary revisions exported", revisions.len());
-            Ok(())
-        }
+        Command::Export { diaries: true, photos, out, .. } => export_diaries(store.as_ref(), photos, out).await,
         Command::Export { format, hall, window, staff, from, to, out, with_phone, .. } => {
-            let ratings =
-                store.ratings(&RatingFilter { hall_id: hall, window_id: window, staff_id: staff, from, to })?;
+            let ratings = store
+                .ratings(&RatingFilter { hall_id: hall, window_id: window, staff_id: staff, from, to })
+                .await?;
             match out {
                 Some(path) => {
                     let mut file =
@@ -224,20 +229,37 @@ fn main() -> Result<()> {
     }
 }
 
-fn serve(store: Arc<SqliteStore>, listen: SocketAddr) -> Result<()> {
-    let runtime = tokio::runtime::Runtime::new()?;
-    runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
-        tiyan_server::serve(listener, AppState::new(store), shutdown_signal()).await?;
-        tracing::info!("stopped");
-        Ok(())
-    })
+async fn export_diaries(store: &dyn Storage, photos: Option<PathBuf>, out: Option<PathBuf>) -> Result<()> {
+    let revisions = store.diary_revisions().await?;
+    let json = serde_json::to_vec_pretty(&revisions)?;
+    match &out {
+        Some(path) => std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))?,
+        None => std::io::Write::write_all(&mut std::io::stdout().lock(), &json)?,
+    }
+    if let Some(dir) = photos {
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        let hashes: std::collections::BTreeSet<&str> =
+            revisions.iter().flat_map(|r| r.revision.body.photos.iter().map(|p| p.sha256.as_str())).collect();
+        for sha in &hashes {
+            match store.diary_photo(sha).await? {
+                Some(bytes) => {
+                    std::fs::write(dir.join(format!("{sha}.jpg")), bytes).with_context(|| format!("writing photo {sha}"))?
+                }
+                None => eprintln!("photo {sha} has not arrived yet"),
+            }
+        }
+        eprintln!("{} photos written to {}", hashes.len(), dir.display());
+    }
+    eprintln!("{} diary revisions exported", revisions.len());
+    Ok(())
 }
 
 async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
+    // SIGTERM is how a service manager stops the server; Windows has no such signal.
+    #[cfg(unix)]
     let term = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             Ok(mut s) => {
@@ -246,6 +268,8 @@ async fn shutdown_signal() {
             Err(_) => std::future::pending::<()>().await,
         }
     };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
     tracing::info!("shutting down: finishing requests in flight");
 }

@@ -12,6 +12,7 @@ use tiyan_core::reference::{FORMAT, Hall, Matter, Officer, Reason, ReferenceData
 
 use crate::store::sha256_hex;
 
+
 /// A photo larger than this is a mistake, not a portrait.
 const MAX_PHOTO_BYTES: u64 = 10 * 1024 * 1024;
 
@@ -19,6 +20,23 @@ pub struct Loaded {
     pub data: ReferenceData,
     /// (sha256, bytes) of every photo the data names.
     pub photos: Vec<(String, Vec<u8>)>,
+    /// (officer id, Argon2id hash) of the officers whose password the file sets.
+    pub passwords: Vec<(String, String)>,
+}
+
+/// The officers' password hashes of a JSON file: read apart from the profiles,
+/// so that no `Officer` ever carries one.
+#[derive(Deserialize)]
+struct OfficerPasswords {
+    #[serde(default)]
+    officers: Vec<OfficerPassword>,
+}
+
+#[derive(Deserialize)]
+struct OfficerPassword {
+    id: String,
+    #[serde(default)]
+    password_hash: Option<String>,
 }
 
 fn read_photo(base: &Path, relative: &str, owner: &str) -> Result<(String, Vec<u8>)> {
@@ -58,8 +76,10 @@ pub fn load_json(path: &Path) -> Result<Loaded> {
     if data.format != FORMAT {
         bail!("{}: format {:?}, expected {FORMAT:?}", path.display(), data.format);
     }
+    let passwords: OfficerPasswords = serde_json::from_slice(&bytes)?;
+    let passwords = passwords.officers.into_iter().filter_map(|o| Some((o.id, o.password_hash?))).collect();
     let photos = attach_photos(&mut data, path.parent().unwrap_or(Path::new(".")))?;
-    Ok(Loaded { data, photos })
+    Ok(Loaded { data, photos, passwords })
 }
 
 /// One CSV file per section; any may be missing (that section is kept as it is).
@@ -211,9 +231,11 @@ pub fn load_csv(files: &CsvFiles) -> Result<Loaded> {
             quarter: opt(r.quarter),
         })
         .collect();
-    let mut officers = Vec::new();
+    let (mut officers, mut passwords) = (Vec::new(), Vec::new());
     for r in rows::<OfficerRow>(&files.officers)? {
-        let password_hash = hashed(r.password, r.password_hash, &format!("the password of officer {}", r.id))?;
+        if let Some(hash) = hashed(r.password, r.password_hash, &format!("the password of officer {}", r.id))? {
+            passwords.push((r.id.clone(), hash));
+        }
         officers.push(Officer {
             id: r.id,
             name: r.name,
@@ -222,12 +244,11 @@ pub fn load_csv(files: &CsvFiles) -> Result<Loaded> {
             occupation: opt(r.occupation),
             appointed_from: r.appointed_from,
             appointed_to: r.appointed_to,
-            password_hash,
         });
     }
     let mut data =
         ReferenceData { format: FORMAT.into(), version: 0, halls, windows, staff, reasons, matters, officers };
     let base = files.staff.as_deref().and_then(Path::parent).unwrap_or(Path::new("."));
     let photos = attach_photos(&mut data, base)?;
-    Ok(Loaded { data, photos })
+    Ok(Loaded { data, photos, passwords })
 }

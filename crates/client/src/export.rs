@@ -4,6 +4,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
+use tiyan_core::cell::spreadsheet_safe;
 use tiyan_core::mask::mask_phone;
 
 use crate::store::Store;
@@ -38,7 +39,8 @@ const HEADER: [&str; 17] = [
 impl Store {
     /// Writes every rating, in sequence order, to `ratings-<time>.csv` in `dir`
     /// (UTF-8 with a byte-order mark, so spreadsheet programs on Windows read the
-    /// Chinese correctly). The file appears complete or not at all. Phone numbers
+    /// Chinese correctly), every cell kept as text (a comment cannot become a
+    /// formula). The file appears complete or not at all. Phone numbers
     /// are masked: a CSV travels further than the kiosk.
     pub fn export_csv(&self, dir: &Path) -> Result<ExportSummary> {
         std::fs::create_dir_all(dir).map_err(Error::io(format!("cannot create {}", dir.display())))?;
@@ -98,7 +100,7 @@ impl Store {
                 r.get(12)?,
                 if phone.is_empty() { phone } else { mask_phone(&phone) },
             ];
-            w.write_record(&record).map_err(csv_err)?;
+            w.write_record(record.iter().map(|c| spreadsheet_safe(c).into_owned())).map_err(csv_err)?;
             count += 1;
         }
         let file = w.into_inner().map_err(|e| io(e.into_error()))?;

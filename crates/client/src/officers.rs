@@ -27,7 +27,6 @@ fn officer(row: OfficerRow) -> Result<Officer> {
         gender,
         age,
         occupation,
-        password_hash: None,
     })
 }
 
@@ -72,7 +71,7 @@ impl Store {
             Ok(())
         })?;
         self.clear_pin_failures(&subject(&profile.id))?;
-        Ok(Officer { password_hash: None, ..profile.clone() })
+        Ok(profile.clone())
     }
 
     /// Without the server: against the verifier kept at the last online sign-in.
@@ -118,8 +117,7 @@ impl Store {
     }
 
     fn check_appointment(&self, o: &Officer) -> Result<()> {
-        let today = self.now().date_naive();
-        if today < o.appointed_from || today > o.appointed_to {
+        if !o.appointed_on(self.now().date_naive()) {
             return Err(Error::OfficerNotAppointed);
         }
         Ok(())
@@ -139,7 +137,6 @@ pub(crate) mod tests {
             occupation: Some("个体工商户".into()),
             appointed_from: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
             appointed_to: NaiveDate::from_ymd_opt(2099, 12, 31).unwrap(),
-            password_hash: None,
         }
     }
 
@@ -158,7 +155,7 @@ pub(crate) mod tests {
         drop(store);
         let store = Store::open(&dir.path().join("tiyan.db")).unwrap();
         let o = store.officer_sign_in_offline("officer-01", "tiyan-2026").unwrap();
-        assert_eq!((o.name.as_str(), o.password_hash), ("梁小能", None));
+        assert_eq!(o.name, "梁小能");
         assert_eq!(store.local_officers().unwrap().len(), 1);
     }
 

@@ -408,3 +408,21 @@ fn the_csv_export_holds_every_rating_once_with_masked_phones() {
     assert_eq!(&rows[1][col("bad_review")], "是");
     assert!(!text.contains("13812345678"));
 }
+
+#[test]
+fn a_comment_typed_as_a_formula_stays_text_in_the_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = ready_kiosk(dir.path(), clock());
+    let mut bad = rating(1, 2);
+    bad.reasons = vec!["long_wait".into()];
+    bad.comment = Some("=HYPERLINK(\"http://evil.example\",\"点我\")".into());
+    k.submit_rating(&bad).unwrap();
+    k.admin_unlock(ADMIN_PIN).unwrap();
+    let out = k.admin_export_csv(None).unwrap();
+    let text = std::fs::read_to_string(&out.path).unwrap();
+    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let header = reader.headers().unwrap().clone();
+    let row = reader.records().next().unwrap().unwrap();
+    let comment = &row[header.iter().position(|h| h == "comment").unwrap()];
+    assert_eq!(comment, "'=HYPERLINK(\"http://evil.example\",\"点我\")", "a leading apostrophe keeps it text");
+}

@@ -41,6 +41,21 @@ pub enum ProblemCategory {
     Other,
 }
 
+impl ProblemCategory {
+    /// The name stored in the ledger (and sent on the wire).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProblemCategory::WindowSigns => "window_signs",
+            ProblemCategory::Process => "process",
+            ProblemCategory::Environment => "environment",
+            ProblemCategory::Discipline => "discipline",
+            ProblemCategory::Online => "online",
+            ProblemCategory::Guide => "guide",
+            ProblemCategory::Other => "other",
+        }
+    }
+}
+
 /// What officers look at, each marked on every entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -362,6 +377,13 @@ mod tests {
         assert_eq!(b.issues(), vec![DiaryIssue::MinutesExceedTotal]);
         b.minutes.total = Some(49); // rounding slack
         assert_eq!(b.issues(), vec![]);
+    }
+
+    #[test]
+    fn problem_categories_are_named_as_on_the_wire() {
+        for c in [ProblemCategory::WindowSigns, ProblemCategory::Guide, ProblemCategory::Other] {
+            assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
+        }
     }
 
     #[test]

@@ -5,7 +5,10 @@
 //! so every rule is tested in microseconds.
 
 pub mod case_no;
+pub mod cell;
 pub mod diary;
+pub mod enrolment;
+pub mod intake;
 pub mod level;
 pub mod mask;
 pub mod pin;
@@ -13,6 +16,7 @@ pub mod protocol;
 pub mod rating;
 pub mod reference;
 pub mod settings;
+pub mod sync;
 pub mod text;
 
 pub use level::Level;

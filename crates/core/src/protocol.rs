@@ -93,7 +93,16 @@ pub enum ErrorCode {
     WrongRole,
     /// An officer's password did not match.
     WrongPassword,
+    /// Too many wrong passwords: wait (the message says until when).
+    Locked,
+    /// The officer's appointment period does not include today.
+    NotAppointed,
+    /// A record of the upload breaks the rules for this device (the message
+    /// names the record and the reason); nothing of the page was stored.
+    Rejected,
     NotFound,
+    /// The server cannot reach its database just now.
+    Unavailable,
     Internal,
 }
 
@@ -109,6 +118,7 @@ impl ErrorCode {
                 | ErrorCode::Forbidden
                 | ErrorCode::InvalidCode
                 | ErrorCode::WrongRole
+                | ErrorCode::Rejected
         )
     }
 }
@@ -117,6 +127,12 @@ impl ErrorCode {
 pub struct Health {
     pub status: String,
     pub version: String,
+    /// "sqlite" or "postgres".
+    #[serde(default)]
+    pub backend: String,
+    /// The database schema's migration number.
+    #[serde(default)]
+    pub schema: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -64,6 +64,10 @@ pub enum RatingError {
     PhoneWithoutConsent,
     #[error("that does not look like a phone number")]
     InvalidPhone,
+    #[error("a call-back phone number belongs only to a bad review")]
+    PhoneWithoutBadReview,
+    #[error("reasons repeat, or the comment or phone number is not in its normal form")]
+    NotNormalized,
 }
 
 impl RatingInput {
@@ -160,6 +164,30 @@ impl Rating {
     pub fn is_bad(&self) -> bool {
         self.attitude.is_bad() || self.competence.is_bad()
     }
+
+    /// A stored record must be what [`RatingInput::validate`] makes of an input:
+    /// the same rules (reasons exactly on a bad review, the comment's length, a
+    /// phone number only with consent, which the record's phone stands for),
+    /// already in their normal form. The server checks what devices send with it.
+    pub fn check(&self, is_known_reason: impl Fn(&str) -> bool) -> Result<(), RatingError> {
+        let input = RatingInput {
+            session_id: self.id,
+            attitude: self.attitude.value(),
+            competence: self.competence.value(),
+            reasons: self.reasons.clone(),
+            comment: self.comment.clone(),
+            phone: self.phone.clone(),
+            phone_consent: self.phone.is_some(),
+        };
+        let valid = input.validate(is_known_reason)?;
+        if valid.phone.is_some() && !valid.is_bad() {
+            return Err(RatingError::PhoneWithoutBadReview);
+        }
+        if valid.reasons != self.reasons || valid.comment != self.comment || valid.phone != self.phone {
+            return Err(RatingError::NotNormalized);
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -242,6 +270,46 @@ mod tests {
         assert_eq!(i.validate(known), Err(RatingError::CommentTooLong));
         i.comment = Some("好".repeat(MAX_COMMENT_CHARS));
         assert!(i.validate(known).is_ok());
+    }
+
+    #[test]
+    fn stored_records_are_checked_by_the_same_rules() {
+        let t = DateTime::parse_from_rfc3339("2026-11-23T09:00:00+08:00").unwrap_or_default();
+        let ok = Rating {
+            id: Uuid::nil(),
+            seq: 1,
+            device_id: Uuid::nil(),
+            device_time: t,
+            hall_id: "h".into(),
+            window_id: "w".into(),
+            staff_id: "s".into(),
+            case_no: None,
+            attitude: Level::Dissatisfied,
+            competence: Level::Satisfied,
+            reasons: vec!["long_wait".into()],
+            comment: Some("等了很久".into()),
+            phone: Some("13812345678".into()),
+            misuse: false,
+        };
+        assert_eq!(ok.check(known), Ok(()));
+        let bad = |f: fn(&mut Rating)| {
+            let mut r = ok.clone();
+            f(&mut r);
+            r.check(known)
+        };
+        assert_eq!(bad(|r| r.reasons.clear()), Err(RatingError::ReasonRequired));
+        assert_eq!(bad(|r| r.reasons.push("long_wait".into())), Err(RatingError::NotNormalized));
+        assert_eq!(bad(|r| r.reasons = vec!["bribery".into()]), Err(RatingError::UnknownReason("bribery".into())));
+        assert_eq!(bad(|r| r.comment = Some("好".repeat(201))), Err(RatingError::CommentTooLong));
+        assert_eq!(bad(|r| r.comment = Some(" padded ".into())), Err(RatingError::NotNormalized));
+        assert_eq!(bad(|r| r.phone = Some("12345".into())), Err(RatingError::InvalidPhone));
+        assert_eq!(
+            bad(|r| {
+                r.attitude = Level::VerySatisfied;
+                r.reasons.clear();
+            }),
+            Err(RatingError::PhoneWithoutBadReview)
+        );
     }
 
     #[test]

@@ -91,10 +91,25 @@ pub struct Officer {
     pub occupation: Option<String>,
     pub appointed_from: chrono::NaiveDate,
     pub appointed_to: chrono::NaiveDate,
-    /// Argon2id PHC string of the officer's password. Only the server keeps it:
-    /// reference data sent to devices leaves it out.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub password_hash: Option<String>,
+}
+
+impl Officer {
+    /// Whether `date` (the officer's local date) lies in the appointment period.
+    pub fn appointed_on(&self, date: chrono::NaiveDate) -> bool {
+        (self.appointed_from..=self.appointed_to).contains(&date)
+    }
+}
+
+/// An officer's password as an import carries it: only ever an Argon2id hash.
+/// It lives in the server's storage and nowhere else (not in [`Officer`]).
+pub fn check_password_hash(officer_id: &str, hash: &str) -> Result<(), ReferenceError> {
+    if hash.starts_with("$argon2id$") { Ok(()) } else { Err(ReferenceError::PasswordNotHashed(officer_id.to_string())) }
+}
+
+/// The version an import that changed something gets: past the current one,
+/// and at least the version the file names.
+pub fn next_version(current: Option<i64>, requested: i64) -> i64 {
+    current.map_or(1, |v| v + 1).max(requested)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -139,6 +154,19 @@ fn check_unique<'a>(kind: &'static str, ids: impl Iterator<Item = &'a str>) -> R
 }
 
 impl ReferenceData {
+    /// An import over what the server holds: sections the import leaves empty
+    /// keep what is there (a staff CSV alone does not wipe the windows).
+    pub fn merged_over(mut self, current: Option<&ReferenceData>) -> ReferenceData {
+        self.format = FORMAT.to_string();
+        if let Some(cur) = current {
+            macro_rules! keep {
+                ($($field:ident),*) => { $( if self.$field.is_empty() { self.$field = cur.$field.clone(); } )* };
+            }
+            keep!(halls, windows, staff, reasons, matters, officers);
+        }
+        self
+    }
+
     pub fn validate(&self) -> Result<(), ReferenceError> {
         if self.format != FORMAT {
             return Err(ReferenceError::Format(self.format.clone()));
@@ -159,9 +187,6 @@ impl ReferenceData {
         check_unique("matter", self.matters.iter().map(|m| m.id.as_str()))?;
         check_unique("officer", self.officers.iter().map(|o| o.id.as_str()))?;
         for o in &self.officers {
-            if o.password_hash.as_deref().is_some_and(|h| !h.starts_with("$argon2id$")) {
-                return Err(ReferenceError::PasswordNotHashed(o.id.clone()));
-            }
             if o.appointed_to < o.appointed_from {
                 return Err(ReferenceError::Appointment(o.id.clone()));
             }
@@ -235,6 +260,40 @@ mod tests {
     #[test]
     fn a_consistent_file_passes() {
         assert_eq!(sample().validate(), Ok(()));
+    }
+
+    #[test]
+    fn an_import_keeps_the_sections_it_leaves_empty() {
+        let current = sample();
+        let mut staff_only = sample();
+        staff_only.halls.clear();
+        staff_only.windows.clear();
+        staff_only.reasons.clear();
+        staff_only.staff[0].name = "李明".into();
+        let merged = staff_only.merged_over(Some(&current));
+        assert_eq!((merged.halls.len(), merged.windows.len(), merged.reasons.len()), (1, 1, 1));
+        assert_eq!(merged.staff[0].name, "李明");
+        assert_eq!(next_version(None, 0), 1);
+        assert_eq!(next_version(Some(4), 0), 5);
+        assert_eq!(next_version(Some(4), 20), 20);
+    }
+
+    #[test]
+    fn officers_are_appointed_for_a_period_and_their_passwords_are_hashes() {
+        let date = |s: &str| s.parse::<chrono::NaiveDate>().unwrap_or_default();
+        let o = Officer {
+            id: "o1".into(),
+            name: "梁小能".into(),
+            gender: None,
+            age: None,
+            occupation: None,
+            appointed_from: date("2026-01-01"),
+            appointed_to: date("2026-12-31"),
+        };
+        assert!(o.appointed_on(date("2026-01-01")) && o.appointed_on(date("2026-12-31")));
+        assert!(!o.appointed_on(date("2025-12-31")) && !o.appointed_on(date("2027-01-01")));
+        assert_eq!(check_password_hash("o1", "$argon2id$v=19$x"), Ok(()));
+        assert_eq!(check_password_hash("o1", "tiyan-2026"), Err(ReferenceError::PasswordNotHashed("o1".into())));
     }
 
     #[test]

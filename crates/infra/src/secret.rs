@@ -1,4 +1,7 @@
-//! Argon2id hashing of PINs and other secrets: only the PHC string is ever stored.
+//! Secrets and what is stored of them. What people choose (PINs, passwords) is
+//! hashed with Argon2id, slow on purpose; random tokens the server makes
+//! (device secrets) carry 256 bits of entropy, so their SHA-256 is stored and
+//! compared in constant time: as safe, and microseconds instead of 30 ms.
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
@@ -34,9 +37,39 @@ pub fn verify(secret: &str, phc: &str) -> Result<bool, SecretError> {
     Ok(Argon2::default().verify_password(secret.as_bytes(), &parsed).is_ok())
 }
 
+/// A fresh random token of 256 bits, as 64 lower-case hex characters.
+pub fn new_token() -> String {
+    use rand::RngCore;
+    let mut raw = [0u8; 32];
+    rand::rng().fill_bytes(&mut raw);
+    hex::encode(raw)
+}
+
+/// What is stored of a token: its SHA-256.
+pub fn token_digest(token: &str) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(token.as_bytes()).into()
+}
+
+/// Compares two digests in constant time, so timing tells nothing of how
+/// much of a guess was right.
+pub fn digests_match(a: &[u8; 32], b: &[u8; 32]) -> bool {
+    use subtle::ConstantTimeEq;
+    a.ct_eq(b).into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tokens_are_random_and_only_their_digest_matches() {
+        let (a, b) = (new_token(), new_token());
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, b);
+        assert!(digests_match(&token_digest(&a), &token_digest(&a)));
+        assert!(!digests_match(&token_digest(&a), &token_digest(&b)));
+    }
 
     #[test]
     fn hashes_are_argon2id_salted_and_verify() {

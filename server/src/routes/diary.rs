@@ -5,34 +5,35 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::Utc;
 use serde::Deserialize;
-use tiyan_core::protocol::{DeviceRole, ErrorCode, OfficerSignIn};
+use tiyan_core::protocol::{DeviceRole, OfficerSignIn};
+use tiyan_core::sync::is_sha256_hex;
 
-use super::blocking;
 use crate::AppState;
 use crate::auth::AuthedDevice;
+use crate::client_addr::ClientAddr;
 use crate::envelope::{self, Body};
-use crate::error::ApiFailure;
-use crate::store::Device;
+use crate::error::Error;
+use crate::services::officers;
+use crate::store::PhotoChunk;
 
-fn officer_laptop(device: &Device) -> Result<(), ApiFailure> {
-    if device.role != DeviceRole::Officer {
-        return Err(ApiFailure::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, "only an officer laptop may do this"));
+fn photo_name(sha256: &str) -> Result<(), Error> {
+    if !is_sha256_hex(sha256) {
+        return Err(Error::Malformed("a photo is named by the lower-case hex SHA-256 of its bytes".into()));
     }
     Ok(())
 }
 
 pub async fn photo_upload_state(
     State(state): State<Arc<AppState>>,
-    AuthedDevice(device): AuthedDevice,
+    device: AuthedDevice,
     Path(sha256): Path<String>,
-) -> Result<Response, ApiFailure> {
-    officer_laptop(&device)?;
-    let id = device.id;
-    Ok(envelope::ok(blocking(&state, move |s| s.photo_upload_state(id, &sha256)).await?))
+) -> Result<Response, Error> {
+    let device = device.of_role(DeviceRole::Officer)?;
+    photo_name(&sha256)?;
+    Ok(envelope::ok(state.store.photo_upload_state(device.id, &sha256).await?))
 }
 
 #[derive(Deserialize)]
@@ -43,35 +44,30 @@ pub struct ChunkAt {
 
 pub async fn photo_chunk(
     State(state): State<Arc<AppState>>,
-    AuthedDevice(device): AuthedDevice,
+    device: AuthedDevice,
     Path(sha256): Path<String>,
     Query(at): Query<ChunkAt>,
-    chunk: Bytes,
-) -> Result<Response, ApiFailure> {
-    officer_laptop(&device)?;
-    let id = device.id;
-    let state = blocking(&state, move |s| s.photo_chunk(id, &sha256, at.offset, at.size, &chunk, Utc::now())).await?;
-    Ok(envelope::ok(state))
+    bytes: Bytes,
+) -> Result<Response, Error> {
+    let device = device.of_role(DeviceRole::Officer)?;
+    photo_name(&sha256)?;
+    let chunk = PhotoChunk { device_id: device.id, sha256, offset: at.offset, size: at.size, bytes, now: Utc::now() };
+    Ok(envelope::ok(state.store.photo_chunk(&chunk).await?))
 }
 
-pub async fn ledger(
-    State(state): State<Arc<AppState>>,
-    AuthedDevice(device): AuthedDevice,
-) -> Result<Response, ApiFailure> {
-    let id = device.id;
-    Ok(envelope::ok(blocking(&state, move |s| s.ledger_for_device(id)).await?))
+pub async fn ledger(State(state): State<Arc<AppState>>, AuthedDevice(device): AuthedDevice) -> Result<Response, Error> {
+    Ok(envelope::ok(state.store.ledger_for_device(device.id).await?))
 }
 
 pub async fn officer_sign_in(
     State(state): State<Arc<AppState>>,
-    AuthedDevice(device): AuthedDevice,
+    device: AuthedDevice,
+    ClientAddr(client): ClientAddr,
     Body(req): Body<OfficerSignIn>,
-) -> Result<Response, ApiFailure> {
-    officer_laptop(&device)?;
-    let officer_id = req.officer_id.trim().to_string();
-    let result = blocking(&state, move |s| s.officer_sign_in(&officer_id, &req.password)).await;
-    if result.is_err() {
-        tracing::warn!(device = %device.id, officer = %req.officer_id.trim(), "officer sign-in refused");
-    }
-    Ok(envelope::ok(result?))
+) -> Result<Response, Error> {
+    device.of_role(DeviceRole::Officer)?;
+    let officer_id = req.officer_id.trim();
+    let officer =
+        officers::sign_in(state.store.as_ref(), &state.hasher, officer_id, &req.password, client, Utc::now()).await?;
+    Ok(envelope::ok(officer))
 }

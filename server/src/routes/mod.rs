@@ -1,5 +1,5 @@
-//! The HTTP API. Handlers are short: check, call the store on the blocking
-//! pool, answer in the envelope.
+//! The HTTP API. Handlers are short: check who asks, parse, call a service or
+//! the store, answer in the envelope.
 
 mod diary;
 mod reference;
@@ -14,8 +14,7 @@ use axum::routing::{get, post};
 use tiyan_core::protocol::{MAX_BODY_BYTES, paths};
 
 use crate::AppState;
-use crate::error::ApiFailure;
-use crate::store::{Storage, StoreResult};
+use crate::error::Error;
 
 pub fn router(state: Arc<AppState>) -> Router {
     // Health answers anyone (monitoring, a device checking the address); the rest
@@ -40,18 +39,6 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-async fn not_found() -> ApiFailure {
-    ApiFailure::new(axum::http::StatusCode::NOT_FOUND, tiyan_core::protocol::ErrorCode::NotFound, "no such endpoint")
-}
-
-/// Runs a store call on the blocking pool (SQLite and Argon2 block).
-pub(crate) async fn blocking<T: Send + 'static>(
-    state: &AppState,
-    f: impl FnOnce(&dyn Storage) -> StoreResult<T> + Send + 'static,
-) -> Result<T, ApiFailure> {
-    let store = state.store.clone();
-    tokio::task::spawn_blocking(move || f(store.as_ref()))
-        .await
-        .map_err(ApiFailure::internal)?
-        .map_err(ApiFailure::from)
+async fn not_found() -> Error {
+    Error::NoEndpoint
 }

@@ -1,65 +1,86 @@
-//! The server's storage, behind one interface so that a PostgreSQL backend can
-//! sit beside the embedded SQLite one. Methods are blocking; handlers call them
-//! on the blocking pool.
+//! The server's storage: traits split by area, each implemented by the embedded
+//! SQLite backend and by the PostgreSQL backend. A backend only reads and
+//! writes, in transactions; whatever decides something (does a page continue
+//! the stream, may this code enrol, what does a chunk do) is a pure function in
+//! `tiyan_core`, called by both backends alike. Errors name no driver, and no
+//! row type that leaves this module carries a secret in a form that could be
+//! serialised or printed.
 
-pub mod diary;
-mod sqlite;
+mod location;
+pub mod postgres;
+pub mod sqlite;
 
+use std::sync::Arc;
+
+use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
+use tiyan_core::diary::DiaryRevision;
+use tiyan_core::intake::Catalog;
 use tiyan_core::protocol::{DeviceRole, LedgerItem, PhotoUploadState, Stream, Upload, UploadAck};
 use tiyan_core::rating::Rating;
 use tiyan_core::reference::{Officer, ReferenceData};
 use uuid::Uuid;
 
-pub use diary::StoredRevision;
-pub use sqlite::SqliteStore;
+pub use location::Location;
 
-/// Lower-case hex SHA-256, how photos and record contents are named.
+/// Lower-case hex SHA-256, how photos are named.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(bytes))
 }
 
-pub type StoreResult<T> = Result<T, StoreError>;
+pub use crate::error::{Error, Result};
 
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("the enrolment code is unknown, used or expired")]
-    InvalidCode,
-    #[error("{0} not found")]
-    NotFound(String),
-    #[error("record {id} exists with other content")]
-    Conflict { id: Uuid },
-    #[error("the upload starts at {got}, but the server holds only up to {through}")]
-    Gap { through: u64, got: u64 },
-    #[error("{0}")]
-    Forbidden(String),
-    #[error("{0}")]
-    Malformed(String),
-    #[error("request {0} was already served")]
-    Replayed(Uuid),
-    #[error("{0}")]
-    Invalid(String),
-    #[error("{0}")]
-    TooLarge(String),
-    #[error("the photo's bytes do not match its SHA-256: send it again")]
-    PhotoMismatch,
-    #[error("wrong password")]
-    WrongPassword,
-    #[error("this code enrols a {code:?} device, not a {expected:?}")]
-    WrongRole { code: DeviceRole, expected: DeviceRole },
-    #[error(transparent)]
-    Db(#[from] tiyan_infra::sqlite::DbError),
+/// What is stored of a device's secret. Never serialised, never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub enum StoredSecret {
+    /// The SHA-256 of the 256-bit token the server handed out.
+    Sha256([u8; 32]),
+    /// An Argon2id hash made by an earlier version of the server; replaced by
+    /// a SHA-256 at the device's first request after an upgrade.
+    LegacyArgon2(String),
 }
 
-impl From<rusqlite::Error> for StoreError {
-    fn from(e: rusqlite::Error) -> Self {
-        StoreError::Db(e.into())
+impl StoredSecret {
+    /// Parses the column both backends keep it in: hex for a SHA-256, a PHC string for Argon2id.
+    pub fn from_column(s: &str) -> Result<StoredSecret> {
+        if s.starts_with("$argon2") {
+            return Ok(StoredSecret::LegacyArgon2(s.to_string()));
+        }
+        let mut digest = [0u8; 32];
+        hex::decode_to_slice(s, &mut digest).map_err(|_| Error::Backend("a device secret is unreadable".into()))?;
+        Ok(StoredSecret::Sha256(digest))
     }
 }
 
-/// An enrolled device as the server knows it.
+impl std::fmt::Debug for StoredSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StoredSecret(..)")
+    }
+}
+
+/// An officer's Argon2id password hash, as only the sign-in check sees it.
+#[derive(Clone)]
+pub struct PasswordHash(String);
+
+impl PasswordHash {
+    pub fn new(phc: String) -> Self {
+        PasswordHash(phc)
+    }
+
+    pub fn phc(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for PasswordHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PasswordHash(..)")
+    }
+}
+
+/// An enrolled device as the rest of the server sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Device {
     pub id: Uuid,
@@ -67,19 +88,47 @@ pub struct Device {
     pub role: DeviceRole,
     pub hall_id: String,
     pub window_id: Option<String>,
-    pub secret_hash: String,
     pub enrolled_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
     pub last_seen_at: Option<DateTime<Utc>>,
 }
 
-/// A new one-time enrolment code (only its hash is stored).
-pub struct NewCode<'a> {
-    pub code: &'a str,
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceSummary {
+    pub device: Device,
+    pub ratings: u64,
+}
+
+/// A new one-time enrolment code: only its SHA-256 is stored.
+#[derive(Debug, Clone)]
+pub struct NewCode {
+    pub code_sha256: String,
     pub role: DeviceRole,
-    pub hall_id: &'a str,
-    pub window_id: Option<&'a str>,
+    pub hall_id: String,
+    pub window_id: Option<String>,
+    pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+}
+
+/// A device redeeming a code, with the SHA-256 of the secret it will be given.
+#[derive(Debug, Clone)]
+pub struct Enrolment {
+    pub code_sha256: String,
+    pub device_id: Uuid,
+    pub name: String,
+    pub secret_sha256: [u8; 32],
+    pub expected: Option<DeviceRole>,
+    pub now: DateTime<Utc>,
+}
+
+/// A page of records to store, already checked against the device and the
+/// reference data. Cheap to clone: the service may try it again.
+#[derive(Debug, Clone)]
+pub struct IngestPage {
+    pub device_id: Uuid,
+    pub request_id: Uuid,
+    pub upload: Arc<Upload>,
+    pub received_at: DateTime<Utc>,
 }
 
 /// A rating as the server keeps it: the device's record and when it arrived.
@@ -99,65 +148,151 @@ pub struct RatingFilter {
     pub hall_id: Option<String>,
     pub window_id: Option<String>,
     pub staff_id: Option<String>,
-    /// Device dates, inclusive.
+    /// The device's local dates, inclusive.
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct DeviceSummary {
-    pub device: Device,
-    pub ratings: u64,
+/// A diary revision as the server keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredRevision {
+    #[serde(flatten)]
+    pub revision: DiaryRevision,
+    pub received_at: DateTime<Utc>,
 }
 
-pub trait Storage: Send + Sync + 'static {
-    fn create_code(&self, code: &NewCode<'_>, now: DateTime<Utc>) -> StoreResult<()>;
-    /// Uses up `code` and enrols `device_id` with `secret_hash` (a device enrolled
-    /// again gets the new secret and is no longer revoked).
-    fn redeem_code(
-        &self,
-        code: &str,
-        device_id: Uuid,
-        name: &str,
-        secret_hash: &str,
-        expected: Option<DeviceRole>,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Device>;
-    fn device(&self, id: Uuid) -> StoreResult<Option<Device>>;
-    fn revoke(&self, id: Uuid, now: DateTime<Utc>) -> StoreResult<()>;
-    fn devices(&self) -> StoreResult<Vec<DeviceSummary>>;
+/// Reference data to store: already merged over what was there and validated.
+#[derive(Debug, Clone)]
+pub struct ReferenceImport {
+    pub data: ReferenceData,
+    /// SHA-256 of the merged data: the same again keeps the version.
+    pub fingerprint: String,
+    /// (sha256, bytes) of staff photos.
+    pub photos: Vec<(String, Vec<u8>)>,
+    /// (officer id, Argon2id hash) for officers whose password the import sets.
+    pub passwords: Vec<(String, PasswordHash)>,
+}
 
-    fn streams(&self, device: Uuid) -> StoreResult<Vec<Stream>>;
-    /// Stores a page of records once: a record already held with the same content
-    /// is a no-op, with other content a conflict (and nothing of the page is kept).
-    fn ingest(&self, device: &Device, request_id: Uuid, upload: &Upload, now: DateTime<Utc>) -> StoreResult<UploadAck>;
+#[derive(Debug, Clone)]
+pub struct OfficerCredentials {
+    pub officer: Officer,
+    /// None: no password set yet (the officer cannot sign in).
+    pub password: Option<PasswordHash>,
+}
 
-    fn reference_version(&self) -> StoreResult<Option<i64>>;
-    /// Replaces the reference data (sections left empty keep what is there) and
-    /// returns the new version; an import that changes nothing keeps the version.
-    fn import_reference(&self, data: &ReferenceData, photos: &[(String, Vec<u8>)]) -> StoreResult<i64>;
-    fn reference(&self) -> StoreResult<ReferenceData>;
-    fn photo(&self, sha256: &str) -> StoreResult<Option<Vec<u8>>>;
+/// The chunk at `offset` of a `size`-byte diary photo.
+#[derive(Debug, Clone)]
+pub struct PhotoChunk {
+    pub device_id: Uuid,
+    pub sha256: String,
+    pub offset: u64,
+    pub size: u64,
+    pub bytes: axum::body::Bytes,
+    pub now: DateTime<Utc>,
+}
 
-    fn ratings(&self, filter: &RatingFilter) -> StoreResult<Vec<StoredRating>>;
+/// Consecutive failed attempts under one key (an officer, a client address).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Attempts {
+    pub failures: u32,
+    pub last_failure: Option<DateTime<Utc>>,
+}
 
+#[derive(Debug, Clone, Serialize)]
+pub struct DbHealth {
+    pub backend: &'static str,
+    pub schema: u32,
+}
+
+/// Devices and their enrolment.
+#[async_trait]
+pub trait DeviceStore: Send + Sync {
+    async fn create_code(&self, code: &NewCode) -> Result<()>;
+    /// Uses up the code (checked by `tiyan_core::enrolment::check_code`) and
+    /// enrols the device; a device enrolled again gets the new secret and is no
+    /// longer revoked. Two redemptions of one code at once: one wins.
+    async fn redeem_code(&self, enrolment: &Enrolment) -> Result<Device>;
+    async fn device_credentials(&self, id: Uuid) -> Result<Option<(Device, StoredSecret)>>;
+    async fn replace_secret(&self, id: Uuid, secret_sha256: [u8; 32]) -> Result<()>;
+    async fn revoke(&self, id: Uuid, now: DateTime<Utc>) -> Result<()>;
+    async fn devices(&self) -> Result<Vec<DeviceSummary>>;
+}
+
+/// The record streams devices upload.
+#[async_trait]
+pub trait SyncStore: Send + Sync {
+    async fn streams(&self, device: Uuid) -> Result<Vec<Stream>>;
+    /// Stores a page once, in one transaction: a replayed request id is
+    /// refused, the page must continue the stream, a record already held with
+    /// the same content is a no-op and with other content a conflict (and then
+    /// nothing of the page is kept). The same page at two processes at once:
+    /// stored once.
+    async fn ingest(&self, page: &IngestPage) -> Result<UploadAck>;
+    /// Forgets request ids seen before `before`; returns how many.
+    async fn prune_seen_requests(&self, before: DateTime<Utc>) -> Result<u64>;
+    async fn ratings(&self, filter: &RatingFilter) -> Result<Vec<StoredRating>>;
+}
+
+/// Reference data: halls, windows, staff, reasons, matters, officers.
+#[async_trait]
+pub trait ReferenceStore: Send + Sync {
+    async fn reference_version(&self) -> Result<Option<i64>>;
+    /// The current reference data, read in one transaction (never half of one
+    /// version and half of the next); officers without any password hash.
+    async fn reference(&self) -> Result<ReferenceData>;
+    /// Writes an import; the same fingerprint again keeps the version.
+    async fn import_reference(&self, import: &ReferenceImport) -> Result<i64>;
+    /// Every id a record may name, retired ones included, with the version read.
+    async fn catalog(&self) -> Result<(Option<i64>, Catalog)>;
+    async fn photo(&self, sha256: &str) -> Result<Option<Vec<u8>>>;
+    /// An active officer and their password hash, for sign-in.
+    async fn officer_credentials(&self, officer_id: &str) -> Result<Option<OfficerCredentials>>;
+}
+
+/// Officers' diaries: revisions, their photos, the ledger items of their problems.
+#[async_trait]
+pub trait DiaryStore: Send + Sync {
     /// How much of a diary photo this device has sent (complete: held, by anyone).
-    fn photo_upload_state(&self, device: Uuid, sha256: &str) -> StoreResult<PhotoUploadState>;
-    /// The next chunk of a diary photo; see [`diary::photo_chunk`].
-    fn photo_chunk(
-        &self,
-        device: Uuid,
-        sha256: &str,
-        offset: u64,
-        size: u64,
-        chunk: &[u8],
-        now: DateTime<Utc>,
-    ) -> StoreResult<PhotoUploadState>;
-    fn diary_photo(&self, sha256: &str) -> StoreResult<Option<Vec<u8>>>;
+    async fn photo_upload_state(&self, device: Uuid, sha256: &str) -> Result<PhotoUploadState>;
+    /// Takes a chunk as `tiyan_core::sync::chunk_step` says; the last one
+    /// assembles the photo and keeps it only if its SHA-256 matches (else the
+    /// chunks are dropped and the error is `PhotoMismatch`). Two chunks of one
+    /// photo at once: each taken at most once, in order.
+    async fn photo_chunk(&self, chunk: &PhotoChunk) -> Result<PhotoUploadState>;
+    async fn diary_photo(&self, sha256: &str) -> Result<Option<Vec<u8>>>;
     /// The ledger items made from this device's diary problems.
-    fn ledger_for_device(&self, device: Uuid) -> StoreResult<Vec<LedgerItem>>;
+    async fn ledger_for_device(&self, device: Uuid) -> Result<Vec<LedgerItem>>;
     /// Every diary revision, by device and sequence number.
-    fn diary_revisions(&self) -> StoreResult<Vec<StoredRevision>>;
-    /// An officer's profile (without the hash) when `password` is theirs.
-    fn officer_sign_in(&self, officer_id: &str, password: &str) -> StoreResult<Officer>;
+    async fn diary_revisions(&self) -> Result<Vec<StoredRevision>>;
+    /// Drops photo uploads without a chunk since `before`; returns how many.
+    async fn prune_photo_uploads(&self, before: DateTime<Utc>) -> Result<u64>;
+}
+
+/// Failed sign-in attempts, shared by every server process.
+#[async_trait]
+pub trait AttemptStore: Send + Sync {
+    async fn attempts(&self, key: &str) -> Result<Attempts>;
+    /// Counts one more failure at `now` (atomically) and returns the count.
+    async fn record_failure(&self, key: &str, now: DateTime<Utc>) -> Result<Attempts>;
+    async fn clear_failures(&self, key: &str) -> Result<()>;
+}
+
+#[async_trait]
+pub trait Database: Send + Sync {
+    /// Answers only when the database does: the backend and its schema version.
+    async fn health(&self) -> Result<DbHealth>;
+}
+
+/// Everything the server keeps, behind one handle.
+pub trait Storage: DeviceStore + SyncStore + ReferenceStore + DiaryStore + AttemptStore + Database + 'static {}
+
+impl<T: DeviceStore + SyncStore + ReferenceStore + DiaryStore + AttemptStore + Database + 'static> Storage for T {}
+
+/// Opens (creating and migrating if need be) the store at `location`: a
+/// SQLite file path or a `postgres://` URL.
+pub async fn open(location: &Location) -> Result<Arc<dyn Storage>> {
+    Ok(match location {
+        Location::Sqlite(path) => Arc::new(sqlite::SqliteStore::open(path).await?),
+        Location::Postgres(url) => Arc::new(postgres::PgStore::open(url).await?),
+    })
 }

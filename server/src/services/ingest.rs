@@ -1,0 +1,85 @@
+//! Taking in a page of records: what the device may send is checked against
+//! the reference data (`tiyan_core::intake`) before storage sees the page; a
+//! page that arrives before the page it follows waits a moment for it.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use tiyan_core::intake::{Catalog, Sender, check_upload};
+use tiyan_core::protocol::{MAX_PAGE, Upload, UploadAck};
+use tiyan_core::sync::{PageError, check_page, worth_waiting};
+use tokio::sync::{Notify, RwLock};
+use uuid::Uuid;
+
+use crate::error::{Error, Result};
+use crate::store::{Device, IngestPage, Storage};
+
+/// How long a page that overtook its predecessor waits for it.
+const WAIT_FOR_PREDECESSOR: Duration = Duration::from_secs(2);
+/// Between looks at the stream when the predecessor went to another process.
+const POLL: Duration = Duration::from_millis(20);
+
+/// The ids records may name, read once per reference version.
+#[derive(Default)]
+pub struct CatalogCache(RwLock<Option<(Option<i64>, Arc<Catalog>)>>);
+
+impl CatalogCache {
+    /// The catalog of the current reference version. The version is read for
+    /// every page: another process may have imported a new one.
+    pub async fn current(&self, store: &dyn Storage) -> Result<Arc<Catalog>> {
+        let version = store.reference_version().await?;
+        if let Some((v, catalog)) = &*self.0.read().await
+            && *v == version
+        {
+            return Ok(catalog.clone());
+        }
+        let (v, catalog) = store.catalog().await?;
+        let catalog = Arc::new(catalog);
+        *self.0.write().await = Some((v, catalog.clone()));
+        Ok(catalog)
+    }
+}
+
+/// Wakes pages waiting for their predecessor when a page of this process is in.
+#[derive(Default)]
+pub struct Ingested(Notify);
+
+pub async fn upload(
+    store: &dyn Storage,
+    catalog: &CatalogCache,
+    ingested: &Ingested,
+    device: &Device,
+    request_id: Uuid,
+    upload: Upload,
+) -> Result<UploadAck> {
+    if upload.len() > MAX_PAGE {
+        return Err(Error::TooLarge(format!("at most {MAX_PAGE} records per upload")));
+    }
+    let keys = upload.keys();
+    check_page(device.id, &keys)?;
+    let sender = Sender { role: device.role, hall_id: &device.hall_id };
+    if let Err(refused) = check_upload(sender, &upload, &*catalog.current(store).await?) {
+        tracing::warn!(device = %device.id, %refused, "upload refused: nothing of it stored");
+        return Err(refused.into());
+    }
+    let page = IngestPage { device_id: device.id, request_id, upload: Arc::new(upload), received_at: Utc::now() };
+    let started = Instant::now();
+    loop {
+        let notified = ingested.0.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        match store.ingest(&page).await {
+            Ok(ack) => {
+                ingested.0.notify_waiters();
+                return Ok(ack);
+            }
+            Err(Error::Page(PageError::Gap { through, got }))
+                if worth_waiting(through, got) && started.elapsed() < WAIT_FOR_PREDECESSOR =>
+            {
+                let _ = tokio::time::timeout(POLL, notified).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}

@@ -1,0 +1,239 @@
+//! Officer diaries in the SQLite file: revisions stored once, the ledger items
+//! their problems make, photos assembled from chunks and checked against
+//! their SHA-256.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+use tiyan_core::diary::{DiaryRevision, LedgerState};
+use tiyan_core::protocol::{LedgerItem, MAX_DIARY_PHOTO_BYTES, PhotoUploadState};
+use tiyan_core::sync::{ChunkHeld, ChunkStep, chunk_step};
+use uuid::Uuid;
+
+use super::{SqliteStore, conversion, device_time, local_day, time, uuid};
+use crate::store::{DiaryStore, PhotoChunk, Error, Result, StoredRevision, sha256_hex};
+
+fn json_error(e: serde_json::Error) -> Error {
+    Error::Backend(e.to_string())
+}
+
+const REVISION_COLUMNS: &str = "id, device_id, seq, entry_id, revision, officer_id, submitted_at, body, received_at";
+
+fn revision_from_row(r: &Row) -> rusqlite::Result<StoredRevision> {
+    Ok(StoredRevision {
+        revision: DiaryRevision {
+            id: uuid(&r.get::<_, String>(0)?)?,
+            device_id: uuid(&r.get::<_, String>(1)?)?,
+            seq: r.get(2)?,
+            entry_id: uuid(&r.get::<_, String>(3)?)?,
+            revision: r.get(4)?,
+            officer_id: r.get(5)?,
+            submitted_at: device_time(&r.get::<_, String>(6)?)?,
+            body: serde_json::from_str(&r.get::<_, String>(7)?).map_err(|e| conversion(Box::new(e)))?,
+        },
+        received_at: time(&r.get::<_, String>(8)?)?,
+    })
+}
+
+/// Inserts the revisions of a page past `through`; returns (stored, duplicates).
+/// A revision already held must be the same; a new one's problems become ledger items.
+pub(super) fn insert_revisions(
+    tx: &Transaction<'_>,
+    device_id: &str,
+    revisions: &[DiaryRevision],
+    through: u64,
+    received: &str,
+) -> Result<(u32, u32)> {
+    let (mut stored, mut duplicates) = (0u32, 0u32);
+    for r in revisions {
+        let (date, offset) = local_day(&r.submitted_at);
+        let new = r.seq > through
+            && tx
+                .prepare_cached(
+                    "INSERT INTO diary_revisions (id, device_id, seq, entry_id, revision, officer_id, submitted_at,
+                                                  submitted_date, submitted_offset_minutes, received_at, body)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT DO NOTHING",
+                )?
+                .execute(params![
+                    r.id.to_string(),
+                    device_id,
+                    r.seq,
+                    r.entry_id.to_string(),
+                    r.revision,
+                    r.officer_id,
+                    r.submitted_at.to_rfc3339(),
+                    date,
+                    offset,
+                    received,
+                    serde_json::to_string(&r.body).map_err(json_error)?
+                ])?
+                == 1;
+        if new {
+            register_problems(tx, device_id, r, received)?;
+            stored += 1;
+            continue;
+        }
+        let held = tx
+            .prepare_cached(&format!(
+                "SELECT {REVISION_COLUMNS} FROM diary_revisions WHERE id = ?1 AND device_id = ?2 AND seq = ?3"
+            ))?
+            .query_row(params![r.id.to_string(), device_id, r.seq], revision_from_row)
+            .optional()?;
+        if held.map(|h| h.revision).as_ref() != Some(r) {
+            tracing::warn!(device = device_id, id = %r.id, seq = r.seq, "conflicting diary revision refused");
+            return Err(Error::Conflict { id: r.id });
+        }
+        duplicates += 1;
+    }
+    Ok((stored, duplicates))
+}
+
+/// Every problem of a new revision is a ledger item; one already registered
+/// keeps its state (a later revision may reword it).
+fn register_problems(tx: &Transaction<'_>, device_id: &str, r: &DiaryRevision, now: &str) -> Result<()> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO ledger_items (problem_id, entry_id, revision_id, device_id, officer_id, category, text, state,
+                                   registered_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)
+         ON CONFLICT (problem_id) DO UPDATE SET category = excluded.category, text = excluded.text
+         WHERE ledger_items.entry_id = excluded.entry_id",
+    )?;
+    for p in &r.body.problems {
+        stmt.execute(params![
+            p.id.to_string(),
+            r.entry_id.to_string(),
+            r.id.to_string(),
+            device_id,
+            r.officer_id,
+            p.category.as_str(),
+            p.text,
+            LedgerState::Registered.as_str(),
+            now
+        ])?;
+    }
+    Ok(())
+}
+
+fn ledger_for_device(conn: &Connection, device: Uuid) -> Result<Vec<LedgerItem>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT problem_id, entry_id, state, updated_at FROM ledger_items WHERE device_id = ?1 ORDER BY registered_at",
+    )?;
+    let rows = stmt.query_map([device.to_string()], |r| {
+        let state: String = r.get(2)?;
+        Ok(LedgerItem {
+            problem_id: uuid(&r.get::<_, String>(0)?)?,
+            entry_id: uuid(&r.get::<_, String>(1)?)?,
+            state: LedgerState::parse(&state).ok_or_else(|| conversion(format!("ledger state {state:?}").into()))?,
+            updated_at: time(&r.get::<_, String>(3)?)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+fn held_photo(tx: &Transaction<'_>, device: &str, sha256: &str) -> Result<ChunkHeld> {
+    let complete: Option<u64> =
+        tx.query_row("SELECT length(bytes) FROM diary_photos WHERE sha256 = ?1", [sha256], |r| r.get(0)).optional()?;
+    let announced: Option<u64> = tx
+        .query_row("SELECT size FROM photo_uploads WHERE sha256 = ?1 AND device_id = ?2", params![sha256, device], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    let received: u64 = tx.query_row(
+        "SELECT coalesce(sum(length(bytes)), 0) FROM photo_chunks WHERE sha256 = ?1 AND device_id = ?2",
+        params![sha256, device],
+        |r| r.get(0),
+    )?;
+    Ok(ChunkHeld { complete, received, announced })
+}
+
+fn upload_state(held: ChunkHeld) -> PhotoUploadState {
+    match held.complete {
+        Some(size) => PhotoUploadState { received: size, complete: true },
+        None => PhotoUploadState { received: held.received, complete: false },
+    }
+}
+
+/// Takes one chunk in the writer's transaction. `Ok(None)`: the photo was
+/// whole but did not match its name, and its chunks are gone (committed, so
+/// the device starts over).
+fn take_chunk(tx: &Transaction<'_>, c: &PhotoChunk) -> Result<Option<PhotoUploadState>> {
+    let device = c.device_id.to_string();
+    let held = held_photo(tx, &device, &c.sha256)?;
+    let last = match chunk_step(held, c.offset, c.size, c.bytes.len() as u64, MAX_DIARY_PHOTO_BYTES)? {
+        ChunkStep::Ignore => return Ok(Some(upload_state(held))),
+        ChunkStep::Append { last } => last,
+    };
+    let now = c.now.to_rfc3339();
+    tx.execute(
+        "INSERT INTO photo_uploads (sha256, device_id, size, updated_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (sha256, device_id) DO UPDATE SET updated_at = excluded.updated_at",
+        params![c.sha256, device, c.size, now],
+    )?;
+    tx.execute(
+        "INSERT INTO photo_chunks (sha256, device_id, offset, bytes) VALUES (?1, ?2, ?3, ?4)",
+        params![c.sha256, device, c.offset, c.bytes.as_ref()],
+    )?;
+    if !last {
+        return Ok(Some(PhotoUploadState { received: c.offset + c.bytes.len() as u64, complete: false }));
+    }
+    let mut bytes = Vec::with_capacity(c.size as usize);
+    {
+        let mut stmt =
+            tx.prepare("SELECT bytes FROM photo_chunks WHERE sha256 = ?1 AND device_id = ?2 ORDER BY offset")?;
+        let mut rows = stmt.query(params![c.sha256, device])?;
+        while let Some(row) = rows.next()? {
+            bytes.extend_from_slice(row.get_ref(0)?.as_blob().map_err(|e| Error::Backend(e.to_string()))?);
+        }
+    }
+    tx.execute("DELETE FROM photo_uploads WHERE sha256 = ?1 AND device_id = ?2", params![c.sha256, device])?;
+    if sha256_hex(&bytes) != c.sha256 {
+        tracing::warn!(%device, sha256 = c.sha256, "a photo's bytes did not match its SHA-256: discarded");
+        return Ok(None);
+    }
+    tx.execute(
+        "INSERT INTO diary_photos (sha256, bytes, received_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+        params![c.sha256, bytes, now],
+    )?;
+    Ok(Some(PhotoUploadState { received: c.size, complete: true }))
+}
+
+#[async_trait]
+impl DiaryStore for SqliteStore {
+    async fn photo_upload_state(&self, device: Uuid, sha256: &str) -> Result<PhotoUploadState> {
+        let sha256 = sha256.to_string();
+        self.read_tx(move |tx| Ok(upload_state(held_photo(tx, &device.to_string(), &sha256)?))).await
+    }
+
+    async fn photo_chunk(&self, chunk: &PhotoChunk) -> Result<PhotoUploadState> {
+        let chunk = chunk.clone();
+        self.write(move |tx| take_chunk(tx, &chunk)).await?.ok_or(Error::PhotoMismatch)
+    }
+
+    async fn diary_photo(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
+        let sha256 = sha256.to_string();
+        self.read(move |c| {
+            Ok(c.query_row("SELECT bytes FROM diary_photos WHERE sha256 = ?1", [sha256], |r| r.get(0)).optional()?)
+        })
+        .await
+    }
+
+    async fn ledger_for_device(&self, device: Uuid) -> Result<Vec<LedgerItem>> {
+        self.read(move |c| ledger_for_device(c, device)).await
+    }
+
+    async fn diary_revisions(&self) -> Result<Vec<StoredRevision>> {
+        self.read(|c| {
+            let mut stmt =
+                c.prepare(&format!("SELECT {REVISION_COLUMNS} FROM diary_revisions ORDER BY device_id, seq"))?;
+            Ok(stmt.query_map([], revision_from_row)?.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    async fn prune_photo_uploads(&self, before: DateTime<Utc>) -> Result<u64> {
+        self.write(move |tx| {
+            Ok(tx.execute("DELETE FROM photo_uploads WHERE updated_at < ?1", [before.to_rfc3339()])? as u64)
+        })
+        .await
+    }
+}
