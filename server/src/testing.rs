@@ -114,6 +114,23 @@ impl Drop for TestDb {
     }
 }
 
+/// What a test body returns: nothing (it asserts), or a `Result` whose error fails the test.
+pub trait Outcome {
+    fn check(self);
+}
+
+impl Outcome for () {
+    fn check(self) {}
+}
+
+impl<E: std::fmt::Debug> Outcome for Result<(), E> {
+    fn check(self) {
+        if let Err(e) = self {
+            panic!("{e:?}");
+        }
+    }
+}
+
 /// Runs each named `async fn(Backend)` as two tests, `sqlite::NAME` and
 /// `postgres::NAME`, on a multi-threaded runtime.
 #[macro_export]
@@ -123,7 +140,7 @@ macro_rules! on_both_backends {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    super::$name($crate::testing::Backend::Sqlite).await
+                    $crate::testing::Outcome::check(super::$name($crate::testing::Backend::Sqlite).await)
                 }
             )*
         }
@@ -131,7 +148,7 @@ macro_rules! on_both_backends {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    super::$name($crate::testing::Backend::Postgres).await
+                    $crate::testing::Outcome::check(super::$name($crate::testing::Backend::Postgres).await)
                 }
             )*
         }

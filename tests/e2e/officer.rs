@@ -13,7 +13,7 @@ use tiyan_client::Store;
 use tiyan_client::photo::samples;
 use tiyan_client::sync::Engine;
 use tiyan_client::sync::transport::Http;
-use tiyan_server::store::Storage;
+use tiyan_server::testing::Backend;
 use tiyan_system_tests::App;
 use tiyan_system_tests::sync_rig::TestServer;
 
@@ -41,12 +41,12 @@ async fn value(app: &App, testid: &str) -> Result<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_officer_writes_an_entry_survives_a_kill_submits_and_sees_it_registered() -> Result<()> {
     let dir = tempfile::tempdir()?;
-    let server = TestServer::start(&dir.path().join("server.db")).await?;
+    let server = TestServer::start(Backend::Sqlite).await?;
     let data = dir.path().join("laptop");
     {
         // The administrator enrolled this laptop with an officer code.
         let store = std::sync::Arc::new(Store::open(&data.join("tiyan.db"))?);
-        Engine::new(store, Http::new(&server.url())?).enroll(&server.url(), &server.officer_code()?, "laptop").await?;
+        Engine::new(store, Http::new(&server.url())?).enroll(&server.url(), &server.officer_code().await?, "laptop").await?;
     }
     let photo = dir.path().join("IMG_0412.jpg");
     std::fs::write(&photo, samples::with_exif_rotation_and_gps(&samples::two_colour_jpeg(1600, 1200)))?;
@@ -115,7 +115,7 @@ async fn an_officer_writes_an_entry_survives_a_kill_submits_and_sees_it_register
     app.find("editor-page").await?;
     let submitted = Instant::now();
     let held = loop {
-        let held = server.store.diary_revisions()?;
+        let held = server.store.diary_revisions().await?;
         if !held.is_empty() {
             break held;
         }
@@ -124,7 +124,7 @@ async fn an_officer_writes_an_entry_survives_a_kill_submits_and_sees_it_register
     };
     ensure!(held.len() == 1 && held[0].revision.body.problems.len() == 1);
     let sha = &held[0].revision.body.photos[0].sha256;
-    let bytes = server.store.diary_photo(sha)?.expect("the photo is on the server");
+    let bytes = server.store.diary_photo(sha).await?.expect("the photo is on the server");
     ensure!(&tiyan_client::sha256_hex(&bytes) == sha, "the photo's hash matches");
     ensure!(!bytes.windows(4).any(|w| w == b"Exif"), "no metadata on the server");
     ensure!(image::load_from_memory(&bytes)?.height() == 1600, "upright: the 1600×1200 photo stands 1200×1600");

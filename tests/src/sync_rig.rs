@@ -1,7 +1,8 @@
-//! A real server on a loopback port and a real device store, for sync stories.
+//! A real server on a loopback port over either backend, and a real device
+//! store, for sync stories.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Result, ensure};
@@ -12,92 +13,101 @@ use tiyan_client::sync::transport::Http;
 use tiyan_core::protocol::DeviceRole;
 use tiyan_core::rating::{Rating, RatingInput};
 use tiyan_server::reference_files::load_json;
-use tiyan_server::store::{NewCode, RatingFilter, SqliteStore, Storage};
+use tiyan_server::services::{devices, reference};
+use tiyan_server::store::{RatingFilter, Storage};
+use tiyan_server::testing::{Backend, TestDb};
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use crate::{ADMIN_PIN, STAFF_PIN, demo_reference};
 
-/// `tiyan_server::serve` on 127.0.0.1:0 in this process, over its own SQLite file.
+/// `tiyan_server::serve` on 127.0.0.1:0 in this process, over a fresh database
+/// of the backend asked for, with the demo hall imported.
 pub struct TestServer {
-    pub store: Arc<SqliteStore>,
+    pub store: Arc<dyn Storage>,
     pub addr: SocketAddr,
-    pub db: PathBuf,
+    pub db: TestDb,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl TestServer {
-    pub async fn start(db: &Path) -> Result<TestServer> {
-        let store = Arc::new(SqliteStore::open(db)?);
-        if store.reference_version()?.is_none() {
-            let loaded = load_json(&demo_reference())?;
-            store.import_reference(&loaded.data, &loaded.photos)?;
-        }
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
-        let (stop, stopped) = oneshot::channel::<()>();
-        let state = tiyan_server::AppState::new(store.clone());
-        let task = tokio::spawn(async move {
-            let _ = tiyan_server::serve(listener, state, async {
-                let _ = stopped.await;
-            })
-            .await;
-        });
-        Ok(TestServer { store, addr, db: db.to_path_buf(), stop: Some(stop), task })
+    pub async fn start(backend: Backend) -> Result<TestServer> {
+        let db = TestDb::new(backend).await;
+        let store = db.open().await;
+        reference::import(store.as_ref(), load_json(&demo_reference())?).await?;
+        let (addr, stop, task) = serve(store.clone()).await?;
+        Ok(TestServer { store, addr, db, stop: Some(stop), task })
     }
 
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
 
-    pub fn code(&self, window: &str) -> Result<String> {
-        self.code_for(DeviceRole::Kiosk, Some(window))
+    pub async fn code(&self, window: &str) -> Result<String> {
+        Ok(issue(self.store.as_ref(), DeviceRole::Kiosk, Some(window)).await?)
     }
 
     /// An enrolment code for an officer laptop of the demo hall.
-    pub fn officer_code(&self) -> Result<String> {
-        self.code_for(DeviceRole::Officer, None)
-    }
-
-    fn code_for(&self, role: DeviceRole, window: Option<&str>) -> Result<String> {
-        let code = tiyan_server::codes::new_code();
-        let new = NewCode {
-            code: &code,
-            role,
-            hall_id: "jianghai",
-            window_id: window,
-            expires_at: Utc::now() + Duration::hours(1),
-        };
-        self.store.create_code(&new, Utc::now())?;
-        Ok(code)
+    pub async fn officer_code(&self) -> Result<String> {
+        Ok(issue(self.store.as_ref(), DeviceRole::Officer, None).await?)
     }
 
     /// The device's ratings as the server holds them, in sequence order.
-    pub fn ratings_of(&self, device: Uuid) -> Result<Vec<Rating>> {
-        Ok(self
-            .store
-            .ratings(&RatingFilter::default())?
-            .into_iter()
-            .map(|r| r.rating)
-            .filter(|r| r.device_id == device)
-            .collect())
+    pub async fn ratings_of(&self, device: Uuid) -> Result<Vec<Rating>> {
+        ratings_of(self.store.as_ref(), device).await
     }
 
     pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        let _ = self.task.await;
+        let _ = (&mut self.task).await;
     }
+}
+
+/// Serves `store` on a free loopback port until the sender is used.
+pub async fn serve(
+    store: Arc<dyn Storage>,
+) -> Result<(SocketAddr, oneshot::Sender<()>, tokio::task::JoinHandle<()>)> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let state = tiyan_server::AppState::new(store);
+    let task = tokio::spawn(async move {
+        let _ = tiyan_server::serve(listener, state, async {
+            let _ = stopped.await;
+        })
+        .await;
+    });
+    Ok((addr, stop, task))
+}
+
+pub async fn issue(store: &dyn Storage, role: DeviceRole, window: Option<&str>) -> tiyan_server::Result<String> {
+    devices::issue_code(store, role, "jianghai", window, Duration::hours(1), Utc::now()).await
+}
+
+pub async fn ratings_of(store: &dyn Storage, device: Uuid) -> Result<Vec<Rating>> {
+    Ok(store
+        .ratings(&RatingFilter::default())
+        .await?
+        .into_iter()
+        .map(|r| r.rating)
+        .filter(|r| r.device_id == device)
+        .collect())
 }
 
 /// A kiosk enrolled with the server at `url` (directly or through a proxy),
 /// with the admin PIN set and staff 100102 on duty at window 02.
-pub async fn enrolled_kiosk(dir: &Path, server: &TestServer, url: &str) -> Result<Kiosk> {
+pub async fn enrolled_kiosk(dir: &std::path::Path, server: &TestServer, url: &str) -> Result<Kiosk> {
+    let code = server.code("jianghai-w02").await?;
+    kiosk_enrolled_with(dir, url, &code).await
+}
+
+/// A kiosk enrolled at `url` with `code`, set up and staffed.
+pub async fn kiosk_enrolled_with(dir: &std::path::Path, url: &str, code: &str) -> Result<Kiosk> {
     let kiosk = Kiosk::open(dir)?;
-    let code = server.code("jianghai-w02")?;
-    Engine::new(kiosk.shared_store(), Http::new(url)?).enroll(url, &code, "test kiosk").await?;
+    Engine::new(kiosk.shared_store(), Http::new(url)?).enroll(url, code, "test kiosk").await?;
     kiosk.set_admin_pin(ADMIN_PIN)?;
     kiosk.staff_sign_in("100102", STAFF_PIN)?;
     Ok(kiosk)
@@ -121,10 +131,10 @@ pub fn rate(kiosk: &Kiosk, n: usize) -> Result<()> {
 }
 
 /// The server holds exactly the device's records: each once, none lost, same content.
-pub fn assert_same(server: &TestServer, kiosk: &Kiosk) -> Result<usize> {
+pub async fn assert_same(store: &dyn Storage, kiosk: &Kiosk) -> Result<usize> {
     let device = kiosk.store().device_id();
     let local = kiosk.store().ratings_after(0, usize::MAX >> 1)?;
-    let held = server.ratings_of(device)?;
+    let held = ratings_of(store, device).await?;
     ensure!(held.len() == local.len(), "the server holds {} ratings, the device has {}", held.len(), local.len());
     for (a, b) in local.iter().zip(&held) {
         ensure!(a == b, "rating {} differs:\n device {a:?}\n server {b:?}", a.seq);

@@ -13,9 +13,11 @@ use tiyan_client::photo::samples;
 use tiyan_client::sync::Engine;
 use tiyan_client::sync::transport::Http;
 use tiyan_core::diary::{Channel, LedgerState, Mode, PhotoRef, Problem, ProblemCategory};
-use tiyan_server::store::Storage;
+use tiyan_server::testing::Backend;
 use tiyan_system_tests::proxy::{Fault, FaultProxy};
 use tiyan_system_tests::sync_rig::TestServer;
+
+tiyan_server::on_both_backends!(an_entry_written_offline_arrives_once_with_its_photo_and_its_problem_registered);
 use uuid::Uuid;
 
 const OFFICER: &str = "gz-2026-07";
@@ -35,14 +37,15 @@ fn noisy_jpeg() -> Vec<u8> {
     samples::with_exif_rotation_and_gps(&out)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_entry_written_offline_arrives_once_with_its_photo_and_its_problem_registered() -> Result<()> {
+async fn an_entry_written_offline_arrives_once_with_its_photo_and_its_problem_registered(
+    backend: Backend,
+) -> Result<()> {
     let dir = tempfile::tempdir()?;
-    let server = TestServer::start(&dir.path().join("server.db")).await?;
+    let server = TestServer::start(backend).await?;
     let proxy = FaultProxy::start(server.addr).await;
     let store = Arc::new(Store::open(&dir.path().join("laptop/tiyan.db"))?);
     let engine = Engine::new(store.clone(), Http::new(&proxy.url())?);
-    engine.enroll(&proxy.url(), &server.officer_code()?, "officer laptop").await?;
+    engine.enroll(&proxy.url(), &server.officer_code().await?, "officer laptop").await?;
 
     // First sign-in online; a wrong password is refused by the server and counted here.
     assert!(matches!(
@@ -87,10 +90,10 @@ async fn an_entry_written_offline_arrives_once_with_its_photo_and_its_problem_re
     proxy.set(Fault::Pass);
     engine.run_once().await?;
 
-    let held = server.store.diary_revisions()?;
+    let held = server.store.diary_revisions().await?;
     ensure!(held.len() == 1, "{} revisions on the server", held.len());
     ensure!(held[0].revision == revision);
-    let bytes = server.store.diary_photo(&photo.sha256)?.expect("the photo is on the server");
+    let bytes = server.store.diary_photo(&photo.sha256).await?.expect("the photo is on the server");
     ensure!(tiyan_client::sha256_hex(&bytes) == photo.sha256);
     ensure!(bytes == store.photo(&photo.sha256, false)?);
     ensure!(!bytes.windows(4).any(|w| w == b"Exif"), "no metadata reached the server");

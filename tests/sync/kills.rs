@@ -10,23 +10,25 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail, ensure};
 use tiyan_client::Kiosk;
 use tiyan_client::sync::transport::Http;
-use tiyan_client::sync::{Backoff, Engine};
-use tiyan_server::store::{RatingFilter, SqliteStore, Storage};
+use tiyan_client::sync::Backoff;
+use tiyan_server::testing::{Backend, TestDb};
 use tiyan_system_tests::proxy::{Fault, FaultProxy};
-use tiyan_system_tests::sync_rig::{TestServer, rate, server_binary};
-use tiyan_system_tests::{ADMIN_PIN, Guard, STAFF_PIN, app_binary, app_pid, demo_reference, display};
+use tiyan_system_tests::sync_rig::{TestServer, assert_same, kiosk_enrolled_with, rate, ratings_of, server_binary};
+
+tiyan_server::on_both_backends!(the_server_killed_and_restarted_mid_sync_loses_and_duplicates_nothing);
+use tiyan_system_tests::{Guard, app_binary, app_pid, demo_reference, display};
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(18787)
 }
 
-fn server_cmd(db: &Path) -> Result<Command> {
+fn server_cmd(db: &str) -> Result<Command> {
     let mut c = Command::new(server_binary()?);
     c.arg("--db").arg(db).env("RUST_LOG", "warn").stdin(Stdio::null());
     Ok(c)
 }
 
-fn start_server(db: &Path, port: u16) -> Result<Child> {
+fn start_server(db: &str, port: u16) -> Result<Child> {
     let child =
         server_cmd(db)?.args(["serve", "--listen", &format!("127.0.0.1:{port}")]).stdout(Stdio::null()).spawn()?;
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -39,31 +41,16 @@ fn start_server(db: &Path, port: u16) -> Result<Child> {
 
 /// Sets up a kiosk enrolled with the server at `url`, with `n` ratings waiting.
 async fn kiosk_with_ratings(dir: &Path, url: &str, code: &str, n: usize) -> Result<Kiosk> {
-    let kiosk = Kiosk::open(dir)?;
-    Engine::new(kiosk.shared_store(), Http::new(url)?).enroll(url, code, "kill-test kiosk").await?;
-    kiosk.set_admin_pin(ADMIN_PIN)?;
-    kiosk.staff_sign_in("100102", STAFF_PIN)?;
+    let kiosk = kiosk_enrolled_with(dir, url, code).await?;
     rate(&kiosk, n)?;
     Ok(kiosk)
 }
 
-fn held(db: &Path) -> Result<Vec<tiyan_core::rating::Rating>> {
-    Ok(SqliteStore::open(db)?.ratings(&RatingFilter::default())?.into_iter().map(|r| r.rating).collect())
-}
-
-fn same(db: &Path, kiosk: &Kiosk) -> Result<usize> {
-    let local = kiosk.store().ratings_after(0, usize::MAX >> 1)?;
-    let server = held(db)?;
-    ensure!(server.len() == local.len(), "server {} vs device {}", server.len(), local.len());
-    ensure!(server == local, "the records differ");
-    Ok(local.len())
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_server_killed_and_restarted_mid_sync_loses_and_duplicates_nothing() -> Result<()> {
+async fn the_server_killed_and_restarted_mid_sync_loses_and_duplicates_nothing(backend: Backend) -> Result<()> {
     const TOTAL: usize = 6000;
     let dir = tempfile::tempdir()?;
-    let db = dir.path().join("server.db");
+    let test_db = TestDb::new(backend).await;
+    let db = test_db.arg();
     let status = server_cmd(&db)?.arg("import").arg(demo_reference()).stdout(Stdio::null()).status()?;
     ensure!(status.success(), "import failed");
     let code = server_cmd(&db)?.args(["enroll", "--hall", "jianghai", "--window", "jianghai-w02"]).output()?;
@@ -98,7 +85,7 @@ async fn the_server_killed_and_restarted_mid_sync_loses_and_duplicates_nothing()
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     drop(server);
-    ensure!(same(&db, &kiosk)? == TOTAL);
+    ensure!(assert_same(test_db.open().await.as_ref(), &kiosk).await? == TOTAL);
     Ok(())
 }
 
@@ -106,10 +93,10 @@ async fn the_server_killed_and_restarted_mid_sync_loses_and_duplicates_nothing()
 async fn the_app_killed_mid_sync_and_restarted_loses_and_duplicates_nothing() -> Result<()> {
     const TOTAL: usize = 5000;
     let dir = tempfile::tempdir()?;
-    let server = TestServer::start(&dir.path().join("server.db")).await?;
+    let server = TestServer::start(Backend::Sqlite).await?;
     let proxy = FaultProxy::start(server.addr).await;
     let data = dir.path().join("kiosk");
-    let code = server.code("jianghai-w02")?;
+    let code = server.code("jianghai-w02").await?;
     let device = {
         let kiosk = kiosk_with_ratings(&data, &proxy.url(), &code, TOTAL).await?;
         kiosk.store().device_id()
@@ -129,13 +116,14 @@ async fn the_app_killed_mid_sync_and_restarted_loses_and_duplicates_nothing() ->
             .context("starting the app")?;
         Ok(Guard(child))
     };
-    let count = || -> Result<usize> { Ok(server.ratings_of(device)?.len()) };
+    let store = server.store.clone();
+    let count = || async { Ok::<_, anyhow::Error>(ratings_of(store.as_ref(), device).await?.len()) };
 
     for kill in 0..3 {
         let app = launch()?;
-        let before = count()?;
+        let before = count().await?;
         let deadline = Instant::now() + Duration::from_secs(30);
-        while count()? == before {
+        while count().await? == before {
             ensure!(Instant::now() < deadline, "the app did not sync before kill {kill}");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
@@ -143,14 +131,14 @@ async fn the_app_killed_mid_sync_and_restarted_loses_and_duplicates_nothing() ->
         let pid = app_pid(&data)?;
         ensure!(pid == app.0.id(), "the lock file names the app");
         drop(app); // SIGKILL, then reaped
-        if count()? == TOTAL {
+        if count().await? == TOTAL {
             bail!("the whole drain finished before kill {kill}: slow the link down");
         }
     }
     let app = launch()?;
     let deadline = Instant::now() + Duration::from_secs(60);
-    while count()? < TOTAL {
-        ensure!(Instant::now() < deadline, "the restarted app did not finish: {} of {TOTAL}", count()?);
+    while count().await? < TOTAL {
+        ensure!(Instant::now() < deadline, "the restarted app did not finish: {} of {TOTAL}", count().await?);
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // Give the app a moment to record the last acknowledgement, then stop it hard.
@@ -158,7 +146,7 @@ async fn the_app_killed_mid_sync_and_restarted_loses_and_duplicates_nothing() ->
     drop(app);
     let kiosk = Kiosk::open(&data)?;
     let local = kiosk.store().ratings_after(0, TOTAL + 1)?;
-    let held = server.ratings_of(device)?;
+    let held = server.ratings_of(device).await?;
     ensure!(local == held, "server {} vs device {}", held.len(), local.len());
     ensure!(kiosk.store().integrity_check()? == "ok");
     server.stop().await;

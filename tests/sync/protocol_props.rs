@@ -11,7 +11,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
-use chrono::{Duration, Utc};
 use http_body_util::BodyExt;
 use proptest::prelude::*;
 use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state_machine};
@@ -20,7 +19,9 @@ use tiyan_client::sync::Engine;
 use tiyan_client::sync::transport::{Method, Request, Response, Transport, TransportError};
 use tiyan_core::protocol::{DeviceRole, RecordKind};
 use tiyan_server::reference_files::load_json;
-use tiyan_server::store::{NewCode, RatingFilter, SqliteStore, Storage};
+use tiyan_server::services::reference;
+use tiyan_server::store::{RatingFilter, Storage};
+use tiyan_server::testing::{Backend, TestDb};
 use tiyan_server::{AppState, app};
 use tower::ServiceExt;
 
@@ -123,32 +124,31 @@ impl Transport for Chaotic {
 struct Sut {
     rt: tokio::runtime::Runtime,
     dir: tempfile::TempDir,
-    server: Arc<SqliteStore>,
+    db: TestDb,
+    server: Arc<dyn Storage>,
     router: axum::Router,
     kiosk: Kiosk,
     held: Arc<Mutex<Vec<Request>>>,
 }
 
 impl Sut {
-    fn new() -> Sut {
+    fn new(backend: Backend) -> Sut {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
         let dir = tempfile::tempdir().expect("dir");
-        let server = Arc::new(SqliteStore::open(&dir.path().join("server.db")).expect("server store"));
-        let demo = load_json(&tiyan_system_tests::demo_reference()).expect("demo");
-        server.import_reference(&demo.data, &demo.photos).expect("import");
-        let code = tiyan_server::codes::new_code();
-        let new = NewCode {
-            code: &code,
-            role: DeviceRole::Kiosk,
-            hall_id: "jianghai",
-            window_id: Some("jianghai-w02"),
-            expires_at: Utc::now() + Duration::hours(1),
-        };
-        server.create_code(&new, Utc::now()).expect("code");
+        let (db, server, code) = rt.block_on(async {
+            let db = TestDb::new(backend).await;
+            let server = db.open().await;
+            let demo = load_json(&tiyan_system_tests::demo_reference()).expect("demo");
+            reference::import(server.as_ref(), demo).await.expect("import");
+            let code = tiyan_system_tests::sync_rig::issue(server.as_ref(), DeviceRole::Kiosk, Some("jianghai-w02"))
+                .await
+                .expect("code");
+            (db, server, code)
+        });
         let router = app(AppState::new(server.clone()));
         let kiosk = Kiosk::open(&dir.path().join("device")).expect("device");
         let held = Arc::new(Mutex::new(Vec::new()));
-        let sut = Sut { rt, dir, server, router, kiosk, held };
+        let sut = Sut { rt, dir, db, server, router, kiosk, held };
         let clean = sut.transport(Chaos { lose_from: None, duplicate: false, delay: None });
         sut.rt
             .block_on(Engine::new(sut.kiosk.shared_store(), clean).enroll("mem://server", &code, "prop"))
@@ -156,6 +156,11 @@ impl Sut {
         sut.kiosk.set_admin_pin("260418").expect("pin");
         sut.kiosk.staff_sign_in("100102", "2580").expect("sign in");
         sut
+    }
+
+    fn server_ratings(&self) -> Vec<tiyan_core::rating::Rating> {
+        let held = self.rt.block_on(self.server.ratings(&RatingFilter::default())).expect("server ratings");
+        held.into_iter().map(|r| r.rating).collect()
     }
 
     fn transport(&self, chaos: Chaos) -> Chaotic {
@@ -171,13 +176,7 @@ impl Sut {
     fn check(&self) {
         let device = self.kiosk.store().device_id();
         let local = self.kiosk.store().ratings_after(0, usize::MAX >> 1).expect("device ratings");
-        let held: Vec<_> = self
-            .server
-            .ratings(&RatingFilter::default())
-            .expect("server ratings")
-            .into_iter()
-            .map(|r| r.rating)
-            .collect();
+        let held = self.server_ratings();
         assert!(held.iter().all(|r| r.device_id == device));
         assert!(held.len() <= local.len(), "the server holds more than the device made");
         for (i, r) in held.iter().enumerate() {
@@ -189,14 +188,15 @@ impl Sut {
     }
 }
 
-struct SyncProtocol;
+/// The same machine on either backend: `PG` picks PostgreSQL.
+struct SyncProtocol<const PG: bool>;
 
-impl StateMachineTest for SyncProtocol {
+impl<const PG: bool> StateMachineTest for SyncProtocol<PG> {
     type SystemUnderTest = Sut;
     type Reference = Model;
 
     fn init_test(_: &u64) -> Sut {
-        Sut::new()
+        Sut::new(if PG { Backend::Postgres } else { Backend::Sqlite })
     }
 
     fn apply(mut sut: Sut, made: &u64, step: Step) -> Sut {
@@ -216,7 +216,7 @@ impl StateMachineTest for SyncProtocol {
                 sut.kiosk = Kiosk::open(&sut.dir.path().join("device")).expect("reopen device");
             }
             Step::RestartServer => {
-                sut.server = Arc::new(SqliteStore::open(&sut.dir.path().join("server.db")).expect("reopen server"));
+                sut.server = sut.rt.block_on(sut.db.open());
                 sut.router = app(AppState::new(sut.server.clone()));
             }
         }
@@ -237,20 +237,39 @@ impl StateMachineTest for SyncProtocol {
         let clean = Chaos { lose_from: None, duplicate: false, delay: None };
         assert!(sut.sync(clean, 5), "a clean round succeeds");
         sut.check();
-        let held = sut.server.ratings(&RatingFilter::default()).expect("server ratings");
+        let held = sut.server_ratings();
         assert_eq!(held.len() as u64, made, "at quiescence the server holds exactly the device's ratings");
         assert_eq!(sut.kiosk.store().waiting().expect("waiting"), 0);
     }
 }
 
+/// Cases per run: `PROPTEST_CASES` (the soak runs 10,000), else 256 on SQLite;
+/// PostgreSQL runs a quarter of them (each case there creates a database).
+fn cases(share: u32) -> u32 {
+    let all = std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(256u32);
+    (all / share).max(1)
+}
+
 prop_state_machine! {
     #![proptest_config(ProptestConfig {
-        cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(24),
+        cases: cases(1),
         max_shrink_iters: 256,
         failure_persistence: None,
         .. ProptestConfig::default()
     })]
 
     #[test]
-    fn the_server_ends_up_with_exactly_the_devices_records(sequential 1..30 => SyncProtocol);
+    fn on_sqlite_the_server_ends_up_with_exactly_the_devices_records(sequential 1..30 => SyncProtocol<false>);
+}
+
+prop_state_machine! {
+    #![proptest_config(ProptestConfig {
+        cases: cases(4),
+        max_shrink_iters: 64,
+        failure_persistence: None,
+        .. ProptestConfig::default()
+    })]
+
+    #[test]
+    fn on_postgres_the_server_ends_up_with_exactly_the_devices_records(sequential 1..30 => SyncProtocol<true>);
 }

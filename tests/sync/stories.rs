@@ -8,9 +8,20 @@ use anyhow::{Result, ensure};
 use tiyan_client::sync::transport::Http;
 use tiyan_client::sync::{Backoff, Engine, SyncError};
 use tiyan_core::protocol::RecordKind;
-use tiyan_server::store::Storage;
+use tiyan_server::testing::Backend;
 use tiyan_system_tests::proxy::{Fault, FaultProxy};
 use tiyan_system_tests::sync_rig::{TestServer, assert_same, enrolled_kiosk, rate};
+
+tiyan_server::on_both_backends!(
+    a_connection_cut_mid_request_loses_and_duplicates_nothing,
+    an_answer_lost_after_the_server_committed_is_not_stored_twice,
+    an_upload_whose_answer_is_lost_is_acknowledged_by_the_next_state,
+    a_500_then_recovery_and_a_captive_portal_are_not_acknowledgements,
+    a_slow_link_still_delivers_everything_once,
+    the_worker_retries_with_backoff_and_never_busy_loops,
+    a_revoked_device_stops_trying_and_keeps_its_ratings,
+    an_incompatible_server_is_reported_not_crashed_on,
+);
 
 struct Rig {
     server: TestServer,
@@ -19,9 +30,9 @@ struct Rig {
     _dir: tempfile::TempDir,
 }
 
-async fn rig(ratings: usize) -> Result<Rig> {
+async fn rig(backend: Backend, ratings: usize) -> Result<Rig> {
     let dir = tempfile::tempdir()?;
-    let server = TestServer::start(&dir.path().join("server.db")).await?;
+    let server = TestServer::start(backend).await?;
     let proxy = FaultProxy::start(server.addr).await;
     let kiosk = enrolled_kiosk(&dir.path().join("kiosk"), &server, &proxy.url()).await?;
     rate(&kiosk, ratings)?;
@@ -38,39 +49,36 @@ impl Rig {
     }
 }
 
-#[tokio::test]
-async fn a_connection_cut_mid_request_loses_and_duplicates_nothing() -> Result<()> {
-    let r = rig(120).await?;
+async fn a_connection_cut_mid_request_loses_and_duplicates_nothing(backend: Backend) -> Result<()> {
+    let r = rig(backend, 120).await?;
     r.proxy.set(Fault::CutRequest { after: 700 });
     let err = r.engine(50)?.run_once().await.expect_err("the cut must fail the round");
     ensure!(matches!(err, SyncError::Unreachable(_)), "{err:?}");
     ensure!(r.acked()? == 0, "nothing may be marked sent");
     r.proxy.set(Fault::Pass);
     r.engine(50)?.run_once().await?;
-    ensure!(assert_same(&r.server, &r.kiosk)? == 120);
+    ensure!(assert_same(r.server.store.as_ref(), &r.kiosk).await? == 120);
     Ok(())
 }
 
-#[tokio::test]
-async fn an_answer_lost_after_the_server_committed_is_not_stored_twice() -> Result<()> {
-    let r = rig(80).await?;
+async fn an_answer_lost_after_the_server_committed_is_not_stored_twice(backend: Backend) -> Result<()> {
+    let r = rig(backend, 80).await?;
     r.proxy.set(Fault::LoseUploadAnswer);
     let err = r.engine(30)?.run_once().await.expect_err("the upload's answer is lost");
     ensure!(matches!(err, SyncError::Unreachable(_)), "{err:?}");
-    let held = r.server.ratings_of(r.kiosk.store().device_id())?.len();
+    let held = r.server.ratings_of(r.kiosk.store().device_id()).await?.len();
     ensure!(held == 30, "the server committed the first page ({held})");
     ensure!(r.acked()? == 0, "the device heard no acknowledgement, so it marked nothing sent");
 
     r.proxy.set(Fault::Pass);
     let report = r.engine(30)?.run_once().await?;
     ensure!(report.stored == 50, "the retry sends only what the server lacks: {report:?}");
-    ensure!(assert_same(&r.server, &r.kiosk)? == 80);
+    ensure!(assert_same(r.server.store.as_ref(), &r.kiosk).await? == 80);
     Ok(())
 }
 
-#[tokio::test]
-async fn an_upload_whose_answer_is_lost_is_acknowledged_by_the_next_state() -> Result<()> {
-    let r = rig(60).await?;
+async fn an_upload_whose_answer_is_lost_is_acknowledged_by_the_next_state(backend: Backend) -> Result<()> {
+    let r = rig(backend, 60).await?;
     // Upload straight, then make the device forget: the server holds all 60,
     // the device's watermark says 0, as if every answer had been lost.
     r.engine(1000)?.run_once().await?;
@@ -80,13 +88,12 @@ async fn an_upload_whose_answer_is_lost_is_acknowledged_by_the_next_state() -> R
     let report = r.engine(1000)?.run_once().await?;
     ensure!(report.stored == 0 && report.duplicates == 0, "nothing is sent again: {report:?}");
     ensure!(r.proxy.forwarded() - forwarded < 2_000, "only the state request went out");
-    ensure!(assert_same(&r.server, &r.kiosk)? == 60);
+    ensure!(assert_same(r.server.store.as_ref(), &r.kiosk).await? == 60);
     Ok(())
 }
 
-#[tokio::test]
-async fn a_500_then_recovery_and_a_captive_portal_are_not_acknowledgements() -> Result<()> {
-    let r = rig(50).await?;
+async fn a_500_then_recovery_and_a_captive_portal_are_not_acknowledgements(backend: Backend) -> Result<()> {
+    let r = rig(backend, 50).await?;
     r.proxy.set(Fault::Status500);
     let err = r.engine(20)?.run_once().await.expect_err("500");
     ensure!(matches!(err, SyncError::NotAnEnvelope { status: 500, .. }), "{err:?}");
@@ -96,27 +103,25 @@ async fn a_500_then_recovery_and_a_captive_portal_are_not_acknowledgements() -> 
     let err = r.engine(20)?.run_once().await.expect_err("HTML is no envelope");
     ensure!(matches!(err, SyncError::NotAnEnvelope { status: 200, .. }), "{err:?}");
     ensure!(r.acked()? == 0, "a 200 with an HTML body acknowledged nothing");
-    ensure!(r.server.ratings_of(r.kiosk.store().device_id())?.is_empty());
+    ensure!(r.server.ratings_of(r.kiosk.store().device_id()).await?.is_empty());
 
     r.proxy.set(Fault::Pass);
     r.engine(20)?.run_once().await?;
-    ensure!(assert_same(&r.server, &r.kiosk)? == 50);
+    ensure!(assert_same(r.server.store.as_ref(), &r.kiosk).await? == 50);
     Ok(())
 }
 
-#[tokio::test]
-async fn a_slow_link_still_delivers_everything_once() -> Result<()> {
-    let r = rig(300).await?;
+async fn a_slow_link_still_delivers_everything_once(backend: Backend) -> Result<()> {
+    let r = rig(backend, 300).await?;
     r.proxy.set(Fault::Slow { chunk: 2048, pause_ms: 5 });
     let report = r.engine(100)?.run_once().await?;
     ensure!(report.stored == 300, "{report:?}");
-    ensure!(assert_same(&r.server, &r.kiosk)? == 300);
+    ensure!(assert_same(r.server.store.as_ref(), &r.kiosk).await? == 300);
     Ok(())
 }
 
-#[tokio::test]
-async fn the_worker_retries_with_backoff_and_never_busy_loops() -> Result<()> {
-    let r = rig(30).await?;
+async fn the_worker_retries_with_backoff_and_never_busy_loops(backend: Backend) -> Result<()> {
+    let r = rig(backend, 30).await?;
     r.proxy.set(Fault::Refuse);
     let url = r.proxy.url();
     let store = r.kiosk.shared_store();
@@ -140,16 +145,15 @@ async fn the_worker_retries_with_backoff_and_never_busy_loops() -> Result<()> {
     rate(&r.kiosk, 1)?;
     sync.nudge();
     wait_until(Duration::from_secs(5), || Ok(sync.status()?.waiting == 0)).await?;
-    ensure!(assert_same(&r.server, &r.kiosk)? == 31);
+    ensure!(assert_same(r.server.store.as_ref(), &r.kiosk).await? == 31);
     Ok(())
 }
 
-#[tokio::test]
-async fn a_revoked_device_stops_trying_and_keeps_its_ratings() -> Result<()> {
-    let r = rig(10).await?;
+async fn a_revoked_device_stops_trying_and_keeps_its_ratings(backend: Backend) -> Result<()> {
+    let r = rig(backend, 10).await?;
     let sync = tiyan_client::sync::worker::spawn(r.kiosk.shared_store(), |u: &str| Http::new(u), Backoff::default());
     wait_until(Duration::from_secs(10), || Ok(sync.status()?.waiting == 0)).await?;
-    r.server.store.revoke(r.kiosk.store().device_id(), chrono::Utc::now())?;
+    r.server.store.revoke(r.kiosk.store().device_id(), chrono::Utc::now()).await?;
     rate(&r.kiosk, 5)?;
     sync.nudge();
     wait_until(Duration::from_secs(10), || Ok(sync.status()?.waiting_for_person)).await?;
@@ -169,9 +173,8 @@ async fn a_revoked_device_stops_trying_and_keeps_its_ratings() -> Result<()> {
     Ok(())
 }
 
-#[tokio::test]
-async fn an_incompatible_server_is_reported_not_crashed_on() -> Result<()> {
-    let r = rig(3).await?;
+async fn an_incompatible_server_is_reported_not_crashed_on(backend: Backend) -> Result<()> {
+    let r = rig(backend, 3).await?;
     // A server of another protocol version answers in its own envelope.
     let api = tiyan_client::sync::api::Api::new(Http::new(&r.proxy.url())?);
     let health = api.health().await?;

@@ -170,7 +170,8 @@ impl Store {
                 return Err(Error::Corrupt(format!("photo {} of entry {entry_id} is missing", p.sha256)));
             }
         }
-        let now = self.now();
+        // Milliseconds, as ratings: what a server keeps of a time, to the digit.
+        let now = chrono::SubsecRound::trunc_subsecs(self.now(), 3);
         let id = Uuid::now_v7();
         let seq = self.write(|tx| {
             let last: Option<u32> = tx.query_row(
@@ -189,7 +190,7 @@ impl Store {
                     entry_id.to_string(),
                     draft.base_revision + 1,
                     officer_id,
-                    now.to_rfc3339(),
+                    crate::ratings::format_time(now),
                     json(&draft.body)?
                 ],
             )?;

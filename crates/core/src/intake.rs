@@ -63,6 +63,17 @@ pub struct Sender<'a> {
     pub hall_id: &'a str,
 }
 
+/// Device times to whole microseconds, which every backend keeps exactly (an
+/// older laptop stamped its revisions to the nanosecond): applied to a page
+/// before it is stored or compared, so a resend is the same record on both.
+pub fn normalize_times(upload: &mut Upload) {
+    use chrono::SubsecRound;
+    match upload {
+        Upload::Rating(records) => records.iter_mut().for_each(|r| r.device_time = r.device_time.trunc_subsecs(6)),
+        Upload::Diary(records) => records.iter_mut().for_each(|r| r.submitted_at = r.submitted_at.trunc_subsecs(6)),
+    }
+}
+
 pub fn check_upload(sender: Sender<'_>, upload: &Upload, catalog: &Catalog) -> Result<(), RecordRefused> {
     match (sender.role, upload) {
         (DeviceRole::Kiosk, Upload::Rating(records)) => records.iter().try_for_each(|r| {
@@ -184,6 +195,16 @@ mod tests {
         let e = check_upload(KIOSK, &Upload::Rating(vec![r]), &c).unwrap_err();
         assert_eq!((e.id, e.seq), (Uuid::from_u128(7), 3));
         assert!(e.to_string().contains("staff s9"), "{e}");
+    }
+
+    #[test]
+    fn device_times_are_kept_to_the_microsecond() {
+        let mut r = rating();
+        r.device_time = DateTime::parse_from_rfc3339("2026-11-23T09:00:00.123456789+08:00").unwrap_or_default();
+        let mut page = Upload::Rating(vec![r]);
+        normalize_times(&mut page);
+        let Upload::Rating(records) = page else { unreachable!() };
+        assert_eq!(records[0].device_time.to_rfc3339(), "2026-11-23T09:00:00.123456+08:00");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use tiyan_core::intake::{Catalog, Sender, check_upload};
+use tiyan_core::intake::{Catalog, Sender, check_upload, normalize_times};
 use tiyan_core::protocol::{MAX_PAGE, Upload, UploadAck};
 use tiyan_core::sync::{PageError, check_page, worth_waiting};
 use tokio::sync::{Notify, RwLock};
@@ -51,7 +51,7 @@ pub async fn upload(
     ingested: &Ingested,
     device: &Device,
     request_id: Uuid,
-    upload: Upload,
+    mut upload: Upload,
 ) -> Result<UploadAck> {
     if upload.len() > MAX_PAGE {
         return Err(Error::TooLarge(format!("at most {MAX_PAGE} records per upload")));
@@ -63,6 +63,7 @@ pub async fn upload(
         tracing::warn!(device = %device.id, %refused, "upload refused: nothing of it stored");
         return Err(refused.into());
     }
+    normalize_times(&mut upload);
     let page = IngestPage { device_id: device.id, request_id, upload: Arc::new(upload), received_at: Utc::now() };
     let started = Instant::now();
     loop {
