@@ -1,10 +1,10 @@
 //! `tiyan-bench <what>`: each benchmark prints its own figures and, in the same
 //! run, those of the reference it is measured against.
 
-mod drain;
 mod photo;
 mod rating;
 mod stats;
+mod sync;
 
 use clap::{Parser, Subcommand};
 
@@ -26,18 +26,33 @@ enum What {
         #[arg(long, default_value = "target/bench-data")]
         dir: std::path::PathBuf,
     },
-    /// Drain queued ratings from a device to the server over loopback, against the
-    /// server store's own insert ceiling; then many devices uploading at once.
+    /// Sync over loopback on each backend: a device draining its queue against
+    /// the store's own insert ceiling; a province at its peak; the burst after
+    /// an outage.
     Sync {
         /// Ratings queued on the one device.
         #[arg(long, default_value_t = 100_000)]
         ratings: usize,
-        /// Devices uploading at once.
+        /// Kiosks at the peak.
+        #[arg(long, default_value_t = 5_000)]
+        peak_kiosks: usize,
+        /// Single-rating uploads a second, from all of them together.
         #[arg(long, default_value_t = 200)]
-        devices: usize,
-        /// Ratings each of those devices uploads.
+        peak_rate: u32,
+        #[arg(long, default_value_t = 60)]
+        peak_seconds: u64,
+        /// Devices with a queue after an outage.
+        #[arg(long, default_value_t = 200)]
+        burst_devices: usize,
+        /// Ratings each of them has queued.
         #[arg(long, default_value_t = 500)]
-        per_device: usize,
+        burst_per_device: usize,
+        /// A PostgreSQL server for the PostgreSQL figures (scripts/bench.sh starts one).
+        #[arg(long, env = "TIYAN_BENCH_PG_URL")]
+        postgres: Option<String>,
+        /// Only these parts (drain, peak, burst) or backends (sqlite, postgres).
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
         #[arg(long, default_value = "target/bench-data")]
         dir: std::path::PathBuf,
     },
@@ -54,7 +69,29 @@ enum What {
 fn main() -> anyhow::Result<()> {
     match Cli::parse().what {
         What::Rating { count, dir } => rating::run(count, &dir),
-        What::Sync { ratings, devices, per_device, dir } => drain::run(ratings, devices, per_device, &dir),
+        What::Sync {
+            ratings,
+            peak_kiosks,
+            peak_rate,
+            peak_seconds,
+            burst_devices,
+            burst_per_device,
+            postgres,
+            only,
+            dir,
+        } => {
+            sync::run(sync::Args {
+                ratings,
+                peak_kiosks,
+                peak_rate,
+                peak_seconds,
+                burst_devices,
+                burst_per_device,
+                postgres,
+                only,
+                dir,
+            })
+        }
         What::Photo { dir } => photo::run(&dir),
         What::PhotoOnce { input, output } => photo::once(&input, &output),
     }

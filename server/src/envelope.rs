@@ -32,7 +32,17 @@ pub fn error(body: ApiError) -> Response {
 /// A JSON request body; too large → 413, unreadable → 400, both in the envelope.
 pub struct Body<T>(pub T);
 
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+/// A body larger than this is parsed on the blocking pool: a burst of full
+/// pages must not keep the async workers from answering small requests.
+const PARSE_INLINE_BYTES: usize = 64 * 1024;
+
+fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<Body<T>, Error> {
+    serde_json::from_slice(bytes)
+        .map(Body)
+        .map_err(|e| Error::Malformed(format!("the request body is not what the protocol describes: {e}")))
+}
+
+impl<S: Send + Sync, T: DeserializeOwned + Send + 'static> FromRequest<S> for Body<T> {
     type Rejection = Error;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
@@ -43,8 +53,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
                 Error::Malformed("the request body could not be read".into())
             }
         })?;
-        serde_json::from_slice(&bytes)
-            .map(Body)
-            .map_err(|e| Error::Malformed(format!("the request body is not what the protocol describes: {e}")))
+        if bytes.len() <= PARSE_INLINE_BYTES {
+            return parse(&bytes);
+        }
+        tokio::task::spawn_blocking(move || parse(&bytes)).await.map_err(Error::internal)?
     }
 }

@@ -127,6 +127,10 @@ impl IntoResponse for Error {
             }
             other => other.to_string(),
         };
-        (status, envelope::error(ApiError { code, message })).into_response()
+        let retry_at = match &self {
+            Error::Locked { until } => Some(*until),
+            _ => None,
+        };
+        (status, envelope::error(ApiError { code, message, retry_at })).into_response()
     }
 }

@@ -33,12 +33,24 @@ use store::Storage;
 use tokio::net::TcpListener;
 
 /// What an administrator sets when starting the server.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     /// Proxies (nginx in front of several processes) whose `X-Forwarded-For` is
     /// believed; anyone else's is ignored.
     pub trusted_proxies: Vec<IpAddr>,
     pub retention: Retention,
+    /// How long a page that overtook its predecessor waits for it.
+    pub predecessor_wait: std::time::Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            trusted_proxies: Vec::new(),
+            retention: Retention::default(),
+            predecessor_wait: std::time::Duration::from_secs(2),
+        }
+    }
 }
 
 pub struct AppState {

@@ -158,6 +158,7 @@ async fn run(cli: Cli) -> Result<()> {
                     seen_requests: Duration::days(request_retention_days.max(1)),
                     photo_uploads: Duration::days(upload_retention_days.max(1)),
                 },
+                ..Settings::default()
             };
             tracing::info!(db = %cli.db, "data store open");
             let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;

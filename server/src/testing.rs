@@ -45,7 +45,8 @@ pub fn with_database(url: &str, database: &str) -> String {
     out
 }
 
-async fn admin_client(url: &str) -> tokio_postgres::Client {
+/// A plain connection to `url` (for setting up and checking, outside the store).
+pub async fn connect(url: &str) -> tokio_postgres::Client {
     let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
         .await
         .unwrap_or_else(|e| panic!("cannot reach the test PostgreSQL at {}: {e}", Location::parse(url)));
@@ -54,14 +55,25 @@ async fn admin_client(url: &str) -> tokio_postgres::Client {
 }
 
 impl TestDb {
+    /// In the system's temporary folder, on `TIYAN_TEST_PG_URL`'s server.
     pub async fn new(backend: Backend) -> TestDb {
-        let dir = tempfile::tempdir().expect("a temporary folder");
+        TestDb::create(backend, None, None).await
+    }
+
+    /// In a folder under `base` (a real disk, for benchmarks), and on the
+    /// PostgreSQL server at `admin` when given.
+    pub async fn create(backend: Backend, base: Option<&std::path::Path>, admin: Option<&str>) -> TestDb {
+        let dir = match base {
+            Some(base) => tempfile::tempdir_in(base),
+            None => tempfile::tempdir(),
+        }
+        .expect("a temporary folder");
         match backend {
             Backend::Sqlite => TestDb { location: Location::Sqlite(dir.path().join("server.db")), dir, postgres: None },
             Backend::Postgres => {
-                let admin = admin_url();
+                let admin = admin.map_or_else(admin_url, str::to_string);
                 let name = format!("tiyan_test_{}", uuid::Uuid::now_v7().simple());
-                admin_client(&admin)
+                connect(&admin)
                     .await
                     .batch_execute(&format!("CREATE DATABASE {name}"))
                     .await
@@ -84,7 +96,7 @@ impl TestDb {
                 conn.execute_batch(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
             }
             Location::Postgres(url) => {
-                admin_client(url).await.batch_execute(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+                connect(url).await.batch_execute(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
             }
         }
     }

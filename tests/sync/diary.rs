@@ -17,7 +17,10 @@ use tiyan_server::testing::Backend;
 use tiyan_system_tests::proxy::{Fault, FaultProxy};
 use tiyan_system_tests::sync_rig::TestServer;
 
-tiyan_server::on_both_backends!(an_entry_written_offline_arrives_once_with_its_photo_and_its_problem_registered);
+tiyan_server::on_both_backends!(
+    an_entry_written_offline_arrives_once_with_its_photo_and_its_problem_registered,
+    a_lock_out_at_the_server_holds_on_every_laptop,
+);
 use uuid::Uuid;
 
 const OFFICER: &str = "gz-2026-07";
@@ -100,6 +103,29 @@ async fn an_entry_written_offline_arrives_once_with_its_photo_and_its_problem_re
     ensure!(store.waiting()? == 0 && store.photos_to_upload()?.is_empty());
     ensure!(store.ledger_states(draft.entry_id)? == vec![(problem, LedgerState::Registered)]);
     println!("photo of {} bytes through a cutting link in {} passes", bytes.len(), passes + 1);
+    server.stop().await;
+    Ok(())
+}
+
+/// Wrong passwords tried on one laptop lock the officer out on another too:
+/// the server counts them, and its lock-out is not sidestepped offline.
+async fn a_lock_out_at_the_server_holds_on_every_laptop(backend: Backend) -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let server = TestServer::start(backend).await?;
+    let laptop = |name: &str| -> Result<Arc<Store>> { Ok(Arc::new(Store::open(&dir.path().join(name).join("tiyan.db"))?)) };
+    let (first, second) = (laptop("first")?, laptop("second")?);
+    for store in [&first, &second] {
+        Engine::new(store.clone(), Http::new(&server.url())?)
+            .enroll(&server.url(), &server.officer_code().await?, "officer laptop")
+            .await?;
+    }
+    let engine = Engine::new(first.clone(), Http::new(&server.url())?);
+    for _ in 0..3 {
+        let _ = engine.officer_sign_in(OFFICER, "guess").await;
+    }
+    let other = Engine::new(second.clone(), Http::new(&server.url())?);
+    let refused = other.officer_sign_in(OFFICER, PASSWORD).await;
+    ensure!(matches!(refused, Err(tiyan_client::Error::PinLocked { .. })), "{refused:?}");
     server.stop().await;
     Ok(())
 }

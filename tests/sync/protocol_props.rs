@@ -22,7 +22,7 @@ use tiyan_server::reference_files::load_json;
 use tiyan_server::services::reference;
 use tiyan_server::store::{RatingFilter, Storage};
 use tiyan_server::testing::{Backend, TestDb};
-use tiyan_server::{AppState, app};
+use tiyan_server::{AppState, Settings, app};
 use tower::ServiceExt;
 
 /// How one round's requests go wrong.
@@ -121,6 +121,11 @@ impl Transport for Chaotic {
     }
 }
 
+/// A page held back while its predecessor was lost waits for it only briefly here.
+fn settings() -> Settings {
+    Settings { predecessor_wait: std::time::Duration::from_millis(50), ..Settings::default() }
+}
+
 struct Sut {
     rt: tokio::runtime::Runtime,
     dir: tempfile::TempDir,
@@ -145,7 +150,7 @@ impl Sut {
                 .expect("code");
             (db, server, code)
         });
-        let router = app(AppState::new(server.clone()));
+        let router = app(AppState::with_settings(server.clone(), settings()));
         let kiosk = Kiosk::open(&dir.path().join("device")).expect("device");
         let held = Arc::new(Mutex::new(Vec::new()));
         let sut = Sut { rt, dir, db, server, router, kiosk, held };
@@ -217,7 +222,7 @@ impl<const PG: bool> StateMachineTest for SyncProtocol<PG> {
             }
             Step::RestartServer => {
                 sut.server = sut.rt.block_on(sut.db.open());
-                sut.router = app(AppState::new(sut.server.clone()));
+                sut.router = app(AppState::with_settings(sut.server.clone(), settings()));
             }
         }
         assert_eq!(sut.kiosk.store().last_seq(RecordKind::Rating).expect("last"), *made);

@@ -109,6 +109,35 @@ impl Store {
         let rows = stmt.query_map(params![after_seq as i64, limit as i64], rating_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
+
+    /// The upload page of the ratings after `after_seq` as the protocol's JSON
+    /// (`{"kind":"rating","records":[...]}`) and its last sequence number; None
+    /// when there is nothing after it. SQLite writes each record's JSON itself
+    /// (`json_object`), the same record [`Store::ratings_after`] reads: a long
+    /// drain spends its time on the server's commits, not on parsing rows into
+    /// structs here only to print them again.
+    pub fn ratings_page_json(&self, after_seq: u64, limit: usize) -> Result<Option<(u64, Vec<u8>)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT seq, json_object('id', id, 'seq', seq, 'device_id', device_id, 'device_time', device_time,
+                        'hall_id', hall_id, 'window_id', window_id, 'staff_id', staff_id, 'case_no', case_no,
+                        'attitude', attitude, 'competence', competence, 'reasons', json(reasons),
+                        'comment', comment, 'phone', phone, 'misuse', json(iif(misuse, 'true', 'false')))
+             FROM ratings WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )?;
+        let mut rows = stmt.query(params![after_seq as i64, limit as i64])?;
+        let mut json = br#"{"kind":"rating","records":["#.to_vec();
+        let mut last = None;
+        while let Some(row) = rows.next()? {
+            if last.is_some() {
+                json.push(b',');
+            }
+            last = Some(row.get::<_, i64>(0)? as u64);
+            json.extend_from_slice(row.get_ref(1)?.as_bytes().map_err(|e| Error::Corrupt(e.to_string()))?);
+        }
+        json.extend_from_slice(b"]}");
+        Ok(last.map(|l| (l, json)))
+    }
 }
 
 fn rating_by_session(tx: &Transaction<'_>, session_id: Uuid) -> Result<Option<Rating>> {

@@ -68,6 +68,24 @@ impl Store {
         Ok(out)
     }
 
+    /// [`Store::write`] for what the device can learn again if a power cut
+    /// loses it (an acknowledgement: the server's state says it anew): the
+    /// commit is not fsynced on its own (`synchronous=NORMAL`), the next full
+    /// commit or checkpoint makes it durable. Keeps a drain from waiting on the
+    /// disk once per page.
+    pub(crate) fn write_relaxed<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = self.conn();
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let result = (|| {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        })();
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        result
+    }
+
     /// The pragmas in force on the store's own connection, for diagnostics and tests.
     pub fn pragmas(&self) -> Result<Pragmas> {
         let conn = self.conn();

@@ -99,7 +99,7 @@ impl Store {
     /// then believes it and sends the rest again.
     pub fn set_acked_through(&self, kind: RecordKind, through: u64) -> Result<()> {
         let now = self.now().to_rfc3339();
-        self.write(|tx| {
+        self.write_relaxed(|tx| {
             tx.execute(
                 "INSERT INTO sync_streams (kind, acked_through, acked_at) VALUES (?1, ?2, ?3)
                  ON CONFLICT (kind) DO UPDATE SET acked_through = excluded.acked_through, acked_at = excluded.acked_at",

@@ -65,6 +65,9 @@ pub struct ApiError {
     pub code: ErrorCode,
     /// Plain words for a person; never a stack trace, SQL or a path.
     pub message: String,
+    /// When trying again makes sense (after a lock-out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -43,9 +43,13 @@ pub fn continue_stream(through: u64, keys: &[(u64, Uuid)]) -> Result<u64, PageEr
     }
 }
 
+/// Pages a device may have in flight at once: while the server commits one,
+/// the next ones travel and are parsed and checked.
+pub const MAX_PAGES_IN_FLIGHT: usize = 3;
+
 /// How far ahead of the stream a page may arrive and still wait for its
-/// predecessor (a device keeps at most this many records in flight).
-pub const MAX_IN_FLIGHT_RECORDS: u64 = 2 * crate::protocol::MAX_PAGE as u64;
+/// predecessors.
+pub const MAX_IN_FLIGHT_RECORDS: u64 = (MAX_PAGES_IN_FLIGHT * crate::protocol::MAX_PAGE) as u64;
 
 /// A page that arrived before the page it follows (two in flight, answered by
 /// different connections or processes) is worth waiting for a moment; a page
@@ -135,6 +139,7 @@ mod tests {
         assert_eq!(continue_stream(3, &keys(d, &[5])), Err(PageError::Gap { through: 3, got: 5 }));
         assert_eq!(continue_stream(3, &[]), Ok(3));
         assert!(worth_waiting(500, 501 + 500));
+        assert!(worth_waiting(0, 1 + 2 * crate::protocol::MAX_PAGE as u64), "the third page in flight");
         assert!(!worth_waiting(500, 501), "the next page needs no waiting");
         assert!(!worth_waiting(0, 1 + MAX_IN_FLIGHT_RECORDS + 1));
     }

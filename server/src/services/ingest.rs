@@ -15,8 +15,6 @@ use uuid::Uuid;
 use crate::error::{Error, Result};
 use crate::store::{Device, IngestPage, Storage};
 
-/// How long a page that overtook its predecessor waits for it.
-const WAIT_FOR_PREDECESSOR: Duration = Duration::from_secs(2);
 /// Between looks at the stream when the predecessor went to another process.
 const POLL: Duration = Duration::from_millis(20);
 
@@ -45,10 +43,13 @@ impl CatalogCache {
 #[derive(Default)]
 pub struct Ingested(Notify);
 
+/// Takes a page in. A page that arrived before the page it follows waits up
+/// to `predecessor_wait` for it, then is answered with the gap.
 pub async fn upload(
     store: &dyn Storage,
     catalog: &CatalogCache,
     ingested: &Ingested,
+    predecessor_wait: Duration,
     device: &Device,
     request_id: Uuid,
     mut upload: Upload,
@@ -76,7 +77,7 @@ pub async fn upload(
                 return Ok(ack);
             }
             Err(Error::Page(PageError::Gap { through, got }))
-                if worth_waiting(through, got) && started.elapsed() < WAIT_FOR_PREDECESSOR =>
+                if worth_waiting(through, got) && started.elapsed() < predecessor_wait =>
             {
                 let _ = tokio::time::timeout(POLL, notified).await;
             }

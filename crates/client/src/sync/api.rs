@@ -49,6 +49,7 @@ impl SyncError {
                 ErrorCode::Conflict => "conflict",
                 ErrorCode::Forbidden => "forbidden",
                 ErrorCode::WrongRole => "wrong_role",
+                ErrorCode::Rejected => "rejected",
                 ErrorCode::Internal => "server_error",
                 _ => "refused",
             },

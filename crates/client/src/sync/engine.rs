@@ -14,9 +14,13 @@ use super::api::{Api, Credentials, SyncError};
 use super::transport::Transport;
 use crate::{Store, photo};
 
-/// Records per upload: large enough to amortise a round trip and a commit,
-/// small enough to cross a poor link well within the timeout.
-pub const PAGE: usize = 500;
+/// Records per upload: the protocol's most, to amortise a round trip and a
+/// commit; about 300 KB, which crosses a poor hall link well within the timeout.
+pub const PAGE: usize = tiyan_core::protocol::MAX_PAGE;
+/// Pages in flight at once: while the server commits one, the next travel and
+/// are parsed and checked. (The server lets a page that overtook its
+/// predecessor wait for it.)
+pub const IN_FLIGHT: usize = tiyan_core::sync::MAX_PAGES_IN_FLIGHT;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Report {
@@ -30,7 +34,7 @@ pub struct Report {
 
 pub struct Engine<T: Transport> {
     store: Arc<Store>,
-    api: Api<T>,
+    api: Arc<Api<T>>,
     page: usize,
 }
 
@@ -55,7 +59,7 @@ async fn local<R: Send + 'static>(
 
 impl<T: Transport> Engine<T> {
     pub fn new(store: Arc<Store>, transport: T) -> Self {
-        Engine { store, api: Api::new(transport), page: PAGE }
+        Engine { store, api: Arc::new(Api::new(transport)), page: PAGE }
     }
 
     pub fn with_page(mut self, page: usize) -> Self {
@@ -109,6 +113,15 @@ impl<T: Transport> Engine<T> {
             Some(Ok(profile)) => local(&self.store, move |s| s.officer_signed_in_online(&profile, &password)).await,
             Some(Err(SyncError::Refused { error, .. })) if error.code == ErrorCode::WrongPassword => {
                 local(&self.store, move |s| Err(s.officer_wrong_password(&id)?)).await
+            }
+            // The server counts wrong passwords from every laptop: its lock-out
+            // holds here too, never sidestepped by signing in offline.
+            Some(Err(SyncError::Refused { error, .. })) if error.code == ErrorCode::Locked => {
+                let until = error.retry_at.unwrap_or_else(|| chrono::Utc::now() + chrono::Duration::minutes(15));
+                Err(crate::Error::PinLocked { until })
+            }
+            Some(Err(SyncError::Refused { error, .. })) if error.code == ErrorCode::NotAppointed => {
+                Err(crate::Error::OfficerNotAppointed)
             }
             // No server, or it is unreachable or answering nonsense: offline.
             other => {
@@ -165,48 +178,66 @@ impl<T: Transport> Engine<T> {
             let store = self.store.clone();
             tokio::task::spawn_blocking(move || -> Result<Option<(u64, Vec<u8>)>, SyncError> {
                 let store_error = |e: crate::Error| SyncError::Store(e.to_string());
-                let upload = match kind {
-                    RecordKind::Rating => Upload::Rating(store.ratings_after(after, page).map_err(store_error)?),
-                    RecordKind::Diary => Upload::Diary(store.diary_after(after, page).map_err(store_error)?),
-                };
-                let last = upload.keys().last().map(|(seq, _)| *seq);
-                let json = serde_json::to_vec(&upload).map_err(|e| SyncError::Store(e.to_string()))?;
-                Ok(last.map(|l| (l, json)))
+                match kind {
+                    RecordKind::Rating => store.ratings_page_json(after, page).map_err(store_error),
+                    RecordKind::Diary => {
+                        let upload = Upload::Diary(store.diary_after(after, page).map_err(store_error)?);
+                        let last = upload.keys().last().map(|(seq, _)| *seq);
+                        let json = serde_json::to_vec(&upload).map_err(|e| SyncError::Store(e.to_string()))?;
+                        Ok(last.map(|l| (l, json)))
+                    }
+                }
             })
         };
         let joined = |r: Result<Result<(), crate::Error>, tokio::task::JoinError>| -> Result<(), SyncError> {
             r.map_err(|e| SyncError::Store(e.to_string()))?.map_err(|e| SyncError::Store(e.to_string()))
         };
-        // The critical path is the server's commit: while a page travels, the next
-        // is read and serialized, and the previous acknowledgement is written.
+        // The critical path is the server's commit: while one page is committed,
+        // the next travels and the one after is read and serialized here, and
+        // the previous acknowledgement is written.
+        type Sending = tokio::task::JoinHandle<Result<tiyan_core::protocol::UploadAck, SyncError>>;
+        let mut in_flight: std::collections::VecDeque<(u64, Sending)> = std::collections::VecDeque::new();
         let mut next = (server_through < last).then(|| prepare(server_through));
         let mut recording: Option<tokio::task::JoinHandle<crate::Result<()>>> = None;
-        while let Some(preparing) = next.take() {
-            let Some((sent_last, json)) = preparing.await.map_err(|e| SyncError::Store(e.to_string()))?? else {
-                break;
-            };
-            if sent_last < last {
-                next = Some(prepare(sent_last));
+        let result: Result<(), SyncError> = async {
+            loop {
+                while in_flight.len() < IN_FLIGHT
+                    && let Some(preparing) = next.take()
+                {
+                    let prepared = preparing.await.map_err(|e| SyncError::Store(e.to_string()))??;
+                    let Some((sent_last, json)) = prepared else { break };
+                    if sent_last < last {
+                        next = Some(prepare(sent_last));
+                    }
+                    let (api, c) = (self.api.clone(), c.clone());
+                    in_flight.push_back((sent_last, tokio::spawn(async move { api.upload_json(&c, json).await })));
+                }
+                let Some((sent_last, sending)) = in_flight.pop_front() else { return Ok(()) };
+                let ack = sending.await.map_err(|e| SyncError::Store(e.to_string()))??;
+                if ack.kind != kind || ack.through < sent_last || ack.through > last {
+                    return Err(SyncError::Inconsistent(format!(
+                        "sent {kind:?} records up to {sent_last}, the server acknowledged up to {}",
+                        ack.through
+                    )));
+                }
+                if let Some(previous) = recording.take() {
+                    joined(previous.await)?;
+                }
+                let store = self.store.clone();
+                recording = Some(tokio::task::spawn_blocking(move || store.set_acked_through(kind, ack.through)));
+                report.stored += u64::from(ack.stored);
+                report.duplicates += u64::from(ack.duplicates);
             }
-            let ack = self.api.upload_json(c, json).await?;
-            if ack.kind != kind || ack.through < sent_last || ack.through > last {
-                return Err(SyncError::Inconsistent(format!(
-                    "sent {kind:?} records up to {sent_last}, the server acknowledged up to {}",
-                    ack.through
-                )));
-            }
-            if let Some(previous) = recording.take() {
-                joined(previous.await)?;
-            }
-            let store = self.store.clone();
-            recording = Some(tokio::task::spawn_blocking(move || store.set_acked_through(kind, ack.through)));
-            report.stored += u64::from(ack.stored);
-            report.duplicates += u64::from(ack.duplicates);
+        }
+        .await;
+        // A failure leaves nothing running behind it: the round is over.
+        for (_, sending) in in_flight {
+            sending.abort();
         }
         if let Some(previous) = recording {
             joined(previous.await)?;
         }
-        Ok(())
+        result
     }
 
     /// Sends the photos of submitted diary entries in chunks, each resuming

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Row, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use tiyan_core::enrolment::{CodeState, check_code};
 use tiyan_core::protocol::DeviceRole;
 use uuid::Uuid;
@@ -26,7 +26,7 @@ fn device_row(r: &Row<'_>) -> rusqlite::Result<Device> {
     })
 }
 
-fn check_place(tx: &Transaction<'_>, hall_id: &str, window_id: Option<&str>) -> Result<()> {
+fn check_place(tx: &Connection, hall_id: &str, window_id: Option<&str>) -> Result<()> {
     if !tx.prepare("SELECT 1 FROM halls WHERE id = ?1 AND active = 1")?.exists([hall_id])? {
         return Err(Error::NotFound(format!("hall {hall_id}")));
     }

@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use tiyan_core::diary::{DiaryRevision, LedgerState};
 use tiyan_core::protocol::{LedgerItem, MAX_DIARY_PHOTO_BYTES, PhotoUploadState};
 use tiyan_core::sync::{ChunkHeld, ChunkStep, chunk_step};
@@ -38,7 +38,7 @@ fn revision_from_row(r: &Row) -> rusqlite::Result<StoredRevision> {
 /// Inserts the revisions of a page past `through`; returns (stored, duplicates).
 /// A revision already held must be the same; a new one's problems become ledger items.
 pub(super) fn insert_revisions(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     device_id: &str,
     revisions: &[DiaryRevision],
     through: u64,
@@ -90,7 +90,7 @@ pub(super) fn insert_revisions(
 
 /// Every problem of a new revision is a ledger item; one already registered
 /// keeps its state (a later revision may reword it).
-fn register_problems(tx: &Transaction<'_>, device_id: &str, r: &DiaryRevision, now: &str) -> Result<()> {
+fn register_problems(tx: &Connection, device_id: &str, r: &DiaryRevision, now: &str) -> Result<()> {
     let mut stmt = tx.prepare_cached(
         "INSERT INTO ledger_items (problem_id, entry_id, revision_id, device_id, officer_id, category, text, state,
                                    registered_at, updated_at)
@@ -130,7 +130,7 @@ fn ledger_for_device(conn: &Connection, device: Uuid) -> Result<Vec<LedgerItem>>
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-fn held_photo(tx: &Transaction<'_>, device: &str, sha256: &str) -> Result<ChunkHeld> {
+fn held_photo(tx: &Connection, device: &str, sha256: &str) -> Result<ChunkHeld> {
     let complete: Option<u64> =
         tx.query_row("SELECT length(bytes) FROM diary_photos WHERE sha256 = ?1", [sha256], |r| r.get(0)).optional()?;
     let announced: Option<u64> = tx
@@ -156,7 +156,7 @@ fn upload_state(held: ChunkHeld) -> PhotoUploadState {
 /// Takes one chunk in the writer's transaction. `Ok(None)`: the photo was
 /// whole but did not match its name, and its chunks are gone (committed, so
 /// the device starts over).
-fn take_chunk(tx: &Transaction<'_>, c: &PhotoChunk) -> Result<Option<PhotoUploadState>> {
+fn take_chunk(tx: &Connection, c: &PhotoChunk) -> Result<Option<PhotoUploadState>> {
     let device = c.device_id.to_string();
     let held = held_photo(tx, &device, &c.sha256)?;
     let last = match chunk_step(held, c.offset, c.size, c.bytes.len() as u64, MAX_DIARY_PHOTO_BYTES)? {

@@ -1,12 +1,14 @@
 //! The embedded backend: one SQLite file in WAL mode, so a hall or a county
-//! runs the server with no other software. One writer connection (SQLite
-//! writes one transaction at a time anyway) and a few readers that never wait
-//! for it; every call runs on the blocking pool.
+//! runs the server with no other software. One writer connection on a thread
+//! of its own with group commit (SQLite writes one transaction at a time
+//! anyway), a thread that checkpoints the WAL beside it, and a few readers that
+//! never wait for either; reads run on the blocking pool.
 
 mod devices;
 mod diary;
 mod reference;
 mod sync;
+mod writer;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -14,7 +16,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::{AttemptStore, Attempts, Database, DbHealth, Error, Result};
 
@@ -32,9 +34,73 @@ pub struct SqliteStore {
 
 struct Inner {
     path: PathBuf,
-    writer: Mutex<Connection>,
+    writer: writer::Writer,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
+}
+
+/// Copies the WAL back into the database file on a thread of its own, instead
+/// of inside whichever commit crosses SQLite's threshold: the single writer
+/// spends its time on commits, and a checkpoint (a copy and an fsync of the
+/// main file) runs beside them.
+struct Checkpointer {
+    committed: Option<std::sync::mpsc::SyncSender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    /// Between passes; a pass runs only when something was committed.
+    const EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+    fn start(path: &Path) -> Result<Checkpointer> {
+        let conn = tiyan_infra::sqlite::connect(path)?;
+        let (committed, commits) = std::sync::mpsc::sync_channel::<()>(1);
+        let thread = std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || {
+                use std::sync::mpsc::RecvTimeoutError;
+                let checkpoint = || {
+                    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                        tracing::warn!(error = %e, "WAL checkpoint failed; the next one tries again");
+                    }
+                };
+                let (mut dirty, mut last) = (false, std::time::Instant::now());
+                loop {
+                    match commits.recv_timeout(Self::EVERY) {
+                        Ok(()) => dirty = true,
+                        Err(RecvTimeoutError::Timeout) => {}
+                        // The store was dropped: a last pass, and done.
+                        Err(RecvTimeoutError::Disconnected) => {
+                            if dirty {
+                                checkpoint();
+                            }
+                            return;
+                        }
+                    }
+                    if dirty && last.elapsed() >= Self::EVERY {
+                        checkpoint();
+                        (dirty, last) = (false, std::time::Instant::now());
+                    }
+                }
+            })
+            .map_err(|e| Error::Backend(format!("cannot start the checkpoint thread: {e}")))?;
+        Ok(Checkpointer { committed: Some(committed), thread: Some(thread) })
+    }
+
+    fn nudge(&self) {
+        if let Some(c) = &self.committed {
+            let _ = c.try_send(());
+        }
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.committed.take(); // the thread sees the channel close and ends
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
@@ -73,13 +139,15 @@ impl SqliteStore {
     }
 
     fn open_blocking(path: &Path) -> Result<SqliteStore> {
-        let writer = tiyan_infra::sqlite::open(path, STEPS)?;
+        let conn = tiyan_infra::sqlite::open(path, STEPS)?;
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let writer = writer::Writer::start(conn, Checkpointer::start(path)?)?;
         let readers =
             (0..READERS).map(|_| tiyan_infra::sqlite::connect(path).map(Mutex::new)).collect::<Result<Vec<_>, _>>()?;
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
-                writer: Mutex::new(writer),
+                writer,
                 readers,
                 next_reader: AtomicUsize::new(0),
             }),
@@ -104,10 +172,7 @@ impl SqliteStore {
     }
 
     /// A read of several statements that must see one version of the data.
-    async fn read_tx<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
-    ) -> Result<T> {
+    async fn read_tx<T: Send + 'static>(&self, f: impl FnOnce(&Connection) -> Result<T> + Send + 'static) -> Result<T> {
         let inner = self.inner.clone();
         blocking(move || {
             let i = inner.next_reader.fetch_add(1, Ordering::Relaxed) % inner.readers.len();
@@ -120,20 +185,10 @@ impl SqliteStore {
         .await
     }
 
-    /// One IMMEDIATE transaction on the writer connection, committed if `f` succeeds.
-    async fn write<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
-    ) -> Result<T> {
-        let inner = self.inner.clone();
-        blocking(move || {
-            let mut conn = lock(&inner.writer);
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let out = f(&tx)?;
-            tx.commit()?;
-            Ok(out)
-        })
-        .await
+    /// A write in the single writer's transaction (see [`writer`]): answered
+    /// once committed, or with the error that kept it out.
+    async fn write<T: Send + 'static>(&self, f: impl FnOnce(&Connection) -> Result<T> + Send + 'static) -> Result<T> {
+        self.inner.writer.write(f).await
     }
 }
 

@@ -1,7 +1,7 @@
 //! Reference data in the SQLite file, versioned as a whole.
 
 use async_trait::async_trait;
-use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use tiyan_core::Text;
 use tiyan_core::intake::Catalog;
 use tiyan_core::reference::{FORMAT, Hall, Matter, Officer, Reason, ReferenceData, Staff, Window, next_version};
@@ -31,7 +31,7 @@ fn version(c: &Connection) -> Result<Option<i64>> {
     Ok(meta(c, "reference_version")?.and_then(|v| v.parse().ok()))
 }
 
-fn set_meta(tx: &Transaction<'_>, key: &str, value: &str) -> Result<()> {
+fn set_meta(tx: &Connection, key: &str, value: &str) -> Result<()> {
     tx.execute(
         "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         [key, value],
@@ -125,7 +125,7 @@ impl ReferenceStore for SqliteStore {
 
 /// Retires every row, then brings back (and updates) those the data lists:
 /// nothing a stored record names is ever deleted.
-fn write_reference(tx: &Transaction<'_>, d: &ReferenceData) -> Result<()> {
+fn write_reference(tx: &Connection, d: &ReferenceData) -> Result<()> {
     for table in ["halls", "windows", "staff", "reasons", "matters", "officers"] {
         tx.execute(&format!("UPDATE {table} SET active = 0"), [])?;
     }

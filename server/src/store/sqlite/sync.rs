@@ -5,8 +5,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use rusqlite::types::Value;
-use rusqlite::{OptionalExtension, Row, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use tiyan_core::protocol::{RecordKind, Stream, Upload, UploadAck};
 use tiyan_core::rating::Rating;
 use tiyan_core::sync::continue_stream;
@@ -41,39 +40,44 @@ pub(super) fn rating_from_row(r: &Row) -> rusqlite::Result<Rating> {
     })
 }
 
-/// A rating's row, made before the writer is taken so the single writer spends
-/// its time on SQL only.
-fn rating_params(r: &Rating, device_id: &str, received: &str) -> Result<[Value; 17]> {
+/// A rating's columns as SQLite keeps them, made before the writer is taken so
+/// the single writer spends its time on SQL only. (The device and the time of
+/// receipt are the same for a whole page and are bound once.)
+struct RatingRow {
+    id: String,
+    seq: i64,
+    time: String,
+    date: String,
+    offset: i64,
+    case_no: Option<String>,
+    attitude: i64,
+    competence: i64,
+    reasons: String,
+}
+
+fn rating_row(r: &Rating) -> Result<RatingRow> {
     let (date, offset) = local_day(&r.device_time);
-    let text = |s: &Option<String>| s.clone().map_or(Value::Null, Value::Text);
-    Ok([
-        Value::Text(r.id.to_string()),
-        Value::Text(device_id.to_string()),
-        Value::Integer(r.seq as i64),
-        Value::Text(r.device_time.to_rfc3339()),
-        Value::Text(date),
-        Value::Integer(i64::from(offset)),
-        Value::Text(received.to_string()),
-        Value::Text(r.hall_id.clone()),
-        Value::Text(r.window_id.clone()),
-        Value::Text(r.staff_id.clone()),
-        text(&r.case_no),
-        Value::Integer(i64::from(r.attitude.value())),
-        Value::Integer(i64::from(r.competence.value())),
-        Value::Text(serde_json::to_string(&r.reasons).map_err(|e| Error::Backend(e.to_string()))?),
-        text(&r.comment),
-        text(&r.phone),
-        Value::Integer(i64::from(r.misuse)),
-    ])
+    Ok(RatingRow {
+        id: r.id.to_string(),
+        seq: r.seq as i64,
+        time: r.device_time.to_rfc3339(),
+        date,
+        offset: i64::from(offset),
+        case_no: r.case_no.clone(),
+        attitude: i64::from(r.attitude.value()),
+        competence: i64::from(r.competence.value()),
+        reasons: serde_json::to_string(&r.reasons).map_err(|e| Error::Backend(e.to_string()))?,
+    })
 }
 
 /// Inserts the ratings of a page past `through`; returns (stored, duplicates).
 /// A record already held under its id and sequence number must be the same.
 fn insert_ratings(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     device_id: &str,
+    received: &str,
     records: &[Rating],
-    rows: Vec<[Value; 17]>,
+    rows: Vec<RatingRow>,
     through: u64,
 ) -> Result<(u32, u32)> {
     let (mut stored, mut duplicates) = (0u32, 0u32);
@@ -84,16 +88,35 @@ fn insert_ratings(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
          ON CONFLICT DO NOTHING",
     )?;
+    insert.raw_bind_parameter(2, device_id)?;
+    insert.raw_bind_parameter(7, received)?;
     let mut held = tx.prepare_cached(&format!(
         "SELECT {RATING_COLUMNS} FROM ratings r WHERE r.id = ?1 AND r.device_id = ?2 AND r.seq = ?3"
     ))?;
     for (r, row) in records.iter().zip(rows) {
-        if r.seq > through && insert.execute(rusqlite::params_from_iter(row))? == 1 {
-            stored += 1;
-            continue;
+        if r.seq > through {
+            insert.raw_bind_parameter(1, &row.id)?;
+            insert.raw_bind_parameter(3, row.seq)?;
+            insert.raw_bind_parameter(4, &row.time)?;
+            insert.raw_bind_parameter(5, &row.date)?;
+            insert.raw_bind_parameter(6, row.offset)?;
+            insert.raw_bind_parameter(8, &r.hall_id)?;
+            insert.raw_bind_parameter(9, &r.window_id)?;
+            insert.raw_bind_parameter(10, &r.staff_id)?;
+            insert.raw_bind_parameter(11, &row.case_no)?;
+            insert.raw_bind_parameter(12, row.attitude)?;
+            insert.raw_bind_parameter(13, row.competence)?;
+            insert.raw_bind_parameter(14, &row.reasons)?;
+            insert.raw_bind_parameter(15, &r.comment)?;
+            insert.raw_bind_parameter(16, &r.phone)?;
+            insert.raw_bind_parameter(17, r.misuse)?;
+            if insert.raw_execute()? == 1 {
+                stored += 1;
+                continue;
+            }
         }
         // Compared only on this rare path, so the usual one reads nothing back.
-        let existing = held.query_row(params![r.id.to_string(), device_id, r.seq], rating_from_row).optional()?;
+        let existing = held.query_row(params![row.id, device_id, r.seq], rating_from_row).optional()?;
         if existing.as_ref() != Some(r) {
             tracing::warn!(device = device_id, id = %r.id, seq = r.seq, "conflicting record refused");
             return Err(Error::Conflict { id: r.id });
@@ -103,7 +126,7 @@ fn insert_ratings(
     Ok((stored, duplicates))
 }
 
-fn stream_through(tx: &Transaction<'_>, device: &str, kind: RecordKind) -> Result<u64> {
+fn stream_through(tx: &Connection, device: &str, kind: RecordKind) -> Result<u64> {
     let v: Option<u64> = tx
         .prepare_cached("SELECT through FROM streams WHERE device_id = ?1 AND kind = ?2")?
         .query_row(params![device, kind.as_str()], |r| r.get(0))
@@ -129,31 +152,31 @@ impl SyncStore for SqliteStore {
 
     async fn ingest(&self, page: &IngestPage) -> Result<UploadAck> {
         let page = page.clone();
-        let inner = self.inner.clone();
-        super::blocking(move || {
+        // The rows are made on the blocking pool, so the writer spends its turn on SQL.
+        let (page, rows) = super::blocking(move || {
+            let rows = match page.upload.as_ref() {
+                Upload::Rating(records) => records.iter().map(rating_row).collect::<Result<_>>()?,
+                Upload::Diary(_) => Vec::new(),
+            };
+            Ok((page, rows))
+        })
+        .await?;
+        self.write(move |tx| {
             let device_id = page.device_id.to_string();
             let received = page.received_at.to_rfc3339();
             let keys = page.upload.keys();
             let kind = page.upload.kind();
-            let rows = match page.upload.as_ref() {
-                Upload::Rating(records) => {
-                    records.iter().map(|r| rating_params(r, &device_id, &received)).collect::<Result<_>>()?
-                }
-                Upload::Diary(_) => Vec::new(),
-            };
-            let mut conn = super::lock(&inner.writer);
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let fresh = tx
                 .prepare_cached("INSERT OR IGNORE INTO seen_requests (device_id, request_id, at) VALUES (?1, ?2, ?3)")?
                 .execute(params![device_id, page.request_id.to_string(), received])?;
             if fresh == 0 {
                 return Err(Error::Replayed(page.request_id));
             }
-            let through = stream_through(&tx, &device_id, kind)?;
+            let through = stream_through(tx, &device_id, kind)?;
             let next = continue_stream(through, &keys)?;
             let (stored, duplicates) = match page.upload.as_ref() {
-                Upload::Rating(records) => insert_ratings(&tx, &device_id, records, rows, through)?,
-                Upload::Diary(revisions) => diary::insert_revisions(&tx, &device_id, revisions, through, &received)?,
+                Upload::Rating(records) => insert_ratings(tx, &device_id, &received, records, rows, through)?,
+                Upload::Diary(revisions) => diary::insert_revisions(tx, &device_id, revisions, through, &received)?,
             };
             tx.prepare_cached(
                 "INSERT INTO streams (device_id, kind, through) VALUES (?1, ?2, ?3)
@@ -162,7 +185,6 @@ impl SyncStore for SqliteStore {
             .execute(params![device_id, kind.as_str(), next])?;
             tx.prepare_cached("UPDATE devices SET last_seen_at = ?1 WHERE id = ?2")?
                 .execute(params![received, device_id])?;
-            tx.commit()?;
             Ok(UploadAck { kind, through: next, stored, duplicates })
         })
         .await
