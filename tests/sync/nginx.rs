@@ -37,7 +37,7 @@ fn nginx_binary() -> Result<PathBuf> {
 
 fn server(db: &str) -> Result<Command> {
     let mut c = Command::new(server_binary()?);
-    c.arg("--db").arg(db).env("RUST_LOG", "warn").stdin(Stdio::null()).stdout(Stdio::null());
+    c.arg("--db").arg(db).env("RUST_LOG", "warn").stdin(Stdio::null());
     Ok(c)
 }
 
@@ -53,6 +53,7 @@ fn wait_for_port(port: u16, what: &str) -> Result<()> {
 fn start_server(db: &str, port: u16) -> Result<Guard> {
     let child = server(db)?
         .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--trusted-proxy", "127.0.0.1"])
+        .stdout(Stdio::null())
         .spawn()
         .context("starting tiyan-server")?;
     let guard = Guard(child);
@@ -128,7 +129,7 @@ async fn two_server_processes_behind_nginx_survive_kills_and_store_each_rating_o
     let dir = tempfile::tempdir()?;
     let db = TestDb::new(Backend::Postgres).await;
     let url = db.arg();
-    let status = server(&url)?.arg("import").arg(demo_reference()).status()?;
+    let status = server(&url)?.arg("import").arg(demo_reference()).stdout(Stdio::null()).status()?;
     ensure!(status.success(), "import failed");
     let ports = [free_port(), free_port()];
     let mut processes = [start_server(&url, ports[0])?, start_server(&url, ports[1])?];
