@@ -11,12 +11,15 @@ if ((${#need[@]})); then
   sudo=$([ "$(id -u)" = 0 ] || echo sudo)
   $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
-(cd ui && npm run --silent build)
+bash scripts/ui-build.sh
 cargo build --release -p tiyan-app -p tiyan-bench
 echo
 ./target/release/tiyan-bench rating
 echo
-./target/release/tiyan-bench sync
+# A PostgreSQL cluster of its own, with PostgreSQL's durable defaults (fsync on).
+pg_url=$(TIYAN_PG_DURABLE=1 bash scripts/postgres.sh start bench)
+trap 'bash scripts/postgres.sh stop bench' EXIT
+./target/release/tiyan-bench sync --postgres "$pg_url"
 echo
 ./target/release/tiyan-bench photo
 echo

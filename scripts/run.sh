@@ -1,35 +1,44 @@
 #!/usr/bin/env bash
-# Builds and starts a local central server with the demo hall's reference data,
-# then the kiosk, enrolled with that server at window 2 on its first start, so
-# that each rating shows up on the server's status page within seconds.
+# Builds what changed and starts a local central server with the demo hall's
+# reference data, then the kiosk, enrolled with that server at window 2 on its
+# first start, so that each rating reaches the server within seconds
+# (`tiyan-server devices` counts them, `tiyan-server export` lists them).
 # `run.sh officer` starts an officer laptop instead (its own data folder).
 # The kiosk's data lives in the platform's application-data folder unless
-# TIYAN_DATA_DIR is set; the server's file is TIYAN_SERVER_DB (default beside it).
+# TIYAN_DATA_DIR is set; the server's data is TIYAN_SERVER_DB: a file (default
+# beside it) or a postgres:// URL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 role=kiosk
 if [ "${1:-}" = officer ]; then role=officer; shift; fi
 bash scripts/setup.sh
-echo "[run] building the UI, the app and the server (release)"
-(cd ui && npm run --silent build)
+echo "[run] building what changed: the UI, the app and the server (release)"
+bash scripts/ui-build.sh
 cargo build --release -p tiyan-app -p tiyan-server
 
 data_home=${XDG_DATA_HOME:-$HOME/.local/share}
+# A file path (SQLite, the default) or a postgres:// URL.
 export TIYAN_SERVER_DB=${TIYAN_SERVER_DB:-$data_home/tiyan-server/tiyan-server.db}
 listen=${TIYAN_LISTEN:-127.0.0.1:8787}
-mkdir -p "$(dirname "$TIYAN_SERVER_DB")"
+case $TIYAN_SERVER_DB in
+  postgres://*|postgresql://*) ;;
+  *) mkdir -p "$(dirname "$TIYAN_SERVER_DB")" ;;
+esac
 server=./target/release/tiyan-server
 
-echo "[run] server database: $TIYAN_SERVER_DB"
+echo "[run] server data: $(printf '%s' "$TIYAN_SERVER_DB" | sed -E 's#(://[^:/@]+):[^@]*@#\1:***@#')"
 $server import demo/reference.json
 $server serve --listen "$listen" &
 server_pid=$!
 trap 'kill $server_pid 2>/dev/null; wait $server_pid 2>/dev/null' EXIT
-for _ in $(seq 50); do
-  curl -fsS "http://$listen/health" >/dev/null 2>&1 && break
+# The health answer comes only once the database answers too.
+healthy=""
+for _ in $(seq 100); do
+  if curl -fsS "http://$listen/api/v1/health" >/dev/null 2>&1; then healthy=1; break; fi
   kill -0 $server_pid 2>/dev/null || { echo "[run] the server did not start" >&2; exit 1; }
-  sleep 0.2
+  sleep 0.1
 done
+[ -n "$healthy" ] || { echo "[run] the server did not answer its health check within 10 s" >&2; exit 1; }
 
 # A fresh code each start; the device uses it only while it is not enrolled yet.
 if [ "$role" = officer ]; then
@@ -40,6 +49,6 @@ else
   code=$($server enroll --hall jianghai --window jianghai-w02 --valid-hours 1)
   echo "[run] starting the kiosk: leave it through the gear icon, the admin PIN, then 退出评价器 / Exit"
 fi
-echo "[run] server status page: http://$listen/  (export: $server export --format csv, or --diaries --photos DIR)"
+echo "[run] server: http://$listen/  (health: /api/v1/health; export: $server export --format csv, or --diaries --photos DIR)"
 export WEBKIT_DISABLE_COMPOSITING_MODE=${WEBKIT_DISABLE_COMPOSITING_MODE:-1}
 ./target/release/tiyan-app --server "http://$listen" --enrolment-code "$code" "$@"

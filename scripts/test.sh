@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
 # Every test: UI checks and unit tests, the Rust workspace (domain, store, the
-# app's commands over Tauri IPC), then the real app end to end under Xvfb.
+# server on both backends, the app's commands over Tauri IPC), then the whole
+# system: sync stories, races and kills on both backends, two server processes
+# behind nginx, and the real app end to end under Xvfb.
+#
+# PostgreSQL: a throwaway cluster under target/pg/test, started here on a free
+# loopback port and stopped at the end, unless TIYAN_TEST_PG_URL already points
+# at a server. If it cannot start, the run fails here and says why.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS
@@ -9,18 +15,43 @@ step() { printf '\n\033[1;34m[test %4ss]\033[0m %s\n' "$((SECONDS - start))" "$*
 step "setup"
 bash scripts/setup.sh
 
+step "PostgreSQL for the tests"
+if [ -z "${TIYAN_TEST_PG_URL:-}" ]; then
+  TIYAN_TEST_PG_URL=$(bash scripts/postgres.sh start test)
+  trap 'bash scripts/postgres.sh stop test' EXIT
+fi
+export TIYAN_TEST_PG_URL
+psql_ok=$(python3 - "$TIYAN_TEST_PG_URL" <<'PY'
+import socket, sys, urllib.parse
+u = urllib.parse.urlparse(sys.argv[1])
+socket.create_connection((u.hostname or "127.0.0.1", u.port or 5432), timeout=5).close()
+print("ok")
+PY
+) || { echo "PostgreSQL at $TIYAN_TEST_PG_URL does not answer: the PostgreSQL suites cannot run" >&2; exit 1; }
+echo "PostgreSQL $psql_ok"
+
 step "UI: type check, unit tests, build"
-(cd ui && npm run --silent check && npm run --silent test && npm run --silent build)
+(cd ui && npm run --silent check && npm run --silent test)
+bash scripts/ui-build.sh --force
 
 step "Rust: format and lints"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
-step "Rust: domain, store, commands"
-cargo test --workspace --exclude tiyan-system-tests --exclude tiyan-bench
+log=target/test-output.log
+mkdir -p target
+: > "$log"
+step "Rust: domain, store, server on SQLite and PostgreSQL, commands"
+cargo test --workspace --exclude tiyan-system-tests --exclude tiyan-bench 2>&1 | tee -a "$log"
 
-step "whole system: the real app under Xvfb over WebDriver, crash and kill tests, sync through a faulty network"
+step "whole system: sync stories, races and kills on both backends, nginx, the real app under Xvfb"
 cargo build -p tiyan-app -p tiyan-server
-cargo test -p tiyan-system-tests -- --test-threads=1
+cargo test -p tiyan-system-tests -- --test-threads=1 2>&1 | tee -a "$log"
 
+step "summary"
+passed=$(grep -cE '^test .* \.\.\. ok$' "$log" || true)
+on_postgres=$(grep -cE '^test (postgres::|on_postgres_).* \.\.\. ok$|^test two_server_processes_behind_nginx.* \.\.\. ok$' "$log" || true)
+on_sqlite=$(grep -cE '^test (sqlite::|on_sqlite_).* \.\.\. ok$' "$log" || true)
+echo "tests passed: $passed, of which on PostgreSQL: $on_postgres (the generic suites also ran $on_sqlite times on SQLite)"
+[ "$on_postgres" -gt 0 ] || { echo "no PostgreSQL test ran" >&2; exit 1; }
 step "done: screenshots are in target/screenshots/"

@@ -79,19 +79,17 @@ fn main() -> anyhow::Result<()> {
             postgres,
             only,
             dir,
-        } => {
-            sync::run(sync::Args {
-                ratings,
-                peak_kiosks,
-                peak_rate,
-                peak_seconds,
-                burst_devices,
-                burst_per_device,
-                postgres,
-                only,
-                dir,
-            })
-        }
+        } => sync::run(sync::Args {
+            ratings,
+            peak_kiosks,
+            peak_rate,
+            peak_seconds,
+            burst_devices,
+            burst_per_device,
+            postgres,
+            only,
+            dir,
+        }),
         What::Photo { dir } => photo::run(&dir),
         What::PhotoOnce { input, output } => photo::once(&input, &output),
     }

@@ -220,7 +220,9 @@ fn sqlite_ceiling(path: &Path, devices: &[Uuid], rows: &[Rating], received: Date
 
 async fn postgres_ceiling(url: &str, devices: &[Uuid], rows: &[Rating], received: DateTime<Utc>) -> Result<Duration> {
     let mut client = tiyan_server::testing::connect(url).await;
-    client.execute("INSERT INTO halls (id, name_zh, name_en) VALUES ('jianghai', '江海区政务服务中心', '')", &[]).await?;
+    client
+        .execute("INSERT INTO halls (id, name_zh, name_en) VALUES ('jianghai', '江海区政务服务中心', '')", &[])
+        .await?;
     for d in devices {
         client
             .execute(
@@ -260,25 +262,28 @@ async fn postgres_ceiling(url: &str, devices: &[Uuid], rows: &[Rating], received
         let phone: Vec<Option<String>> = batch.iter().map(|r| r.phone.clone()).collect();
         let misuse: Vec<bool> = batch.iter().map(|r| r.misuse).collect();
         let tx = client.transaction().await?;
-        tx.execute(&insert, &[
-            &ids,
-            &devs,
-            &seqs,
-            &times,
-            &dates,
-            &offsets,
-            &received,
-            &col(&|r| r.hall_id.clone()),
-            &col(&|r| r.window_id.clone()),
-            &col(&|r| r.staff_id.clone()),
-            &case_no,
-            &attitude,
-            &competence,
-            &reasons,
-            &comment,
-            &phone,
-            &misuse,
-        ])
+        tx.execute(
+            &insert,
+            &[
+                &ids,
+                &devs,
+                &seqs,
+                &times,
+                &dates,
+                &offsets,
+                &received,
+                &col(&|r| r.hall_id.clone()),
+                &col(&|r| r.window_id.clone()),
+                &col(&|r| r.staff_id.clone()),
+                &case_no,
+                &attitude,
+                &competence,
+                &reasons,
+                &comment,
+                &phone,
+                &misuse,
+            ],
+        )
         .await?;
         tx.commit().await?;
     }
@@ -354,8 +359,15 @@ async fn drain(backend: Backend, args: &Args) -> Result<()> {
     let rate = |d: Duration| n as f64 / d.as_secs_f64();
     let all = |v: &[Duration]| v.iter().map(|d| format!("{:.0}", rate(*d))).collect::<Vec<_>>().join(", ");
     let (drain_rate, ceiling_rate) = (rate(median(drains.clone())), rate(median(ceilings.clone())));
-    println!("  drain, device to server (HTTP, JSON, checks, ingest, acks)  {drain_rate:>9.0} records/s  ({})", all(&drains));
-    println!("  {} ceiling (straight batch inserts)          {ceiling_rate:>9.0} records/s  ({})", name(backend), all(&ceilings));
+    println!(
+        "  drain, device to server (HTTP, JSON, checks, ingest, acks)  {drain_rate:>9.0} records/s  ({})",
+        all(&drains)
+    );
+    println!(
+        "  {} ceiling (straight batch inserts)          {ceiling_rate:>9.0} records/s  ({})",
+        name(backend),
+        all(&ceilings)
+    );
     let target = if backend == Backend::Sqlite { 0.8 } else { 0.5 };
     println!("  drain / ceiling = {:.2} (target: at least {target})", drain_rate / ceiling_rate);
     breakdown(backend, args).await
@@ -503,7 +515,12 @@ async fn peak(backend: Backend, args: &Args) -> Result<()> {
     }
     let held = server.store.ratings(&RatingFilter::default()).await?.len();
     let s = summarize(latencies);
-    println!("  upload latency (from when it was due)  p50 {}  p99 {}  max {}  (target: p99 below 50 ms)", ms(s.p50), ms(s.p99), ms(s.max));
+    println!(
+        "  upload latency (from when it was due)  p50 {}  p99 {}  max {}  (target: p99 below 50 ms)",
+        ms(s.p50),
+        ms(s.p99),
+        ms(s.max)
+    );
     println!("  the server holds {held} of {total}: {} lost; {failed} uploads failed", total - held.min(total));
     ensure!(held == total && failed == 0, "records were lost");
     let _ = server.stop.send(());
@@ -518,7 +535,9 @@ async fn burst(backend: Backend, args: &Args) -> Result<()> {
     let pages: Vec<Vec<Rating>> =
         fleet.iter().map(|c| (1..=per_device as u64).map(|s| rating(c.device_id, s, start_time())).collect()).collect();
     let total = devices * per_device;
-    println!("\nburst: {devices} devices with {per_device} queued ratings each ({total}), all at once, pages of {PAGE}");
+    println!(
+        "\nburst: {devices} devices with {per_device} queued ratings each ({total}), all at once, pages of {PAGE}"
+    );
     let http = Http::new(&server.url)?;
     // Strangers with made-up enrolment codes, at the same moment.
     let mut strangers = Vec::new();

@@ -47,8 +47,10 @@ impl AuthedDevice {
 
 fn credentials(parts: &Parts) -> Result<(Uuid, &str), Error> {
     let malformed = || Error::Unauthenticated("credentials must be 'Bearer <device id>:<secret>'".into());
-    let value =
-        parts.headers.get(AUTHORIZATION).ok_or_else(|| Error::Unauthenticated("no credentials: enrol the device first".into()))?;
+    let value = parts
+        .headers
+        .get(AUTHORIZATION)
+        .ok_or_else(|| Error::Unauthenticated("no credentials: enrol the device first".into()))?;
     let token = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).ok_or_else(malformed)?;
     let (id, secret) = token.split_once(':').ok_or_else(malformed)?;
     let id = Uuid::parse_str(id).map_err(|_| Error::Unauthenticated("the device id is not a UUID".into()))?;

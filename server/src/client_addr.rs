@@ -19,10 +19,8 @@ impl FromRequestParts<Arc<AppState>> for ClientAddr {
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
         // No peer (a request handed to the router in a test): one shared bucket.
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+        let peer =
+            parts.extensions.get::<ConnectInfo<SocketAddr>>().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
         if !state.settings.trusted_proxies.contains(&peer) {
             return Ok(ClientAddr(peer));
         }

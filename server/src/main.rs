@@ -174,7 +174,10 @@ async fn run(cli: Cli) -> Result<()> {
             let valid = Duration::hours(valid_hours);
             let code = devices::issue_code(store.as_ref(), role, &hall, window.as_deref(), valid, Utc::now()).await?;
             println!("{code}");
-            eprintln!("enrolment code for {role:?} at {hall} {}, valid for {valid_hours} h", window.unwrap_or_default());
+            eprintln!(
+                "enrolment code for {role:?} at {hall} {}, valid for {valid_hours} h",
+                window.unwrap_or_default()
+            );
             if let Some(path) = qr {
                 codes::write_qr_png(&codes::enrolment_uri(&server_url, &code), &path)?;
                 eprintln!("QR code written to {}", path.display());
@@ -213,9 +216,8 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Export { diaries: true, photos, out, .. } => export_diaries(store.as_ref(), photos, out).await,
         Command::Export { format, hall, window, staff, from, to, out, with_phone, .. } => {
-            let ratings = store
-                .ratings(&RatingFilter { hall_id: hall, window_id: window, staff_id: staff, from, to })
-                .await?;
+            let ratings =
+                store.ratings(&RatingFilter { hall_id: hall, window_id: window, staff_id: staff, from, to }).await?;
             match out {
                 Some(path) => {
                     let mut file =
@@ -243,9 +245,8 @@ async fn export_diaries(store: &dyn Storage, photos: Option<PathBuf>, out: Optio
             revisions.iter().flat_map(|r| r.revision.body.photos.iter().map(|p| p.sha256.as_str())).collect();
         for sha in &hashes {
             match store.diary_photo(sha).await? {
-                Some(bytes) => {
-                    std::fs::write(dir.join(format!("{sha}.jpg")), bytes).with_context(|| format!("writing photo {sha}"))?
-                }
+                Some(bytes) => std::fs::write(dir.join(format!("{sha}.jpg")), bytes)
+                    .with_context(|| format!("writing photo {sha}"))?,
                 None => eprintln!("photo {sha} has not arrived yet"),
             }
         }

@@ -12,7 +12,6 @@ use tiyan_core::reference::{FORMAT, Hall, Matter, Officer, Reason, ReferenceData
 
 use crate::store::sha256_hex;
 
-
 /// A photo larger than this is a mistake, not a portrait.
 const MAX_PHOTO_BYTES: u64 = 10 * 1024 * 1024;
 

@@ -78,7 +78,11 @@ impl TestDb {
                     .batch_execute(&format!("CREATE DATABASE {name}"))
                     .await
                     .unwrap_or_else(|e| panic!("cannot create a test database: {e}"));
-                TestDb { location: Location::Postgres(with_database(&admin, &name)), dir, postgres: Some((admin, name)) }
+                TestDb {
+                    location: Location::Postgres(with_database(&admin, &name)),
+                    dir,
+                    postgres: Some((admin, name)),
+                }
             }
         }
     }

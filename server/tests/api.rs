@@ -315,9 +315,11 @@ async fn uploads_store_each_record_once_and_refuse_what_would_corrupt(backend: B
     assert_eq!((status, code_of(&body)), (StatusCode::FORBIDDEN, Some("forbidden")));
     let (status, _) = s.upload(device, &secret, ratings(&[rating(device, 6), rating(device, 5)])).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let (status, _) = s.call("POST", "/api/v1/sync/upload", &auth(device, &secret), ratings(&[rating(device, 5)])).await;
+    let (status, _) =
+        s.call("POST", "/api/v1/sync/upload", &auth(device, &secret), ratings(&[rating(device, 5)])).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let (status, body) = s.upload(device, &secret, b"{\"kind\":\"rating\",\"records\":[{\"seq\":\"x\"}]}".to_vec()).await;
+    let (status, body) =
+        s.upload(device, &secret, b"{\"kind\":\"rating\",\"records\":[{\"seq\":\"x\"}]}".to_vec()).await;
     assert_eq!((status, code_of(&body)), (StatusCode::BAD_REQUEST, Some("malformed")));
     let (status, body) = s.upload(device, &secret, ratings(&[rating(device, 5)])).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -337,7 +339,8 @@ async fn uploads_store_each_record_once_and_refuse_what_would_corrupt(backend: B
 async fn a_kiosk_sends_only_ratings_of_its_own_hall_with_known_ids(backend: Backend) {
     let s = server(backend).await;
     let (device, secret) = s.enroll(Some("jianghai-w02")).await;
-    let cases: Vec<(fn(&mut Rating), &str)> = vec![
+    type Spoil = fn(&mut Rating);
+    let cases: Vec<(Spoil, &str)> = vec![
         (|r| r.hall_id = "another-hall".into(), "hall another-hall"),
         (|r| r.window_id = "elsewhere-w01".into(), "window elsewhere-w01"),
         (|r| r.staff_id = "staff-999999".into(), "staff staff-999999"),

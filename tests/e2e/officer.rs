@@ -46,7 +46,9 @@ async fn an_officer_writes_an_entry_survives_a_kill_submits_and_sees_it_register
     {
         // The administrator enrolled this laptop with an officer code.
         let store = std::sync::Arc::new(Store::open(&data.join("tiyan.db"))?);
-        Engine::new(store, Http::new(&server.url())?).enroll(&server.url(), &server.officer_code().await?, "laptop").await?;
+        Engine::new(store, Http::new(&server.url())?)
+            .enroll(&server.url(), &server.officer_code().await?, "laptop")
+            .await?;
     }
     let photo = dir.path().join("IMG_0412.jpg");
     std::fs::write(&photo, samples::with_exif_rotation_and_gps(&samples::two_colour_jpeg(1600, 1200)))?;

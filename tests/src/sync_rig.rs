@@ -67,9 +67,7 @@ impl TestServer {
 }
 
 /// Serves `store` on a free loopback port until the sender is used.
-pub async fn serve(
-    store: Arc<dyn Storage>,
-) -> Result<(SocketAddr, oneshot::Sender<()>, tokio::task::JoinHandle<()>)> {
+pub async fn serve(store: Arc<dyn Storage>) -> Result<(SocketAddr, oneshot::Sender<()>, tokio::task::JoinHandle<()>)> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = oneshot::channel::<()>();

@@ -48,7 +48,13 @@ async fn pair(backend: Backend) -> Result<Pair> {
     Ok(Pair { db, store, a, b, _stops: vec![stop_a, stop_b] })
 }
 
-async fn call(to: &Http, method: Method, path: &str, headers: &[(&str, String)], body: Vec<u8>) -> Result<(u16, Value)> {
+async fn call(
+    to: &Http,
+    method: Method,
+    path: &str,
+    headers: &[(&str, String)],
+    body: Vec<u8>,
+) -> Result<(u16, Value)> {
     let mut h = vec![("x-tiyan-protocol".to_string(), "1".to_string())];
     h.extend(headers.iter().map(|(k, v)| (k.to_string(), v.clone())));
     let response = to.send(Request { method, path: path.into(), headers: h, body }).await?;
@@ -200,13 +206,13 @@ async fn two_chunks_of_one_photo_at_once_are_each_taken_once(backend: Backend) -
     // in order or ignored (and sent again), never taken twice or out of order.
     let mut rounds = 0;
     loop {
-        let (_, state) = call(&p.a, Method::Get, &format!("/api/v1/photo-uploads/{sha}"), &auth(laptop, &secret), vec![])
-            .await?;
+        let (_, state) =
+            call(&p.a, Method::Get, &format!("/api/v1/photo-uploads/{sha}"), &auth(laptop, &secret), vec![]).await?;
         if state["ok"]["complete"] == true {
             break;
         }
         let at = state["ok"]["received"].as_u64().unwrap_or(0) as usize;
-        ensure!(at % chunk == 0, "the server holds {at} bytes: not a whole number of chunks");
+        ensure!(at.is_multiple_of(chunk), "the server holds {at} bytes: not a whole number of chunks");
         let next = (at + chunk).min(photo.len() - 1);
         let (x, y) = tokio::join!(send(&p.a, at), send(&p.b, next));
         ensure!(x?.0 == 200 && y?.0 == 200);

@@ -118,7 +118,8 @@ async fn an_entry_written_offline_arrives_once_with_its_photo_and_its_problem_re
 async fn a_lock_out_at_the_server_holds_on_every_laptop(backend: Backend) -> Result<()> {
     let dir = tempfile::tempdir()?;
     let server = TestServer::start(backend).await?;
-    let laptop = |name: &str| -> Result<Arc<Store>> { Ok(Arc::new(Store::open(&dir.path().join(name).join("tiyan.db"))?)) };
+    let laptop =
+        |name: &str| -> Result<Arc<Store>> { Ok(Arc::new(Store::open(&dir.path().join(name).join("tiyan.db"))?)) };
     let (first, second) = (laptop("first")?, laptop("second")?);
     for store in [&first, &second] {
         Engine::new(store.clone(), Http::new(&server.url())?)

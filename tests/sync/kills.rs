@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
 use tiyan_client::Kiosk;
-use tiyan_client::sync::transport::Http;
 use tiyan_client::sync::Backoff;
+use tiyan_client::sync::transport::Http;
 use tiyan_server::testing::{Backend, TestDb};
 use tiyan_system_tests::proxy::{Fault, FaultProxy};
 use tiyan_system_tests::sync_rig::{TestServer, assert_same, kiosk_enrolled_with, rate, ratings_of, server_binary};

@@ -12,10 +12,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
-use tiyan_client::{Kiosk, Store};
 use tiyan_client::sync::Engine;
 use tiyan_client::sync::api::Api;
 use tiyan_client::sync::transport::Http;
+use tiyan_client::{Kiosk, Store};
 use tiyan_core::protocol::RecordKind;
 use tiyan_server::testing::{Backend, TestDb};
 use tiyan_system_tests::proxy::{Fault, FaultProxy};
@@ -30,9 +30,11 @@ fn free_port() -> u16 {
 }
 
 fn nginx_binary() -> Result<PathBuf> {
-    ["/usr/sbin/nginx", "/usr/bin/nginx"].iter().map(PathBuf::from).find(|p| p.exists()).context(
-        "nginx is not installed: scripts/setup.sh installs Debian's nginx package (apt-get install nginx)",
-    )
+    ["/usr/sbin/nginx", "/usr/bin/nginx"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+        .context("nginx is not installed: scripts/setup.sh installs Debian's nginx package (apt-get install nginx)")
 }
 
 fn server(db: &str) -> Result<Command> {

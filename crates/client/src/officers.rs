@@ -19,15 +19,7 @@ fn officer(row: OfficerRow) -> Result<Officer> {
     let (id, name, gender, age, occupation, from, to) = row;
     let date =
         |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| Error::Corrupt(format!("date {s:?}: {e}")));
-    Ok(Officer {
-        appointed_from: date(&from)?,
-        appointed_to: date(&to)?,
-        id,
-        name,
-        gender,
-        age,
-        occupation,
-    })
+    Ok(Officer { appointed_from: date(&from)?, appointed_to: date(&to)?, id, name, gender, age, occupation })
 }
 
 impl Store {

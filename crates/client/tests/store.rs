@@ -426,3 +426,33 @@ fn a_comment_typed_as_a_formula_stays_text_in_the_csv() {
     let comment = &row[header.iter().position(|h| h == "comment").unwrap()];
     assert_eq!(comment, "'=HYPERLINK(\"http://evil.example\",\"点我\")", "a leading apostrophe keeps it text");
 }
+
+#[test]
+fn an_upload_page_written_by_sqlite_is_the_records_themselves() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let k = ready_kiosk(dir.path(), clock.clone());
+    let mut bad = rating(1, 2);
+    bad.reasons = vec!["long_wait".into(), "poor_attitude".into()];
+    bad.comment = Some("他说：\"明天再来\"\n\t（第三次）\\ 😞".into());
+    bad.phone = Some("138 1234 5678".into());
+    bad.phone_consent = true;
+    k.submit_rating(&bad).unwrap();
+    k.submit_rating(&rating(5, 5)).unwrap(); // within the interval: flagged as misuse
+    clock.advance(Duration::seconds(30));
+    k.set_case_no("a-100").unwrap();
+    k.submit_rating(&rating(4, 3)).unwrap();
+
+    let records = k.store().ratings_after(0, 10).unwrap();
+    assert!(records[1].misuse && records[2].case_no.as_deref() == Some("A-100"));
+    let (last, json) = k.store().ratings_page_json(0, 10).unwrap().unwrap();
+    assert_eq!(last, 3);
+    let page: tiyan_core::protocol::Upload = serde_json::from_slice(&json).unwrap();
+    assert_eq!(page, tiyan_core::protocol::Upload::Rating(records.clone()));
+    let (last, json) = k.store().ratings_page_json(1, 1).unwrap().unwrap();
+    assert_eq!(last, 2);
+    assert_eq!(serde_json::from_slice::<tiyan_core::protocol::Upload>(&json).unwrap(), {
+        tiyan_core::protocol::Upload::Rating(records[1..2].to_vec())
+    });
+    assert!(k.store().ratings_page_json(3, 10).unwrap().is_none(), "nothing after the last");
+}

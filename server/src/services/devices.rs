@@ -51,7 +51,13 @@ pub async fn enroll(store: &dyn Storage, req: &EnrollRequest, now: DateTime<Utc>
     };
     let device = store.redeem_code(&enrolment).await?;
     tracing::info!(device = %device.id, hall = %device.hall_id, window = ?device.window_id, "device enrolled");
-    Ok(Enrolled { device_id: device.id, secret, role: device.role, hall_id: device.hall_id, window_id: device.window_id })
+    Ok(Enrolled {
+        device_id: device.id,
+        secret,
+        role: device.role,
+        hall_id: device.hall_id,
+        window_id: device.window_id,
+    })
 }
 
 /// The enrolled, not revoked device whose secret this is.

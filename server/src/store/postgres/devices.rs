@@ -8,7 +8,7 @@ use tokio_postgres::Row;
 use uuid::Uuid;
 
 use super::PgStore;
-use crate::store::{Device, DeviceStore, DeviceSummary, Enrolment, NewCode, Error, Result, StoredSecret};
+use crate::store::{Device, DeviceStore, DeviceSummary, Enrolment, Error, NewCode, Result, StoredSecret};
 
 const DEVICE_COLUMNS: &str = "id, name, role, hall_id, window_id, enrolled_at, revoked_at, last_seen_at";
 
@@ -38,8 +38,9 @@ impl DeviceStore for PgStore {
             return Err(Error::NotFound(format!("hall {}", code.hall_id)));
         }
         if let Some(w) = &code.window_id {
-            let window =
-                client.query_opt("SELECT 1 FROM windows WHERE id = $1 AND hall_id = $2 AND active", &[w, &code.hall_id]).await?;
+            let window = client
+                .query_opt("SELECT 1 FROM windows WHERE id = $1 AND hall_id = $2 AND active", &[w, &code.hall_id])
+                .await?;
             if window.is_none() {
                 return Err(Error::NotFound(format!("window {w} in hall {}", code.hall_id)));
             }
@@ -48,7 +49,14 @@ impl DeviceStore for PgStore {
             .execute(
                 "INSERT INTO enrolment_codes (code_sha256, role, hall_id, window_id, created_at, expires_at)
                  VALUES ($1, $2, $3, $4, $5, $6)",
-                &[&code.code_sha256, &code.role.as_str(), &code.hall_id, &code.window_id, &code.created_at, &code.expires_at],
+                &[
+                    &code.code_sha256,
+                    &code.role.as_str(),
+                    &code.hall_id,
+                    &code.window_id,
+                    &code.created_at,
+                    &code.expires_at,
+                ],
             )
             .await?;
         Ok(())
@@ -67,7 +75,9 @@ impl DeviceStore for PgStore {
             .await?;
         let state = row
             .as_ref()
-            .map(|r| -> Result<CodeState> { Ok(CodeState { role: role(r.get(0))?, expires_at: r.get(3), used: r.get(4) }) })
+            .map(|r| -> Result<CodeState> {
+                Ok(CodeState { role: role(r.get(0))?, expires_at: r.get(3), used: r.get(4) })
+            })
             .transpose()?;
         let code_role = check_code(state, e.expected, e.now)?;
         let (hall_id, window_id): (String, Option<String>) = row.map(|r| (r.get(1), r.get(2))).unwrap_or_default();
@@ -104,14 +114,17 @@ impl DeviceStore for PgStore {
 
     async fn device_credentials(&self, id: Uuid) -> Result<Option<(Device, StoredSecret)>> {
         let client = self.client().await?;
-        let stmt = client.prepare_cached(&format!("SELECT {DEVICE_COLUMNS}, secret_hash FROM devices WHERE id = $1")).await?;
+        let stmt =
+            client.prepare_cached(&format!("SELECT {DEVICE_COLUMNS}, secret_hash FROM devices WHERE id = $1")).await?;
         let row = client.query_opt(&stmt, &[&id]).await?;
         row.map(|r| Ok((device_row(&r)?, StoredSecret::from_column(r.get(8))?))).transpose()
     }
 
     async fn replace_secret(&self, id: Uuid, secret_sha256: [u8; 32]) -> Result<()> {
         let client = self.client().await?;
-        client.execute("UPDATE devices SET secret_hash = $1 WHERE id = $2", &[&hex::encode(secret_sha256), &id]).await?;
+        client
+            .execute("UPDATE devices SET secret_hash = $1 WHERE id = $2", &[&hex::encode(secret_sha256), &id])
+            .await?;
         Ok(())
     }
 

@@ -11,7 +11,7 @@ use tokio_postgres::Row;
 use uuid::Uuid;
 
 use super::{PgStore, device_time, json, offset_minutes};
-use crate::store::{DiaryStore, PhotoChunk, Error, Result, StoredRevision, sha256_hex};
+use crate::store::{DiaryStore, Error, PhotoChunk, Result, StoredRevision, sha256_hex};
 
 const REVISION_COLUMNS: &str = "id, device_id, seq, entry_id, revision, officer_id, submitted_at,
     submitted_offset_minutes, body::text, received_at";
@@ -56,19 +56,22 @@ pub(super) async fn insert_revisions(
         let body = serde_json::to_string(&r.body).map_err(|e| Error::Backend(e.to_string()))?;
         let new = r.seq > through
             && tx
-                .execute(&insert, &[
-                    &r.id,
-                    &device,
-                    &(r.seq as i64),
-                    &r.entry_id,
-                    &(r.revision as i32),
-                    &r.officer_id,
-                    &r.submitted_at.to_utc(),
-                    &r.submitted_at.date_naive(),
-                    &offset_minutes(&r.submitted_at),
-                    &received,
-                    &body,
-                ])
+                .execute(
+                    &insert,
+                    &[
+                        &r.id,
+                        &device,
+                        &(r.seq as i64),
+                        &r.entry_id,
+                        &(r.revision as i32),
+                        &r.officer_id,
+                        &r.submitted_at.to_utc(),
+                        &r.submitted_at.date_naive(),
+                        &offset_minutes(&r.submitted_at),
+                        &received,
+                        &body,
+                    ],
+                )
                 .await?
                 == 1;
         if new {
@@ -105,17 +108,20 @@ async fn register_problems(
         )
         .await?;
     for p in &r.body.problems {
-        tx.execute(&stmt, &[
-            &p.id,
-            &r.entry_id,
-            &r.id,
-            &device,
-            &r.officer_id,
-            &p.category.as_str(),
-            &p.text,
-            &LedgerState::Registered.as_str(),
-            &now,
-        ])
+        tx.execute(
+            &stmt,
+            &[
+                &p.id,
+                &r.entry_id,
+                &r.id,
+                &device,
+                &r.officer_id,
+                &p.category.as_str(),
+                &p.text,
+                &LedgerState::Registered.as_str(),
+                &now,
+            ],
+        )
         .await?;
     }
     Ok(())
@@ -187,7 +193,8 @@ impl DiaryStore for PgStore {
         for row in &rows {
             bytes.extend_from_slice(row.get::<_, &[u8]>(0));
         }
-        tx.execute("DELETE FROM photo_uploads WHERE sha256 = $1 AND device_id = $2", &[&c.sha256, &c.device_id]).await?;
+        tx.execute("DELETE FROM photo_uploads WHERE sha256 = $1 AND device_id = $2", &[&c.sha256, &c.device_id])
+            .await?;
         if sha256_hex(&bytes) != c.sha256 {
             tx.commit().await?;
             tracing::warn!(device = %c.device_id, sha256 = c.sha256, "a photo's bytes did not match its SHA-256: discarded");

@@ -52,8 +52,7 @@ impl PgStore {
     pub async fn open(url: &str) -> Result<PgStore> {
         let config: tokio_postgres::Config =
             url.parse().map_err(|e| Error::Invalid(format!("not a PostgreSQL URL: {e}")))?;
-        let manager =
-            Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
         let pool = Pool::builder(manager)
             .max_size(POOL_SIZE)
             .runtime(Runtime::Tokio1)
@@ -86,8 +85,7 @@ impl PgStore {
                      applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
             )
             .await?;
-        let found: i32 =
-            client.query_one("SELECT coalesce(max(version), 0) FROM schema_migrations", &[]).await?.get(0);
+        let found: i32 = client.query_one("SELECT coalesce(max(version), 0) FROM schema_migrations", &[]).await?.get(0);
         if found as usize > STEPS.len() {
             return Err(Error::SchemaTooNew { found: i64::from(found), known: STEPS.len() });
         }
@@ -122,9 +120,8 @@ fn json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
 impl AttemptStore for PgStore {
     async fn attempts(&self, key: &str) -> Result<Attempts> {
         let client = self.client().await?;
-        let row = client
-            .query_opt("SELECT failures, last_failure_at FROM sign_in_failures WHERE key = $1", &[&key])
-            .await?;
+        let row =
+            client.query_opt("SELECT failures, last_failure_at FROM sign_in_failures WHERE key = $1", &[&key]).await?;
         Ok(row.map_or_else(Attempts::default, |r| Attempts {
             failures: r.get::<_, i32>(0) as u32,
             last_failure: Some(r.get(1)),
@@ -155,7 +152,8 @@ impl AttemptStore for PgStore {
 impl Database for PgStore {
     async fn health(&self) -> Result<DbHealth> {
         let client = self.client().await?;
-        let schema: i32 = client.query_one("SELECT coalesce(max(version), 0) FROM schema_migrations", &[]).await?.get(0);
+        let schema: i32 =
+            client.query_one("SELECT coalesce(max(version), 0) FROM schema_migrations", &[]).await?.get(0);
         Ok(DbHealth { backend: "postgres", schema: schema as u32 })
     }
 }

@@ -95,7 +95,10 @@ impl ReferenceStore for PgStore {
         let tx =
             client.build_transaction().isolation_level(IsolationLevel::RepeatableRead).read_only(true).start().await?;
         let mut catalog = Catalog::default();
-        for r in tx.query("SELECT hall_id, id, false FROM windows UNION ALL SELECT hall_id, id, true FROM staff", &[]).await? {
+        for r in tx
+            .query("SELECT hall_id, id, false FROM windows UNION ALL SELECT hall_id, id, true FROM staff", &[])
+            .await?
+        {
             let hall = catalog.halls.entry(r.get(0)).or_default();
             if r.get(2) { &mut hall.staff } else { &mut hall.windows }.insert(r.get(1));
         }
@@ -197,15 +200,7 @@ async fn write_reference(tx: &deadpool_postgres::Transaction<'_>, d: &ReferenceD
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, gender = excluded.gender, age = excluded.age,
                  occupation = excluded.occupation, appointed_from = excluded.appointed_from,
                  appointed_to = excluded.appointed_to, active = true",
-            &[
-                &o.id,
-                &o.name,
-                &o.gender,
-                &o.age.map(i16::from),
-                &o.occupation,
-                &o.appointed_from,
-                &o.appointed_to,
-            ],
+            &[&o.id, &o.name, &o.gender, &o.age.map(i16::from), &o.occupation, &o.appointed_from, &o.appointed_to],
         )
         .await?;
     }
@@ -254,7 +249,10 @@ async fn read_reference(c: &impl GenericClient) -> Result<ReferenceData> {
         .map(|r| Reason { code: r.get(0), label: text(r, 1, 2) })
         .collect();
     let matters = c
-        .query("SELECT id, name_zh, name_en, category_zh, category_en, quarter FROM matters WHERE active ORDER BY id", &[])
+        .query(
+            "SELECT id, name_zh, name_en, category_zh, category_en, quarter FROM matters WHERE active ORDER BY id",
+            &[],
+        )
         .await?
         .iter()
         .map(|r| Matter { id: r.get(0), name: text(r, 1, 2), category: text(r, 3, 4), quarter: r.get(5) })

@@ -16,7 +16,7 @@ use tokio_postgres::types::ToSql;
 use uuid::Uuid;
 
 use super::{PgStore, device_time, diary, json, offset_minutes};
-use crate::store::{IngestPage, RatingFilter, Error, Result, StoredRating, SyncStore};
+use crate::store::{Error, IngestPage, RatingFilter, Result, StoredRating, SyncStore};
 
 pub(super) const RATING_COLUMNS: &str = "r.id, r.device_id, r.seq, r.device_time, r.device_offset_minutes, r.hall_id,
     r.window_id, r.staff_id, r.case_no, r.attitude, r.competence, r.reasons::text, r.comment, r.phone, r.misuse";
@@ -137,9 +137,10 @@ async fn insert_ratings(
         // Compared only on this rare path, so the usual one reads nothing back.
         let seqs: Vec<i64> = resent.iter().map(|r| r.seq as i64).collect();
         let rows = tx
-            .query(&format!("SELECT {RATING_COLUMNS} FROM ratings r WHERE r.device_id = $1 AND r.seq = ANY($2)"), &[
-                &device, &seqs,
-            ])
+            .query(
+                &format!("SELECT {RATING_COLUMNS} FROM ratings r WHERE r.device_id = $1 AND r.seq = ANY($2)"),
+                &[&device, &seqs],
+            )
             .await?;
         let held: HashMap<u64, Rating> =
             rows.iter().map(|r| rating_from_row(r).map(|h| (h.seq, h))).collect::<Result<_>>()?;
@@ -189,11 +190,11 @@ impl SyncStore for PgStore {
         let next = continue_stream(through, &keys)?;
         let (stored, duplicates) = match page.upload.as_ref() {
             Upload::Rating(records) => insert_ratings(&tx, device, records, through, page.received_at).await?,
-            Upload::Diary(revisions) => diary::insert_revisions(&tx, device, revisions, through, page.received_at).await?,
+            Upload::Diary(revisions) => {
+                diary::insert_revisions(&tx, device, revisions, through, page.received_at).await?
+            }
         };
-        let advance = tx
-            .prepare_cached("UPDATE streams SET through = $3 WHERE device_id = $1 AND kind = $2")
-            .await?;
+        let advance = tx.prepare_cached("UPDATE streams SET through = $3 WHERE device_id = $1 AND kind = $2").await?;
         tx.execute(&advance, &[&device, &kind.as_str(), &(next as i64)]).await?;
         let seen_at = tx.prepare_cached("UPDATE devices SET last_seen_at = $1 WHERE id = $2").await?;
         tx.execute(&seen_at, &[&page.received_at, &device]).await?;

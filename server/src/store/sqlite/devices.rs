@@ -8,7 +8,7 @@ use tiyan_core::protocol::DeviceRole;
 use uuid::Uuid;
 
 use super::{SqliteStore, conversion, time, uuid};
-use crate::store::{Device, DeviceStore, DeviceSummary, Enrolment, NewCode, Error, Result, StoredSecret};
+use crate::store::{Device, DeviceStore, DeviceSummary, Enrolment, Error, NewCode, Result, StoredSecret};
 
 const DEVICE_COLUMNS: &str = "id, name, role, hall_id, window_id, enrolled_at, revoked_at, last_seen_at";
 
@@ -95,7 +95,15 @@ impl DeviceStore for SqliteStore {
                  ON CONFLICT (id) DO UPDATE SET name = excluded.name, role = excluded.role, hall_id = excluded.hall_id,
                      window_id = excluded.window_id, secret_hash = excluded.secret_hash,
                      enrolled_at = excluded.enrolled_at, revoked_at = NULL",
-                params![id, e.name, role.as_str(), hall_id, window_id, hex::encode(e.secret_sha256), e.now.to_rfc3339()],
+                params![
+                    id,
+                    e.name,
+                    role.as_str(),
+                    hall_id,
+                    window_id,
+                    hex::encode(e.secret_sha256),
+                    e.now.to_rfc3339()
+                ],
             )?;
             Ok(tx.query_row(&format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE id = ?1"), [&id], device_row)?)
         })

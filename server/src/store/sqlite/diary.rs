@@ -11,7 +11,7 @@ use tiyan_core::sync::{ChunkHeld, ChunkStep, chunk_step};
 use uuid::Uuid;
 
 use super::{SqliteStore, conversion, device_time, local_day, time, uuid};
-use crate::store::{DiaryStore, PhotoChunk, Error, Result, StoredRevision, sha256_hex};
+use crate::store::{DiaryStore, Error, PhotoChunk, Result, StoredRevision, sha256_hex};
 
 fn json_error(e: serde_json::Error) -> Error {
     Error::Backend(e.to_string())
@@ -134,9 +134,11 @@ fn held_photo(tx: &Connection, device: &str, sha256: &str) -> Result<ChunkHeld> 
     let complete: Option<u64> =
         tx.query_row("SELECT length(bytes) FROM diary_photos WHERE sha256 = ?1", [sha256], |r| r.get(0)).optional()?;
     let announced: Option<u64> = tx
-        .query_row("SELECT size FROM photo_uploads WHERE sha256 = ?1 AND device_id = ?2", params![sha256, device], |r| {
-            r.get(0)
-        })
+        .query_row(
+            "SELECT size FROM photo_uploads WHERE sha256 = ?1 AND device_id = ?2",
+            params![sha256, device],
+            |r| r.get(0),
+        )
         .optional()?;
     let received: u64 = tx.query_row(
         "SELECT coalesce(sum(length(bytes)), 0) FROM photo_chunks WHERE sha256 = ?1 AND device_id = ?2",

@@ -145,12 +145,7 @@ impl SqliteStore {
         let readers =
             (0..READERS).map(|_| tiyan_infra::sqlite::connect(path).map(Mutex::new)).collect::<Result<Vec<_>, _>>()?;
         Ok(SqliteStore {
-            inner: Arc::new(Inner {
-                path: path.to_path_buf(),
-                writer,
-                readers,
-                next_reader: AtomicUsize::new(0),
-            }),
+            inner: Arc::new(Inner { path: path.to_path_buf(), writer, readers, next_reader: AtomicUsize::new(0) }),
         })
     }
 
@@ -159,10 +154,7 @@ impl SqliteStore {
     }
 
     /// A read on one of the reader connections, off the async threads.
-    async fn read<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
-    ) -> Result<T> {
+    async fn read<T: Send + 'static>(&self, f: impl FnOnce(&Connection) -> Result<T> + Send + 'static) -> Result<T> {
         let inner = self.inner.clone();
         blocking(move || {
             let i = inner.next_reader.fetch_add(1, Ordering::Relaxed) % inner.readers.len();

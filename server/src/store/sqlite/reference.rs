@@ -42,11 +42,11 @@ fn set_meta(tx: &Connection, key: &str, value: &str) -> Result<()> {
 #[async_trait]
 impl ReferenceStore for SqliteStore {
     async fn reference_version(&self) -> Result<Option<i64>> {
-        self.read(|c| version(c)).await
+        self.read(version).await
     }
 
     async fn reference(&self) -> Result<ReferenceData> {
-        self.read_tx(|tx| read_reference(tx)).await
+        self.read_tx(read_reference).await
     }
 
     async fn import_reference(&self, import: &ReferenceImport) -> Result<i64> {
@@ -88,7 +88,8 @@ impl ReferenceStore for SqliteStore {
                     if staff { &mut hall.staff } else { &mut hall.windows }.insert(r.get(1)?);
                 }
             }
-            catalog.reasons = tx.prepare("SELECT code FROM reasons")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+            catalog.reasons =
+                tx.prepare("SELECT code FROM reasons")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
             catalog.officers =
                 tx.prepare("SELECT id FROM officers")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
             Ok((version(tx)?, catalog))
@@ -225,7 +226,9 @@ fn read_reference(c: &Connection) -> Result<ReferenceData> {
                 hall_id: r.get(1)?,
                 employee_no: r.get(2)?,
                 name: r.get(3)?,
-                department: r.get::<_, Option<String>>(4)?.map(|zh| Text::new(zh, r.get::<_, Option<String>>(5).ok().flatten().unwrap_or_default())),
+                department: r
+                    .get::<_, Option<String>>(4)?
+                    .map(|zh| Text::new(zh, r.get::<_, Option<String>>(5).ok().flatten().unwrap_or_default())),
                 pin_hash: r.get(6)?,
                 photo: None,
                 photo_sha256: r.get(7)?,

@@ -12,7 +12,7 @@ use tiyan_core::sync::continue_stream;
 use uuid::Uuid;
 
 use super::{SqliteStore, conversion, device_time, diary, local_day, time, uuid};
-use crate::store::{IngestPage, RatingFilter, Error, Result, StoredRating, SyncStore};
+use crate::store::{Error, IngestPage, RatingFilter, Result, StoredRating, SyncStore};
 
 /// The record columns of `ratings`, in the order [`rating_from_row`] reads them.
 pub(super) const RATING_COLUMNS: &str = "r.id, r.device_id, r.seq, r.device_time, r.hall_id, r.window_id, r.staff_id,

@@ -49,8 +49,8 @@ where
     fn run(self: Box<Self>, conn: &Connection) -> Box<dyn Done> {
         let Pending { f, reply } = *self;
         // A panic in one write fails that write, not the writer.
-        let outcome =
-            catch_unwind(AssertUnwindSafe(|| f(conn))).unwrap_or_else(|_| Err(Error::Internal("a write panicked".into())));
+        let outcome = catch_unwind(AssertUnwindSafe(|| f(conn)))
+            .unwrap_or_else(|_| Err(Error::Internal("a write panicked".into())));
         Box::new(Ran { outcome, reply })
     }
 
