@@ -46,7 +46,7 @@ tiyan_server::on_both_backends!(
     a_code_for_the_other_role_is_refused_and_stays_usable,
     the_csv_export_keeps_a_formula_typed_at_the_kiosk_as_text,
     figures_group_by_the_devices_own_date,
-    housekeeping_forgets_old_request_ids_and_abandoned_uploads,
+    housekeeping_forgets_old_request_ids_abandoned_uploads_and_failures,
 );
 
 pub struct Server {
@@ -688,7 +688,7 @@ async fn figures_group_by_the_devices_own_date(backend: Backend) {
     assert_eq!(december[0].rating, early);
 }
 
-async fn housekeeping_forgets_old_request_ids_and_abandoned_uploads(backend: Backend) {
+async fn housekeeping_forgets_old_request_ids_abandoned_uploads_and_failures(backend: Backend) {
     use tiyan_server::services::housekeeping::{Retention, prune};
     let s = server(backend).await;
     let (device, secret) = s.enroll(Some("jianghai-w02")).await;
@@ -699,11 +699,14 @@ async fn housekeeping_forgets_old_request_ids_and_abandoned_uploads(backend: Bac
     let sha = format!("{:064x}", 7);
     let path = format!("/api/v1/photo-uploads/{sha}?offset=0&size=100");
     s.call("POST", &path, &auth(laptop, &laptop_secret), vec![0; 40]).await;
+    s.call("POST", "/api/v1/officers/sign-in", &auth(laptop, &laptop_secret), sign_in("made-up-1", "x")).await;
+    assert_eq!(s.store.attempts("officer:made-up-1").await.unwrap().failures, 1);
 
     let retention = Retention::default();
     assert_eq!(prune(s.store.as_ref(), retention, Utc::now()).await.unwrap(), (0, 0), "nothing is old yet");
     let later = Utc::now() + retention.seen_requests + Duration::hours(1);
     assert_eq!(prune(s.store.as_ref(), retention, later).await.unwrap(), (1, 1));
+    assert_eq!(s.store.attempts("officer:made-up-1").await.unwrap().failures, 0, "old failures forgotten");
     let (_, body) = s.call("GET", &format!("/api/v1/photo-uploads/{sha}"), &auth(laptop, &laptop_secret), vec![]).await;
     assert_eq!(body["ok"]["received"], 0, "the abandoned upload starts over");
     // A replay of a forgotten request is a resend of held records: acknowledged, stored once.

@@ -26,6 +26,7 @@ tiyan_server::on_both_backends!(
     a_page_that_overtakes_its_predecessor_waits_for_it,
     a_code_redeemed_twice_at_once_enrols_one_device,
     two_chunks_of_one_photo_at_once_are_each_taken_once,
+    a_device_never_reads_half_of_one_version_and_half_of_the_next,
 );
 
 /// Two server processes on one database.
@@ -221,5 +222,50 @@ async fn two_chunks_of_one_photo_at_once_are_each_taken_once(backend: Backend) -
     }
     let held = p.store.diary_photo(&sha).await?.expect("the photo is whole");
     ensure!(held == photo, "assembled from each chunk once, in order");
+    Ok(())
+}
+
+async fn a_device_never_reads_half_of_one_version_and_half_of_the_next(backend: Backend) -> Result<()> {
+    let p = pair(backend).await?;
+    let (laptop, secret) = p.enroll(DeviceRole::Officer).await?;
+    // Imports, one after the other, each naming its own edition in every hall and window.
+    let store = p.store.clone();
+    let importer = tokio::spawn(async move {
+        for edition in 2..=30 {
+            let mut loaded = load_json(&demo_reference())?;
+            for h in &mut loaded.data.halls {
+                h.name.en = format!("edition {edition}");
+            }
+            for w in &mut loaded.data.windows {
+                w.name.en = format!("edition {edition}");
+            }
+            reference::import(store.as_ref(), loaded).await?;
+        }
+        Ok::<_, anyhow::Error>(())
+    });
+    let mut reads = 0;
+    while !importer.is_finished() {
+        let to = if reads % 2 == 0 { &p.a } else { &p.b };
+        let (status, body) = call(to, Method::Get, "/api/v1/reference", &auth(laptop, &secret), vec![]).await?;
+        ensure!(status == 200, "{body}");
+        let data = &body["ok"]["data"];
+        let editions: std::collections::BTreeSet<&str> = data["halls"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .chain(data["windows"].as_array().into_iter().flatten())
+            .filter_map(|x| x["name"]["en"].as_str())
+            // Before the first import here, the demo's own names: edition 1.
+            .map(|name| if name.starts_with("edition ") { name } else { "edition 1" })
+            .collect();
+        ensure!(editions.len() <= 1, "one read saw several editions: {editions:?}");
+        if let Some(edition) = editions.first().and_then(|e| e.strip_prefix("edition ")) {
+            // Edition k is reference version k (the demo import was version 1).
+            ensure!(data["version"].to_string() == edition, "version {} with {edition}", data["version"]);
+        }
+        reads += 1;
+    }
+    importer.await??;
+    ensure!(reads > 5, "only {reads} reads happened during the imports");
     Ok(())
 }

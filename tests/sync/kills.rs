@@ -47,7 +47,7 @@ async fn kiosk_with_ratings(dir: &Path, url: &str, code: &str, n: usize) -> Resu
 }
 
 async fn the_server_killed_and_restarted_mid_sync_loses_and_duplicates_nothing(backend: Backend) -> Result<()> {
-    const TOTAL: usize = 6000;
+    const TOTAL: usize = 8000;
     let dir = tempfile::tempdir()?;
     let test_db = TestDb::new(backend).await;
     let db = test_db.arg();
@@ -60,8 +60,8 @@ async fn the_server_killed_and_restarted_mid_sync_loses_and_duplicates_nothing(b
     // A slow link, so that kills land while pages are in flight.
     let proxy = FaultProxy::start(([127, 0, 0, 1], port).into()).await;
     let kiosk = kiosk_with_ratings(&dir.path().join("kiosk"), &proxy.url(), &code, TOTAL).await?;
-    // About 0.4 s per page of 500 on this link: 12 pages outlast three kills.
-    proxy.set(Fault::Slow { chunk: 4096, pause_ms: 8 });
+    // About 1.5 s per page of 1,000 on this link, three at a time: eight pages outlast three kills.
+    proxy.set(Fault::Slow { chunk: 4096, pause_ms: 20 });
     let backoff = Backoff { base: Duration::from_millis(100), cap: Duration::from_millis(500) };
     let sync = tiyan_client::sync::worker::spawn(kiosk.shared_store(), |u: &str| Http::new(u), backoff);
 
@@ -91,7 +91,7 @@ async fn the_server_killed_and_restarted_mid_sync_loses_and_duplicates_nothing(b
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_app_killed_mid_sync_and_restarted_loses_and_duplicates_nothing() -> Result<()> {
-    const TOTAL: usize = 5000;
+    const TOTAL: usize = 12_000;
     let dir = tempfile::tempdir()?;
     let server = TestServer::start(Backend::Sqlite).await?;
     let proxy = FaultProxy::start(server.addr).await;
@@ -101,7 +101,7 @@ async fn the_app_killed_mid_sync_and_restarted_loses_and_duplicates_nothing() ->
         let kiosk = kiosk_with_ratings(&data, &proxy.url(), &code, TOTAL).await?;
         kiosk.store().device_id()
     };
-    proxy.set(Fault::Slow { chunk: 4096, pause_ms: 6 });
+    proxy.set(Fault::Slow { chunk: 4096, pause_ms: 25 });
 
     let launch = || -> Result<Guard> {
         let child = Command::new(app_binary()?)

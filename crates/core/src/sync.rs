@@ -69,6 +69,16 @@ pub struct ChunkHeld {
     pub announced: Option<u64>,
 }
 
+impl ChunkHeld {
+    /// What the device is told: how much it has sent, or that the photo is whole.
+    pub fn state(self) -> crate::protocol::PhotoUploadState {
+        match self.complete {
+            Some(size) => crate::protocol::PhotoUploadState { received: size, complete: true },
+            None => crate::protocol::PhotoUploadState { received: self.received, complete: false },
+        }
+    }
+}
+
 /// What to do with the chunk at `offset` of a `size`-byte photo.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChunkStep {

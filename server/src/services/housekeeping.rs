@@ -1,6 +1,8 @@
 //! What the server forgets on its own: request ids seen long ago (a replay that
-//! old is a resend the stream's sameness check answers anyway) and photo
-//! uploads a device abandoned. Any process may run it; it only deletes.
+//! old is a resend the stream's sameness check answers anyway), photo uploads a
+//! device abandoned, and counts of wrong passwords long past any lock-out (a
+//! stranger trying made-up officer ids must not grow a table for ever). Any
+//! process may run it; it only deletes.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,6 +28,8 @@ impl Default for Retention {
 pub async fn prune(store: &dyn Storage, retention: Retention, now: DateTime<Utc>) -> Result<(u64, u64)> {
     let requests = store.prune_seen_requests(now - retention.seen_requests).await?;
     let uploads = store.prune_photo_uploads(now - retention.photo_uploads).await?;
+    // A day is far past the longest lock-out (15 minutes).
+    store.prune_failures(now - chrono::Duration::days(1)).await?;
     if requests + uploads > 0 {
         tracing::info!(requests, uploads, "housekeeping: forgot old request ids and abandoned photo uploads");
     }

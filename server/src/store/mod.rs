@@ -275,6 +275,8 @@ pub trait AttemptStore: Send + Sync {
     /// Counts one more failure at `now` (atomically) and returns the count.
     async fn record_failure(&self, key: &str, now: DateTime<Utc>) -> Result<Attempts>;
     async fn clear_failures(&self, key: &str) -> Result<()>;
+    /// Forgets counts whose last failure was before `before`; returns how many.
+    async fn prune_failures(&self, before: DateTime<Utc>) -> Result<u64>;
 }
 
 #[async_trait]

@@ -143,18 +143,11 @@ async fn held_photo(client: &impl deadpool_postgres::GenericClient, device: Uuid
     })
 }
 
-fn upload_state(held: ChunkHeld) -> PhotoUploadState {
-    match held.complete {
-        Some(size) => PhotoUploadState { received: size, complete: true },
-        None => PhotoUploadState { received: held.received, complete: false },
-    }
-}
-
 #[async_trait]
 impl DiaryStore for PgStore {
     async fn photo_upload_state(&self, device: Uuid, sha256: &str) -> Result<PhotoUploadState> {
         let client = self.client().await?;
-        Ok(upload_state(held_photo(&client, device, sha256).await?))
+        Ok(held_photo(&client, device, sha256).await?.state())
     }
 
     async fn photo_chunk(&self, c: &PhotoChunk) -> Result<PhotoUploadState> {
@@ -164,7 +157,7 @@ impl DiaryStore for PgStore {
         tx.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", &[&key]).await?;
         let held = held_photo(&tx, c.device_id, &c.sha256).await?;
         let last = match chunk_step(held, c.offset, c.size, c.bytes.len() as u64, MAX_DIARY_PHOTO_BYTES)? {
-            ChunkStep::Ignore => return Ok(upload_state(held)),
+            ChunkStep::Ignore => return Ok(held.state()),
             ChunkStep::Append { last } => last,
         };
         let (size, offset) = (c.size as i64, c.offset as i64);

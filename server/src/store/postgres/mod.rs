@@ -146,6 +146,10 @@ impl AttemptStore for PgStore {
         self.client().await?.execute("DELETE FROM sign_in_failures WHERE key = $1", &[&key]).await?;
         Ok(())
     }
+
+    async fn prune_failures(&self, before: DateTime<Utc>) -> Result<u64> {
+        Ok(self.client().await?.execute("DELETE FROM sign_in_failures WHERE last_failure_at < $1", &[&before]).await?)
+    }
 }
 
 #[async_trait]

@@ -148,13 +148,6 @@ fn held_photo(tx: &Connection, device: &str, sha256: &str) -> Result<ChunkHeld> 
     Ok(ChunkHeld { complete, received, announced })
 }
 
-fn upload_state(held: ChunkHeld) -> PhotoUploadState {
-    match held.complete {
-        Some(size) => PhotoUploadState { received: size, complete: true },
-        None => PhotoUploadState { received: held.received, complete: false },
-    }
-}
-
 /// Takes one chunk in the writer's transaction. `Ok(None)`: the photo was
 /// whole but did not match its name, and its chunks are gone (committed, so
 /// the device starts over).
@@ -162,7 +155,7 @@ fn take_chunk(tx: &Connection, c: &PhotoChunk) -> Result<Option<PhotoUploadState
     let device = c.device_id.to_string();
     let held = held_photo(tx, &device, &c.sha256)?;
     let last = match chunk_step(held, c.offset, c.size, c.bytes.len() as u64, MAX_DIARY_PHOTO_BYTES)? {
-        ChunkStep::Ignore => return Ok(Some(upload_state(held))),
+        ChunkStep::Ignore => return Ok(Some(held.state())),
         ChunkStep::Append { last } => last,
     };
     let now = c.now.to_rfc3339();
@@ -203,7 +196,7 @@ fn take_chunk(tx: &Connection, c: &PhotoChunk) -> Result<Option<PhotoUploadState
 impl DiaryStore for SqliteStore {
     async fn photo_upload_state(&self, device: Uuid, sha256: &str) -> Result<PhotoUploadState> {
         let sha256 = sha256.to_string();
-        self.read_tx(move |tx| Ok(upload_state(held_photo(tx, &device.to_string(), &sha256)?))).await
+        self.read_tx(move |tx| Ok(held_photo(tx, &device.to_string(), &sha256)?.state())).await
     }
 
     async fn photo_chunk(&self, chunk: &PhotoChunk) -> Result<PhotoUploadState> {

@@ -255,6 +255,13 @@ impl AttemptStore for SqliteStore {
         })
         .await
     }
+
+    async fn prune_failures(&self, before: DateTime<Utc>) -> Result<u64> {
+        self.write(move |tx| {
+            Ok(tx.execute("DELETE FROM sign_in_failures WHERE last_failure_at < ?1", [before.to_rfc3339()])? as u64)
+        })
+        .await
+    }
 }
 
 #[async_trait]
