@@ -261,7 +261,11 @@ async fn a_device_never_reads_half_of_one_version_and_half_of_the_next(backend: 
         ensure!(editions.len() <= 1, "one read saw several editions: {editions:?}");
         if let Some(edition) = editions.first().and_then(|e| e.strip_prefix("edition ")) {
             // Edition k is reference version k (the demo import was version 1).
-            ensure!(data["version"].to_string() == edition, "version {} with {edition}", data["version"]);
+            ensure!(
+                data["version"].as_u64().map(|v| v.to_string()).as_deref() == Some(edition),
+                "version {} with {edition}",
+                data["version"]
+            );
         }
         reads += 1;
     }
