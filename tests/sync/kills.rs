@@ -51,7 +51,8 @@ async fn the_server_killed_and_restarted_mid_sync_loses_and_duplicates_nothing(b
     let dir = tempfile::tempdir()?;
     let test_db = TestDb::new(backend).await;
     let db = test_db.arg();
-    let status = server_cmd(&db)?.arg("import").arg(demo_reference()).stdout(Stdio::null()).status()?;
+    let status =
+        server_cmd(&db)?.arg("import").arg(demo_reference()).stdout(Stdio::null()).stderr(Stdio::null()).status()?;
     ensure!(status.success(), "import failed");
     let code = server_cmd(&db)?.args(["enroll", "--hall", "jianghai", "--window", "jianghai-w02"]).output()?;
     let code = String::from_utf8(code.stdout)?.trim().to_string();

@@ -131,7 +131,8 @@ async fn two_server_processes_behind_nginx_survive_kills_and_store_each_rating_o
     let dir = tempfile::tempdir()?;
     let db = TestDb::new(Backend::Postgres).await;
     let url = db.arg();
-    let status = server(&url)?.arg("import").arg(demo_reference()).stdout(Stdio::null()).status()?;
+    let status =
+        server(&url)?.arg("import").arg(demo_reference()).stdout(Stdio::null()).stderr(Stdio::null()).status()?;
     ensure!(status.success(), "import failed");
     let ports = [free_port(), free_port()];
     let mut processes = [start_server(&url, ports[0])?, start_server(&url, ports[1])?];

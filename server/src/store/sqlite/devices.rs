@@ -83,7 +83,8 @@ impl DeviceStore for SqliteStore {
                 })
                 .transpose()?;
             let role = check_code(state, e.expected, e.now)?;
-            let Some((_, hall_id, window_id, _, _)) = found else { return Err(Error::NotFound("code".into())) };
+            // check_code refused a code that is not there: this one is.
+            let (hall_id, window_id) = found.map(|(_, hall, window, _, _)| (hall, window)).unwrap_or_default();
             let id = e.device_id.to_string();
             tx.execute(
                 "UPDATE enrolment_codes SET used_at = ?1, used_by = ?2 WHERE code_sha256 = ?3",
