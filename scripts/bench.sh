@@ -5,8 +5,9 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 # The references the photo pipeline is measured against.
 need=()
-command -v convert >/dev/null || need+=(imagemagick)
-command -v vipsthumbnail >/dev/null || need+=(libvips-tools)
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+installed imagemagick || need+=(imagemagick)
+installed libvips-tools || need+=(libvips-tools)
 if ((${#need[@]})); then
   sudo=$([ "$(id -u)" = 0 ] || echo sudo)
   $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"

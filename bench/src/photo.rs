@@ -87,6 +87,22 @@ fn tool(name: &str) -> Result<PathBuf> {
     found.with_context(|| format!("{name} is not installed (scripts/bench.sh installs it)"))
 }
 
+/// ImageMagick's `convert` (Debian names it convert-im6.q16 behind the
+/// alternatives link): the first candidate that says it is ImageMagick, since
+/// another program may answer to `convert` earlier in PATH.
+fn imagemagick() -> Result<PathBuf> {
+    ["magick", "convert-im6.q16", "convert"]
+        .iter()
+        .filter_map(|name| tool(name).ok())
+        .find(|path| {
+            std::process::Command::new(path)
+                .arg("-version")
+                .output()
+                .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("ImageMagick"))
+        })
+        .context("ImageMagick is not installed (scripts/bench.sh installs Debian's imagemagick)")
+}
+
 pub fn run(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir)?;
     // vipsthumbnail names its output relative to the input's folder unless absolute.
@@ -105,7 +121,7 @@ pub fn run(dir: &Path) -> Result<()> {
         c.args(["photo-once"]).arg(&input).arg(&ours_out);
         c
     })?;
-    let convert = tool("convert")?;
+    let convert = imagemagick()?;
     let magick_out = dir.join("out-magick.jpg");
     let (magick, magick_rss) = series("ImageMagick convert -auto-orient -strip -resize", || {
         let mut c = Command::new(&convert);

@@ -78,13 +78,16 @@ impl PgStore {
     }
 
     async fn migrate_locked(&self, client: &mut deadpool_postgres::Object) -> Result<()> {
-        client
-            .batch_execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations (
-                     version    INTEGER PRIMARY KEY,
-                     applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
-            )
-            .await?;
+        let exists: bool = client.query_one("SELECT to_regclass('schema_migrations') IS NOT NULL", &[]).await?.get(0);
+        if !exists {
+            client
+                .batch_execute(
+                    "CREATE TABLE schema_migrations (
+                         version    INTEGER PRIMARY KEY,
+                         applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+                )
+                .await?;
+        }
         let found: i32 = client.query_one("SELECT coalesce(max(version), 0) FROM schema_migrations", &[]).await?.get(0);
         if found as usize > STEPS.len() {
             return Err(Error::SchemaTooNew { found: i64::from(found), known: STEPS.len() });
