@@ -229,7 +229,12 @@ fn may(actor: Actor, action: &Action) -> bool {
 }
 
 /// The state a step takes an item to, or why it may not be taken.
-pub fn step(state: Option<LedgerState>, source: Source, actor: Actor, action: &Action) -> Result<LedgerState, StepError> {
+pub fn step(
+    state: Option<LedgerState>,
+    source: Source,
+    actor: Actor,
+    action: &Action,
+) -> Result<LedgerState, StepError> {
     use LedgerState as S;
     if !may(actor, action) {
         return Err(StepError::NotAllowed { actor: actor_name(actor), action: action.name() });
@@ -382,7 +387,12 @@ mod tests {
     }
 
     fn event(date: &str, action: Action) -> Event {
-        Event { at: DateTime::from_timestamp(1_790_000_000, 0).unwrap_or_default(), date: day(date), action, note: String::new() }
+        Event {
+            at: DateTime::from_timestamp(1_790_000_000, 0).unwrap_or_default(),
+            date: day(date),
+            action,
+            note: String::new(),
+        }
     }
 
     #[test]
@@ -436,16 +446,34 @@ mod tests {
         // do not decide appeals; supervisors do not handle; officers only answer.
         for actor in [Actor::Account(Role::Viewer), Actor::Account(Role::HallAdmin)] {
             for action in [Action::Verify, Action::Reply, Action::UpholdAppeal, Action::Escalate] {
-                assert!(matches!(step(Some(S::Registered), Source::Rating, actor, &action), Err(StepError::NotAllowed { .. })));
+                assert!(matches!(
+                    step(Some(S::Registered), Source::Rating, actor, &action),
+                    Err(StepError::NotAllowed { .. })
+                ));
             }
         }
-        assert!(matches!(step(Some(S::Appealed), Source::Rating, CLERK, &Action::UpholdAppeal), Err(StepError::NotAllowed { .. })));
-        assert!(matches!(step(Some(S::Registered), Source::Rating, SUPERVISOR, &Action::Verify), Err(StepError::NotAllowed { .. })));
-        assert!(matches!(step(Some(S::Replied), Source::Rating, Actor::Officer, &Action::Close), Err(StepError::NotAllowed { .. })));
+        assert!(matches!(
+            step(Some(S::Appealed), Source::Rating, CLERK, &Action::UpholdAppeal),
+            Err(StepError::NotAllowed { .. })
+        ));
+        assert!(matches!(
+            step(Some(S::Registered), Source::Rating, SUPERVISOR, &Action::Verify),
+            Err(StepError::NotAllowed { .. })
+        ));
+        assert!(matches!(
+            step(Some(S::Replied), Source::Rating, Actor::Officer, &Action::Close),
+            Err(StepError::NotAllowed { .. })
+        ));
         let answer = Action::Satisfaction { satisfaction: Satisfaction::Satisfied, reopen_days: 5 };
         assert_eq!(step(Some(S::Replied), Source::Problem, Actor::Officer, &answer), Ok(S::Closed));
-        assert!(matches!(step(Some(S::Replied), Source::Rating, Actor::Officer, &answer), Err(StepError::NotAllowed { .. })));
-        assert!(matches!(step(None, Source::Rating, CLERK, &Action::Register { verify_days: 1 }), Err(StepError::NotAllowed { .. })));
+        assert!(matches!(
+            step(Some(S::Replied), Source::Rating, Actor::Officer, &answer),
+            Err(StepError::NotAllowed { .. })
+        ));
+        assert!(matches!(
+            step(None, Source::Rating, CLERK, &Action::Register { verify_days: 1 }),
+            Err(StepError::NotAllowed { .. })
+        ));
         // Steps out of order.
         for (from, action) in [
             (S::Registered, Action::FixAtOnce),
@@ -455,9 +483,15 @@ mod tests {
             (S::Closed, Action::Verify),
             (S::Replied, Action::Verify),
         ] {
-            assert!(matches!(step(Some(from), Source::Rating, CLERK, &action), Err(StepError::WrongState { .. })), "{from:?} {action:?}");
+            assert!(
+                matches!(step(Some(from), Source::Rating, CLERK, &action), Err(StepError::WrongState { .. })),
+                "{from:?} {action:?}"
+            );
         }
-        assert!(matches!(step(Some(S::Closed), Source::Rating, SUPERVISOR, &Action::Escalate), Err(StepError::WrongState { .. })));
+        assert!(matches!(
+            step(Some(S::Closed), Source::Rating, SUPERVISOR, &Action::Escalate),
+            Err(StepError::WrongState { .. })
+        ));
         assert_eq!(step(Some(S::Verified), Source::Problem, CLERK, &Action::Appeal), Err(StepError::NotAppealable));
         assert_eq!(step(None, Source::Rating, CLERK, &Action::Verify).map_err(|_| ()), Err(()));
     }
@@ -467,7 +501,10 @@ mod tests {
         let calendar = Calendar::new([(day("2026-10-08"), DayKind::Holiday)], [2026]);
         let mut events = vec![event("2026-10-06", Action::Register { verify_days: 1 })];
         let s = replay(&events, Source::Rating, &calendar).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!((s.state, s.due.map(|d| d.date), s.due_for), (LedgerState::Registered, Some(day("2026-10-07")), Some(Deadline::Verify)));
+        assert_eq!(
+            (s.state, s.due.map(|d| d.date), s.due_for),
+            (LedgerState::Registered, Some(day("2026-10-07")), Some(Deadline::Verify))
+        );
         events.push(event("2026-10-07", Action::Verify));
         events.push(event("2026-10-07", Action::Rectify { days: 5, complex: false }));
         let s = replay(&events, Source::Rating, &calendar).unwrap_or_else(|e| panic!("{e}"));
@@ -476,11 +513,20 @@ mod tests {
         events.push(event("2026-10-16", Action::RecordRectification));
         events.push(Event { note: "已增设引导员".into(), ..event("2026-10-16", Action::Reply) });
         let s = replay(&events, Source::Rating, &calendar).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!((s.state, s.rectified_on_time, s.due, s.reply.as_deref()), (LedgerState::Replied, Some(false), None, Some("已增设引导员")));
+        assert_eq!(
+            (s.state, s.rectified_on_time, s.due, s.reply.as_deref()),
+            (LedgerState::Replied, Some(false), None, Some("已增设引导员"))
+        );
         // 不满意 reopens, with a new deadline.
-        events.push(event("2026-10-19", Action::Satisfaction { satisfaction: Satisfaction::Dissatisfied, reopen_days: 5 }));
+        events.push(event(
+            "2026-10-19",
+            Action::Satisfaction { satisfaction: Satisfaction::Dissatisfied, reopen_days: 5 },
+        ));
         let s = replay(&events, Source::Rating, &calendar).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!((s.state, s.due.map(|d| d.date), s.rectified_on_time), (LedgerState::Rectifying, Some(day("2026-10-26")), None));
+        assert_eq!(
+            (s.state, s.due.map(|d| d.date), s.rectified_on_time),
+            (LedgerState::Rectifying, Some(day("2026-10-26")), None)
+        );
         // An upheld appeal ends it.
         events.push(event("2026-10-20", Action::Appeal));
         events.push(event("2026-10-21", Action::UpholdAppeal));

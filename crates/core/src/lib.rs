@@ -4,11 +4,13 @@
 //! Nothing here touches a file, a socket or a clock: callers pass the time in,
 //! so every rule is tested in microseconds.
 
+pub mod accounts;
 pub mod case_no;
 pub mod cell;
 pub mod diary;
 pub mod enrolment;
 pub mod intake;
+pub mod ledger;
 pub mod level;
 pub mod mask;
 pub mod pin;
@@ -18,6 +20,7 @@ pub mod reference;
 pub mod settings;
 pub mod sync;
 pub mod text;
+pub mod workdays;
 
 pub use level::Level;
 pub use text::{Language, Text};
