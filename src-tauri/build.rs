@@ -36,6 +36,7 @@ const COMMANDS: &[&str] = &[
     "diary_delete_draft",
     "diary_edit",
     "diary_submit",
+    "diary_answer",
     "diary_add_photo",
     "diary_photo",
     "diary_export",

@@ -49,8 +49,14 @@ fn demo() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../demo/reference.json")
 }
 
+/// A hall's ratings: mostly good, one in fifty a bad review (each of which also
+/// becomes a ledger item on the server).
 fn rating(device: Uuid, seq: u64, start: DateTime<FixedOffset>) -> Rating {
-    let a = Level::try_from((seq % 5 + 1) as u8).unwrap_or(Level::Satisfied);
+    let a = match seq % 50 {
+        0 => Level::Dissatisfied,
+        n if n % 3 == 0 => Level::Satisfied,
+        _ => Level::VerySatisfied,
+    };
     Rating {
         id: Uuid::now_v7(),
         seq,
@@ -417,6 +423,7 @@ async fn breakdown(backend: Backend, args: &Args) -> Result<()> {
             request_id: Uuid::now_v7(),
             upload: Arc::new(Upload::Rating(chunk.to_vec())),
             received_at: Utc::now(),
+            ledger: Arc::default(),
         };
         let ack = server.store.ingest(&page).await?;
         ensure!(ack.through == ((i + 1) * PAGE) as u64);

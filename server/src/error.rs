@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use tiyan_core::enrolment::CodeRefusal;
 use tiyan_core::intake::RecordRefused;
+use tiyan_core::ledger::StepError;
 use tiyan_core::protocol::{ApiError, ErrorCode, MAX_BODY_BYTES, PROTOCOL_VERSION};
 use tiyan_core::sync::{ChunkError, PageError};
 use uuid::Uuid;
@@ -60,6 +61,11 @@ pub enum Error {
     NotAppointed,
     #[error("{0}")]
     Invalid(String),
+    #[error(transparent)]
+    Step(#[from] tiyan_core::ledger::StepError),
+    /// Someone else changed the item since the person saw it.
+    #[error("the item changed meanwhile: look at it again")]
+    Stale,
 
     // --- the database ---
     #[error("the database was written by a newer tiyan-server (schema {found}, this one knows {known})")]
@@ -102,6 +108,10 @@ impl Error {
             Error::Code(CodeRefusal::Invalid) => (S::FORBIDDEN, C::InvalidCode),
             Error::Code(CodeRefusal::WrongRole { .. }) => (S::FORBIDDEN, C::WrongRole),
             Error::Rejected(_) => (S::UNPROCESSABLE_ENTITY, C::Rejected),
+            Error::Step(StepError::NotAllowed { .. }) => (S::FORBIDDEN, C::Forbidden),
+            Error::Step(StepError::EmptyReply) => (S::BAD_REQUEST, C::Malformed),
+            Error::Step(StepError::NoRegistration) => (S::INTERNAL_SERVER_ERROR, C::Internal),
+            Error::Step(_) | Error::Stale => (S::CONFLICT, C::Conflict),
             Error::WrongPassword => (S::FORBIDDEN, C::WrongPassword),
             Error::Locked { .. } => (S::TOO_MANY_REQUESTS, C::Locked),
             Error::NotAppointed => (S::FORBIDDEN, C::NotAppointed),

@@ -27,6 +27,7 @@ use std::sync::Arc;
 
 pub use error::{Error, Result};
 use services::Hasher;
+use services::calendar::CalendarCache;
 use services::housekeeping::Retention;
 use services::ingest::{CatalogCache, Ingested};
 use store::Storage;
@@ -41,6 +42,11 @@ pub struct Settings {
     pub retention: Retention,
     /// How long a page that overtook its predecessor waits for it.
     pub predecessor_wait: std::time::Duration,
+    /// A hall-office session idle for longer than this ends.
+    pub session_idle: chrono::Duration,
+    /// The address people reach the server at (`https://…` behind TLS: the
+    /// session cookie is then `Secure`).
+    pub public_url: Option<String>,
 }
 
 impl Default for Settings {
@@ -49,6 +55,8 @@ impl Default for Settings {
             trusted_proxies: Vec::new(),
             retention: Retention::default(),
             predecessor_wait: std::time::Duration::from_secs(2),
+            session_idle: chrono::Duration::minutes(30),
+            public_url: None,
         }
     }
 }
@@ -57,6 +65,7 @@ pub struct AppState {
     pub store: Arc<dyn Storage>,
     pub settings: Settings,
     pub hasher: Hasher,
+    pub calendar: CalendarCache,
     catalog: CatalogCache,
     ingested: Ingested,
 }
@@ -71,6 +80,7 @@ impl AppState {
             store,
             settings,
             hasher: Hasher::default(),
+            calendar: CalendarCache::default(),
             catalog: CatalogCache::default(),
             ingested: Ingested::default(),
         })
@@ -88,6 +98,9 @@ pub async fn serve(
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    if let Err(e) = services::calendar::seed(state.store.as_ref(), &state.calendar, chrono::Utc::now()).await {
+        tracing::warn!(error = %e, "the working-day calendar could not be imported: deadlines are estimates");
+    }
     tracing::info!(address = %listener.local_addr()?, "tiyan-server listening");
     let housekeeping = services::housekeeping::spawn(state.store.clone(), state.settings.retention);
     let service = app(state).into_make_service_with_connect_info::<SocketAddr>();

@@ -169,6 +169,7 @@ pub fn build<R: Runtime>(
             officer_commands::diary_delete_draft,
             officer_commands::diary_edit,
             officer_commands::diary_submit,
+            officer_commands::diary_answer,
             officer_commands::diary_add_photo,
             officer_commands::diary_photo,
             officer_commands::diary_export,

@@ -9,11 +9,13 @@ use base64::Engine as _;
 use serde::Serialize;
 use tauri::State;
 use tiyan_client::diary::{Draft, EntrySummary, PhotoInfo};
+use tiyan_client::ledger::ProblemLedger;
 use tiyan_client::reference::DiaryChoices;
 use tiyan_client::sync::transport::Http;
 use tiyan_client::sync::{Engine, SyncHandle, SyncStatus};
 use tiyan_client::{Error, Kiosk};
-use tiyan_core::diary::{DiaryBody, DiaryRevision, LedgerState};
+use tiyan_core::diary::{DiaryBody, DiaryRevision};
+use tiyan_core::ledger::Satisfaction;
 use tiyan_core::mask::mask_name;
 use tiyan_core::reference::Officer;
 use uuid::Uuid;
@@ -138,7 +140,7 @@ pub async fn diary_choices(kiosk: State<'_, Arc<Kiosk>>, desk: State<'_, Officer
 pub struct EntryRow {
     #[serde(flatten)]
     pub summary: EntrySummary,
-    pub ledger: Vec<(Uuid, LedgerState)>,
+    pub ledger: Vec<ProblemLedger>,
 }
 
 #[tauri::command]
@@ -166,7 +168,7 @@ pub struct EntryDetail {
     pub draft: Option<Draft>,
     /// Every submitted revision, oldest first.
     pub history: Vec<DiaryRevision>,
-    pub ledger: Vec<(Uuid, LedgerState)>,
+    pub ledger: Vec<ProblemLedger>,
 }
 
 #[tauri::command]
@@ -230,6 +232,22 @@ pub async fn diary_submit(
     let revision = blocking(&kiosk, move |k| k.store().submit_entry(&id, entry_id)).await?;
     sync.nudge();
     Ok(revision)
+}
+
+/// The officer's answer to the hall office's reply on one of their problems;
+/// it travels with the next sync, exactly once.
+#[tauri::command]
+pub async fn diary_answer(
+    kiosk: State<'_, Arc<Kiosk>>,
+    desk: State<'_, OfficerDesk>,
+    sync: State<'_, SyncHandle>,
+    problem_id: Uuid,
+    satisfaction: Satisfaction,
+) -> Answer<()> {
+    let id = desk.id()?;
+    blocking(&kiosk, move |k| k.store().answer_problem(&id, problem_id, satisfaction).map(|_| ())).await?;
+    sync.nudge();
+    Ok(())
 }
 
 /// A photo's bytes, sent raw (not as JSON): decoded, turned upright, stripped

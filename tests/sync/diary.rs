@@ -12,7 +12,8 @@ use tiyan_client::Store;
 use tiyan_client::photo::samples;
 use tiyan_client::sync::Engine;
 use tiyan_client::sync::transport::Http;
-use tiyan_core::diary::{Channel, LedgerState, Mode, PhotoRef, Problem, ProblemCategory};
+use tiyan_core::diary::{Channel, Mode, PhotoRef, Problem, ProblemCategory};
+use tiyan_core::ledger::LedgerState;
 use tiyan_server::testing::Backend;
 use tiyan_system_tests::proxy::{Fault, FaultProxy};
 use tiyan_system_tests::sync_rig::TestServer;
@@ -107,7 +108,8 @@ async fn an_entry_written_offline_arrives_once_with_its_photo_and_its_problem_re
     ensure!(bytes == store.photo(&photo.sha256, false)?);
     ensure!(!bytes.windows(4).any(|w| w == b"Exif"), "no metadata reached the server");
     ensure!(store.waiting()? == 0 && store.photos_to_upload()?.is_empty());
-    ensure!(store.ledger_states(draft.entry_id)? == vec![(problem, LedgerState::Registered)]);
+    let ledger = store.ledger_states(draft.entry_id)?;
+    ensure!(ledger.len() == 1 && ledger[0].problem_id == problem && ledger[0].state == LedgerState::Registered);
     println!("photo of {} bytes through a cutting link in {} passes", bytes.len(), passes + 1);
     server.stop().await;
     Ok(())

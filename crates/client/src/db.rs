@@ -9,7 +9,11 @@ pub use tiyan_infra::sqlite::{backup, configure};
 use crate::Result;
 
 /// The schema, one numbered file per step. Append only: never edit a shipped step.
-const STEPS: &[&str] = &[include_str!("../migrations/0001_kiosk.sql"), include_str!("../migrations/0002_diary.sql")];
+const STEPS: &[&str] = &[
+    include_str!("../migrations/0001_kiosk.sql"),
+    include_str!("../migrations/0002_diary.sql"),
+    include_str!("../migrations/0003_feedback.sql"),
+];
 
 /// Opens (creating if needed) the device database at `path`, schema up to date.
 pub fn open(path: &Path) -> Result<Connection> {

@@ -4,8 +4,7 @@
 use chrono::{DateTime, FixedOffset};
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
-use tiyan_core::diary::{DiaryBody, DiaryRevision, LedgerState};
-use tiyan_core::protocol::LedgerItem;
+use tiyan_core::diary::{DiaryBody, DiaryRevision};
 use uuid::Uuid;
 
 use crate::photo::{self, DiaryPhoto};
@@ -45,11 +44,11 @@ fn json<T: Serialize>(v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(|e| Error::Corrupt(e.to_string()))
 }
 
-fn time(s: &str) -> Result<DateTime<FixedOffset>> {
+pub(crate) fn time(s: &str) -> Result<DateTime<FixedOffset>> {
     DateTime::parse_from_rfc3339(s).map_err(|e| Error::Corrupt(format!("time {s:?}: {e}")))
 }
 
-fn uuid(s: &str) -> Result<Uuid> {
+pub(crate) fn uuid(s: &str) -> Result<Uuid> {
     Uuid::parse_str(s).map_err(|e| Error::Corrupt(format!("id {s:?}: {e}")))
 }
 
@@ -310,38 +309,6 @@ impl Store {
             tx.execute("UPDATE diary_photos SET uploaded_at = ?1 WHERE sha256 = ?2", params![now, sha256])?;
             Ok(())
         })
-    }
-
-    /// The ledger's word on this laptop's problems, as the server last said it.
-    pub fn set_ledger(&self, items: &[LedgerItem]) -> Result<()> {
-        self.write(|tx| {
-            let mut stmt = tx.prepare_cached(
-                "INSERT INTO ledger_states (problem_id, entry_id, state, updated_at) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (problem_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
-            )?;
-            for i in items {
-                stmt.execute(params![
-                    i.problem_id.to_string(),
-                    i.entry_id.to_string(),
-                    i.state.as_str(),
-                    i.updated_at.to_rfc3339()
-                ])?;
-            }
-            Ok(())
-        })
-    }
-
-    /// Ledger states of an entry's problems, by problem id.
-    pub fn ledger_states(&self, entry_id: Uuid) -> Result<Vec<(Uuid, LedgerState)>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT problem_id, state FROM ledger_states WHERE entry_id = ?1")?;
-        let rows: Vec<(String, String)> =
-            stmt.query_map([entry_id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
-        rows.into_iter()
-            .map(|(p, s)| {
-                Ok((uuid(&p)?, LedgerState::parse(&s).ok_or_else(|| Error::Corrupt(format!("ledger state {s:?}")))?))
-            })
-            .collect()
     }
 }
 

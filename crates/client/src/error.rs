@@ -80,6 +80,8 @@ pub enum Error {
     OfficerNotAppointed,
     #[error("this device is not an officer laptop")]
     NotOfficerDevice,
+    #[error("the ledger has no reply to answer on this problem (or it was answered already)")]
+    NothingToAnswer,
 }
 
 impl From<rusqlite::Error> for Error {
@@ -150,6 +152,7 @@ impl Error {
             Error::OfficerNeedsServer => "officer_needs_server",
             Error::OfficerNotAppointed => "officer_not_appointed",
             Error::NotOfficerDevice => "not_officer_device",
+            Error::NothingToAnswer => "nothing_to_answer",
         }
     }
 }

@@ -12,6 +12,7 @@ mod diary_export;
 mod error;
 pub mod export;
 pub mod kiosk;
+pub mod ledger;
 pub mod officers;
 pub mod photo;
 mod pins;

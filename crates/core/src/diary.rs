@@ -278,48 +278,6 @@ pub struct DiaryRevision {
     pub body: DiaryBody,
 }
 
-/// The state of a ledger item (a reported problem or a bad review) on the
-/// server: 接受—研判—交办—反馈, ending replied, explained, or excluded by appeal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LedgerState {
-    Registered,
-    Assigned,
-    Rectifying,
-    Rectified,
-    Replied,
-    Explained,
-    ExcludedByAppeal,
-}
-
-impl LedgerState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LedgerState::Registered => "registered",
-            LedgerState::Assigned => "assigned",
-            LedgerState::Rectifying => "rectifying",
-            LedgerState::Rectified => "rectified",
-            LedgerState::Replied => "replied",
-            LedgerState::Explained => "explained",
-            LedgerState::ExcludedByAppeal => "excluded_by_appeal",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<LedgerState> {
-        [
-            LedgerState::Registered,
-            LedgerState::Assigned,
-            LedgerState::Rectifying,
-            LedgerState::Rectified,
-            LedgerState::Replied,
-            LedgerState::Explained,
-            LedgerState::ExcludedByAppeal,
-        ]
-        .into_iter()
-        .find(|state| state.as_str() == s)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -384,13 +342,5 @@ mod tests {
         for c in [ProblemCategory::WindowSigns, ProblemCategory::Guide, ProblemCategory::Other] {
             assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
         }
-    }
-
-    #[test]
-    fn ledger_states_round_trip_by_name() {
-        for s in ["registered", "assigned", "rectifying", "rectified", "replied", "explained", "excluded_by_appeal"] {
-            assert_eq!(LedgerState::parse(s).unwrap().as_str(), s);
-        }
-        assert_eq!(LedgerState::parse("closed"), None);
     }
 }

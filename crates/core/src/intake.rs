@@ -1,6 +1,7 @@
 //! What a device may send the server: a kiosk sends ratings only, for its own
 //! hall, naming that hall's windows and staff and reasons from the list; an
-//! officer laptop sends diary revisions only, of known officers. The server
+//! officer laptop sends diary revisions and answers to the ledger's replies
+//! only, of known officers. The server
 //! checks every record of a page with [`check_upload`] before it stores any.
 
 use std::collections::{HashMap, HashSet};
@@ -71,6 +72,7 @@ pub fn normalize_times(upload: &mut Upload) {
     match upload {
         Upload::Rating(records) => records.iter_mut().for_each(|r| r.device_time = r.device_time.trunc_subsecs(6)),
         Upload::Diary(records) => records.iter_mut().for_each(|r| r.submitted_at = r.submitted_at.trunc_subsecs(6)),
+        Upload::Feedback(records) => records.iter_mut().for_each(|r| r.answered_at = r.answered_at.trunc_subsecs(6)),
     }
 }
 
@@ -82,8 +84,16 @@ pub fn check_upload(sender: Sender<'_>, upload: &Upload, catalog: &Catalog) -> R
         (DeviceRole::Officer, Upload::Diary(records)) => records.iter().try_for_each(|r| {
             check_revision(r, catalog).map_err(|refusal| RecordRefused { id: r.id, seq: r.seq, refusal })
         }),
+        (DeviceRole::Officer, Upload::Feedback(records)) => records.iter().try_for_each(|r| {
+            if catalog.officers.contains(&r.officer_id) {
+                Ok(())
+            } else {
+                Err(RecordRefused { id: r.id, seq: r.seq, refusal: Refusal::UnknownOfficer(r.officer_id.clone()) })
+            }
+        }),
         (role, Upload::Rating(records)) => Err(first_of(records.iter().map(|r| (r.id, r.seq)), role)),
         (role, Upload::Diary(records)) => Err(first_of(records.iter().map(|r| (r.id, r.seq)), role)),
+        (role, Upload::Feedback(records)) => Err(first_of(records.iter().map(|r| (r.id, r.seq)), role)),
     }
 }
 

@@ -396,6 +396,15 @@ mod tests {
     }
 
     #[test]
+    fn states_round_trip_by_name() {
+        for s in LedgerState::ALL {
+            assert_eq!(LedgerState::parse(s.as_str()), Some(s));
+            assert_eq!(serde_json::to_value(s).unwrap_or_default(), s.as_str());
+        }
+        assert_eq!(LedgerState::parse("assigned"), None);
+    }
+
+    #[test]
     fn every_allowed_step_by_role() {
         use LedgerState as S;
         let rating = Source::Rating;

@@ -5,11 +5,12 @@
 //! is an envelope that names it too, so a device never takes an HTML page, an
 //! empty body or another server's JSON for an acknowledgement.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::diary::{DiaryRevision, LedgerState};
+use crate::diary::DiaryRevision;
+use crate::ledger::{LedgerState, Satisfaction};
 use crate::rating::Rating;
 use crate::reference::ReferenceData;
 
@@ -187,15 +188,18 @@ pub struct Enrolled {
 pub enum RecordKind {
     Rating,
     Diary,
+    /// An officer's answers to the ledger's replies.
+    Feedback,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 2] = [RecordKind::Rating, RecordKind::Diary];
+    pub const ALL: [RecordKind; 3] = [RecordKind::Rating, RecordKind::Diary, RecordKind::Feedback];
 
     pub fn as_str(self) -> &'static str {
         match self {
             RecordKind::Rating => "rating",
             RecordKind::Diary => "diary",
+            RecordKind::Feedback => "feedback",
         }
     }
 }
@@ -227,6 +231,7 @@ impl SyncState {
 pub enum Upload {
     Rating(Vec<Rating>),
     Diary(Vec<DiaryRevision>),
+    Feedback(Vec<Feedback>),
 }
 
 impl Upload {
@@ -234,6 +239,7 @@ impl Upload {
         match self {
             Upload::Rating(_) => RecordKind::Rating,
             Upload::Diary(_) => RecordKind::Diary,
+            Upload::Feedback(_) => RecordKind::Feedback,
         }
     }
 
@@ -241,6 +247,7 @@ impl Upload {
         match self {
             Upload::Rating(r) => r.len(),
             Upload::Diary(d) => d.len(),
+            Upload::Feedback(f) => f.len(),
         }
     }
 
@@ -249,6 +256,7 @@ impl Upload {
         match self {
             Upload::Rating(r) => r.iter().map(|r| (r.seq, r.device_id)).collect(),
             Upload::Diary(d) => d.iter().map(|d| (d.seq, d.device_id)).collect(),
+            Upload::Feedback(f) => f.iter().map(|f| (f.seq, f.device_id)).collect(),
         }
     }
 
@@ -290,6 +298,25 @@ pub struct LedgerItem {
     pub entry_id: Uuid,
     pub state: LedgerState,
     pub updated_at: DateTime<Utc>,
+    /// The hall office's reply (反馈), once there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply: Option<String>,
+    /// The officer's answer to the reply, as the ledger holds it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub satisfaction: Option<Satisfaction>,
+}
+
+/// An officer's answer to the reply on one of their problems (满意 / 基本满意 /
+/// 不满意): a record of its own stream, so it reaches the ledger exactly once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Feedback {
+    pub id: Uuid,
+    pub seq: u64,
+    pub device_id: Uuid,
+    pub officer_id: String,
+    pub problem_id: Uuid,
+    pub satisfaction: Satisfaction,
+    pub answered_at: DateTime<FixedOffset>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

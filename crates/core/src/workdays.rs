@@ -8,6 +8,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use serde::{Deserialize, Serialize};
 
+/// The halls keep China Standard Time: the calendar date of an instant there,
+/// which deadlines count from.
+pub fn china_date(at: chrono::DateTime<chrono::Utc>) -> NaiveDate {
+    (at + Duration::hours(8)).date_naive()
+}
+
 /// A day that is not what its weekday says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -139,6 +145,13 @@ mod tests {
         days.push((day("2026-09-20"), DayKind::Workday));
         days.push((day("2026-10-10"), DayKind::Workday));
         Calendar::new(days, [2026])
+    }
+
+    #[test]
+    fn dates_are_china_standard_time() {
+        let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).map(|t| t.to_utc()).unwrap_or_default();
+        assert_eq!(china_date(at("2026-11-30T15:59:59Z")), day("2026-11-30"));
+        assert_eq!(china_date(at("2026-11-30T16:00:00Z")), day("2026-12-01"));
     }
 
     #[test]

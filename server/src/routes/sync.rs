@@ -49,8 +49,10 @@ pub async fn upload(
         .and_then(|v| Uuid::parse_str(v).ok())
         .ok_or_else(|| Error::Malformed(format!("an upload needs a UUID in the {REQUEST_ID_HEADER} header")))?;
     let wait = state.settings.predecessor_wait;
-    let ack = ingest::upload(state.store.as_ref(), &state.catalog, &state.ingested, wait, &device, request_id, upload)
-        .await?;
+    let store = state.store.as_ref();
+    let ack =
+        ingest::upload(store, &state.catalog, &state.calendar, &state.ingested, wait, &device, request_id, upload)
+            .await?;
     if ack.stored > 0 {
         tracing::info!(device = %device.id, kind = ?ack.kind, stored = ack.stored, duplicates = ack.duplicates, through = ack.through, "records stored");
     }

@@ -22,6 +22,16 @@ impl Hasher {
         Hasher { permits: Semaphore::new(permits.max(1)) }
     }
 
+    /// An Argon2id hash of what a person chose.
+    pub async fn hash(&self, secret: &str) -> Result<String> {
+        let secret = secret.to_string();
+        let _permit = self.permits.acquire().await.map_err(Error::internal)?;
+        tokio::task::spawn_blocking(move || tiyan_infra::secret::hash(&secret))
+            .await
+            .map_err(Error::internal)?
+            .map_err(Error::internal)
+    }
+
     /// Whether `secret` matches the stored Argon2id PHC string.
     pub async fn verify(&self, secret: &str, phc: &str) -> Result<bool> {
         let (secret, phc) = (secret.to_string(), phc.to_string());

@@ -1,6 +1,7 @@
 //! Taking in a page of records: what the device may send is checked against
-//! the reference data (`tiyan_core::intake`) before storage sees the page; a
-//! page that arrives before the page it follows waits a moment for it.
+//! the reference data (`tiyan_core::intake`) before storage sees the page; the
+//! ledger items its bad reviews and problems make are stored with it; a page
+//! that arrives before the page it follows waits a moment for it.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,6 +13,7 @@ use tiyan_core::sync::{PageError, check_page, worth_waiting};
 use tokio::sync::{Notify, RwLock};
 use uuid::Uuid;
 
+use super::calendar::CalendarCache;
 use crate::error::{Error, Result};
 use crate::store::{Device, IngestPage, Storage};
 
@@ -45,9 +47,11 @@ pub struct Ingested(Notify);
 
 /// Takes a page in. A page that arrived before the page it follows waits up
 /// to `predecessor_wait` for it, then is answered with the gap.
+#[allow(clippy::too_many_arguments)]
 pub async fn upload(
     store: &dyn Storage,
     catalog: &CatalogCache,
+    calendar: &CalendarCache,
     ingested: &Ingested,
     predecessor_wait: Duration,
     device: &Device,
@@ -65,7 +69,9 @@ pub async fn upload(
         return Err(refused.into());
     }
     normalize_times(&mut upload);
-    let page = IngestPage { device_id: device.id, request_id, upload: Arc::new(upload), received_at: Utc::now() };
+    let received_at = Utc::now();
+    let ledger = Arc::new(super::ledger::intake(store, calendar, &upload, device.id, received_at).await?);
+    let page = IngestPage { device_id: device.id, request_id, upload: Arc::new(upload), received_at, ledger };
     let started = Instant::now();
     loop {
         let notified = ingested.0.notified();

@@ -6,6 +6,8 @@
 //! row type that leaves this module carries a secret in a form that could be
 //! serialised or printed.
 
+pub mod accounts;
+pub mod ledger;
 mod location;
 pub mod postgres;
 pub mod sqlite;
@@ -22,6 +24,11 @@ use tiyan_core::rating::Rating;
 use tiyan_core::reference::{Officer, ReferenceData};
 use uuid::Uuid;
 
+pub use accounts::{Account, AccountStore, AuditEntry, AuditFilter, AuditRow, NewAccount, Session};
+pub use ledger::{
+    CalendarDay, CalendarStore, CalendarYear, Dashboard, HallSettings, LedgerFilter, LedgerIntake, LedgerPage,
+    LedgerRow, LedgerStep, LedgerStore, NewItem, StoredEvent,
+};
 pub use location::Location;
 
 /// Lower-case hex SHA-256, how photos are named.
@@ -129,6 +136,9 @@ pub struct IngestPage {
     pub request_id: Uuid,
     pub upload: Arc<Upload>,
     pub received_at: DateTime<Utc>,
+    /// The ledger items the page's bad reviews or problems make, and the
+    /// officer's answers it carries, stored in the same transaction.
+    pub ledger: Arc<LedgerIntake>,
 }
 
 /// A rating as the server keeps it: the device's record and when it arrived.
@@ -260,7 +270,7 @@ pub trait DiaryStore: Send + Sync {
     /// photo at once: each taken at most once, in order.
     async fn photo_chunk(&self, chunk: &PhotoChunk) -> Result<PhotoUploadState>;
     async fn diary_photo(&self, sha256: &str) -> Result<Option<Vec<u8>>>;
-    /// The ledger items made from this device's diary problems.
+    /// The ledger items made from this device's diary problems, with their replies.
     async fn ledger_for_device(&self, device: Uuid) -> Result<Vec<LedgerItem>>;
     /// Every diary revision, by device and sequence number.
     async fn diary_revisions(&self) -> Result<Vec<StoredRevision>>;
@@ -286,9 +296,33 @@ pub trait Database: Send + Sync {
 }
 
 /// Everything the server keeps, behind one handle.
-pub trait Storage: DeviceStore + SyncStore + ReferenceStore + DiaryStore + AttemptStore + Database + 'static {}
+pub trait Storage:
+    DeviceStore
+    + SyncStore
+    + ReferenceStore
+    + DiaryStore
+    + AttemptStore
+    + AccountStore
+    + LedgerStore
+    + CalendarStore
+    + Database
+    + 'static
+{
+}
 
-impl<T: DeviceStore + SyncStore + ReferenceStore + DiaryStore + AttemptStore + Database + 'static> Storage for T {}
+impl<T> Storage for T where
+    T: DeviceStore
+        + SyncStore
+        + ReferenceStore
+        + DiaryStore
+        + AttemptStore
+        + AccountStore
+        + LedgerStore
+        + CalendarStore
+        + Database
+        + 'static
+{
+}
 
 /// Opens (creating and migrating if need be) the store at `location`: a
 /// SQLite file path or a `postgres://` URL.

@@ -1,6 +1,5 @@
-// The officer laptop's calls into the app (src-tauri/src/officer_commands.rs).
-import { invoke } from '@tauri-apps/api/core';
-import { BackendError, type SyncStatus } from '../lib/types';
+// The officer laptop's types (as src-tauri/src/officer_commands.rs sends them)
+// and the small helpers the screens share. The calls are in backend.ts.
 
 export type Channel = 'window' | 'website' | 'mobile_app' | 'self_service' | 'phone';
 export type Mode = 'on_my_own' | 'organised' | 'unannounced' | 'accompanying';
@@ -15,12 +14,25 @@ export type CheckItem =
 export type CheckMark = 'good' | 'fair' | 'poor' | 'not_seen';
 export type LedgerState =
   | 'registered'
-  | 'assigned'
+  | 'verified'
   | 'rectifying'
+  | 'appealed'
   | 'rectified'
-  | 'replied'
   | 'explained'
-  | 'excluded_by_appeal';
+  | 'replied'
+  | 'closed'
+  | 'excluded';
+export type Satisfaction = 'satisfied' | 'basically_satisfied' | 'dissatisfied';
+export const SATISFACTIONS: Satisfaction[] = ['satisfied', 'basically_satisfied', 'dissatisfied'];
+
+/** One problem as the ledger answers for it, with the officer's own answer if given since. */
+export interface ProblemLedger {
+  problem_id: string;
+  state: LedgerState;
+  reply: string | null;
+  satisfaction: Satisfaction | null;
+  answered: Satisfaction | null;
+}
 
 export const CHANNELS: Channel[] = ['window', 'website', 'mobile_app', 'self_service', 'phone'];
 export const MODES: Mode[] = ['on_my_own', 'organised', 'unannounced', 'accompanying'];
@@ -97,13 +109,13 @@ export interface EntryRow {
   draft: Draft | null;
   latest: Revision | null;
   synced: boolean;
-  ledger: [string, LedgerState][];
+  ledger: ProblemLedger[];
 }
 export interface EntryDetail {
   entry_id: string;
   draft: Draft | null;
   history: Revision[];
-  ledger: [string, LedgerState][];
+  ledger: ProblemLedger[];
 }
 export interface OfficerCard {
   id: string;
@@ -132,38 +144,10 @@ export interface PhotoInfo {
 /** The largest file the photo pipeline takes (a camera original, not a film). */
 export const MAX_PHOTO_BYTES = 50 * 1024 * 1024;
 
-async function call<T>(cmd: string, args?: Record<string, unknown> | Uint8Array): Promise<T> {
-  try {
-    return await invoke<T>(cmd, args);
-  } catch (e) {
-    // An incomplete entry's error names what is missing.
-    const issues = (e as { issues?: string[] } | null)?.issues ?? [];
-    throw Object.assign(BackendError.from(e), { issues });
-  }
-}
-
 /** What keeps an entry from being submitted, from a failed submit. */
 export function issuesOf(e: unknown): string[] {
   return (e as { issues?: string[] } | null)?.issues ?? [];
 }
-
-export const officerApi = {
-  status: () => call<OfficerStatus>('officer_status'),
-  signIn: (officerId: string, password: string) => call<OfficerCard>('officer_sign_in', { officerId, password }),
-  signOut: () => call<void>('officer_sign_out'),
-  sync: (now: boolean) => call<SyncStatus>('officer_sync', { now }),
-  choices: () => call<Choices>('diary_choices'),
-  list: () => call<EntryRow[]>('diary_list'),
-  create: () => call<Draft>('diary_new'),
-  open: (entryId: string) => call<EntryDetail>('diary_open', { entryId }),
-  save: (entryId: string, body: DiaryBody) => call<Draft>('diary_save', { entryId, body }),
-  deleteDraft: (entryId: string) => call<void>('diary_delete_draft', { entryId }),
-  edit: (entryId: string) => call<Draft>('diary_edit', { entryId }),
-  submit: (entryId: string) => call<Revision>('diary_submit', { entryId }),
-  addPhoto: (bytes: Uint8Array) => call<PhotoInfo>('diary_add_photo', bytes),
-  photo: (sha256: string, thumb: boolean) => call<string>('diary_photo', { sha256, thumb }),
-  exportPage: (entryId: string) => call<{ html: string; path: string }>('diary_export', { entryId }),
-};
 
 /** Whole minutes between two RFC 3339 times, rounded, or null. */
 export function minutesBetween(a: string | null, b: string | null): number | null {

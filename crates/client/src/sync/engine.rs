@@ -178,13 +178,18 @@ impl<T: Transport> Engine<T> {
             let store = self.store.clone();
             tokio::task::spawn_blocking(move || -> Result<Option<(u64, Vec<u8>)>, SyncError> {
                 let store_error = |e: crate::Error| SyncError::Store(e.to_string());
+                let serialized = |upload: Upload| -> Result<Option<(u64, Vec<u8>)>, SyncError> {
+                    let last = upload.keys().last().map(|(seq, _)| *seq);
+                    let json = serde_json::to_vec(&upload).map_err(|e| SyncError::Store(e.to_string()))?;
+                    Ok(last.map(|l| (l, json)))
+                };
                 match kind {
                     RecordKind::Rating => store.ratings_page_json(after, page).map_err(store_error),
                     RecordKind::Diary => {
-                        let upload = Upload::Diary(store.diary_after(after, page).map_err(store_error)?);
-                        let last = upload.keys().last().map(|(seq, _)| *seq);
-                        let json = serde_json::to_vec(&upload).map_err(|e| SyncError::Store(e.to_string()))?;
-                        Ok(last.map(|l| (l, json)))
+                        serialized(Upload::Diary(store.diary_after(after, page).map_err(store_error)?))
+                    }
+                    RecordKind::Feedback => {
+                        serialized(Upload::Feedback(store.feedback_after(after, page).map_err(store_error)?))
                     }
                 }
             })

@@ -4,7 +4,8 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use tiyan_core::diary::{DiaryRevision, LedgerState};
+use deadpool_postgres::GenericClient;
+use tiyan_core::diary::DiaryRevision;
 use tiyan_core::protocol::{LedgerItem, MAX_DIARY_PHOTO_BYTES, PhotoUploadState};
 use tiyan_core::sync::{ChunkHeld, ChunkStep, chunk_step};
 use tokio_postgres::Row;
@@ -75,7 +76,6 @@ pub(super) async fn insert_revisions(
                 .await?
                 == 1;
         if new {
-            register_problems(tx, device, r, received).await?;
             stored += 1;
             continue;
         }
@@ -90,44 +90,12 @@ pub(super) async fn insert_revisions(
     Ok((stored, duplicates))
 }
 
-/// Every problem of a new revision is a ledger item; one already registered
-/// keeps its state (a later revision may reword it).
-async fn register_problems(
-    tx: &deadpool_postgres::Transaction<'_>,
-    device: Uuid,
-    r: &DiaryRevision,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    let stmt = tx
-        .prepare_cached(
-            "INSERT INTO ledger_items (problem_id, entry_id, revision_id, device_id, officer_id, category, text, state,
-                                       registered_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
-             ON CONFLICT (problem_id) DO UPDATE SET category = excluded.category, text = excluded.text
-             WHERE ledger_items.entry_id = excluded.entry_id",
-        )
-        .await?;
-    for p in &r.body.problems {
-        tx.execute(
-            &stmt,
-            &[
-                &p.id,
-                &r.entry_id,
-                &r.id,
-                &device,
-                &r.officer_id,
-                &p.category.as_str(),
-                &p.text,
-                &LedgerState::Registered.as_str(),
-                &now,
-            ],
-        )
-        .await?;
-    }
-    Ok(())
+pub(super) async fn revision_by_id(c: &impl GenericClient, id: Uuid) -> Result<Option<StoredRevision>> {
+    let row = c.query_opt(&format!("SELECT {REVISION_COLUMNS} FROM diary_revisions WHERE id = $1"), &[&id]).await?;
+    row.map(|r| revision_from_row(&r)).transpose()
 }
 
-async fn held_photo(client: &impl deadpool_postgres::GenericClient, device: Uuid, sha256: &str) -> Result<ChunkHeld> {
+async fn held_photo(client: &impl GenericClient, device: Uuid, sha256: &str) -> Result<ChunkHeld> {
     let row = client
         .query_one(
             "SELECT (SELECT length(bytes)::int8 FROM diary_photos WHERE sha256 = $1),
@@ -211,20 +179,25 @@ impl DiaryStore for PgStore {
         let client = self.client().await?;
         let rows = client
             .query(
-                "SELECT problem_id, entry_id, state, updated_at FROM ledger_items WHERE device_id = $1
-                 ORDER BY registered_at",
+                &format!(
+                    "SELECT {} FROM ledger l WHERE l.device_id = $1 AND l.source = 'problem' ORDER BY l.registered_at",
+                    super::ledger::ROW_COLUMNS
+                ),
                 &[&device],
             )
             .await?;
         rows.iter()
             .map(|r| {
-                let state: &str = r.get(2);
+                let r = super::ledger::row(r)?;
                 Ok(LedgerItem {
-                    problem_id: r.get(0),
-                    entry_id: r.get(1),
-                    state: LedgerState::parse(state)
-                        .ok_or_else(|| Error::Backend(format!("ledger state {state:?}")))?,
-                    updated_at: r.get(3),
+                    problem_id: r.id,
+                    entry_id: r
+                        .entry_id
+                        .ok_or_else(|| Error::Backend(format!("problem {} without its entry", r.id)))?,
+                    state: r.state,
+                    updated_at: r.updated_at,
+                    reply: r.reply,
+                    satisfaction: r.satisfaction,
                 })
             })
             .collect()

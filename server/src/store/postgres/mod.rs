@@ -4,8 +4,10 @@
 //! Concurrency is explicit: what must happen once is serialised by a row lock
 //! (`FOR UPDATE`) or a transaction-scoped advisory lock, never left to luck.
 
+mod accounts;
 mod devices;
 mod diary;
+mod ledger;
 mod reference;
 mod sync;
 
@@ -16,7 +18,10 @@ use tokio_postgres::NoTls;
 
 use super::{AttemptStore, Attempts, Database, DbHealth, Error, Result};
 
-const STEPS: &[&str] = &[include_str!("../../../migrations/postgres/0001_server.sql")];
+const STEPS: &[&str] = &[
+    include_str!("../../../migrations/postgres/0001_server.sql"),
+    include_str!("../../../migrations/postgres/0002_hall_office.sql"),
+];
 
 /// Taken while migrating (`pg_advisory_lock`): one process migrates, the others wait.
 const MIGRATION_LOCK: i64 = 0x7469_7961_6e00_0001;

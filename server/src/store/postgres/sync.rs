@@ -15,7 +15,7 @@ use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 use uuid::Uuid;
 
-use super::{PgStore, device_time, diary, json, offset_minutes};
+use super::{PgStore, device_time, diary, json, ledger, offset_minutes};
 use crate::store::{Error, IngestPage, RatingFilter, Result, StoredRating, SyncStore};
 
 pub(super) const RATING_COLUMNS: &str = "r.id, r.device_id, r.seq, r.device_time, r.device_offset_minutes, r.hall_id,
@@ -152,6 +152,38 @@ async fn insert_ratings(
     Ok((inserted.len() as u32, resent.len() as u32))
 }
 
+/// Ratings with their staff member's name and number and their window's number,
+/// chosen and ordered by `condition` (on `r`).
+pub(super) async fn ratings_where(
+    c: &impl deadpool_postgres::GenericClient,
+    condition: &str,
+    args: &[&(dyn ToSql + Sync)],
+) -> Result<Vec<StoredRating>> {
+    let rows = c
+        .query(
+            &format!(
+                "SELECT {RATING_COLUMNS}, r.received_at, s.name, s.employee_no, w.number
+                 FROM ratings r
+                 LEFT JOIN staff s ON s.id = r.staff_id
+                 LEFT JOIN windows w ON w.id = r.window_id
+                 WHERE {condition}"
+            ),
+            args,
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(StoredRating {
+                rating: rating_from_row(r)?,
+                received_at: r.get(15),
+                staff_name: r.get(16),
+                employee_no: r.get(17),
+                window_number: r.get(18),
+            })
+        })
+        .collect()
+}
+
 #[async_trait]
 impl SyncStore for PgStore {
     async fn streams(&self, device: Uuid) -> Result<Vec<Stream>> {
@@ -193,7 +225,11 @@ impl SyncStore for PgStore {
             Upload::Diary(revisions) => {
                 diary::insert_revisions(&tx, device, revisions, through, page.received_at).await?
             }
+            Upload::Feedback(answers) => {
+                ledger::insert_feedback(&tx, device, answers, through, page.received_at, &page.ledger).await?
+            }
         };
+        ledger::insert_items(&tx, &page.ledger.items).await?;
         let advance = tx.prepare_cached("UPDATE streams SET through = $3 WHERE device_id = $1 AND kind = $2").await?;
         tx.execute(&advance, &[&device, &kind.as_str(), &(next as i64)]).await?;
         let seen_at = tx.prepare_cached("UPDATE devices SET last_seen_at = $1 WHERE id = $2").await?;
@@ -208,31 +244,14 @@ impl SyncStore for PgStore {
 
     async fn ratings(&self, f: &RatingFilter) -> Result<Vec<StoredRating>> {
         let client = self.client().await?;
-        let rows = client
-            .query(
-                &format!(
-                    "SELECT {RATING_COLUMNS}, r.received_at, s.name, s.employee_no, w.number
-                     FROM ratings r
-                     LEFT JOIN staff s ON s.id = r.staff_id
-                     LEFT JOIN windows w ON w.id = r.window_id
-                     WHERE ($1::text IS NULL OR r.hall_id = $1) AND ($2::text IS NULL OR r.window_id = $2)
-                       AND ($3::text IS NULL OR r.staff_id = $3)
-                       AND ($4::date IS NULL OR r.device_date >= $4) AND ($5::date IS NULL OR r.device_date <= $5)
-                     ORDER BY r.device_id, r.seq"
-                ),
-                &[&f.hall_id, &f.window_id, &f.staff_id, &f.from, &f.to],
-            )
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(StoredRating {
-                    rating: rating_from_row(r)?,
-                    received_at: r.get(15),
-                    staff_name: r.get(16),
-                    employee_no: r.get(17),
-                    window_number: r.get(18),
-                })
-            })
-            .collect()
+        ratings_where(
+            &client,
+            "($1::text IS NULL OR r.hall_id = $1) AND ($2::text IS NULL OR r.window_id = $2)
+             AND ($3::text IS NULL OR r.staff_id = $3)
+             AND ($4::date IS NULL OR r.device_date >= $4) AND ($5::date IS NULL OR r.device_date <= $5)
+             ORDER BY r.device_id, r.seq",
+            &[&f.hall_id, &f.window_id, &f.staff_id, &f.from, &f.to],
+        )
+        .await
     }
 }

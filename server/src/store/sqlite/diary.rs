@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
-use tiyan_core::diary::{DiaryRevision, LedgerState};
+use tiyan_core::diary::DiaryRevision;
 use tiyan_core::protocol::{LedgerItem, MAX_DIARY_PHOTO_BYTES, PhotoUploadState};
 use tiyan_core::sync::{ChunkHeld, ChunkStep, chunk_step};
 use uuid::Uuid;
@@ -69,7 +69,6 @@ pub(super) fn insert_revisions(
                 ])?
                 == 1;
         if new {
-            register_problems(tx, device_id, r, received)?;
             stored += 1;
             continue;
         }
@@ -88,46 +87,30 @@ pub(super) fn insert_revisions(
     Ok((stored, duplicates))
 }
 
-/// Every problem of a new revision is a ledger item; one already registered
-/// keeps its state (a later revision may reword it).
-fn register_problems(tx: &Connection, device_id: &str, r: &DiaryRevision, now: &str) -> Result<()> {
-    let mut stmt = tx.prepare_cached(
-        "INSERT INTO ledger_items (problem_id, entry_id, revision_id, device_id, officer_id, category, text, state,
-                                   registered_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)
-         ON CONFLICT (problem_id) DO UPDATE SET category = excluded.category, text = excluded.text
-         WHERE ledger_items.entry_id = excluded.entry_id",
-    )?;
-    for p in &r.body.problems {
-        stmt.execute(params![
-            p.id.to_string(),
-            r.entry_id.to_string(),
-            r.id.to_string(),
-            device_id,
-            r.officer_id,
-            p.category.as_str(),
-            p.text,
-            LedgerState::Registered.as_str(),
-            now
-        ])?;
-    }
-    Ok(())
+fn ledger_for_device(conn: &Connection, device: Uuid) -> Result<Vec<LedgerItem>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {} FROM ledger l WHERE l.device_id = ?1 AND l.source = 'problem' ORDER BY l.registered_at",
+        super::ledger::ROW_COLUMNS
+    ))?;
+    let rows = stmt.query_map([device.to_string()], super::ledger::row)?;
+    rows.map(|r| {
+        let r = r?;
+        Ok(LedgerItem {
+            problem_id: r.id,
+            entry_id: r.entry_id.ok_or_else(|| Error::Backend(format!("problem {} without its entry", r.id)))?,
+            state: r.state,
+            updated_at: r.updated_at,
+            reply: r.reply,
+            satisfaction: r.satisfaction,
+        })
+    })
+    .collect()
 }
 
-fn ledger_for_device(conn: &Connection, device: Uuid) -> Result<Vec<LedgerItem>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT problem_id, entry_id, state, updated_at FROM ledger_items WHERE device_id = ?1 ORDER BY registered_at",
-    )?;
-    let rows = stmt.query_map([device.to_string()], |r| {
-        let state: String = r.get(2)?;
-        Ok(LedgerItem {
-            problem_id: uuid(&r.get::<_, String>(0)?)?,
-            entry_id: uuid(&r.get::<_, String>(1)?)?,
-            state: LedgerState::parse(&state).ok_or_else(|| conversion(format!("ledger state {state:?}").into()))?,
-            updated_at: time(&r.get::<_, String>(3)?)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+pub(super) fn revision_by_id(c: &Connection, id: Uuid) -> Result<Option<StoredRevision>> {
+    Ok(c.prepare_cached(&format!("SELECT {REVISION_COLUMNS} FROM diary_revisions WHERE id = ?1"))?
+        .query_row([id.to_string()], revision_from_row)
+        .optional()?)
 }
 
 fn held_photo(tx: &Connection, device: &str, sha256: &str) -> Result<ChunkHeld> {

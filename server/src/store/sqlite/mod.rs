@@ -4,8 +4,10 @@
 //! anyway), a thread that checkpoints the WAL beside it, and a few readers that
 //! never wait for either; reads run on the blocking pool.
 
+mod accounts;
 mod devices;
 mod diary;
+mod ledger;
 mod reference;
 mod sync;
 mod writer;
@@ -24,6 +26,7 @@ const STEPS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0001_server.sql"),
     include_str!("../../../migrations/sqlite/0002_diary.sql"),
     include_str!("../../../migrations/sqlite/0003_province.sql"),
+    include_str!("../../../migrations/sqlite/0004_hall_office.sql"),
 ];
 const READERS: usize = 4;
 

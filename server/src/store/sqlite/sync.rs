@@ -11,7 +11,7 @@ use tiyan_core::rating::Rating;
 use tiyan_core::sync::continue_stream;
 use uuid::Uuid;
 
-use super::{SqliteStore, conversion, device_time, diary, local_day, time, uuid};
+use super::{SqliteStore, conversion, device_time, diary, ledger, local_day, time, uuid};
 use crate::store::{Error, IngestPage, RatingFilter, Result, StoredRating, SyncStore};
 
 /// The record columns of `ratings`, in the order [`rating_from_row`] reads them.
@@ -126,6 +126,28 @@ fn insert_ratings(
     Ok((stored, duplicates))
 }
 
+/// Ratings with their staff member's name and number and their window's number,
+/// chosen and ordered by `condition` (on `r`).
+pub(super) fn ratings_where(c: &Connection, condition: &str, args: impl rusqlite::Params) -> Result<Vec<StoredRating>> {
+    let mut stmt = c.prepare_cached(&format!(
+        "SELECT {RATING_COLUMNS}, r.received_at, s.name, s.employee_no, w.number
+         FROM ratings r
+         LEFT JOIN staff s ON s.id = r.staff_id
+         LEFT JOIN windows w ON w.id = r.window_id
+         WHERE {condition}"
+    ))?;
+    let rows = stmt.query_map(args, |r| {
+        Ok(StoredRating {
+            rating: rating_from_row(r)?,
+            received_at: time(&r.get::<_, String>(14)?)?,
+            staff_name: r.get(15)?,
+            employee_no: r.get(16)?,
+            window_number: r.get(17)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 fn stream_through(tx: &Connection, device: &str, kind: RecordKind) -> Result<u64> {
     let v: Option<u64> = tx
         .prepare_cached("SELECT through FROM streams WHERE device_id = ?1 AND kind = ?2")?
@@ -156,7 +178,7 @@ impl SyncStore for SqliteStore {
         let (page, rows) = super::blocking(move || {
             let rows = match page.upload.as_ref() {
                 Upload::Rating(records) => records.iter().map(rating_row).collect::<Result<_>>()?,
-                Upload::Diary(_) => Vec::new(),
+                Upload::Diary(_) | Upload::Feedback(_) => Vec::new(),
             };
             Ok((page, rows))
         })
@@ -177,7 +199,11 @@ impl SyncStore for SqliteStore {
             let (stored, duplicates) = match page.upload.as_ref() {
                 Upload::Rating(records) => insert_ratings(tx, &device_id, &received, records, rows, through)?,
                 Upload::Diary(revisions) => diary::insert_revisions(tx, &device_id, revisions, through, &received)?,
+                Upload::Feedback(answers) => {
+                    ledger::insert_feedback(tx, &device_id, answers, through, &received, &page.ledger)?
+                }
             };
+            ledger::insert_items(tx, &page.ledger.items)?;
             tx.prepare_cached(
                 "INSERT INTO streams (device_id, kind, through) VALUES (?1, ?2, ?3)
                  ON CONFLICT (device_id, kind) DO UPDATE SET through = excluded.through",
@@ -198,29 +224,13 @@ impl SyncStore for SqliteStore {
     async fn ratings(&self, filter: &RatingFilter) -> Result<Vec<StoredRating>> {
         let f = filter.clone();
         self.read(move |c| {
-            let mut stmt = c.prepare(&format!(
-                "SELECT {RATING_COLUMNS}, r.received_at, s.name, s.employee_no, w.number
-                 FROM ratings r
-                 LEFT JOIN staff s ON s.id = r.staff_id
-                 LEFT JOIN windows w ON w.id = r.window_id
-                 WHERE (?1 IS NULL OR r.hall_id = ?1) AND (?2 IS NULL OR r.window_id = ?2)
-                   AND (?3 IS NULL OR r.staff_id = ?3)
-                   AND (?4 IS NULL OR r.device_date >= ?4) AND (?5 IS NULL OR r.device_date <= ?5)
-                 ORDER BY r.device_id, r.seq"
-            ))?;
-            let rows = stmt.query_map(
+            ratings_where(
+                c,
+                "(?1 IS NULL OR r.hall_id = ?1) AND (?2 IS NULL OR r.window_id = ?2) AND (?3 IS NULL OR r.staff_id = ?3)
+                 AND (?4 IS NULL OR r.device_date >= ?4) AND (?5 IS NULL OR r.device_date <= ?5)
+                 ORDER BY r.device_id, r.seq",
                 params![f.hall_id, f.window_id, f.staff_id, f.from.map(|d| d.to_string()), f.to.map(|d| d.to_string())],
-                |r| {
-                    Ok(StoredRating {
-                        rating: rating_from_row(r)?,
-                        received_at: time(&r.get::<_, String>(14)?)?,
-                        staff_name: r.get(15)?,
-                        employee_no: r.get(16)?,
-                        window_number: r.get(17)?,
-                    })
-                },
-            )?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
+            )
         })
         .await
     }
