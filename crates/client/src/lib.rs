@@ -14,7 +14,8 @@ pub mod export;
 pub mod kiosk;
 pub mod ledger;
 pub mod officers;
-pub mod photo;
+/// The photo pipeline (shared with the server, which processes staff portraits alike).
+pub use tiyan_infra::photo;
 mod pins;
 pub mod ratings;
 pub mod reference;
@@ -27,10 +28,6 @@ pub mod sync_state;
 pub use error::{Error, Result};
 pub use tiyan_infra::secret;
 
-/// Lower-case hex SHA-256: how photos are named between device and server.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(bytes))
-}
+pub use tiyan_infra::sha256_hex;
 pub use kiosk::Kiosk;
 pub use store::Store;

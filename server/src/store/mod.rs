@@ -31,11 +31,7 @@ pub use ledger::{
 };
 pub use location::Location;
 
-/// Lower-case hex SHA-256, how photos are named.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(bytes))
-}
+pub use tiyan_infra::sha256_hex;
 
 pub use crate::error::{Error, Result};
 
