@@ -28,6 +28,6 @@ pub mod sync_state;
 pub use error::{Error, Result};
 pub use tiyan_infra::secret;
 
-pub use tiyan_infra::sha256_hex;
 pub use kiosk::Kiosk;
 pub use store::Store;
+pub use tiyan_infra::sha256_hex;
