@@ -33,11 +33,18 @@ pub fn enrolment_uri(server_url: &str, code: &str) -> String {
     format!("tiyan://enroll?server={server_url}&code={code}")
 }
 
-/// Writes `text` as a QR code PNG.
-pub fn write_qr_png(text: &str, path: &std::path::Path) -> anyhow::Result<()> {
+/// `text` as a QR code PNG.
+pub fn qr_png(text: &str) -> anyhow::Result<Vec<u8>> {
     let qr = qrcode::QrCode::new(text.as_bytes())?;
     let img = qr.render::<image::Luma<u8>>().min_dimensions(320, 320).build();
-    img.save(path)?;
+    let mut png = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut png, image::ImageFormat::Png)?;
+    Ok(png.into_inner())
+}
+
+/// Writes `text` as a QR code PNG.
+pub fn write_qr_png(text: &str, path: &std::path::Path) -> anyhow::Result<()> {
+    std::fs::write(path, qr_png(text)?)?;
     Ok(())
 }
 

@@ -9,6 +9,7 @@ use tiyan_core::enrolment::CodeRefusal;
 use tiyan_core::intake::RecordRefused;
 use tiyan_core::ledger::StepError;
 use tiyan_core::protocol::{ApiError, ErrorCode, MAX_BODY_BYTES, PROTOCOL_VERSION};
+use tiyan_core::reference::ReferenceError;
 use tiyan_core::sync::{ChunkError, PageError};
 use uuid::Uuid;
 
@@ -59,8 +60,9 @@ pub enum Error {
     Locked { until: DateTime<Utc> },
     #[error("the officer's appointment does not include today")]
     NotAppointed,
-    #[error("{0}")]
-    Invalid(String),
+    /// What a person entered that cannot be taken; each has words in both languages.
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
     #[error(transparent)]
     Step(#[from] tiyan_core::ledger::StepError),
     /// Someone else changed the item since the person saw it.
@@ -78,6 +80,62 @@ pub enum Error {
     Backend(String),
     #[error("internal: {0}")]
     Internal(String),
+}
+
+/// Input refused, by kind: the API answers its English words, the admin web
+/// shows its words from the catalogue (`admin::texts`) in the reader's language.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Invalid {
+    #[error("a note has at most 2000 characters")]
+    NoteTooLong,
+    #[error("an item cannot be linked with itself")]
+    LinkSelf,
+    #[error("the published data covers 2004 to 2026, not {0}")]
+    RegistryYear(i32),
+    #[error("not a calendar in holiday-cn's format")]
+    CalendarFile,
+    #[error("year {0} is out of range")]
+    Year(i32),
+    #[error("the file names no holiday of {0}")]
+    NoHolidays(i32),
+    #[error(transparent)]
+    Reference(#[from] ReferenceError),
+    #[error("a password for officer {0}, who is not in the data")]
+    OfficerUnknown(String),
+    #[error("a password has at least 10 characters")]
+    PasswordTooShort,
+    #[error("a password of digits only is too easy to guess")]
+    PasswordDigitsOnly,
+    #[error("the two passwords differ")]
+    PasswordsDiffer,
+    #[error("a login has 2 to 40 letters, digits, '.', '-' or '_'")]
+    Login,
+    #[error("the login {0} is taken")]
+    LoginTaken(String),
+    #[error("a supervisor belongs to no hall; every other account to one")]
+    HallForRole,
+    #[error("hall {0} is not in the reference data")]
+    UnknownHall(String),
+    #[error("window {0} is not in the hall")]
+    UnknownWindow(String),
+    #[error("a name has 1 to 40 characters")]
+    Name,
+    #[error("an account cannot change its own role or standing")]
+    OwnAccount,
+    #[error("a PIN has 4 to 12 digits")]
+    Pin,
+    #[error("{0} must be filled in")]
+    Required(&'static str),
+    #[error("{0} is not a valid value")]
+    Value(&'static str),
+    #[error("the photo is not a readable JPEG, PNG or WebP image")]
+    Photo,
+    #[error("a limit is 1 to 60 working days")]
+    Limit,
+    #[error("a code is valid for 1 to 720 hours")]
+    Hours,
+    #[error("{0}")]
+    Config(String),
 }
 
 impl Error {

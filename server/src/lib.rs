@@ -8,6 +8,7 @@
 //! `oneshot`); `serve(listener, state, shutdown)` runs it on a socket the
 //! caller bound, so a test can start a real server on port 0.
 
+mod admin;
 mod auth;
 mod client_addr;
 pub mod codes;
@@ -30,6 +31,7 @@ use services::Hasher;
 use services::calendar::CalendarCache;
 use services::housekeeping::Retention;
 use services::ingest::{CatalogCache, Ingested};
+use services::reference::ReferenceCache;
 use store::Storage;
 use tokio::net::TcpListener;
 
@@ -47,6 +49,10 @@ pub struct Settings {
     /// The address people reach the server at (`https://…` behind TLS: the
     /// session cookie is then `Secure`).
     pub public_url: Option<String>,
+    /// Added to the clock the hall office's deadlines are judged by: a
+    /// rehearsal (or a test) of what the ledger looks like days from now.
+    /// Zero in service.
+    pub clock_offset: chrono::Duration,
 }
 
 impl Default for Settings {
@@ -57,6 +63,7 @@ impl Default for Settings {
             predecessor_wait: std::time::Duration::from_secs(2),
             session_idle: chrono::Duration::minutes(30),
             public_url: None,
+            clock_offset: chrono::Duration::zero(),
         }
     }
 }
@@ -66,6 +73,7 @@ pub struct AppState {
     pub settings: Settings,
     pub hasher: Hasher,
     pub calendar: CalendarCache,
+    pub reference: ReferenceCache,
     catalog: CatalogCache,
     ingested: Ingested,
 }
@@ -81,9 +89,17 @@ impl AppState {
             settings,
             hasher: Hasher::default(),
             calendar: CalendarCache::default(),
+            reference: ReferenceCache::default(),
             catalog: CatalogCache::default(),
             ingested: Ingested::default(),
         })
+    }
+}
+
+impl AppState {
+    /// Now, as the hall office counts deadlines (see `Settings::clock_offset`).
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now() + self.settings.clock_offset
     }
 }
 

@@ -67,8 +67,10 @@ async fn server(backend: Backend) -> Server {
 }
 
 impl Server {
-    async fn code(&self, window: Option<&str>, role: DeviceRole, valid_for: Duration) -> String {
-        devices::issue_code(self.store.as_ref(), role, "jianghai", window, valid_for, Utc::now()).await.unwrap()
+    /// A code issued `age` ago, valid for an hour.
+    async fn code(&self, window: Option<&str>, role: DeviceRole, age: Duration) -> String {
+        let issued = Utc::now() - age;
+        devices::issue_code(self.store.as_ref(), role, "jianghai", window, Duration::hours(1), issued).await.unwrap()
     }
 
     async fn call(&self, method: &str, path: &str, headers: &[(&str, String)], body: Vec<u8>) -> (StatusCode, Value) {
@@ -96,7 +98,7 @@ impl Server {
 
     async fn enroll_as(&self, role: DeviceRole, window: Option<&str>) -> (Uuid, String) {
         let device = Uuid::now_v7();
-        let code = self.code(window, role, Duration::hours(1)).await;
+        let code = self.code(window, role, Duration::zero()).await;
         let (status, body) = self
             .call(
                 "POST",
@@ -188,7 +190,7 @@ async fn the_public_page_says_nothing_about_devices(backend: Backend) {
 
 async fn enrolment_codes_work_once_and_expire(backend: Backend) {
     let s = server(backend).await;
-    let code = s.code(Some("jianghai-w02"), DeviceRole::Kiosk, Duration::hours(1)).await;
+    let code = s.code(Some("jianghai-w02"), DeviceRole::Kiosk, Duration::zero()).await;
     let device = Uuid::now_v7();
     let req =
         serde_json::to_vec(&json!({"code": code.to_lowercase(), "device_id": device, "name": "窗口 02"})).unwrap();
@@ -207,7 +209,7 @@ async fn enrolment_codes_work_once_and_expire(backend: Backend) {
     let (status, body) = s.call("POST", "/api/v1/enroll", &proto(), req).await;
     assert_eq!((status, code_of(&body)), (StatusCode::FORBIDDEN, Some("invalid_code")), "used once");
 
-    let expired = s.code(None, DeviceRole::Kiosk, Duration::seconds(-1)).await;
+    let expired = s.code(None, DeviceRole::Kiosk, Duration::hours(2)).await;
     let req = serde_json::to_vec(&json!({"code": expired, "device_id": Uuid::now_v7(), "name": "late"})).unwrap();
     let (status, body) = s.call("POST", "/api/v1/enroll", &proto(), req).await;
     assert_eq!((status, code_of(&body)), (StatusCode::FORBIDDEN, Some("invalid_code")), "expired");
@@ -223,7 +225,7 @@ async fn a_made_up_or_mistyped_code_is_looked_up_not_hashed(backend: Backend) {
     }
     assert!(s.store.devices().await.unwrap().is_empty());
     // Typed without dashes, with spaces, in lower case: the same code.
-    let code = s.code(Some("jianghai-w02"), DeviceRole::Kiosk, Duration::hours(1)).await;
+    let code = s.code(Some("jianghai-w02"), DeviceRole::Kiosk, Duration::zero()).await;
     let typed = format!("  {} ", code.replace('-', " ").to_lowercase());
     let req = serde_json::to_vec(&json!({"code": typed, "device_id": Uuid::now_v7(), "name": "x"})).unwrap();
     assert_eq!(s.call("POST", "/api/v1/enroll", &proto(), req).await.0, StatusCode::OK);
@@ -271,7 +273,7 @@ async fn requests_need_the_right_secret_and_a_device_not_revoked(backend: Backen
     let (status, body) = s.call("GET", "/api/v1/sync/state", &auth(device, &secret), vec![]).await;
     assert_eq!((status, code_of(&body)), (StatusCode::UNAUTHORIZED, Some("device_revoked")));
     // Enrolled again with a new code, it works again, with the new secret only.
-    let code = s.code(Some("jianghai-w02"), DeviceRole::Kiosk, Duration::hours(1)).await;
+    let code = s.code(Some("jianghai-w02"), DeviceRole::Kiosk, Duration::zero()).await;
     let req = serde_json::to_vec(&json!({"code": code, "device_id": device, "name": "again"})).unwrap();
     let (_, body) = s.call("POST", "/api/v1/enroll", &proto(), req).await;
     let new_secret = body["ok"]["secret"].as_str().unwrap().to_string();
@@ -636,7 +638,7 @@ async fn an_officer_whose_appointment_ended_cannot_sign_in(backend: Backend) {
 
 async fn a_code_for_the_other_role_is_refused_and_stays_usable(backend: Backend) {
     let s = server(backend).await;
-    let code = s.code(None, DeviceRole::Officer, Duration::hours(1)).await;
+    let code = s.code(None, DeviceRole::Officer, Duration::zero()).await;
     let enroll = |role: &str| {
         serde_json::to_vec(&json!({"code": code, "device_id": Uuid::now_v7(), "name": "x", "role": role})).unwrap()
     };

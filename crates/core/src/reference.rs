@@ -106,6 +106,12 @@ pub fn check_password_hash(officer_id: &str, hash: &str) -> Result<(), Reference
     if hash.starts_with("$argon2id$") { Ok(()) } else { Err(ReferenceError::PasswordNotHashed(officer_id.to_string())) }
 }
 
+/// Whether a change made on version `based_on` of the data may be written
+/// over `current`: not when someone else changed the data meanwhile.
+pub fn edit_is_current(based_on: Option<i64>, current: Option<i64>) -> bool {
+    based_on == current
+}
+
 /// The version an import that changed something gets: past the current one,
 /// and at least the version the file names.
 pub fn next_version(current: Option<i64>, requested: i64) -> i64 {
@@ -167,10 +173,9 @@ impl ReferenceData {
         self
     }
 
+    /// A file to import: consistent, and naming at least one hall, window and
+    /// reason (a file without them is a mistake, not an intent).
     pub fn validate(&self) -> Result<(), ReferenceError> {
-        if self.format != FORMAT {
-            return Err(ReferenceError::Format(self.format.clone()));
-        }
         if self.halls.is_empty() {
             return Err(ReferenceError::Empty("halls"));
         }
@@ -179,6 +184,15 @@ impl ReferenceData {
         }
         if self.reasons.is_empty() {
             return Err(ReferenceError::Empty("bad-review reasons"));
+        }
+        self.validate_consistent()
+    }
+
+    /// The data after one change made in the page: consistent, though a new
+    /// server's data grows a row at a time (a hall before its windows).
+    pub fn validate_consistent(&self) -> Result<(), ReferenceError> {
+        if self.format != FORMAT {
+            return Err(ReferenceError::Format(self.format.clone()));
         }
         check_unique("hall", self.halls.iter().map(|h| h.id.as_str()))?;
         check_unique("window", self.windows.iter().map(|w| w.id.as_str()))?;

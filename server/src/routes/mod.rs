@@ -33,6 +33,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/", get(status::page))
         .route(paths::HEALTH, get(sync::health))
         .merge(api)
+        .nest("/admin", crate::admin::router())
+        .route("/admin/", get(|| async { axum::response::Redirect::permanent("/admin") }))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::trace::TraceLayer::new_for_http())

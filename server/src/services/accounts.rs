@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::audit::{self, Actor};
 use super::lockout::Tally;
 use super::{Hasher, Who};
-use crate::error::{Error, Result};
+use crate::error::{Error, Invalid, Result};
 use crate::store::{Account, NewAccount, PasswordHash, Session, Storage};
 
 /// What people choose as a password: long enough to resist guessing offline.
@@ -21,10 +21,10 @@ pub const MIN_PASSWORD_CHARS: usize = 10;
 
 pub fn check_password(password: &str) -> Result<()> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(Error::Invalid(format!("a password has at least {MIN_PASSWORD_CHARS} characters")));
+        return Err(Invalid::PasswordTooShort.into());
     }
     if password.chars().all(|c| c.is_ascii_digit()) {
-        return Err(Error::Invalid("a password of digits only is too easy to guess".into()));
+        return Err(Invalid::PasswordDigitsOnly.into());
     }
     Ok(())
 }
@@ -35,7 +35,7 @@ pub fn normalize_login(login: &str) -> Result<String> {
     let ok = (2..=40).contains(&l.chars().count())
         && l.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
     if !ok {
-        return Err(Error::Invalid("a login has 2 to 40 letters, digits, '.', '-' or '_'".into()));
+        return Err(Invalid::Login.into());
     }
     Ok(l)
 }
@@ -68,11 +68,14 @@ pub async fn create(
         return Err(Error::Forbidden("you may not make this account".into()));
     }
     if form.role.has_hall() != hall_id.is_some() {
-        return Err(Error::Invalid("a supervisor belongs to no hall; every other account to one".into()));
+        return Err(Invalid::HallForRole.into());
+    }
+    if let Some(h) = hall_id {
+        super::reference::known_place(store, h, None).await?;
     }
     let name = form.name.trim();
     if name.is_empty() || name.chars().count() > 40 {
-        return Err(Error::Invalid("a name has 1 to 40 characters".into()));
+        return Err(Invalid::Name.into());
     }
     check_password(form.password)?;
     let login = normalize_login(form.login)?;
@@ -178,7 +181,7 @@ pub async fn update(
         return Err(Error::Forbidden("you may not give this account that role or hall".into()));
     }
     if target.id == by.id {
-        return Err(Error::Invalid("an account cannot change its own role or standing".into()));
+        return Err(Invalid::OwnAccount.into());
     }
     let disabled_at = if disabled { Some(target.disabled_at.unwrap_or(now)) } else { None };
     store.update_account(id, role, hall_id, disabled_at).await?;

@@ -9,33 +9,27 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
 use serde::Deserialize;
+use tiyan_core::accounts::Role;
 use tiyan_core::ledger::replay;
 use tiyan_core::workdays::{Calendar, DayKind};
-use tokio::sync::RwLock;
 
-use crate::error::{Error, Result};
-use crate::store::{CalendarDay, Storage};
+use super::Who;
+use super::audit::{self, Actor};
+use super::cache::Versioned;
+use crate::error::{Error, Invalid, Result};
+use crate::store::{CalendarDay, HallSettings, Storage};
 
 /// The years `chinese_holiday` knows that a new server imports at its first start.
 pub const REGISTRY_YEARS: [i32; 2] = [2025, 2026];
 const REGISTRY: &str = "chinese_holiday 2026.0.1 (State Council notices)";
 
-/// The calendar of the current version, read again when another process changed it.
+/// The calendar of the current version.
 #[derive(Default)]
-pub struct CalendarCache(RwLock<Option<(i64, Arc<Calendar>)>>);
+pub struct CalendarCache(Versioned<i64, Calendar>);
 
 impl CalendarCache {
     pub async fn current(&self, store: &dyn Storage) -> Result<Arc<Calendar>> {
-        let version = store.calendar_version().await?;
-        if let Some((v, calendar)) = &*self.0.read().await
-            && *v == version
-        {
-            return Ok(calendar.clone());
-        }
-        let (v, calendar) = store.calendar().await?;
-        let calendar = Arc::new(calendar);
-        *self.0.write().await = Some((v, calendar.clone()));
-        Ok(calendar)
+        self.0.get(store.calendar_version().await?, store.calendar()).await
     }
 }
 
@@ -60,10 +54,10 @@ fn weekend(d: NaiveDate) -> bool {
 /// A year's exceptions to "Monday to Friday" from the crate's data.
 pub fn registry_year(year: i32) -> Result<Vec<CalendarDay>> {
     if !(2004..=2026).contains(&year) {
-        return Err(Error::Invalid(format!("the published data covers 2004 to 2026, not {year}")));
+        return Err(Invalid::RegistryYear(year).into());
     }
     let mut days = Vec::new();
-    let mut d = NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(|| Error::Invalid(format!("year {year}")))?;
+    let mut d = NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(|| Error::from(Invalid::Year(year)))?;
     // The crate answers up to 25 December 2026; the last days of a year are never moved.
     let last = NaiveDate::from_ymd_opt(year, 12, 25).unwrap_or(d);
     while d <= last {
@@ -98,10 +92,9 @@ struct HolidayCnDay {
 
 /// Reads a year published in holiday-cn's format; its days' exceptions only.
 pub fn parse_holiday_cn(json: &[u8]) -> Result<(i32, Vec<CalendarDay>)> {
-    let file: HolidayCnYear = serde_json::from_slice(json)
-        .map_err(|e| Error::Invalid(format!("not a calendar in holiday-cn's format: {e}")))?;
+    let file: HolidayCnYear = serde_json::from_slice(json).map_err(|_| Invalid::CalendarFile)?;
     if !(2000..=2100).contains(&file.year) {
-        return Err(Error::Invalid(format!("year {} is out of range", file.year)));
+        return Err(Invalid::Year(file.year).into());
     }
     let mut days = Vec::new();
     for d in file.days {
@@ -116,7 +109,7 @@ pub fn parse_holiday_cn(json: &[u8]) -> Result<(i32, Vec<CalendarDay>)> {
         days.push(CalendarDay { date: d.date, kind, note: d.name.chars().take(40).collect() });
     }
     if days.is_empty() {
-        return Err(Error::Invalid(format!("the file names no holiday of {}", file.year)));
+        return Err(Invalid::NoHolidays(file.year).into());
     }
     Ok((file.year, days))
 }
@@ -154,6 +147,68 @@ pub async fn set_day(
 ) -> Result<()> {
     store.set_calendar_day(date, day).await?;
     recompute(store, cache).await
+}
+
+/// A change to the calendar or a hall's limits made in the hall office.
+pub enum CalendarEdit {
+    /// A year from the published data.
+    Registry(i32),
+    /// A holiday-cn file.
+    File(Vec<u8>),
+    /// One day set off or worked, or back to its weekday (None).
+    Day(NaiveDate, Option<(DayKind, String)>),
+    /// A hall's limits in working days.
+    Limits(String, HallSettings),
+}
+
+/// Makes a change by `who`: the calendar is every hall's, so only a
+/// supervisor changes it; a hall's limits, its administrator or a
+/// supervisor. Logged.
+pub async fn edit(store: &dyn Storage, cache: &CalendarCache, who: &Who<'_>, edit: CalendarEdit) -> Result<()> {
+    let scope = who.account.scope();
+    let allowed = match &edit {
+        CalendarEdit::Limits(hall, _) => scope.administers(hall),
+        _ => scope.role == Role::Supervisor,
+    };
+    if !allowed {
+        return Err(Error::Forbidden("you may not change this".into()));
+    }
+    let now = who.now;
+    let (action, target, detail) = match edit {
+        CalendarEdit::Registry(year) => {
+            import_year(store, cache, year, &registry_year(year)?, REGISTRY, now).await?;
+            ("calendar_imported", year.to_string(), REGISTRY.to_string())
+        }
+        CalendarEdit::File(bytes) => {
+            let (year, days) = parse_holiday_cn(&bytes)?;
+            import_year(store, cache, year, &days, "holiday-cn file", now).await?;
+            ("calendar_imported", year.to_string(), format!("holiday-cn file, {} days", days.len()))
+        }
+        CalendarEdit::Day(date, day) => {
+            let detail = day.as_ref().map_or_else(|| "weekday".to_string(), |(k, note)| format!("{k:?} {note}"));
+            set_day(store, cache, date, day).await?;
+            ("calendar_day_set", date.to_string(), detail)
+        }
+        CalendarEdit::Limits(hall, limits) => {
+            check_limits(&limits)?;
+            super::reference::known_place(store, &hall, None).await?;
+            store.set_hall_settings(&hall, &limits).await?;
+            let detail = format!("{}/{}/{}", limits.verify_days, limits.rectify_days, limits.complex_days);
+            ("hall_limits_set", hall, detail)
+        }
+    };
+    audit::record(store, Actor::Account(who.account), Some(who.client), action, &target, &detail, now).await
+}
+
+/// Limits a hall may set: at least a day each, at most a quarter's working
+/// days, and a complex case given no less time than a plain one.
+fn check_limits(l: &HallSettings) -> Result<()> {
+    let range = 1..=60;
+    let ok = range.contains(&l.verify_days)
+        && range.contains(&l.rectify_days)
+        && range.contains(&l.complex_days)
+        && l.complex_days >= l.rectify_days;
+    if ok { Ok(()) } else { Err(Invalid::Limit.into()) }
 }
 
 /// Every open item's deadline again, with the calendar as it is now (an

@@ -7,14 +7,16 @@
 //! once (behind the hashing semaphore) and replaced by their SHA-256.
 
 use chrono::{DateTime, Duration, Utc};
+use tiyan_core::accounts::Scope;
 use tiyan_core::protocol::{DeviceRole, EnrollRequest, Enrolled};
 use tiyan_infra::secret::{digests_match, new_token, token_digest};
 use uuid::Uuid;
 
-use super::Hasher;
+use super::audit::{self, Actor};
+use super::{Hasher, Who};
 use crate::codes;
-use crate::error::{Error, Result};
-use crate::store::{Device, Enrolment, NewCode, Storage, StoredSecret};
+use crate::error::{Error, Invalid, Result};
+use crate::store::{Device, DeviceSummary, Enrolment, NewCode, Storage, StoredSecret};
 
 /// Issues a one-time code for a device of `role` at `hall` (a kiosk: at `window`).
 pub async fn issue_code(
@@ -25,6 +27,10 @@ pub async fn issue_code(
     valid_for: Duration,
     now: DateTime<Utc>,
 ) -> Result<String> {
+    if !(1..=720).contains(&valid_for.num_hours()) {
+        return Err(Invalid::Hours.into());
+    }
+    super::reference::known_place(store, hall_id, window_id).await?;
     let code = codes::new_code();
     let new = NewCode {
         code_sha256: codes::digest(&code),
@@ -58,6 +64,44 @@ pub async fn enroll(store: &dyn Storage, req: &EnrollRequest, now: DateTime<Utc>
         hall_id: device.hall_id,
         window_id: device.window_id,
     })
+}
+
+/// The devices of the halls `scope` administers, with their last contact.
+pub async fn list(store: &dyn Storage, scope: &Scope) -> Result<Vec<DeviceSummary>> {
+    let mut devices = store.devices().await?;
+    devices.retain(|d| scope.administers(&d.device.hall_id));
+    Ok(devices)
+}
+
+/// A code issued in the hall office, by someone who administers the hall; logged.
+pub async fn issue_code_for(
+    store: &dyn Storage,
+    who: &Who<'_>,
+    role: DeviceRole,
+    hall_id: &str,
+    window_id: Option<&str>,
+    valid_for: Duration,
+) -> Result<String> {
+    if !who.account.scope().administers(hall_id) {
+        return Err(Error::Forbidden("you may not enrol devices of this hall".into()));
+    }
+    let code = issue_code(store, role, hall_id, window_id, valid_for, who.now).await?;
+    let detail = format!("{} {} {}", role.as_str(), hall_id, window_id.unwrap_or(""));
+    audit::record(store, Actor::Account(who.account), Some(who.client), "code_issued", hall_id, detail.trim(), who.now)
+        .await?;
+    Ok(code)
+}
+
+/// Revokes a device of a hall `who` administers (another hall's is "not found"); logged.
+pub async fn revoke(store: &dyn Storage, who: &Who<'_>, id: Uuid) -> Result<()> {
+    let scope = who.account.scope();
+    let known = store.devices().await?.into_iter().any(|d| d.device.id == id && scope.administers(&d.device.hall_id));
+    if !known {
+        return Err(Error::NotFound("device".into()));
+    }
+    store.revoke(id, who.now).await?;
+    let target = id.to_string();
+    audit::record(store, Actor::Account(who.account), Some(who.client), "device_revoked", &target, "", who.now).await
 }
 
 /// The enrolled, not revoked device whose secret this is.

@@ -10,9 +10,10 @@ use chrono::Utc;
 use tiyan_core::intake::{Catalog, Sender, check_upload, normalize_times};
 use tiyan_core::protocol::{MAX_PAGE, Upload, UploadAck};
 use tiyan_core::sync::{PageError, check_page, worth_waiting};
-use tokio::sync::{Notify, RwLock};
+use tokio::sync::Notify;
 use uuid::Uuid;
 
+use super::cache::Versioned;
 use super::calendar::CalendarCache;
 use crate::error::{Error, Result};
 use crate::store::{Device, IngestPage, Storage};
@@ -22,22 +23,12 @@ const POLL: Duration = Duration::from_millis(20);
 
 /// The ids records may name, read once per reference version.
 #[derive(Default)]
-pub struct CatalogCache(RwLock<Option<(Option<i64>, Arc<Catalog>)>>);
+pub struct CatalogCache(Versioned<Option<i64>, Catalog>);
 
 impl CatalogCache {
-    /// The catalog of the current reference version. The version is read for
-    /// every page: another process may have imported a new one.
+    /// The catalog of the current reference version.
     pub async fn current(&self, store: &dyn Storage) -> Result<Arc<Catalog>> {
-        let version = store.reference_version().await?;
-        if let Some((v, catalog)) = &*self.0.read().await
-            && *v == version
-        {
-            return Ok(catalog.clone());
-        }
-        let (v, catalog) = store.catalog().await?;
-        let catalog = Arc::new(catalog);
-        *self.0.write().await = Some((v, catalog.clone()));
-        Ok(catalog)
+        self.0.get(store.reference_version().await?, store.catalog()).await
     }
 }
 

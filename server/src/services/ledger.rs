@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::Who;
 use super::audit::{self, Actor as AuditActor};
 use super::calendar::CalendarCache;
-use crate::error::{Error, Result};
+use crate::error::{Error, Invalid, Result};
 use crate::store::{
     Account, Dashboard, HallSettings, LedgerFilter, LedgerIntake, LedgerPage, LedgerRow, LedgerStep, NewItem, Storage,
     StoredEvent, StoredRating, StoredRevision,
@@ -255,7 +255,7 @@ pub async fn take(
     let (by, client, now) = (who.account, who.client, who.now);
     let note = note.trim();
     if note.chars().count() > 2000 {
-        return Err(Error::Invalid("a note has at most 2000 characters".into()));
+        return Err(Invalid::NoteTooLong.into());
     }
     if form == StepForm::Reply && note.is_empty() {
         return Err(tiyan_core::ledger::StepError::EmptyReply.into());
@@ -430,7 +430,7 @@ pub async fn link(store: &dyn Storage, who: &Who<'_>, a: Uuid, b: Uuid) -> Resul
     let (by, client, now) = (who.account, who.client, who.now);
     let scope = by.scope();
     if a == b {
-        return Err(Error::Invalid("an item cannot be linked with itself".into()));
+        return Err(Invalid::LinkSelf.into());
     }
     let (x, _) = visible(store, &scope, a).await?;
     let (y, _) = visible(store, &scope, b).await?;
@@ -450,4 +450,32 @@ pub fn urgency(calendar: &Calendar, item: &LedgerRow, today: NaiveDate) -> Optio
 
 pub fn open_states() -> impl Iterator<Item = LedgerState> {
     LedgerState::ALL.into_iter().filter(|s| s.is_open())
+}
+
+/// The one item `scope` sees whose id ends with `suffix` (the short id the list shows).
+pub async fn find_by_suffix(store: &dyn Storage, scope: &Scope, suffix: &str) -> Result<Uuid> {
+    let suffix = suffix.trim().to_ascii_lowercase();
+    if !(8..=36).contains(&suffix.len()) || !suffix.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
+        return Err(Invalid::Value("id").into());
+    }
+    let found: Vec<Uuid> =
+        store.ledger_by_suffix(&suffix).await?.into_iter().filter(|r| sees(scope, r)).map(|r| r.id).collect();
+    match found.as_slice() {
+        [one] => Ok(*one),
+        _ => Err(Error::NotFound("ledger item".into())),
+    }
+}
+
+/// A photo of the diary entry a problem came with, to someone who sees the item.
+pub async fn photo(store: &dyn Storage, scope: &Scope, id: Uuid, sha256: &str) -> Result<Vec<u8>> {
+    let (item, _) = visible(store, scope, id).await?;
+    let revision = match item.revision_id {
+        Some(r) => store.revision(r).await?,
+        None => None,
+    };
+    let named = revision.is_some_and(|r| r.revision.body.photos.iter().any(|p| p.sha256 == sha256));
+    if !named {
+        return Err(Error::NotFound("photo".into()));
+    }
+    store.diary_photo(sha256).await?.ok_or_else(|| Error::NotFound("photo".into()))
 }

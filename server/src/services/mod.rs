@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod audit;
+mod cache;
 pub mod calendar;
 pub mod devices;
 pub mod housekeeping;

@@ -179,6 +179,8 @@ pub trait LedgerStore: Send + Sync {
     async fn ledger_item(&self, id: Uuid) -> Result<Option<(LedgerRow, Vec<StoredEvent>)>>;
     /// Takes a step (see [`LedgerStep`]) and returns the item's new status.
     async fn ledger_step(&self, step: &LedgerStep) -> Result<Status>;
+    /// Items whose id ends with `suffix` (lower-case hex; the short id the list shows), at most 5.
+    async fn ledger_by_suffix(&self, suffix: &str) -> Result<Vec<LedgerRow>>;
     /// The items linked with this one.
     async fn ledger_links(&self, id: Uuid) -> Result<Vec<LedgerRow>>;
     async fn link_items(&self, a: Uuid, b: Uuid, account: Uuid, at: DateTime<Utc>) -> Result<()>;

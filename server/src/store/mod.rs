@@ -177,6 +177,27 @@ pub struct ReferenceImport {
     pub photos: Vec<(String, Vec<u8>)>,
     /// (officer id, Argon2id hash) for officers whose password the import sets.
     pub passwords: Vec<(String, PasswordHash)>,
+    pub basis: Basis,
+}
+
+/// What an import was made from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Basis {
+    /// A file: written over whatever version is current.
+    File,
+    /// A change in the page to this version of the data (None: there was no
+    /// data yet): refused as `Stale` if another version is current by now.
+    Version(Option<i64>),
+}
+
+impl Basis {
+    /// Whether the import may be written over `current`.
+    pub fn admits(self, current: Option<i64>) -> bool {
+        match self {
+            Basis::File => true,
+            Basis::Version(v) => tiyan_core::reference::edit_is_current(v, current),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

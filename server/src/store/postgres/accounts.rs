@@ -7,6 +7,7 @@ use tokio_postgres::Row;
 use uuid::Uuid;
 
 use super::PgStore;
+use crate::error::Invalid;
 use crate::store::{
     Account, AccountStore, AuditEntry, AuditFilter, AuditRow, Error, NewAccount, PasswordHash, Result, Session,
 };
@@ -41,8 +42,11 @@ impl AccountStore for PgStore {
             .await;
         match inserted {
             Ok(row) => account_row(&row),
-            Err(e) if e.as_db_error().is_some_and(|d| d.code().code().starts_with("23")) => {
-                Err(Error::Invalid(format!("the login {} is taken, or the hall is unknown", a.login)))
+            Err(e) if e.as_db_error().is_some_and(|d| d.code().code() == "23505") => {
+                Err(Invalid::LoginTaken(a.login.clone()).into())
+            }
+            Err(e) if e.as_db_error().is_some_and(|d| d.code().code() == "23503") => {
+                Err(Invalid::UnknownHall(a.hall_id.clone().unwrap_or_default()).into())
             }
             Err(e) => Err(e.into()),
         }

@@ -338,6 +338,15 @@ impl LedgerStore for PgStore {
         Ok(status)
     }
 
+    async fn ledger_by_suffix(&self, suffix: &str) -> Result<Vec<LedgerRow>> {
+        let pattern = format!("%{suffix}");
+        let client = self.client().await?;
+        let rows = client
+            .query(&format!("SELECT {ROW_COLUMNS} FROM ledger l WHERE l.id::text LIKE $1 LIMIT 5"), &[&pattern])
+            .await?;
+        rows.iter().map(row).collect()
+    }
+
     async fn ledger_links(&self, id: Uuid) -> Result<Vec<LedgerRow>> {
         let client = self.client().await?;
         let rows = client

@@ -17,6 +17,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::NoTls;
 
 use super::{AttemptStore, Attempts, Database, DbHealth, Error, Result};
+use crate::error::Invalid;
 
 const STEPS: &[&str] = &[
     include_str!("../../../migrations/postgres/0001_server.sql"),
@@ -56,7 +57,7 @@ impl From<deadpool_postgres::PoolError> for Error {
 impl PgStore {
     pub async fn open(url: &str) -> Result<PgStore> {
         let config: tokio_postgres::Config =
-            url.parse().map_err(|e| Error::Invalid(format!("not a PostgreSQL URL: {e}")))?;
+            url.parse().map_err(|e| Error::Invalid(Invalid::Config(format!("not a PostgreSQL URL: {e}"))))?;
         let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
         let pool = Pool::builder(manager)
             .max_size(POOL_SIZE)
@@ -64,7 +65,7 @@ impl PgStore {
             .wait_timeout(Some(std::time::Duration::from_secs(10)))
             .create_timeout(Some(std::time::Duration::from_secs(10)))
             .build()
-            .map_err(|e| Error::Invalid(e.to_string()))?;
+            .map_err(|e| Error::Invalid(Invalid::Config(e.to_string())))?;
         let store = PgStore { pool };
         store.migrate().await?;
         Ok(store)

@@ -11,7 +11,7 @@ use tokio_postgres::IsolationLevel;
 use tokio_postgres::Row;
 
 use super::PgStore;
-use crate::store::{OfficerCredentials, PasswordHash, ReferenceImport, ReferenceStore, Result};
+use crate::store::{Error, OfficerCredentials, PasswordHash, ReferenceImport, ReferenceStore, Result};
 
 /// Taken by an import for its transaction: two imports at once run one after the other.
 const IMPORT_LOCK: i64 = 0x7469_7961_6e00_0002;
@@ -66,6 +66,9 @@ impl ReferenceStore for PgStore {
         let tx = client.transaction().await?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&IMPORT_LOCK]).await?;
         let current = version(&tx).await?;
+        if !import.basis.admits(current) {
+            return Err(Error::Stale);
+        }
         let unchanged = current.is_some() && meta(&tx, "reference_hash").await?.as_deref() == Some(&import.fingerprint);
         if !unchanged {
             for (sha, bytes) in &import.photos {

@@ -7,6 +7,7 @@ use tiyan_core::accounts::Role;
 use uuid::Uuid;
 
 use super::{SqliteStore, conversion, time, uuid};
+use crate::error::Invalid;
 use crate::store::{
     Account, AccountStore, AuditEntry, AuditFilter, AuditRow, Error, NewAccount, PasswordHash, Result, Session,
 };
@@ -50,7 +51,7 @@ impl AccountStore for SqliteStore {
             );
             match inserted {
                 Err(e) if is_unique_violation(&e) => {
-                    return Err(Error::Invalid(format!("the login {} is taken, or the hall is unknown", a.login)));
+                    return Err(Invalid::LoginTaken(a.login.clone()).into());
                 }
                 other => other?,
             };

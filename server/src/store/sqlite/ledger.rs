@@ -341,6 +341,16 @@ impl LedgerStore for SqliteStore {
         self.write(move |c| take_step(c, &s)).await
     }
 
+    async fn ledger_by_suffix(&self, suffix: &str) -> Result<Vec<LedgerRow>> {
+        let pattern = format!("%{suffix}");
+        self.read(move |c| {
+            let mut stmt =
+                c.prepare_cached(&format!("SELECT {ROW_COLUMNS} FROM ledger l WHERE l.id LIKE ?1 LIMIT 5"))?;
+            Ok(stmt.query_map([pattern], row)?.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
     async fn ledger_links(&self, id: Uuid) -> Result<Vec<LedgerRow>> {
         self.read(move |c| {
             let mut stmt = c.prepare_cached(&format!(

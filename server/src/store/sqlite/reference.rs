@@ -7,7 +7,7 @@ use tiyan_core::intake::Catalog;
 use tiyan_core::reference::{FORMAT, Hall, Matter, Officer, Reason, ReferenceData, Staff, Window, next_version};
 
 use super::{SqliteStore, date};
-use crate::store::{OfficerCredentials, PasswordHash, ReferenceImport, ReferenceStore, Result};
+use crate::store::{Error, OfficerCredentials, PasswordHash, ReferenceImport, ReferenceStore, Result};
 
 const OFFICER_COLUMNS: &str = "id, name, gender, age, occupation, appointed_from, appointed_to";
 
@@ -53,6 +53,9 @@ impl ReferenceStore for SqliteStore {
         let import = import.clone();
         self.write(move |tx| {
             let current = version(tx)?;
+            if !import.basis.admits(current) {
+                return Err(Error::Stale);
+            }
             let unchanged =
                 current.is_some() && meta(tx, "reference_hash")?.as_deref() == Some(import.fingerprint.as_str());
             if !unchanged {

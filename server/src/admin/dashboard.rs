@@ -1,0 +1,104 @@
+//! The dashboard: what is due today, overdue, escalated and waiting for a
+//! decision in the account's halls, this month's ratings, and a warning when
+//! the calendar does not know a year deadlines fall in.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use chrono::Datelike;
+
+use super::ledger::{ItemLine, PER_PAGE, context, line, list_href};
+use super::page::{Chrome, Section, render};
+use super::session::{Failure, Office};
+use crate::AppState;
+use crate::services::ledger;
+use crate::store::LedgerFilter;
+
+/// A count on the dashboard, and the list it opens.
+pub struct Tile {
+    pub label: &'static str,
+    pub count: u64,
+    pub href: String,
+    /// `overdue`, `soon` or empty: its colour when not zero.
+    pub tone: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "admin/dashboard.html")]
+struct DashboardPage {
+    c: Chrome,
+    welcome: String,
+    tiles: Vec<Tile>,
+    month: Vec<(&'static str, u64)>,
+    warning: Option<String>,
+    estimates: Option<String>,
+    attention: Vec<ItemLine>,
+    all_href: String,
+}
+
+/// How many of the most urgent items the dashboard lists.
+const ATTENTION: u32 = 15;
+
+pub async fn page(State(state): State<Arc<AppState>>, office: Office) -> Response {
+    let result = async {
+        let c = Chrome::new(&office, Section::Dashboard)?;
+        let t = office.t();
+        let today = office.today();
+        let fail = |error| Failure::Page { error, lang: office.lang };
+        let cx = context(&state, &office).await?;
+        let scope = office.scope();
+        let d = ledger::dashboard(state.store.as_ref(), &state.calendar, &scope, today).await.map_err(fail)?;
+        let soon = cx.calendar.add_working_days(today, 1).date.to_string();
+        let today_s = today.to_string();
+        let tiles = vec![
+            Tile { label: t.dash_overdue, count: d.overdue, href: list_href(&[("overdue", "1")]), tone: "overdue" },
+            Tile {
+                label: t.dash_due_today,
+                count: d.due_today,
+                href: list_href(&[("due_by", &today_s)]),
+                tone: "soon",
+            },
+            Tile { label: t.dash_due_soon, count: d.due_soon, href: list_href(&[("due_by", &soon)]), tone: "soon" },
+            Tile {
+                label: t.dash_escalated,
+                count: d.escalated,
+                href: list_href(&[("escalated", "1")]),
+                tone: "overdue",
+            },
+            Tile { label: t.dash_appealed, count: d.appealed, href: list_href(&[("state", "appealed")]), tone: "" },
+            Tile {
+                label: t.dash_registered_today,
+                count: d.registered_today,
+                href: list_href(&[("state", "registered")]),
+                tone: "",
+            },
+            Tile { label: t.dash_open, count: d.open, href: list_href(&[]), tone: "" },
+        ];
+        let month = vec![(t.dash_ratings, d.ratings), (t.dash_bad, d.bad_reviews), (t.dash_excluded, d.excluded)];
+        // The arrangement for next year is published in November; until it is imported, say so.
+        let missing: Vec<String> = [today.year(), today.year() + 1]
+            .into_iter()
+            .filter(|y| !cx.calendar.knows_year(*y))
+            .map(|y| y.to_string())
+            .collect();
+        let warning = (!missing.is_empty()).then(|| t.fill(t.calendar_missing, "year", missing.join("、")));
+        let estimates = (d.estimates > 0).then(|| t.fill(t.estimates_note, "n", d.estimates));
+        // The most urgent first: what is overdue, then what falls due soonest.
+        let due = LedgerFilter {
+            hall_id: scope.hall_id.clone(),
+            open_only: true,
+            due_by: Some(cx.calendar.add_working_days(today, 1).date),
+            page: 0,
+            per_page: ATTENTION.min(PER_PAGE),
+            ..LedgerFilter::default()
+        };
+        let page = ledger::list(state.store.as_ref(), &scope, due).await.map_err(fail)?;
+        let attention = page.items.iter().map(|r| line(r, &cx.names, &cx.calendar, today, t)).collect();
+        let welcome = t.fill(t.welcome, "name", &office.account.name);
+        let all_href = list_href(&[("due_by", &soon)]);
+        render(&office, &DashboardPage { c, welcome, tiles, month, warning, estimates, attention, all_href })
+    };
+    result.await.unwrap_or_else(IntoResponse::into_response)
+}

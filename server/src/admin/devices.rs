@@ -1,0 +1,182 @@
+//! Devices in the page: the kiosks and officer laptops of the account's
+//! halls with their last contact, enrolment codes shown once with their QR
+//! code (printable), and revoking.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use chrono::Duration;
+use serde::Deserialize;
+use tiyan_core::protocol::DeviceRole;
+use uuid::Uuid;
+
+use super::ledger::context;
+use super::page::{Choice, Chrome, Section, render, when};
+use super::session::{Failure, Office, Posted};
+use crate::AppState;
+use crate::codes;
+use crate::error::{Error, Invalid};
+use crate::services::devices;
+
+pub struct DeviceLine {
+    pub id: String,
+    pub name: String,
+    pub kind: &'static str,
+    pub hall: String,
+    pub window: String,
+    pub enrolled: String,
+    pub last_contact: String,
+    pub ratings: u64,
+    pub revoked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin/devices.html")]
+struct DevicesPage {
+    c: Chrome,
+    devices: Vec<DeviceLine>,
+    /// Every window the account may enrol a kiosk at, as `hall|window`.
+    places: Vec<Choice>,
+    halls: Vec<Choice>,
+}
+
+fn kind(t: &super::texts::Texts, role: DeviceRole) -> &'static str {
+    match role {
+        DeviceRole::Kiosk => t.kiosk,
+        DeviceRole::Officer => t.officer_laptop,
+    }
+}
+
+pub async fn page(State(state): State<Arc<AppState>>, office: Office) -> Response {
+    let result = async {
+        let c = Chrome::new(&office, Section::Devices)?;
+        let t = office.t();
+        let cx = context(&state, &office).await?;
+        let scope = office.scope();
+        let list = devices::list(state.store.as_ref(), &scope)
+            .await
+            .map_err(|error| Failure::Page { error, lang: office.lang })?;
+        let devices = list
+            .iter()
+            .map(|d| DeviceLine {
+                id: d.device.id.to_string(),
+                name: d.device.name.clone(),
+                kind: kind(t, d.device.role),
+                hall: cx.names.hall(Some(&d.device.hall_id)),
+                window: cx.names.window(d.device.window_id.as_deref()),
+                enrolled: when(d.device.enrolled_at),
+                last_contact: d.device.last_seen_at.map_or_else(|| t.never.to_string(), when),
+                ratings: d.ratings,
+                revoked: d.device.revoked_at.is_some(),
+            })
+            .collect();
+        let places = cx
+            .data
+            .windows
+            .iter()
+            .filter(|w| scope.administers(&w.hall_id))
+            .map(|w| {
+                let label = format!("{} · {}", cx.names.hall(Some(&w.hall_id)), cx.names.window(Some(&w.id)));
+                Choice::new(format!("{}|{}", w.hall_id, w.id), label, "")
+            })
+            .collect();
+        let halls = cx
+            .data
+            .halls
+            .iter()
+            .filter(|h| scope.administers(&h.id))
+            .map(|h| Choice::new(h.id.clone(), cx.names.hall(Some(&h.id)), ""))
+            .collect();
+        render(&office, &DevicesPage { c, devices, places, halls })
+    };
+    result.await.unwrap_or_else(IntoResponse::into_response)
+}
+
+#[derive(Template)]
+#[template(path = "admin/code.html")]
+struct CodePage {
+    c: Chrome,
+    code: String,
+    kind: &'static str,
+    place: String,
+    valid_until: String,
+    note: String,
+    qr: String,
+}
+
+#[derive(Deserialize)]
+pub struct CodePost {
+    /// `kiosk` or `officer`.
+    role: String,
+    /// For a kiosk: `hall|window`.
+    #[serde(default)]
+    place: String,
+    /// For an officer laptop: the hall.
+    #[serde(default)]
+    hall: String,
+    hours: i64,
+}
+
+/// Issues a code and shows it with its QR code, this once (as a page, never
+/// in an address: the code is a credential until it is used).
+pub async fn issue_code(State(state): State<Arc<AppState>>, posted: Posted<CodePost>) -> Response {
+    let Posted { office, form } = posted;
+    let result = async {
+        let c = Chrome::new(&office, Section::Devices)?;
+        let t = office.t();
+        let cx = context(&state, &office).await?;
+        let fail = |error: Error| Failure::Page { error, lang: office.lang };
+        let (role, hall, window) = match form.role.as_str() {
+            "kiosk" => {
+                let (hall, window) =
+                    form.place.split_once('|').ok_or_else(|| fail(Invalid::Required("window").into()))?;
+                (DeviceRole::Kiosk, hall.to_string(), Some(window.to_string()))
+            }
+            "officer" => (DeviceRole::Officer, form.hall.clone(), None),
+            _ => return Err(fail(Invalid::Value("kind").into())),
+        };
+        let valid = Duration::hours(form.hours);
+        let issued =
+            devices::issue_code_for(state.store.as_ref(), &office.who(), role, &hall, window.as_deref(), valid).await;
+        let code = match issued {
+            Ok(code) => code,
+            Err(e) => return office.after(Err(e), "/admin/devices"),
+        };
+        let server = office.server_url(state.settings.public_url.as_deref());
+        let png = codes::qr_png(&codes::enrolment_uri(&server, &code)).map_err(|e| fail(Error::internal(e)))?;
+        let place = match &window {
+            Some(w) => format!("{} · {}", cx.names.hall(Some(&hall)), cx.names.window(Some(w))),
+            None => cx.names.hall(Some(&hall)),
+        };
+        let page = CodePage {
+            c,
+            code,
+            kind: kind(t, role),
+            place,
+            valid_until: when(office.now + valid),
+            note: t.fill(t.code_note, "hours", form.hours),
+            qr: format!("data:image/png;base64,{}", STANDARD.encode(png)),
+        };
+        render(&office, &page)
+    };
+    result.await.unwrap_or_else(IntoResponse::into_response)
+}
+
+pub async fn revoke(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    posted: Posted<super::session::Nothing>,
+) -> Response {
+    let office = posted.office;
+    let result = async {
+        let id = Uuid::parse_str(&id)
+            .map_err(|_| Failure::Page { error: Error::NotFound("device".into()), lang: office.lang })?;
+        let revoked = devices::revoke(state.store.as_ref(), &office.who(), id).await;
+        office.after(revoked.map(|_| office.t().revoked), "/admin/devices")
+    };
+    result.await.unwrap_or_else(IntoResponse::into_response)
+}

@@ -1,0 +1,474 @@
+//! The admin web's words: Simplified Chinese first, English second. Each text
+//! is written once with both languages side by side, so neither can be
+//! missing; templates read them as `t.name`.
+
+use tiyan_core::accounts::Role;
+use tiyan_core::ledger::{LedgerState, Satisfaction, Source, StepError};
+use tiyan_core::workdays::{DayKind, Urgency};
+
+use crate::error::{Error, Invalid};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Zh,
+    En,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn parse(s: &str) -> Lang {
+        if s == "en" { Lang::En } else { Lang::Zh }
+    }
+
+    pub fn texts(self) -> &'static Texts {
+        match self {
+            Lang::Zh => &ZH,
+            Lang::En => &EN,
+        }
+    }
+}
+
+macro_rules! texts {
+    ($($key:ident: $zh:literal, $en:literal;)*) => {
+        #[derive(Debug)]
+        pub struct Texts {
+            pub lang: &'static str,
+            $(pub $key: &'static str,)*
+        }
+        pub static ZH: Texts = Texts { lang: "zh-CN", $($key: $zh,)* };
+        pub static EN: Texts = Texts { lang: "en", $($key: $en,)* };
+
+        #[cfg(test)]
+        pub fn all(t: &Texts) -> Vec<(&'static str, &'static str)> {
+            vec![$((stringify!($key), t.$key),)*]
+        }
+    };
+}
+
+texts! {
+    app: "体验 Tiyan · 大厅办公", "Tiyan · Hall office";
+    other_lang: "English", "中文";
+    sign_in: "登录", "Sign in";
+    sign_in_title: "大厅办公登录", "Sign in to the hall office";
+    sign_out: "退出", "Sign out";
+    login: "账号", "Login";
+    password: "密码", "Password";
+    password_again: "再次输入密码", "Password again";
+    wrong_password: "账号或密码错误", "Wrong login or password";
+    locked: "错误次数过多，请稍后再试", "Too many wrong passwords: try again later";
+    session_ended: "长时间未操作，请重新登录", "You were away for a while: sign in again";
+    nav_dashboard: "工作台", "Dashboard";
+    nav_ledger: "台账", "Ledger";
+    nav_accounts: "账号", "Accounts";
+    nav_reference: "基础数据", "Reference data";
+    nav_devices: "设备", "Devices";
+    nav_calendar: "工作日历", "Calendar";
+    nav_audit: "审计日志", "Audit log";
+    print: "打印", "Print";
+    save: "保存", "Save";
+    add: "添加", "Add";
+    apply: "筛选", "Filter";
+    all: "全部", "All";
+    yes: "是", "Yes";
+    back: "返回", "Back";
+    previous: "上一页", "Previous";
+    next: "下一页", "Next";
+    page_of: "第 {page} 页，共 {total} 条", "Page {page}, {total} in all";
+    error_title: "出错了", "Something went wrong";
+    not_found: "找不到该页面或条目", "No such page or item";
+    forbidden: "您没有权限进行此操作", "You may not do this";
+    stale: "该条目已被他人更新，请刷新后重试", "Someone changed this item meanwhile: look at it again";
+    refused: "请求被拒绝（表单已过期或来源不符），请刷新页面后重试", "The request was refused (the form expired or came from elsewhere): reload the page";
+    internal: "服务器出错，请查看服务器日志", "Server error: see the server log";
+    hall: "大厅", "Hall";
+    window: "窗口", "Window";
+    staff: "工作人员", "Staff";
+    source: "来源", "Source";
+    state: "状态", "State";
+    due: "期限", "Due";
+    due_by: "截止日期不晚于", "Due by";
+    overdue: "已超期", "Overdue";
+    due_soon: "即将到期", "Due soon";
+    estimate: "（估算）", "(estimate)";
+    escalated: "督办", "Escalated";
+    registered: "登记时间", "Registered";
+    summary: "内容", "Content";
+    category: "类别", "Category";
+    open_only: "仅未办结", "Open only";
+    dash_open: "未办结", "Open";
+    dash_due_today: "今日到期", "Due today";
+    dash_due_soon: "明日（下一工作日）到期", "Due the next working day";
+    dash_overdue: "已超期", "Overdue";
+    dash_escalated: "督办中", "Escalated";
+    dash_appealed: "待申诉裁定", "Appeals to decide";
+    dash_registered_today: "今日新登记", "Registered today";
+    dash_month: "本月评价", "This month's ratings";
+    dash_ratings: "计入评价", "Ratings counted";
+    dash_bad: "差评", "Bad reviews";
+    dash_excluded: "申诉成立不计入", "Excluded by upheld appeals";
+    calendar_missing: "尚未导入 {year} 年的节假日安排：该年内的期限为估算，请到“工作日历”导入。", "The {year} holiday arrangement is not imported: deadlines in that year are estimates. Import it under Calendar.";
+    estimates_note: "有 {n} 项的期限为估算。", "{n} deadlines are estimates.";
+    item_title: "台账条目", "Ledger item";
+    rating_title: "评价", "Rating";
+    attitude: "服务态度", "Service attitude";
+    competence: "业务能力", "Professional competence";
+    reasons: "差评原因", "Reasons";
+    comment: "意见", "Comment";
+    callback: "回访电话", "Call-back number";
+    reveal: "显示完整号码", "Show the full number";
+    revealed_note: "查看完整号码已记入审计日志。", "Seeing the full number was written to the audit log.";
+    problem_title: "体验官反映的问题", "An officer's problem";
+    officer: "体验官", "Officer";
+    diary_account: "体验经过", "Account";
+    events: "处理记录", "History";
+    actor: "操作人", "By";
+    note: "说明", "Note";
+    steps: "办理", "Handle";
+    reply_text: "反馈内容（将告知群众或体验官）", "Reply (goes to the citizen or officer)";
+    also_linked: "同时办理关联条目", "Also on the linked items";
+    linked: "关联条目", "Linked items";
+    link_with: "关联另一条目（输入编号）", "Link another item (its id)";
+    link: "关联", "Link";
+    related: "同窗口或同一工作人员近两周的记录", "The same window or staff member in the last two weeks";
+    related_items: "台账条目", "Ledger items";
+    related_ratings: "评价", "Ratings";
+    no_steps: "当前无需您办理的步骤。", "Nothing for you to do on this item now.";
+    reply_label: "已反馈", "Reply";
+    satisfaction_label: "满意度", "Satisfaction";
+    accounts_title: "账号与角色", "Accounts and roles";
+    name: "姓名", "Name";
+    role: "角色", "Role";
+    disable: "停用", "Disable";
+    new_account: "新建账号", "New account";
+    new_password: "新密码", "New password";
+    reset_password: "重置密码", "Reset password";
+    created: "已创建", "Created";
+    audit_title: "审计日志", "Audit log";
+    when: "时间", "When";
+    client: "来源地址", "Client";
+    action: "操作", "Action";
+    target: "对象", "Target";
+    detail: "详情", "Detail";
+    devices_title: "设备", "Devices";
+    device: "设备", "Device";
+    kind: "类型", "Kind";
+    last_contact: "最近联系", "Last contact";
+    ratings_count: "评价数", "Ratings";
+    revoke: "注销", "Revoke";
+    revoked: "已注销", "Revoked";
+    active: "正常", "Active";
+    never: "从未", "Never";
+    enrol: "生成注册码", "New enrolment code";
+    code_title: "设备注册码", "Enrolment code";
+    code_note: "一次性使用，{hours} 小时内有效。在评价器或体验官笔记本的设置界面输入，或扫描二维码。", "Single use, valid for {hours} hours. Type it on the kiosk's or officer laptop's setup screen, or scan the QR code.";
+    kiosk: "评价器", "Kiosk";
+    officer_laptop: "体验官笔记本", "Officer laptop";
+    valid_hours: "有效小时数", "Valid for (hours)";
+    reference_title: "基础数据", "Reference data";
+    version: "版本", "Version";
+    halls: "大厅", "Halls";
+    windows: "窗口", "Windows";
+    reasons_list: "差评原因", "Bad-review reasons";
+    matters: "本季度体验事项清单", "This quarter's experience list";
+    officers: "体验官", "Officers";
+    id: "编号", "Id";
+    number: "窗口号", "Number";
+    name_zh: "中文名称", "Name (Chinese)";
+    name_en: "英文名称", "Name (English)";
+    employee_no: "工号", "Employee no.";
+    department: "部门", "Department";
+    pin: "个人密码（4–12 位数字，留空不改）", "Personal PIN (4–12 digits; empty keeps it)";
+    photo: "照片", "Photo";
+    code: "代码", "Code";
+    label_zh: "中文说明", "Label (Chinese)";
+    label_en: "英文说明", "Label (English)";
+    matter_category: "类别（六类之一）", "Category (one of six)";
+    quarter: "季度", "Quarter";
+    appointed_from: "聘期开始", "Appointed from";
+    appointed_to: "聘期结束", "Appointed to";
+    gender: "性别", "Gender";
+    age: "年龄", "Age";
+    occupation: "职业", "Occupation";
+    retire: "停用", "Retire";
+    saved: "已保存，设备将在下次同步时更新。", "Saved: devices pick it up at their next sync.";
+    calendar_title: "工作日历与期限", "Working days and deadlines";
+    years: "已导入年份", "Years imported";
+    import_registry: "导入国务院公布的节假日安排（2025、2026）", "Import the State Council's arrangements (2025, 2026)";
+    import_file: "导入节假日文件（holiday-cn 格式 JSON）", "Import a holiday file (holiday-cn JSON)";
+    day: "日期", "Date";
+    holiday: "休息日", "Day off";
+    workday: "调休上班", "Worked day";
+    clear: "恢复为按星期", "Back to its weekday";
+    set_day: "设置某一天", "Set a day";
+    hall_limits: "大厅办理时限（工作日）", "Hall limits (working days)";
+    verify_days: "核实时限", "Verify within";
+    rectify_days: "整改时限", "Rectify within";
+    complex_days: "复杂情况整改时限", "Complex case within";
+    imported: "已导入", "Imported";
+    system: "系统", "System";
+    working_days: "{n} 个工作日", "{n} working days";
+    step_taken: "已办理", "Done";
+    linked_done: "已关联", "Linked";
+    unavailable: "数据库暂时无法访问，请稍后再试", "The database cannot be reached: try again shortly";
+    status_label: "状态", "Status";
+    none_yet: "暂无", "None yet";
+    filter_overdue: "只看已超期", "Overdue only";
+    filter_escalated: "只看督办", "Escalated only";
+    show: "显示", "Show";
+    welcome: "您好，{name}", "Hello, {name}";
+    view_all: "查看全部", "See all";
+    item_no: "编号", "No.";
+    misuse: "疑似误操作", "Possibly a mistake";
+    case_no: "办件编号", "Case no.";
+    visited: "体验时间", "Visited";
+    place: "地点", "Place";
+    matter: "事项", "Matter";
+    revision_no: "版本", "Revision";
+    photos: "照片", "Photos";
+    expected_hint: "办理时可填写说明；反馈时此处填写反馈内容。", "Add a note; for a reply, write the reply here.";
+    disabled_since: "停用于 {when}", "Disabled since {when}";
+    change: "修改", "Change";
+    password_rule: "至少 10 个字符，不能全是数字", "At least 10 characters, not digits only";
+    no_hall: "（全部大厅）", "(every hall)";
+    audit_filter_action: "操作类型", "Action";
+    audit_filter_actor: "操作账号", "Account";
+    older: "更早的记录", "Older entries";
+    code_for: "用于", "For";
+    valid_until: "有效期至", "Valid until";
+    scan_hint: "设备设置界面可扫描此二维码", "A device's setup screen can scan this code";
+    enrolled: "注册时间", "Enrolled";
+    confirm_revoke: "注销后该设备将无法再同步，确定吗？", "The device will no longer sync. Revoke it?";
+    confirm_retire: "停用后设备将不再显示此项，确定吗？", "Devices will stop showing it. Retire it?";
+    edit: "编辑", "Edit";
+    new_row: "新增", "New";
+    missing_years: "缺少 {years} 年的节假日安排", "No holiday arrangement for {years}";
+    year_days: "{year} 年的调整日", "Adjusted days of {year}";
+    note_optional: "说明（可选）", "Note (optional)";
+    calendar_saved: "工作日历已更新，未办结条目的期限已重新计算。", "The calendar is updated; open items' deadlines were counted again.";
+    limits_saved: "办理时限已保存，新的办理步骤将按此计算。", "Limits saved: new steps count with them.";
+    only_supervisor: "仅督导可修改工作日历。", "Only a supervisor changes the calendar.";
+    upload: "上传", "Upload";
+    category_en: "类别（英文）", "Category (English)";
+    officer_password: "新密码（留空不改）", "New password (empty keeps it)";
+    appointment: "聘期", "Appointment";
+    import: "导入", "Import";
+    saved_plain: "已保存", "Saved";
+    sign_in_hint: "本系统仅供政务服务大厅工作人员使用，所有操作均记入审计日志。", "For the service hall's staff only. Every action is written to the audit log.";
+}
+
+impl Texts {
+    fn zh(&self) -> bool {
+        self.lang == "zh-CN"
+    }
+
+    pub fn state(&self, s: &LedgerState) -> &'static str {
+        let (zh, en) = match s {
+            LedgerState::Registered => ("已登记·待核实", "Registered, to verify"),
+            LedgerState::Verified => ("已核实", "Verified"),
+            LedgerState::Rectifying => ("整改中", "Being rectified"),
+            LedgerState::Appealed => ("申诉中", "Under appeal"),
+            LedgerState::Rectified => ("已整改·待反馈", "Rectified, to reply"),
+            LedgerState::Explained => ("已解释·待反馈", "Explained, to reply"),
+            LedgerState::Replied => ("已反馈·待评价", "Replied, awaiting satisfaction"),
+            LedgerState::Closed => ("已办结", "Closed"),
+            LedgerState::Excluded => ("申诉成立·不计入", "Appeal upheld: not counted"),
+        };
+        if self.zh() { zh } else { en }
+    }
+
+    pub fn source(&self, s: &Source) -> &'static str {
+        let (zh, en) = match s {
+            Source::Rating => ("差评", "Bad review"),
+            Source::Problem => ("体验官", "Officer"),
+        };
+        if self.zh() { zh } else { en }
+    }
+
+    pub fn role(&self, r: &Role) -> &'static str {
+        let (zh, en) = match r {
+            Role::Supervisor => ("督导（全部大厅）", "Supervisor (every hall)"),
+            Role::HallAdmin => ("大厅管理员", "Hall administrator"),
+            Role::Clerk => ("台账专员", "Ledger clerk"),
+            Role::Viewer => ("只读", "Viewer"),
+        };
+        if self.zh() { zh } else { en }
+    }
+
+    pub fn satisfaction(&self, s: &Satisfaction) -> &'static str {
+        let (zh, en) = match s {
+            Satisfaction::Satisfied => ("满意", "Satisfied"),
+            Satisfaction::BasicallySatisfied => ("基本满意", "Basically satisfied"),
+            Satisfaction::Dissatisfied => ("不满意", "Not satisfied"),
+        };
+        if self.zh() { zh } else { en }
+    }
+
+    pub fn day_kind(&self, k: &DayKind) -> &'static str {
+        match k {
+            DayKind::Holiday => self.holiday,
+            DayKind::Workday => self.workday,
+        }
+    }
+
+    pub fn urgency(&self, u: &Urgency) -> &'static str {
+        match u {
+            Urgency::OnTime => "",
+            Urgency::DueSoon => self.due_soon,
+            Urgency::Overdue => self.overdue,
+        }
+    }
+
+    /// A ledger step's button, or an event's name in the history.
+    pub fn step(&self, key: &str) -> &'static str {
+        let (zh, en) = match key {
+            "register" => ("登记", "Registered"),
+            "verify" => ("核实", "Verify"),
+            "fix_at_once" => ("立行立改", "Fixed at once"),
+            "rectify" => ("限期整改", "Rectify by a deadline"),
+            "rectify_complex" => ("限期整改（复杂情况）", "Rectify by a deadline (complex case)"),
+            "explain" => ("解释说明", "Explain"),
+            "record_rectification" => ("整改完成", "Rectification done"),
+            "appeal" => ("提出申诉", "Appeal"),
+            "uphold_appeal" => ("申诉成立", "Uphold the appeal"),
+            "reject_appeal" => ("驳回申诉", "Reject the appeal"),
+            "reply" => ("反馈", "Reply"),
+            "satisfied" => ("回访：满意", "Call-back: satisfied"),
+            "basically_satisfied" => ("回访：基本满意", "Call-back: basically satisfied"),
+            "dissatisfied" => ("回访：不满意（重新整改）", "Call-back: not satisfied (reopen)"),
+            "satisfaction" => ("满意度评价", "Satisfaction"),
+            "close" => ("办结", "Close"),
+            "escalate" => ("督办", "Escalate"),
+            _ => ("", ""),
+        };
+        if self.zh() { zh } else { en }
+    }
+
+    pub fn level(&self, l: tiyan_core::Level) -> &'static str {
+        use tiyan_core::Level as L;
+        let (zh, en) = match l {
+            L::VeryDissatisfied => ("非常不满意", "Very dissatisfied"),
+            L::Dissatisfied => ("不满意", "Dissatisfied"),
+            L::BasicallySatisfied => ("基本满意", "Basically satisfied"),
+            L::Satisfied => ("满意", "Satisfied"),
+            L::VerySatisfied => ("非常满意", "Very satisfied"),
+        };
+        if self.zh() { zh } else { en }
+    }
+
+    /// An officer's problem category.
+    pub fn problem_category(&self, key: &str) -> &'static str {
+        let (zh, en) = match key {
+            "window_signs" => ("窗口布局与标识", "Window layout and signs"),
+            "process" => ("办事流程", "Process"),
+            "environment" => ("环境卫生", "Environment and cleanliness"),
+            "discipline" => ("工作纪律", "Staff discipline"),
+            "online" => ("网上办事", "Online service"),
+            "guide" => ("办事指南", "Service guide"),
+            _ => ("其他", "Other"),
+        };
+        if self.zh() { zh } else { en }
+    }
+
+    /// What went wrong, in the reader's words; the server's own causes stay in its log.
+    pub fn error(&self, e: &Error) -> String {
+        let pick = |zh: &str, en: &str| if self.zh() { zh.to_string() } else { en.to_string() };
+        match e {
+            Error::NotFound(_) | Error::NoEndpoint => self.not_found.to_string(),
+            Error::Forbidden(_) => self.forbidden.to_string(),
+            Error::Stale => self.stale.to_string(),
+            Error::WrongPassword => self.wrong_password.to_string(),
+            Error::Locked { .. } => self.locked.to_string(),
+            Error::Invalid(i) => self.invalid(i),
+            Error::Step(s) => self.step_error(s),
+            Error::Malformed(_) | Error::TooLarge(_) | Error::BodyTooLarge => {
+                pick("请求格式不正确", "The request was not in a form this page sends")
+            }
+            Error::Unavailable(_) => self.unavailable.to_string(),
+            _ => self.internal.to_string(),
+        }
+    }
+
+    fn step_error(&self, e: &StepError) -> String {
+        let (zh, en) = match e {
+            StepError::NotAllowed { .. } => ("您的角色不能办理此步骤", "Your role may not take this step"),
+            StepError::WrongState { .. } => {
+                ("该条目当前状态下不能办理此步骤，请刷新后查看", "The item is not in a state for this step: look again")
+            }
+            StepError::NotAppealable => ("只有差评可以申诉", "Only a bad review can be appealed"),
+            StepError::EmptyReply => ("反馈需要填写反馈内容", "A reply needs its text"),
+            StepError::NoRegistration => ("该条目记录不完整", "The item's history is incomplete"),
+        };
+        if self.zh() { zh.to_string() } else { en.to_string() }
+    }
+
+    pub fn invalid(&self, i: &Invalid) -> String {
+        let zh = match i {
+            Invalid::NoteTooLong => "说明最多 2000 个字".to_string(),
+            Invalid::LinkSelf => "不能与自身关联".to_string(),
+            Invalid::RegistryYear(y) => format!("公布的数据只包含 2004–2026 年，不含 {y} 年"),
+            Invalid::CalendarFile => "不是 holiday-cn 格式的节假日文件".to_string(),
+            Invalid::Year(y) => format!("年份 {y} 超出范围"),
+            Invalid::NoHolidays(y) => format!("文件中没有 {y} 年的节假日"),
+            Invalid::Reference(r) => format!("基础数据有误：{r}"),
+            Invalid::OfficerUnknown(o) => format!("体验官 {o} 不在基础数据中"),
+            Invalid::PasswordTooShort => "密码至少 10 个字符".to_string(),
+            Invalid::PasswordDigitsOnly => "密码不能全是数字".to_string(),
+            Invalid::PasswordsDiffer => "两次输入的密码不一致".to_string(),
+            Invalid::Login => "账号为 2–40 个字母、数字或 . - _".to_string(),
+            Invalid::LoginTaken(l) => format!("账号 {l} 已被使用"),
+            Invalid::HallForRole => "督导不属于任何大厅，其他角色必须选择大厅".to_string(),
+            Invalid::UnknownHall(h) => format!("大厅 {h} 不在基础数据中"),
+            Invalid::UnknownWindow(w) => format!("窗口 {w} 不属于该大厅"),
+            Invalid::Name => "姓名为 1–40 个字".to_string(),
+            Invalid::OwnAccount => "不能修改自己账号的角色或状态".to_string(),
+            Invalid::Pin => "个人密码为 4–12 位数字".to_string(),
+            Invalid::Required(what) => format!("请填写 {what}"),
+            Invalid::Value(what) => format!("{what} 的值无效"),
+            Invalid::Photo => "照片无法读取（支持 JPEG、PNG、WebP）".to_string(),
+            Invalid::Limit => "时限为 1–60 个工作日，复杂情况不少于一般整改时限".to_string(),
+            Invalid::Hours => "有效期为 1–720 小时".to_string(),
+            Invalid::Config(c) => c.clone(),
+        };
+        if self.zh() { zh } else { i.to_string() }
+    }
+
+    /// `template` with `{name}` replaced.
+    pub fn fill(&self, template: &str, name: &str, value: impl std::fmt::Display) -> String {
+        template.replace(&format!("{{{name}}}"), &value.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_text_is_there_in_both_languages_with_the_same_placeholders() {
+        let (zh, en) = (all(&ZH), all(&EN));
+        assert_eq!(zh.len(), en.len());
+        let names = |s: &str| {
+            let mut v: Vec<String> =
+                s.split('{').skip(1).filter_map(|p| p.split_once('}').map(|(n, _)| n.to_string())).collect();
+            v.sort();
+            v
+        };
+        for ((key, a), (_, b)) in zh.iter().zip(&en) {
+            assert!(!a.trim().is_empty() && !b.trim().is_empty(), "{key} is empty in a language");
+            assert_eq!(names(a), names(b), "{key}: placeholders differ");
+        }
+        for s in LedgerState::ALL {
+            assert!(!ZH.state(&s).is_empty() && !EN.state(&s).is_empty());
+        }
+        for key in
+            ["register", "verify", "rectify_complex", "uphold_appeal", "dissatisfied", "escalate", "satisfaction"]
+        {
+            assert!(!ZH.step(key).is_empty() && !EN.step(key).is_empty(), "{key}");
+        }
+    }
+}
