@@ -10,7 +10,7 @@ use tiyan_core::protocol::DeviceRole;
 use tiyan_server::export::Format;
 use tiyan_server::reference_files::{CsvFiles, load_csv, load_json};
 use tiyan_server::services::housekeeping::Retention;
-use tiyan_server::services::{devices, reference};
+use tiyan_server::services::{accounts, devices, reference};
 use tiyan_server::store::{Location, RatingFilter, Storage};
 use tiyan_server::{AppState, Settings, codes};
 use uuid::Uuid;
@@ -57,6 +57,22 @@ enum Command {
         /// Days an unfinished photo upload is kept before it is dropped.
         #[arg(long, env = "TIYAN_UPLOAD_RETENTION_DAYS", default_value_t = 7)]
         upload_retention_days: i64,
+        /// The address people and devices reach the server at; an https://
+        /// address makes the hall office's cookies Secure.
+        #[arg(long, env = "TIYAN_PUBLIC_URL")]
+        public_url: Option<String>,
+        /// Minutes a hall-office session lasts without use.
+        #[arg(long, env = "TIYAN_SESSION_IDLE_MINUTES", default_value_t = 30)]
+        session_idle_minutes: i64,
+        /// Rehearsal and tests only: the hall office counts deadlines as if
+        /// this many days had passed.
+        #[arg(long, env = "TIYAN_CLOCK_OFFSET_DAYS", default_value_t = 0, hide = true)]
+        clock_offset_days: i64,
+    },
+    /// Hall-office accounts.
+    User {
+        #[command(subcommand)]
+        action: UserCommand,
     },
     /// Issue a one-time enrolment code for a device (printed, and as a QR code with --qr).
     Enroll {
@@ -135,6 +151,38 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Make an account; the password is read twice from the terminal (or
+    /// two lines of standard input). The command line makes supervisors, the
+    /// first accounts of a server; the rest are made in the page.
+    Add {
+        #[arg(long, value_parser = ["supervisor"])]
+        role: String,
+        /// The person's name as the pages show it.
+        #[arg(long)]
+        name: String,
+        /// What they type to sign in (default: the name if it is a valid
+        /// login, else "supervisor").
+        #[arg(long)]
+        login: Option<String>,
+    },
+}
+
+/// A new password, typed twice: hidden at a terminal, else two lines of standard input.
+fn read_new_password() -> Result<String> {
+    use std::io::{BufRead, IsTerminal};
+    let (first, second) = if std::io::stdin().is_terminal() {
+        (rpassword::prompt_password("Password: ")?, rpassword::prompt_password("Password again: ")?)
+    } else {
+        let mut lines = std::io::stdin().lock().lines();
+        let mut next = || -> Result<String> { Ok(lines.next().transpose()?.unwrap_or_default()) };
+        (next()?, next()?)
+    };
+    anyhow::ensure!(first == second, "the two passwords differ");
+    Ok(first)
+}
+
 fn main() -> Result<()> {
     let cli = Cli::parse();
     let filter =
@@ -151,9 +199,23 @@ fn main() -> Result<()> {
 async fn run(cli: Cli) -> Result<()> {
     let store = tiyan_server::store::open(&cli.db).await.with_context(|| format!("opening the {}", cli.db))?;
     match cli.command {
-        Command::Serve { listen, trusted_proxy, request_retention_days, upload_retention_days } => {
+        Command::Serve {
+            listen,
+            trusted_proxy,
+            request_retention_days,
+            upload_retention_days,
+            public_url,
+            session_idle_minutes,
+            clock_offset_days,
+        } => {
+            if clock_offset_days != 0 {
+                tracing::warn!(days = clock_offset_days, "the hall office counts deadlines with a shifted clock");
+            }
             let settings = Settings {
                 trusted_proxies: trusted_proxy,
+                public_url,
+                session_idle: Duration::minutes(session_idle_minutes.max(1)),
+                clock_offset: Duration::days(clock_offset_days),
                 retention: Retention {
                     seen_requests: Duration::days(request_retention_days.max(1)),
                     photo_uploads: Duration::days(upload_retention_days.max(1)),
@@ -182,6 +244,24 @@ async fn run(cli: Cli) -> Result<()> {
                 codes::write_qr_png(&codes::enrolment_uri(&server_url, &code), &path)?;
                 eprintln!("QR code written to {}", path.display());
             }
+            Ok(())
+        }
+        Command::User { action: UserCommand::Add { role: _, name, login } } => {
+            // A name in Chinese is no login: then the login is "supervisor", said below.
+            let login = login.unwrap_or_else(|| {
+                if accounts::normalize_login(&name).is_ok() { name.clone() } else { "supervisor".to_string() }
+            });
+            let password = read_new_password()?;
+            let hasher = tiyan_server::services::Hasher::default();
+            let form = accounts::AccountForm {
+                login: &login,
+                name: &name,
+                role: tiyan_core::accounts::Role::Supervisor,
+                hall_id: None,
+                password: &password,
+            };
+            let account = accounts::create(store.as_ref(), &hasher, None, None, &form, Utc::now()).await?;
+            eprintln!("supervisor {} ({}) made: sign in at /admin", account.name, account.login);
             Ok(())
         }
         Command::Revoke { device } => {

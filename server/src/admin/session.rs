@@ -235,7 +235,9 @@ impl FromRequestParts<Arc<AppState>> for Office {
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
         let lang = lang(&parts.headers);
-        let uri = parts.uri.path_and_query().map_or("/admin", |p| p.as_str()).to_string();
+        // The address as the browser asked for it (the router under /admin sees it without the prefix).
+        let original = parts.extensions.get::<axum::extract::OriginalUri>().map_or(&parts.uri, |o| &o.0);
+        let uri = original.path_and_query().map_or("/admin", |p| p.as_str()).to_string();
         let next = if parts.method == axum::http::Method::GET { uri.clone() } else { "/admin".to_string() };
         let jar = CookieJar::from_headers(&parts.headers);
         let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()).filter(|t| !t.is_empty()) else {

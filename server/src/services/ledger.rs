@@ -262,6 +262,11 @@ pub async fn take(
     }
     let scope = by.scope();
     let (item, _) = visible(store, &scope, id).await?;
+    // Someone acted since the person looked: they look again (checked once
+    // more inside the step's transaction, where it is decided).
+    if item.events != expected_events {
+        return Err(Error::Stale);
+    }
     if !form.allowed(&scope, &item) {
         return Err(Error::Forbidden("this step is not yours to take, or not now".into()));
     }
