@@ -21,6 +21,7 @@ use tiyan_system_tests::sync_rig::TestServer;
 tiyan_server::on_both_backends!(
     an_entry_written_offline_arrives_once_with_its_photo_and_its_problem_registered,
     a_lock_out_at_the_server_holds_on_every_laptop,
+    the_clerks_reply_reaches_the_laptop_and_the_officers_answer_lands_once,
 );
 use uuid::Uuid;
 
@@ -135,6 +136,80 @@ async fn a_lock_out_at_the_server_holds_on_every_laptop(backend: Backend) -> Res
     let other = Engine::new(second.clone(), Http::new(&server.url())?);
     let refused = other.officer_sign_in(OFFICER, PASSWORD).await;
     ensure!(matches!(refused, Err(tiyan_client::Error::PinLocked { .. })), "{refused:?}");
+    server.stop().await;
+    Ok(())
+}
+
+/// The hall office handles a problem to its reply; the laptop shows the reply;
+/// the officer answers "basically satisfied" offline; the answer travels with
+/// the next sync, lands in the item's events once (however often the laptop
+/// syncs), closes the item, and the laptop sees it closed.
+async fn the_clerks_reply_reaches_the_laptop_and_the_officers_answer_lands_once(backend: Backend) -> Result<()> {
+    use tiyan_core::accounts::Role;
+    use tiyan_core::ledger::Satisfaction;
+    use tiyan_server::services::accounts::{self, AccountForm};
+    use tiyan_server::services::calendar::CalendarCache;
+    use tiyan_server::services::ledger::{self, StepForm, StepRequest};
+    use tiyan_server::services::{Hasher, Who};
+
+    let dir = tempfile::tempdir()?;
+    let server = TestServer::start(backend).await?;
+    let store = Arc::new(Store::open(&dir.path().join("laptop/tiyan.db"))?);
+    let engine = Engine::new(store.clone(), Http::new(&server.url())?);
+    engine.enroll(&server.url(), &server.officer_code().await?, "officer laptop").await?;
+    engine.officer_sign_in(OFFICER, PASSWORD).await?;
+    let mut draft = store.new_draft(OFFICER)?;
+    let problem = Uuid::now_v7();
+    draft.body.hall_id = Some("jianghai".into());
+    draft.body.matter_id = Some("m-geti".into());
+    draft.body.channel = Some(Channel::Window);
+    draft.body.mode = Some(Mode::OnMyOwn);
+    draft.body.score = Some(7);
+    draft.body.trips = Some(1);
+    draft.body.account = "叫号屏离等候区太远，看不清。".into();
+    draft.body.problems =
+        vec![Problem { id: problem, category: ProblemCategory::WindowSigns, text: "叫号屏字太小".into() }];
+    store.save_draft(OFFICER, draft.entry_id, &draft.body)?;
+    store.submit_entry(OFFICER, draft.entry_id)?;
+    engine.run_once().await?;
+
+    // The clerk of the hall verifies, fixes it at once and replies.
+    let hasher = Hasher::new(1);
+    let now = chrono::Utc::now();
+    let form = |login, role, hall_id| AccountForm { login, name: login, role, hall_id, password: "correct horse battery" };
+    let sup = accounts::create(server.store.as_ref(), &hasher, None, None, &form("sup", Role::Supervisor, None), now).await?;
+    let clerk_form = form("clerk", Role::Clerk, Some("jianghai"));
+    let clerk = accounts::create(server.store.as_ref(), &hasher, Some(&sup), None, &clerk_form, now).await?;
+    let who = Who { account: &clerk, client: std::net::Ipv4Addr::LOCALHOST.into(), now };
+    let cache = CalendarCache::default();
+    for (events, step, note) in [
+        (1, StepForm::Verify, "属实"),
+        (2, StepForm::FixAtOnce, "已换大号叫号屏"),
+        (3, StepForm::Reply, "已更换为 55 寸叫号屏，感谢您的监督。"),
+    ] {
+        let request = StepRequest { item: problem, expected_events: events, form: step, note, linked: false };
+        ledger::take(server.store.as_ref(), &cache, &who, &request).await?;
+    }
+
+    // The laptop's next sync brings the reply.
+    engine.run_once().await?;
+    let seen = store.ledger_states(draft.entry_id)?;
+    ensure!(seen.len() == 1 && seen[0].state == LedgerState::Replied, "{seen:?}");
+    ensure!(seen[0].reply.as_deref() == Some("已更换为 55 寸叫号屏，感谢您的监督。"));
+
+    // Answered offline; a second answer to the same reply is refused on the laptop.
+    store.answer_problem(OFFICER, problem, Satisfaction::BasicallySatisfied)?;
+    ensure!(store.answer_problem(OFFICER, problem, Satisfaction::Dissatisfied).is_err(), "one answer per reply");
+    for _ in 0..3 {
+        engine.run_once().await?;
+    }
+    let (item, events) = server.store.ledger_item(problem).await?.expect("the item");
+    let answers: Vec<_> = events.iter().filter(|e| e.event.action.name() == "satisfaction").collect();
+    ensure!(answers.len() == 1, "{} answers in the item's events", answers.len());
+    ensure!(answers[0].actor == format!("officer:{OFFICER}"), "answered by the officer: {}", answers[0].actor);
+    ensure!(item.state == LedgerState::Closed && item.satisfaction == Some(Satisfaction::BasicallySatisfied));
+    let seen = store.ledger_states(draft.entry_id)?;
+    ensure!(seen[0].state == LedgerState::Closed && seen[0].satisfaction == Some(Satisfaction::BasicallySatisfied));
     server.stop().await;
     Ok(())
 }
