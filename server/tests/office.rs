@@ -398,6 +398,7 @@ async fn wrong_passwords_lock_out_and_an_idle_session_ends(backend: Backend) {
     let mut sup = Browser::signed_in(&o, "sup").await;
     let (status, _, _) = sup.post("/admin/sign-out", &[]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(!sup.cookies.contains_key("tiyan_admin"), "the browser is told to forget the session");
     assert_eq!(sup.get("/admin").await.0, StatusCode::SEE_OTHER);
     let _ = &o.hasher;
 }
@@ -410,6 +411,12 @@ async fn a_clerk_reveals_a_phone_number_and_the_audit_log_says_so(backend: Backe
     assert!(page.contains("138****5678") && !page.contains(PHONE), "masked until revealed");
     let (status, _, page) = clerk.post(&format!("/admin/ledger/{item}/reveal"), &[]).await;
     assert_eq!(status, StatusCode::OK);
+    // A step's confirmation is shown once, then forgotten.
+    let (status, _, _) =
+        clerk.post(&format!("/admin/ledger/{item}/step"), &[("step", "verify"), ("expected_events", "1")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(clerk.get(&format!("/admin/ledger/{item}")).await.2.contains("已办理"));
+    assert!(!clerk.get(&format!("/admin/ledger/{item}")).await.2.contains("已办理"));
     assert!(page.contains(PHONE));
     // A viewer of the same hall sees it masked and cannot reveal it.
     let mut viewer = Browser::signed_in(&o, "viewer").await;

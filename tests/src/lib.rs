@@ -52,11 +52,11 @@ fn tauri_driver() -> Result<PathBuf> {
         .ok_or_else(|| anyhow!("tauri-driver not found: scripts/setup.sh installs it into target/tools"))
 }
 
-fn which(name: &str) -> Option<PathBuf> {
+pub fn which(name: &str) -> Option<PathBuf> {
     std::env::var_os("PATH")?.to_str()?.split(':').map(|d| Path::new(d).join(name)).find(|p| p.exists())
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
 }
 
@@ -295,7 +295,7 @@ fn wait_gone(pid: u32) -> Result<()> {
     Ok(())
 }
 
-async fn wait_for_port(port: u16) -> Result<()> {
+pub async fn wait_for_port(port: u16) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(15);
     while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
         if Instant::now() > deadline {
@@ -337,5 +337,6 @@ pub fn prepared_kiosk(data_dir: &Path, window: &str, employee_no: &str) -> Resul
 pub const ADMIN_PIN: &str = "260418";
 pub const STAFF_PIN: &str = "2580";
 
+pub mod chromium;
 pub mod proxy;
 pub mod sync_rig;

@@ -176,8 +176,10 @@ async fn the_clerks_reply_reaches_the_laptop_and_the_officers_answer_lands_once(
     // The clerk of the hall verifies, fixes it at once and replies.
     let hasher = Hasher::new(1);
     let now = chrono::Utc::now();
-    let form = |login, role, hall_id| AccountForm { login, name: login, role, hall_id, password: "correct horse battery" };
-    let sup = accounts::create(server.store.as_ref(), &hasher, None, None, &form("sup", Role::Supervisor, None), now).await?;
+    let form =
+        |login, role, hall_id| AccountForm { login, name: login, role, hall_id, password: "correct horse battery" };
+    let sup =
+        accounts::create(server.store.as_ref(), &hasher, None, None, &form("sup", Role::Supervisor, None), now).await?;
     let clerk_form = form("clerk", Role::Clerk, Some("jianghai"));
     let clerk = accounts::create(server.store.as_ref(), &hasher, Some(&sup), None, &clerk_form, now).await?;
     let who = Who { account: &clerk, client: std::net::Ipv4Addr::LOCALHOST.into(), now };

@@ -100,8 +100,7 @@ impl Office {
     pub fn show(&self, html: String) -> Response {
         let mut response = axum::response::Html(html).into_response();
         if self.flash.is_some() {
-            let clear = short_cookie(FLASH_COOKIE, String::new(), self.secure);
-            let jar = CookieJar::new().remove(clear);
+            let jar = CookieJar::new().add(removal(FLASH_COOKIE, self.secure));
             response = (jar, response).into_response();
         }
         response
@@ -131,7 +130,15 @@ pub fn session_cookie(token: String, secure: bool) -> Cookie<'static> {
 }
 
 pub fn clear_session(secure: bool) -> CookieJar {
-    CookieJar::new().remove(short_cookie(SESSION_COOKIE, String::new(), secure))
+    CookieJar::new().add(removal(SESSION_COOKIE, secure))
+}
+
+/// A cookie that makes the browser forget `name` (a jar's `remove` only
+/// removes cookies the request brought into that jar).
+fn removal(name: &'static str, secure: bool) -> Cookie<'static> {
+    let mut c = short_cookie(name, String::new(), secure);
+    c.make_removal();
+    c
 }
 
 /// What the last change did, carried across its redirect in a cookie.
