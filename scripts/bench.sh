@@ -22,6 +22,8 @@ pg_url=$(TIYAN_PG_DURABLE=1 bash scripts/postgres.sh start bench)
 trap 'bash scripts/postgres.sh stop bench' EXIT
 ./target/release/tiyan-bench sync --postgres "$pg_url"
 echo
+./target/release/tiyan-bench office --postgres "$pg_url"
+echo
 ./target/release/tiyan-bench photo
 echo
 size=$(stat -c %s target/release/tiyan-app)

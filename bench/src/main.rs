@@ -1,6 +1,7 @@
 //! `tiyan-bench <what>`: each benchmark prints its own figures and, in the same
 //! run, those of the reference it is measured against.
 
+mod office;
 mod photo;
 mod rating;
 mod stats;
@@ -56,6 +57,16 @@ enum What {
         #[arg(long, default_value = "target/bench-data")]
         dir: std::path::PathBuf,
     },
+    /// The hall office's ledger list and dashboard over a ledger of many items, on each backend.
+    Office {
+        #[arg(long, default_value_t = 100_000)]
+        items: usize,
+        /// A PostgreSQL server for the PostgreSQL figures (scripts/bench.sh starts one).
+        #[arg(long, env = "TIYAN_BENCH_PG_URL")]
+        postgres: Option<String>,
+        #[arg(long, default_value = "target/bench-data")]
+        dir: std::path::PathBuf,
+    },
     /// The diary photo pipeline on a 12-megapixel JPEG, against ImageMagick and libvips.
     Photo {
         #[arg(long, default_value = "target/bench-data")]
@@ -90,6 +101,20 @@ fn main() -> anyhow::Result<()> {
             only,
             dir,
         }),
+        What::Office { items, postgres, dir } => office::run(
+            items,
+            sync::Args {
+                ratings: 0,
+                peak_kiosks: 0,
+                peak_rate: 0,
+                peak_seconds: 0,
+                burst_devices: 0,
+                burst_per_device: 0,
+                postgres,
+                only: Vec::new(),
+                dir,
+            },
+        ),
         What::Photo { dir } => photo::run(&dir),
         What::PhotoOnce { input, output } => photo::once(&input, &output),
     }

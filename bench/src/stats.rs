@@ -4,6 +4,7 @@ use std::time::Duration;
 
 pub struct Summary {
     pub p50: Duration,
+    pub p95: Duration,
     pub p99: Duration,
     pub mean: Duration,
     pub max: Duration,
@@ -15,6 +16,7 @@ pub fn summarize(mut samples: Vec<Duration>) -> Summary {
     let total: Duration = samples.iter().sum();
     Summary {
         p50: at(0.50),
+        p95: at(0.95),
         p99: at(0.99),
         mean: total / samples.len().max(1) as u32,
         max: samples.last().copied().unwrap_or_default(),

@@ -45,13 +45,13 @@ pub struct Args {
     pub dir: std::path::PathBuf,
 }
 
-fn demo() -> std::path::PathBuf {
+pub(crate) fn demo() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../demo/reference.json")
 }
 
 /// A hall's ratings: mostly good, one in fifty a bad review (each of which also
 /// becomes a ledger item on the server).
-fn rating(device: Uuid, seq: u64, start: DateTime<FixedOffset>) -> Rating {
+pub(crate) fn rating(device: Uuid, seq: u64, start: DateTime<FixedOffset>) -> Rating {
     let a = match seq % 50 {
         0 => Level::Dissatisfied,
         n if n % 3 == 0 => Level::Satisfied,
@@ -75,7 +75,7 @@ fn rating(device: Uuid, seq: u64, start: DateTime<FixedOffset>) -> Rating {
     }
 }
 
-fn start_time() -> DateTime<FixedOffset> {
+pub(crate) fn start_time() -> DateTime<FixedOffset> {
     DateTime::parse_from_rfc3339("2026-11-23T09:00:00.000+08:00").unwrap_or_default()
 }
 
@@ -109,7 +109,7 @@ async fn code(store: &dyn Storage) -> Result<String> {
 }
 
 /// Enrols `n` devices through the service (what the HTTP call does, without the socket).
-async fn enrol(store: &dyn Storage, n: usize) -> Result<Vec<Credentials>> {
+pub(crate) async fn enrol(store: &dyn Storage, n: usize) -> Result<Vec<Credentials>> {
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
         let device_id = Uuid::now_v7();
@@ -296,7 +296,7 @@ async fn postgres_ceiling(url: &str, devices: &[Uuid], rows: &[Rating], received
     Ok(t.elapsed())
 }
 
-fn backends(args: &Args) -> Vec<Backend> {
+pub(crate) fn backends(args: &Args) -> Vec<Backend> {
     let mut b = Vec::new();
     if !args.only.iter().any(|o| o == "postgres") {
         b.push(Backend::Sqlite);
@@ -312,7 +312,7 @@ fn backends(args: &Args) -> Vec<Backend> {
     b
 }
 
-fn name(b: Backend) -> &'static str {
+pub(crate) fn name(b: Backend) -> &'static str {
     match b {
         Backend::Sqlite => "SQLite",
         Backend::Postgres => "PostgreSQL",
