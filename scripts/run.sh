@@ -28,6 +28,11 @@ server=./target/release/tiyan-server
 
 echo "[run] server data: $(printf '%s' "$TIYAN_SERVER_DB" | sed -E 's#(://[^:/@]+):[^@]*@#\1:***@#')"
 $server import demo/reference.json
+# The demo's hall office: a supervisor made once (a real server makes its
+# first one with `tiyan-server user add --role supervisor --name NAME`).
+demo_password=tiyan-demo-2026
+printf '%s\n%s\n' "$demo_password" "$demo_password" \
+  | $server user add --role supervisor --name 演示督导 --login demo 2>/dev/null || true
 $server serve --listen "$listen" &
 server_pid=$!
 trap 'kill $server_pid 2>/dev/null; wait $server_pid 2>/dev/null' EXIT
@@ -49,6 +54,7 @@ else
   code=$($server enroll --hall jianghai --window jianghai-w02 --valid-hours 1)
   echo "[run] starting the kiosk: leave it through the gear icon, the admin PIN, then 退出评价器 / Exit"
 fi
+echo "[run] hall office: http://$listen/admin  (sign in as demo / $demo_password)"
 echo "[run] server: http://$listen/  (health: /api/v1/health; export: $server export --format csv, or --diaries --photos DIR)"
 export WEBKIT_DISABLE_COMPOSITING_MODE=${WEBKIT_DISABLE_COMPOSITING_MODE:-1}
 ./target/release/tiyan-app --server "http://$listen" --enrolment-code "$code" "$@"

@@ -90,7 +90,9 @@ pub async fn page(State(state): State<Arc<AppState>>, office: Office) -> Respons
                 }
             })
             .collect();
-        let default_hall = office.account.hall_id.clone().unwrap_or_default();
+        // A new account is most often a hall's: its hall is offered first.
+        let default_hall =
+            office.account.hall_id.clone().or_else(|| halls.first().map(|(h, _)| h.clone())).unwrap_or_default();
         let (roles, halls) = offered(&office, &halls, Role::Clerk.as_str(), &default_hall);
         render(&office, &AccountsPage { c, accounts, roles, halls })
     };
