@@ -166,6 +166,15 @@ async fn story(b: &Chromium, dir: &Path, db: &Path, url: &str, port: u16, server
     b.goto("/admin/devices").await?;
     ensure!(b.count("#devices tbody tr").await? == 2, "both devices listed");
     b.screenshot("admin-05-devices").await?;
+    // A window added to the hall's reference data in the page.
+    b.goto("/admin/reference").await?;
+    b.fill("#form-window input[name=id]", "jianghai-w07").await?;
+    b.fill("#form-window input[name=number]", "07").await?;
+    b.fill("#form-window input[name=name_zh]", "社保医保").await?;
+    b.click("#form-window button[type=submit]").await?;
+    ensure!(b.text(".flash").await?.contains("已保存"), "{}", b.text(".flash").await?);
+    ensure!(b.text("#window").await?.contains("社保医保"));
+    b.screenshot("admin-05b-reference").await?;
     b.sign_out().await?;
 
     // A citizen's bad review arrives through sync; the clerk handles it to the end.
