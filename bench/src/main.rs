@@ -101,20 +101,7 @@ fn main() -> anyhow::Result<()> {
             only,
             dir,
         }),
-        What::Office { items, postgres, dir } => office::run(
-            items,
-            sync::Args {
-                ratings: 0,
-                peak_kiosks: 0,
-                peak_rate: 0,
-                peak_seconds: 0,
-                burst_devices: 0,
-                burst_per_device: 0,
-                postgres,
-                only: Vec::new(),
-                dir,
-            },
-        ),
+        What::Office { items, postgres, dir } => office::run(items, postgres.as_deref(), &dir),
         What::Photo { dir } => photo::run(&dir),
         What::PhotoOnce { input, output } => photo::once(&input, &output),
     }

@@ -45,7 +45,7 @@ pub struct Args {
     pub dir: std::path::PathBuf,
 }
 
-pub(crate) fn demo() -> std::path::PathBuf {
+fn demo() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../demo/reference.json")
 }
 
@@ -79,21 +79,31 @@ pub(crate) fn start_time() -> DateTime<FixedOffset> {
     DateTime::parse_from_rfc3339("2026-11-23T09:00:00.000+08:00").unwrap_or_default()
 }
 
-struct Server {
-    db: TestDb,
-    store: Arc<dyn Storage>,
-    url: String,
-    stop: tokio::sync::oneshot::Sender<()>,
+pub(crate) struct Server {
+    pub(crate) db: TestDb,
+    pub(crate) store: Arc<dyn Storage>,
+    pub(crate) url: String,
+    pub(crate) stop: tokio::sync::oneshot::Sender<()>,
 }
 
 async fn start_server(backend: Backend, args: &Args) -> Result<Server> {
-    let db = TestDb::create(backend, Some(&args.dir), args.postgres.as_deref()).await;
+    start_server_with(backend, &args.dir, args.postgres.as_deref(), tiyan_server::Settings::default()).await
+}
+
+/// A fresh database of `backend` with the demo hall, served on a free loopback port.
+pub(crate) async fn start_server_with(
+    backend: Backend,
+    dir: &Path,
+    postgres: Option<&str>,
+    settings: tiyan_server::Settings,
+) -> Result<Server> {
+    let db = TestDb::create(backend, Some(dir), postgres).await;
     let store = db.open().await;
     reference::import(store.as_ref(), load_json(&demo())?).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let state = tiyan_server::AppState::new(store.clone());
+    let state = tiyan_server::AppState::with_settings(store.clone(), settings);
     tokio::spawn(async move {
         let _ = tiyan_server::serve(listener, state, async {
             let _ = stopped.await;
@@ -296,15 +306,17 @@ async fn postgres_ceiling(url: &str, devices: &[Uuid], rows: &[Rating], received
     Ok(t.elapsed())
 }
 
-pub(crate) fn backends(args: &Args) -> Vec<Backend> {
+/// The backends to measure: SQLite, and PostgreSQL when a server is given,
+/// narrowed by `only` (`sqlite`, `postgres`).
+pub(crate) fn backends(postgres: Option<&str>, only: &[String]) -> Vec<Backend> {
     let mut b = Vec::new();
-    if !args.only.iter().any(|o| o == "postgres") {
+    if !only.iter().any(|o| o == "postgres") {
         b.push(Backend::Sqlite);
     }
-    if args.only.iter().any(|o| o == "sqlite") {
+    if only.iter().any(|o| o == "sqlite") {
         return b;
     }
-    if args.postgres.is_some() {
+    if postgres.is_some() {
         b.push(Backend::Postgres);
     } else {
         println!("(no PostgreSQL given: --postgres URL, which scripts/bench.sh starts; SQLite figures only)");
@@ -323,7 +335,7 @@ pub fn run(args: Args) -> Result<()> {
     std::fs::create_dir_all(&args.dir)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
-        for backend in backends(&args) {
+        for backend in backends(args.postgres.as_deref(), &args.only) {
             println!("\n=== {} ===", name(backend));
             let parts = ["drain", "peak", "burst"];
             let any_part = args.only.iter().any(|o| parts.contains(&o.as_str()));

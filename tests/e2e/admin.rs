@@ -18,11 +18,10 @@ use anyhow::{Context, Result, ensure};
 use tiyan_client::sync::Engine;
 use tiyan_client::sync::transport::Http;
 use tiyan_client::{Kiosk, Store};
-use tiyan_core::diary::{Channel, Mode, Problem, ProblemCategory};
 use tiyan_core::ledger::{LedgerState, Satisfaction};
 use tiyan_core::rating::RatingInput;
 use tiyan_system_tests::chromium::Chromium;
-use tiyan_system_tests::sync_rig::{kiosk_enrolled_with, server_binary};
+use tiyan_system_tests::sync_rig::{kiosk_enrolled_with, server_binary, submit_problem};
 use tiyan_system_tests::{Guard, demo_reference, free_port, wait_for_port};
 use uuid::Uuid;
 
@@ -224,19 +223,7 @@ async fn story(b: &Chromium, dir: &Path, db: &Path, url: &str, port: u16, server
 
     // An officer's problem: the clerk replies, the officer answers from the laptop.
     engine.officer_sign_in(OFFICER, OFFICER_PASSWORD).await?;
-    let mut draft = laptop.new_draft(OFFICER)?;
-    let problem = Uuid::now_v7();
-    draft.body.hall_id = Some("jianghai".into());
-    draft.body.matter_id = Some("m-geti".into());
-    draft.body.channel = Some(Channel::Window);
-    draft.body.mode = Some(Mode::Unannounced);
-    draft.body.score = Some(7);
-    draft.body.trips = Some(1);
-    draft.body.account = "取号后等候区看不清叫号屏。".into();
-    draft.body.problems =
-        vec![Problem { id: problem, category: ProblemCategory::WindowSigns, text: "叫号屏字太小".into() }];
-    laptop.save_draft(OFFICER, draft.entry_id, &draft.body)?;
-    laptop.submit_entry(OFFICER, draft.entry_id)?;
+    let (problem, entry) = submit_problem(&laptop, OFFICER, "叫号屏字太小")?;
     engine.run_once().await?;
     b.sign_in("clerk", PASSWORD).await?;
     open_item(b, "叫号屏字太小").await?;
@@ -244,7 +231,7 @@ async fn story(b: &Chromium, dir: &Path, db: &Path, url: &str, port: u16, server
     step(b, "fix_at_once", "已更换大号叫号屏").await?;
     step(b, "reply", "已更换为 55 寸叫号屏，感谢您的监督。").await?;
     engine.run_once().await?;
-    let seen = laptop.ledger_states(draft.entry_id)?;
+    let seen = laptop.ledger_states(entry)?;
     ensure!(seen[0].state == LedgerState::Replied, "{seen:?}");
     laptop.answer_problem(OFFICER, problem, Satisfaction::Satisfied)?;
     engine.run_once().await?;

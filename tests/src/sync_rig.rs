@@ -149,3 +149,22 @@ pub fn server_binary() -> Result<PathBuf> {
     ensure!(bin.exists(), "{} is missing: cargo build -p tiyan-server first (scripts/test.sh does)", bin.display());
     Ok(bin)
 }
+
+/// An entry at the demo hall with one problem (`text`), written and submitted
+/// on the laptop by `officer`: the problem's id and the entry's.
+pub fn submit_problem(store: &tiyan_client::Store, officer: &str, text: &str) -> Result<(Uuid, Uuid)> {
+    use tiyan_core::diary::{Channel, Mode, Problem, ProblemCategory};
+    let mut draft = store.new_draft(officer)?;
+    let problem = Uuid::now_v7();
+    draft.body.hall_id = Some("jianghai".into());
+    draft.body.matter_id = Some("m-geti".into());
+    draft.body.channel = Some(Channel::Window);
+    draft.body.mode = Some(Mode::Unannounced);
+    draft.body.score = Some(7);
+    draft.body.trips = Some(1);
+    draft.body.account = "取号后在等候区看不清叫号屏。".into();
+    draft.body.problems = vec![Problem { id: problem, category: ProblemCategory::WindowSigns, text: text.into() }];
+    store.save_draft(officer, draft.entry_id, &draft.body)?;
+    store.submit_entry(officer, draft.entry_id)?;
+    Ok((problem, draft.entry_id))
+}

@@ -16,7 +16,7 @@ use tiyan_core::diary::{Channel, Mode, PhotoRef, Problem, ProblemCategory};
 use tiyan_core::ledger::LedgerState;
 use tiyan_server::testing::Backend;
 use tiyan_system_tests::proxy::{Fault, FaultProxy};
-use tiyan_system_tests::sync_rig::TestServer;
+use tiyan_system_tests::sync_rig::{TestServer, submit_problem};
 
 tiyan_server::on_both_backends!(
     an_entry_written_offline_arrives_once_with_its_photo_and_its_problem_registered,
@@ -158,19 +158,7 @@ async fn the_clerks_reply_reaches_the_laptop_and_the_officers_answer_lands_once(
     let engine = Engine::new(store.clone(), Http::new(&server.url())?);
     engine.enroll(&server.url(), &server.officer_code().await?, "officer laptop").await?;
     engine.officer_sign_in(OFFICER, PASSWORD).await?;
-    let mut draft = store.new_draft(OFFICER)?;
-    let problem = Uuid::now_v7();
-    draft.body.hall_id = Some("jianghai".into());
-    draft.body.matter_id = Some("m-geti".into());
-    draft.body.channel = Some(Channel::Window);
-    draft.body.mode = Some(Mode::OnMyOwn);
-    draft.body.score = Some(7);
-    draft.body.trips = Some(1);
-    draft.body.account = "叫号屏离等候区太远，看不清。".into();
-    draft.body.problems =
-        vec![Problem { id: problem, category: ProblemCategory::WindowSigns, text: "叫号屏字太小".into() }];
-    store.save_draft(OFFICER, draft.entry_id, &draft.body)?;
-    store.submit_entry(OFFICER, draft.entry_id)?;
+    let (problem, entry) = submit_problem(&store, OFFICER, "叫号屏字太小")?;
     engine.run_once().await?;
 
     // The clerk of the hall verifies, fixes it at once and replies.
@@ -195,7 +183,7 @@ async fn the_clerks_reply_reaches_the_laptop_and_the_officers_answer_lands_once(
 
     // The laptop's next sync brings the reply.
     engine.run_once().await?;
-    let seen = store.ledger_states(draft.entry_id)?;
+    let seen = store.ledger_states(entry)?;
     ensure!(seen.len() == 1 && seen[0].state == LedgerState::Replied, "{seen:?}");
     ensure!(seen[0].reply.as_deref() == Some("已更换为 55 寸叫号屏，感谢您的监督。"));
 
@@ -210,7 +198,7 @@ async fn the_clerks_reply_reaches_the_laptop_and_the_officers_answer_lands_once(
     ensure!(answers.len() == 1, "{} answers in the item's events", answers.len());
     ensure!(answers[0].actor == format!("officer:{OFFICER}"), "answered by the officer: {}", answers[0].actor);
     ensure!(item.state == LedgerState::Closed && item.satisfaction == Some(Satisfaction::BasicallySatisfied));
-    let seen = store.ledger_states(draft.entry_id)?;
+    let seen = store.ledger_states(entry)?;
     ensure!(seen[0].state == LedgerState::Closed && seen[0].satisfaction == Some(Satisfaction::BasicallySatisfied));
     server.stop().await;
     Ok(())

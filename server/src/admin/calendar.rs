@@ -15,7 +15,7 @@ use tiyan_core::accounts::Role;
 use tiyan_core::workdays::DayKind;
 
 use super::ledger::context;
-use super::page::{Choice, Chrome, Section, render, when};
+use super::page::{Choice, Chrome, Section, missing_years, render, when};
 use super::session::{Failure, Office, Posted, Uploaded};
 use crate::AppState;
 use crate::error::{Error, Invalid};
@@ -104,11 +104,7 @@ pub async fn page(State(state): State<Arc<AppState>>, office: Office, Query(q): 
                 note: d.note,
             })
             .collect();
-        let missing: Vec<String> = [today.year(), today.year() + 1]
-            .into_iter()
-            .filter(|y| !cx.calendar.knows_year(*y))
-            .map(|y| y.to_string())
-            .collect();
+        let missing = missing_years(&cx.calendar, today);
         let warning = (!missing.is_empty()).then(|| t.fill(t.missing_years, "years", missing.join("、")));
         let scope = office.scope();
         let mut limits = Vec::new();

@@ -7,10 +7,9 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use chrono::Datelike;
 
 use super::ledger::{ItemLine, PER_PAGE, context, line, list_href};
-use super::page::{Chrome, Section, render};
+use super::page::{Chrome, Section, missing_years, render};
 use super::session::{Failure, Office};
 use crate::AppState;
 use crate::services::ledger;
@@ -50,7 +49,8 @@ pub async fn page(State(state): State<Arc<AppState>>, office: Office) -> Respons
         let cx = context(&state, &office).await?;
         let scope = office.scope();
         let d = ledger::dashboard(state.store.as_ref(), &state.calendar, &scope, today).await.map_err(fail)?;
-        let soon = cx.calendar.add_working_days(today, 1).date.to_string();
+        let next_working_day = cx.calendar.add_working_days(today, 1).date;
+        let soon = next_working_day.to_string();
         let today_s = today.to_string();
         let tiles = vec![
             Tile { label: t.dash_overdue, count: d.overdue, href: list_href(&[("overdue", "1")]), tone: "overdue" },
@@ -77,19 +77,14 @@ pub async fn page(State(state): State<Arc<AppState>>, office: Office) -> Respons
             Tile { label: t.dash_open, count: d.open, href: list_href(&[]), tone: "" },
         ];
         let month = vec![(t.dash_ratings, d.ratings), (t.dash_bad, d.bad_reviews), (t.dash_excluded, d.excluded)];
-        // The arrangement for next year is published in November; until it is imported, say so.
-        let missing: Vec<String> = [today.year(), today.year() + 1]
-            .into_iter()
-            .filter(|y| !cx.calendar.knows_year(*y))
-            .map(|y| y.to_string())
-            .collect();
+        let missing = missing_years(&cx.calendar, today);
         let warning = (!missing.is_empty()).then(|| t.fill(t.calendar_missing, "year", missing.join("、")));
         let estimates = (d.estimates > 0).then(|| t.fill(t.estimates_note, "n", d.estimates));
         // The most urgent first: what is overdue, then what falls due soonest.
         let due = LedgerFilter {
             hall_id: scope.hall_id.clone(),
             open_only: true,
-            due_by: Some(cx.calendar.add_working_days(today, 1).date),
+            due_by: Some(next_working_day),
             page: 0,
             per_page: ATTENTION.min(PER_PAGE),
             ..LedgerFilter::default()

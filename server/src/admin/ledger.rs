@@ -187,10 +187,10 @@ pub async fn list(State(state): State<Arc<AppState>>, office: Office, Query(q): 
         let today = office.today();
         let cx = context(&state, &office).await?;
         let scope = office.scope();
-        let page = ledger::list(state.store.as_ref(), &scope, q.filter(today))
+        let filter = q.filter(today);
+        let page = ledger::list(state.store.as_ref(), &scope, filter.clone())
             .await
             .map_err(|error| Failure::Page { error, lang: office.lang })?;
-        let filter = q.filter(today);
         let pages = page.total.div_ceil(u64::from(PER_PAGE)).max(1) as u32;
         let hall_of_account = office.account.hall_id.clone();
         let hall_shown = hall_of_account.clone().or_else(|| some(&q.hall));

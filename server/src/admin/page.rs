@@ -5,11 +5,12 @@
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use tiyan_core::accounts::Role;
+use tiyan_core::workdays::Calendar;
 
 use super::session::{Failure, Flash, Office};
-use super::texts::{Lang, Texts};
+use super::texts::Texts;
 use crate::error::Error;
 
 /// The sections of the hall office.
@@ -98,10 +99,6 @@ impl Chrome {
             return Err(Failure::Page { error: Error::NotFound("page".into()), lang: office.lang });
         }
         let t = office.t();
-        let other = match office.lang {
-            Lang::Zh => Lang::En,
-            Lang::En => Lang::Zh,
-        };
         Ok(Chrome {
             t,
             name: office.account.name.clone(),
@@ -113,7 +110,7 @@ impl Chrome {
                 .map(|s| Nav { href: s.href(), label: s.label(t), active: s == section })
                 .collect(),
             flash: office.flash.clone(),
-            lang_href: format!("/admin/lang?to={}&back={}", other.code(), query_value(&office.uri)),
+            lang_href: office.lang.toggle_href(&office.uri),
             today: office.today().to_string(),
         })
     }
@@ -150,6 +147,12 @@ pub fn error_page(t: &'static Texts, status: StatusCode, message: &str) -> Respo
 /// A moment as the hall reads it, in China Standard Time: `2026-11-23 14:05`.
 pub fn when(at: DateTime<Utc>) -> String {
     (at + Duration::hours(8)).format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// This year and next, those the calendar does not know (deadlines in them
+/// are estimates): next year's arrangement is published in November.
+pub fn missing_years(calendar: &Calendar, today: NaiveDate) -> Vec<String> {
+    [today.year(), today.year() + 1].into_iter().filter(|y| !calendar.knows_year(*y)).map(|y| y.to_string()).collect()
 }
 
 pub fn date(d: Option<NaiveDate>) -> String {

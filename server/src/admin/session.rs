@@ -27,7 +27,7 @@ use tiyan_core::accounts::Scope;
 use tiyan_core::workdays::china_date;
 use tiyan_infra::secret::{digests_match, token_digest};
 
-use super::page::error_page;
+use super::page::{error_page, query_value};
 use super::texts::{Lang, Texts};
 use crate::AppState;
 use crate::client_addr::ClientAddr;
@@ -211,7 +211,7 @@ impl IntoResponse for Failure {
     fn into_response(self) -> Response {
         match self {
             Failure::SignIn { next, ended } => {
-                let mut to = format!("/admin/sign-in?next={}", urlencode(&next));
+                let mut to = format!("/admin/sign-in?next={}", query_value(&next));
                 if ended {
                     to.push_str("&ended=1");
                 }
@@ -231,10 +231,6 @@ impl IntoResponse for Failure {
             }
         }
     }
-}
-
-fn urlencode(s: &str) -> String {
-    serde_urlencoded::to_string([("", s)]).map(|x| x.trim_start_matches('=').to_string()).unwrap_or_default()
 }
 
 impl FromRequestParts<Arc<AppState>> for Office {
@@ -313,6 +309,15 @@ struct CsrfField {
     csrf: String,
 }
 
+/// Who is signed in, for a change that came from this site (its token is checked once the body is read).
+async fn changing(parts: &mut Parts, state: &Arc<AppState>) -> Result<Office, Failure> {
+    let office = Office::from_request_parts(parts, state).await?;
+    if !same_origin(&parts.headers, state.settings.public_url.as_deref()) {
+        return Err(Failure::Refused { lang: office.lang });
+    }
+    Ok(office)
+}
+
 /// A form post from a signed-in person, checked: from this site, with the
 /// session's token. `T` is the form's other fields.
 pub struct Posted<T> {
@@ -325,11 +330,8 @@ impl<T: DeserializeOwned + Send> FromRequest<Arc<AppState>> for Posted<T> {
 
     async fn from_request(req: Request, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
         let (mut parts, body) = req.into_parts();
-        let office = Office::from_request_parts(&mut parts, state).await?;
+        let office = changing(&mut parts, state).await?;
         let lang = office.lang;
-        if !same_origin(&parts.headers, state.settings.public_url.as_deref()) {
-            return Err(Failure::Refused { lang });
-        }
         let bytes = Bytes::from_request(Request::from_parts(parts, body), state)
             .await
             .map_err(|_| Failure::Page { error: Error::BodyTooLarge, lang })?;
@@ -360,11 +362,8 @@ impl FromRequest<Arc<AppState>> for Uploaded {
 
     async fn from_request(req: Request, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
         let (mut parts, body) = req.into_parts();
-        let office = Office::from_request_parts(&mut parts, state).await?;
+        let office = changing(&mut parts, state).await?;
         let lang = office.lang;
-        if !same_origin(&parts.headers, state.settings.public_url.as_deref()) {
-            return Err(Failure::Refused { lang });
-        }
         let malformed = |what: &str| Failure::Page { error: Error::Malformed(format!("the form: {what}")), lang };
         let mut multipart = Multipart::from_request(Request::from_parts(parts, body), state)
             .await

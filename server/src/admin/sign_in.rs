@@ -37,9 +37,7 @@ pub struct SignInQuery {
 }
 
 fn sign_in_page(t: &'static Texts, lang: Lang, next: String, login: String, problem: Option<String>) -> Response {
-    let other = if lang == Lang::Zh { Lang::En } else { Lang::Zh };
-    let back = format!("/admin/sign-in?next={}", query_value(&next));
-    let lang_href = format!("/admin/lang?to={}&back={}", other.code(), query_value(&back));
+    let lang_href = lang.toggle_href(&format!("/admin/sign-in?next={}", query_value(&next)));
     let page = SignInPage { t, next, login, problem, lang_href };
     match page.render() {
         Ok(html) => axum::response::Html(html).into_response(),

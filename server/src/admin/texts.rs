@@ -26,6 +26,19 @@ impl Lang {
         if s == "en" { Lang::En } else { Lang::Zh }
     }
 
+    /// The language the toggle offers.
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Zh => Lang::En,
+            Lang::En => Lang::Zh,
+        }
+    }
+
+    /// The toggle's link: this page (`back`) in the other language.
+    pub fn toggle_href(self, back: &str) -> String {
+        format!("/admin/lang?to={}&back={}", self.other().code(), super::page::query_value(back))
+    }
+
     pub fn texts(self) -> &'static Texts {
         match self {
             Lang::Zh => &ZH,

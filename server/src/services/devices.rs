@@ -95,7 +95,7 @@ pub async fn issue_code_for(
 /// Revokes a device of a hall `who` administers (another hall's is "not found"); logged.
 pub async fn revoke(store: &dyn Storage, who: &Who<'_>, id: Uuid) -> Result<()> {
     let scope = who.account.scope();
-    let known = store.devices().await?.into_iter().any(|d| d.device.id == id && scope.administers(&d.device.hall_id));
+    let known = store.device_credentials(id).await?.is_some_and(|(d, _)| scope.administers(&d.hall_id));
     if !known {
         return Err(Error::NotFound("device".into()));
     }

@@ -276,42 +276,27 @@ impl LedgerStore for PgStore {
         let (state, source) = (f.state.map(LedgerState::as_str), f.source.map(Source::as_str));
         let per_page = i64::from(f.per_page.clamp(1, 500));
         let offset = i64::from(f.page) * per_page;
-        let total: i64 = client
-            .query_one(
-                &format!("SELECT count(*) FROM ledger l WHERE {conditions}"),
-                &[
-                    &f.hall_id,
-                    &state,
-                    &f.open_only,
-                    &f.window_id,
-                    &f.staff_id,
-                    &source,
-                    &f.due_by,
-                    &f.overdue_on,
-                    &f.escalated,
-                ],
-            )
-            .await?
-            .get(0);
+        let filter: [&(dyn tokio_postgres::types::ToSql + Sync); 9] = [
+            &f.hall_id,
+            &state,
+            &f.open_only,
+            &f.window_id,
+            &f.staff_id,
+            &source,
+            &f.due_by,
+            &f.overdue_on,
+            &f.escalated,
+        ];
+        let total: i64 =
+            client.query_one(&format!("SELECT count(*) FROM ledger l WHERE {conditions}"), &filter).await?.get(0);
+        let page: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&per_page, &offset];
         let rows = client
             .query(
                 &format!(
                     "SELECT {ROW_COLUMNS} FROM ledger l WHERE {conditions}
                      ORDER BY l.due_date NULLS LAST, l.registered_at DESC LIMIT $10 OFFSET $11"
                 ),
-                &[
-                    &f.hall_id,
-                    &state,
-                    &f.open_only,
-                    &f.window_id,
-                    &f.staff_id,
-                    &source,
-                    &f.due_by,
-                    &f.overdue_on,
-                    &f.escalated,
-                    &per_page,
-                    &offset,
-                ],
+                &[&filter[..], &page[..]].concat(),
             )
             .await?;
         Ok(LedgerPage { items: rows.iter().map(row).collect::<Result<_>>()?, total: total as u64 })

@@ -285,42 +285,27 @@ impl LedgerStore for SqliteStore {
                 AND (?9 = 0 OR l.escalated = 1)";
             let (state, source) = (f.state.map(LedgerState::as_str), f.source.map(Source::as_str));
             let (due_by, overdue_on) = (f.due_by.map(|d| d.to_string()), f.overdue_on.map(|d| d.to_string()));
-            let total: u64 = c.query_row(
-                &format!("SELECT count(*) FROM ledger l WHERE {conditions}"),
-                params![
-                    f.hall_id,
-                    state,
-                    f.open_only,
-                    f.window_id,
-                    f.staff_id,
-                    source,
-                    due_by,
-                    overdue_on,
-                    f.escalated
-                ],
-                |r| r.get(0),
-            )?;
+            let filter = params![
+                f.hall_id,
+                state,
+                f.open_only,
+                f.window_id,
+                f.staff_id,
+                source,
+                due_by,
+                overdue_on,
+                f.escalated
+            ];
+            let total: u64 =
+                c.query_row(&format!("SELECT count(*) FROM ledger l WHERE {conditions}"), filter, |r| r.get(0))?;
             let mut stmt = c.prepare_cached(&format!(
                 "SELECT {ROW_COLUMNS} FROM ledger l WHERE {conditions}
                  ORDER BY l.due_date IS NULL, l.due_date, l.registered_at DESC LIMIT ?10 OFFSET ?11"
             ))?;
             let per_page = f.per_page.clamp(1, 500);
-            let rows = stmt.query_map(
-                params![
-                    f.hall_id,
-                    state,
-                    f.open_only,
-                    f.window_id,
-                    f.staff_id,
-                    source,
-                    due_by,
-                    overdue_on,
-                    f.escalated,
-                    per_page,
-                    u64::from(f.page) * u64::from(per_page),
-                ],
-                row,
-            )?;
+            let offset = u64::from(f.page) * u64::from(per_page);
+            let page = params![per_page, offset];
+            let rows = stmt.query_map(&[filter, page].concat()[..], row)?;
             Ok(LedgerPage { items: rows.collect::<rusqlite::Result<_>>()?, total })
         })
         .await
