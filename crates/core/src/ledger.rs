@@ -294,6 +294,34 @@ pub struct Status {
     pub satisfaction: Option<Satisfaction>,
     /// A rectification recorded on or before its deadline (None: not rectified yet).
     pub rectified_on_time: Option<bool>,
+    /// How the item was dealt with, once it was (None: not yet, or reopened).
+    pub outcome: Option<Outcome>,
+}
+
+/// How an item was dealt with: what the month's ledger rates count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// 立行立改.
+    Fixed,
+    /// Rectified to a deadline.
+    Rectified,
+    /// 解释说明: nothing to rectify.
+    Explained,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Fixed => "fixed",
+            Outcome::Rectified => "rectified",
+            Outcome::Explained => "explained",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Outcome> {
+        [Outcome::Fixed, Outcome::Rectified, Outcome::Explained].into_iter().find(|o| o.as_str() == s)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -315,6 +343,7 @@ pub fn replay(events: &[Event], source: Source, calendar: &Calendar) -> Result<S
         reply: None,
         satisfaction: None,
         rectified_on_time: None,
+        outcome: None,
     };
     let mut state = None;
     for e in events {
@@ -331,14 +360,22 @@ pub fn replay(events: &[Event], source: Source, calendar: &Calendar) -> Result<S
                 status.due = Some(calendar.add_working_days(e.date, days));
                 status.due_for = Some(Deadline::Rectify);
                 status.rectified_on_time = None;
+                status.outcome = None;
             }
             Action::FixAtOnce => {
+                status.outcome = Some(Outcome::Fixed);
                 status.rectified_on_time = Some(true);
                 status.due = None;
                 status.due_for = None;
             }
             Action::RecordRectification => {
+                status.outcome = Some(Outcome::Rectified);
                 status.rectified_on_time = Some(status.due.is_none_or(|d| e.date <= d.date));
+                status.due = None;
+                status.due_for = None;
+            }
+            Action::Explain => {
+                status.outcome = Some(Outcome::Explained);
                 status.due = None;
                 status.due_for = None;
             }

@@ -5,6 +5,7 @@
 //! so every rule is tested in microseconds.
 
 pub mod accounts;
+pub mod assessment;
 pub mod case_no;
 pub mod cell;
 pub mod diary;
