@@ -196,6 +196,8 @@ pub trait LedgerStore: Send + Sync {
     async fn revision(&self, id: Uuid) -> Result<Option<StoredRevision>>;
     /// Open items and their events, to recompute their status after the calendar changed.
     async fn open_items(&self) -> Result<Vec<(Uuid, Source, Vec<Event>)>>;
+    /// Items dealt with before outcomes were kept (none after their first replay), with their events.
+    async fn items_missing_outcome(&self) -> Result<Vec<(Uuid, Source, Vec<Event>)>>;
     async fn set_status(&self, id: Uuid, status: &Status) -> Result<()>;
 }
 

@@ -7,6 +7,7 @@
 //! serialised or printed.
 
 pub mod accounts;
+pub mod assessment;
 pub mod ledger;
 mod location;
 pub mod postgres;
@@ -24,6 +25,10 @@ use tiyan_core::rating::Rating;
 use tiyan_core::reference::{Officer, ReferenceData};
 use uuid::Uuid;
 
+pub use assessment::{
+    Alert, AssessmentStore, Closing, DeviceReport, FigureSettings, FleetRow, LedgerTallyRow, OfficerProblems, RatingTallies,
+    RevisionScore, TallyRow,
+};
 pub use accounts::{Account, AccountStore, AuditEntry, AuditFilter, AuditRow, NewAccount, Session};
 pub use ledger::{
     CalendarDay, CalendarStore, CalendarYear, Dashboard, HallSettings, LedgerFilter, LedgerIntake, LedgerPage,
@@ -322,6 +327,7 @@ pub trait Storage:
     + AccountStore
     + LedgerStore
     + CalendarStore
+    + AssessmentStore
     + Database
     + 'static
 {
@@ -336,6 +342,7 @@ impl<T> Storage for T where
         + AccountStore
         + LedgerStore
         + CalendarStore
+        + AssessmentStore
         + Database
         + 'static
 {

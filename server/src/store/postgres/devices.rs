@@ -10,13 +10,13 @@ use uuid::Uuid;
 use super::PgStore;
 use crate::store::{Device, DeviceStore, DeviceSummary, Enrolment, Error, NewCode, Result, StoredSecret};
 
-const DEVICE_COLUMNS: &str = "id, name, role, hall_id, window_id, enrolled_at, revoked_at, last_seen_at";
+pub(super) const DEVICE_COLUMNS: &str = "id, name, role, hall_id, window_id, enrolled_at, revoked_at, last_seen_at";
 
 fn role(s: &str) -> Result<DeviceRole> {
     DeviceRole::parse(s).ok_or_else(|| Error::Backend(format!("device role {s:?}")))
 }
 
-fn device_row(r: &Row) -> Result<Device> {
+pub(super) fn device_row(r: &Row) -> Result<Device> {
     Ok(Device {
         id: r.get(0),
         name: r.get(1),

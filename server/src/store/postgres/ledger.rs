@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use deadpool_postgres::GenericClient;
-use tiyan_core::ledger::{Actor, Event, LedgerState, Satisfaction, Source, Status, replay, step};
+use tiyan_core::ledger::{Actor, Event, LedgerState, Outcome, Satisfaction, Source, Status, replay, step};
 use tiyan_core::protocol::Feedback;
 use tiyan_core::workdays::{Calendar, DayKind};
 use tokio_postgres::Row;
@@ -87,10 +87,28 @@ async fn insert_event(c: &impl GenericClient, item: Uuid, seq: u32, actor: &str,
     Ok(())
 }
 
+impl PgStore {
+    /// The items `condition` (a fixed WHERE clause) selects, with their events, read in one snapshot.
+    async fn replayable(&self, condition: &'static str) -> Result<Vec<(Uuid, Source, Vec<Event>)>> {
+        let mut client = self.client().await?;
+        let tx =
+            client.build_transaction().isolation_level(tokio_postgres::IsolationLevel::RepeatableRead).start().await?;
+        let rows = tx.query(&format!("SELECT id, source FROM ledger WHERE {condition}"), &[]).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let (id, source): (Uuid, &str) = (r.get(0), r.get(1));
+            let source = Source::parse(source).ok_or_else(|| Error::Backend(format!("source {source:?}")))?;
+            out.push((id, source, events(&tx, id).await?.into_iter().map(|e| e.event).collect()));
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+}
+
 async fn write_status(c: &impl GenericClient, item: Uuid, events: u32, s: &Status, at: DateTime<Utc>) -> Result<()> {
     c.execute(
         "UPDATE ledger SET state = $2, due_date = $3, due_estimate = $4, escalated = $5, reply = $6, satisfaction = $7,
-                           events = $8, updated_at = $9
+                           events = $8, updated_at = $9, outcome = $10, rectified_on_time = $11
          WHERE id = $1",
         &[
             &item,
@@ -102,6 +120,8 @@ async fn write_status(c: &impl GenericClient, item: Uuid, events: u32, s: &Statu
             &s.satisfaction.map(Satisfaction::as_str),
             &(events as i32),
             &at,
+            &s.outcome.map(Outcome::as_str),
+            &s.rectified_on_time,
         ],
     )
     .await?;
@@ -441,18 +461,11 @@ impl LedgerStore for PgStore {
     }
 
     async fn open_items(&self) -> Result<Vec<(Uuid, Source, Vec<Event>)>> {
-        let mut client = self.client().await?;
-        let tx =
-            client.build_transaction().isolation_level(tokio_postgres::IsolationLevel::RepeatableRead).start().await?;
-        let rows = tx.query("SELECT id, source FROM ledger WHERE state NOT IN ('closed', 'excluded')", &[]).await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in rows {
-            let (id, source): (Uuid, &str) = (r.get(0), r.get(1));
-            let source = Source::parse(source).ok_or_else(|| Error::Backend(format!("source {source:?}")))?;
-            out.push((id, source, events(&tx, id).await?.into_iter().map(|e| e.event).collect()));
-        }
-        tx.commit().await?;
-        Ok(out)
+        self.replayable("state NOT IN ('closed', 'excluded')").await
+    }
+
+    async fn items_missing_outcome(&self) -> Result<Vec<(Uuid, Source, Vec<Event>)>> {
+        self.replayable("outcome IS NULL AND state IN ('rectified', 'explained', 'replied', 'closed')").await
     }
 
     async fn set_status(&self, id: Uuid, status: &Status) -> Result<()> {

@@ -5,6 +5,7 @@
 //! (`FOR UPDATE`) or a transaction-scoped advisory lock, never left to luck.
 
 mod accounts;
+mod assessment;
 mod devices;
 mod diary;
 mod ledger;
@@ -22,6 +23,7 @@ use crate::error::Invalid;
 const STEPS: &[&str] = &[
     include_str!("../../../migrations/postgres/0001_server.sql"),
     include_str!("../../../migrations/postgres/0002_hall_office.sql"),
+    include_str!("../../../migrations/postgres/0003_assessment.sql"),
 ];
 
 /// Taken while migrating (`pg_advisory_lock`): one process migrates, the others wait.

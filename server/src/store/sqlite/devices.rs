@@ -10,9 +10,9 @@ use uuid::Uuid;
 use super::{SqliteStore, conversion, time, uuid};
 use crate::store::{Device, DeviceStore, DeviceSummary, Enrolment, Error, NewCode, Result, StoredSecret};
 
-const DEVICE_COLUMNS: &str = "id, name, role, hall_id, window_id, enrolled_at, revoked_at, last_seen_at";
+pub(super) const DEVICE_COLUMNS: &str = "id, name, role, hall_id, window_id, enrolled_at, revoked_at, last_seen_at";
 
-fn device_row(r: &Row<'_>) -> rusqlite::Result<Device> {
+pub(super) fn device_row(r: &Row<'_>) -> rusqlite::Result<Device> {
     let role: String = r.get(2)?;
     Ok(Device {
         id: uuid(&r.get::<_, String>(0)?)?,

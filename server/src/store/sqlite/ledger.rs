@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
-use tiyan_core::ledger::{Actor, Event, LedgerState, Satisfaction, Source, Status, replay, step};
+use tiyan_core::ledger::{Actor, Event, LedgerState, Outcome, Satisfaction, Source, Status, replay, step};
 use tiyan_core::protocol::Feedback;
 use tiyan_core::workdays::{Calendar, DayKind};
 use uuid::Uuid;
@@ -88,10 +88,30 @@ fn insert_event(c: &Connection, item: &str, seq: u32, actor: &str, e: &Event) ->
     Ok(())
 }
 
+impl SqliteStore {
+    /// The items `condition` (a fixed WHERE clause) selects, with their events, read in one transaction.
+    async fn replayable(&self, condition: &'static str) -> Result<Vec<(Uuid, Source, Vec<Event>)>> {
+        self.read_tx(move |c| {
+            let ids: Vec<(String, String)> = c
+                .prepare(&format!("SELECT id, source FROM ledger WHERE {condition}"))?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            ids.into_iter()
+                .map(|(id, source)| {
+                    let events = events(c, &id)?.into_iter().map(|e| e.event).collect();
+                    let source = Source::parse(&source).ok_or_else(|| Error::Backend(format!("source {source:?}")))?;
+                    Ok((uuid(&id)?, source, events))
+                })
+                .collect()
+        })
+        .await
+    }
+}
+
 fn write_status(c: &Connection, item: &str, events: u32, s: &Status, at: DateTime<Utc>) -> Result<()> {
     c.prepare_cached(
         "UPDATE ledger SET state = ?2, due_date = ?3, due_estimate = ?4, escalated = ?5, reply = ?6,
-                           satisfaction = ?7, events = ?8, updated_at = ?9
+                           satisfaction = ?7, events = ?8, updated_at = ?9, outcome = ?10, rectified_on_time = ?11
          WHERE id = ?1",
     )?
     .execute(params![
@@ -103,7 +123,9 @@ fn write_status(c: &Connection, item: &str, events: u32, s: &Status, at: DateTim
         s.reply,
         s.satisfaction.map(Satisfaction::as_str),
         events,
-        at.to_rfc3339()
+        at.to_rfc3339(),
+        s.outcome.map(Outcome::as_str),
+        s.rectified_on_time
     ])?;
     Ok(())
 }
@@ -441,20 +463,11 @@ impl LedgerStore for SqliteStore {
     }
 
     async fn open_items(&self) -> Result<Vec<(Uuid, Source, Vec<Event>)>> {
-        self.read_tx(|c| {
-            let ids: Vec<(String, String)> = c
-                .prepare("SELECT id, source FROM ledger WHERE state NOT IN ('closed', 'excluded')")?
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<rusqlite::Result<_>>()?;
-            ids.into_iter()
-                .map(|(id, source)| {
-                    let events = events(c, &id)?.into_iter().map(|e| e.event).collect();
-                    let source = Source::parse(&source).ok_or_else(|| Error::Backend(format!("source {source:?}")))?;
-                    Ok((uuid(&id)?, source, events))
-                })
-                .collect()
-        })
-        .await
+        self.replayable("state NOT IN ('closed', 'excluded')").await
+    }
+
+    async fn items_missing_outcome(&self) -> Result<Vec<(Uuid, Source, Vec<Event>)>> {
+        self.replayable("outcome IS NULL AND state IN ('rectified', 'explained', 'replied', 'closed')").await
     }
 
     async fn set_status(&self, id: Uuid, status: &Status) -> Result<()> {

@@ -5,6 +5,7 @@
 //! never wait for either; reads run on the blocking pool.
 
 mod accounts;
+mod assessment;
 mod devices;
 mod diary;
 mod ledger;
@@ -27,6 +28,7 @@ const STEPS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0002_diary.sql"),
     include_str!("../../../migrations/sqlite/0003_province.sql"),
     include_str!("../../../migrations/sqlite/0004_hall_office.sql"),
+    include_str!("../../../migrations/sqlite/0005_assessment.sql"),
 ];
 const READERS: usize = 4;
 
