@@ -574,7 +574,7 @@ async fn burst(backend: Backend, args: &Args) -> Result<()> {
         let api = Api::new(http.clone());
         tasks.push(tokio::spawn(async move {
             let t = Instant::now();
-            let state = api.state(&c).await?;
+            let state = api.state(&c, &Default::default()).await?;
             let first = t.elapsed();
             let from = state.through(tiyan_core::protocol::RecordKind::Rating) as usize;
             for chunk in records[from..].chunks(PAGE) {

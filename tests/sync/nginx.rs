@@ -186,7 +186,7 @@ async fn two_server_processes_behind_nginx_survive_kills_and_store_each_rating_o
             // Each process, asked directly, holds the same stream as the device.
             let (_, credentials) = kiosk.store().credentials()?.context("enrolled")?;
             let api = Api::new(Http::new(&format!("http://127.0.0.1:{port}"))?);
-            let state = api.state(&credentials).await?;
+            let state = api.state(&credentials, &Default::default()).await?;
             ensure!(state.through(RecordKind::Rating) == last, "process on {port} holds a different stream");
         }
     }

@@ -225,6 +225,71 @@ impl SyncState {
     }
 }
 
+/// What a device tells of itself when it asks for its state: the query of
+/// `GET /api/v1/sync/state`. Every field is optional (older devices send
+/// none); the server shows them in the fleet.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateQuery {
+    pub app_version: Option<String>,
+    /// The device's clock when it asked, with its offset.
+    pub device_time: Option<DateTime<FixedOffset>>,
+    /// The newest sequence number the device holds of each kind.
+    pub rating: Option<u64>,
+    pub diary: Option<u64>,
+    pub feedback: Option<u64>,
+}
+
+impl StateQuery {
+    /// The longest app version the server keeps.
+    pub const MAX_VERSION_LEN: usize = 40;
+
+    /// The state path with this query.
+    pub fn path(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(v) = &self.app_version {
+            parts.push(format!("app_version={}", query_escape(v)));
+        }
+        if let Some(t) = &self.device_time {
+            parts.push(format!("device_time={}", query_escape(&t.to_rfc3339())));
+        }
+        for (name, seq) in [("rating", self.rating), ("diary", self.diary), ("feedback", self.feedback)] {
+            if let Some(seq) = seq {
+                parts.push(format!("{name}={seq}"));
+            }
+        }
+        if parts.is_empty() { paths::STATE.to_string() } else { format!("{}?{}", paths::STATE, parts.join("&")) }
+    }
+
+    /// An app version is short and plain (digits, letters, `.`, `-`, `+`).
+    pub fn version_is_plain(&self) -> bool {
+        self.app_version.as_deref().is_none_or(|v| {
+            !v.is_empty()
+                && v.len() <= Self::MAX_VERSION_LEN
+                && v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+'))
+        })
+    }
+
+    pub fn newest(&self) -> Vec<(RecordKind, u64)> {
+        [(RecordKind::Rating, self.rating), (RecordKind::Diary, self.diary), (RecordKind::Feedback, self.feedback)]
+            .into_iter()
+            .filter_map(|(k, s)| s.map(|s| (k, s)))
+            .collect()
+    }
+}
+
+/// Percent-encodes all but the unreserved characters of a query value.
+fn query_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b':') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
 /// One page of records, in sequence order, starting right after what the server holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "records", rename_all = "snake_case")]

@@ -447,6 +447,13 @@ impl Texts {
             Invalid::Limit => "时限为 1–60 个工作日，复杂情况不少于一般整改时限".to_string(),
             Invalid::Hours => "有效期为 1–720 小时".to_string(),
             Invalid::Config(c) => c.clone(),
+            Invalid::Method(tiyan_core::assessment::MethodError::Scores) => {
+                "五个等级的分值须从 1 级到 5 级递增，每个在 0–100 之间，最高分大于 0".to_string()
+            }
+            Invalid::Method(tiyan_core::assessment::MethodError::PriorWeight) => "先验权重为 0–1000 条评价".to_string(),
+            Invalid::Method(tiyan_core::assessment::MethodError::BottomPercent) => "末位比例为 1%–50%".to_string(),
+            Invalid::MonthNotOver => "月份结束后才能结账".to_string(),
+            Invalid::FigureSettings => "最低评价数 1–1000；开门早于关门；静默 5–1440 分钟；预警 1–240 分钟、1–1000 条、1–100%".to_string(),
         };
         if self.zh() { zh } else { i.to_string() }
     }

@@ -3,18 +3,18 @@
 
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::Utc;
-use tiyan_core::protocol::{EnrollRequest, Health, REQUEST_ID_HEADER, SyncState, Upload};
+use tiyan_core::protocol::{EnrollRequest, Health, REQUEST_ID_HEADER, StateQuery, SyncState, Upload};
 use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth::AuthedDevice;
 use crate::envelope::{self, Body};
 use crate::error::Error;
-use crate::services::{devices, ingest};
+use crate::services::{alerts, devices, fleet, ingest};
 
 /// Answers only when the database does, with the backend and its schema version.
 pub async fn health(State(state): State<Arc<AppState>>) -> Result<Response, Error> {
@@ -31,7 +31,16 @@ pub async fn enroll(State(state): State<Arc<AppState>>, Body(req): Body<EnrollRe
     Ok(envelope::ok(devices::enroll(state.store.as_ref(), &req, Utc::now()).await?))
 }
 
-pub async fn state(State(state): State<Arc<AppState>>, AuthedDevice(device): AuthedDevice) -> Result<Response, Error> {
+/// What the server holds of the device; the query (a `StateQuery`) is what
+/// the device says of itself, kept for the fleet. A malformed one changes nothing.
+pub async fn state(
+    State(state): State<Arc<AppState>>,
+    AuthedDevice(device): AuthedDevice,
+    RawQuery(query): RawQuery,
+) -> Result<Response, Error> {
+    let report: StateQuery = serde_urlencoded::from_str(query.as_deref().unwrap_or(""))
+        .map_err(|e| Error::Malformed(format!("the state query: {e}")))?;
+    fleet::report(state.store.as_ref(), device.id, &report, state.now()).await?;
     let streams = state.store.streams(device.id).await?;
     let reference_version = state.store.reference_version().await?;
     Ok(envelope::ok(SyncState { device_id: device.id, streams, reference_version }))
@@ -50,9 +59,25 @@ pub async fn upload(
         .ok_or_else(|| Error::Malformed(format!("an upload needs a UUID in the {REQUEST_ID_HEADER} header")))?;
     let wait = state.settings.predecessor_wait;
     let store = state.store.as_ref();
+    // The windows the page rates: their live alert is checked once it is stored.
+    let mut windows: Vec<(String, String)> = Vec::new();
+    if let Upload::Rating(ratings) = &upload {
+        for r in ratings {
+            if !windows.iter().any(|(_, w)| *w == r.window_id) {
+                windows.push((r.hall_id.clone(), r.window_id.clone()));
+            }
+        }
+    }
     let ack =
         ingest::upload(store, &state.catalog, &state.calendar, &state.ingested, wait, &device, request_id, upload)
             .await?;
+    // The records are stored and acknowledged whatever the alert check meets.
+    if ack.stored > 0
+        && !windows.is_empty()
+        && let Err(e) = alerts::check(store, &windows, state.now()).await
+    {
+        tracing::error!(error = %e, "the live alert check failed");
+    }
     if ack.stored > 0 {
         tracing::info!(device = %device.id, kind = ?ack.kind, stored = ack.stored, duplicates = ack.duplicates, through = ack.through, "records stored");
     }

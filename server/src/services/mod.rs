@@ -3,14 +3,18 @@
 //! and never knows which backend it runs on.
 
 pub mod accounts;
+pub mod alerts;
+pub mod assessment;
 pub mod audit;
 mod cache;
 pub mod calendar;
 pub mod devices;
+pub mod fleet;
 pub mod housekeeping;
 pub mod ingest;
 pub mod ledger;
 mod lockout;
+pub mod officer_year;
 pub mod officers;
 pub mod reference;
 

@@ -7,7 +7,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tiyan_core::protocol::{
     ApiError, EnrollRequest, Enrolled, Envelope, ErrorCode, Health, LedgerItem, OfficerSignIn, PROTOCOL_HEADER,
-    PROTOCOL_VERSION, PhotoUploadState, REQUEST_ID_HEADER, ReferenceUpdate, Reply, SyncState, Upload, UploadAck, paths,
+    PROTOCOL_VERSION, PhotoUploadState, REQUEST_ID_HEADER, ReferenceUpdate, Reply, StateQuery, SyncState, Upload, UploadAck,
+    paths,
 };
 use tiyan_core::reference::Officer;
 use uuid::Uuid;
@@ -151,8 +152,9 @@ impl<T: Transport> Api<T> {
         self.call(Method::Post, paths::ENROLL.into(), None, json(request)?, vec![]).await
     }
 
-    pub async fn state(&self, c: &Credentials) -> Result<SyncState, SyncError> {
-        self.call(Method::Get, paths::STATE.into(), Some(c), Vec::new(), vec![]).await
+    /// What the server holds of this device; the query tells it what the device holds and runs.
+    pub async fn state(&self, c: &Credentials, report: &StateQuery) -> Result<SyncState, SyncError> {
+        self.call(Method::Get, report.path(), Some(c), Vec::new(), vec![]).await
     }
 
     /// Sends one page under a fresh request id; a retry is a new request.

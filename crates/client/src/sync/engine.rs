@@ -7,7 +7,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use tiyan_core::protocol::{EnrollRequest, Enrolled, ErrorCode, OfficerSignIn, PHOTO_CHUNK_BYTES, RecordKind, Upload};
+use tiyan_core::protocol::{
+    EnrollRequest, Enrolled, ErrorCode, OfficerSignIn, PHOTO_CHUNK_BYTES, RecordKind, StateQuery, Upload,
+};
 use tiyan_core::reference::Officer;
 
 use super::api::{Api, Credentials, SyncError};
@@ -135,7 +137,17 @@ impl<T: Transport> Engine<T> {
 
     pub async fn run_once(&self) -> Result<Report, SyncError> {
         let (_, credentials) = on_store(&self.store, |s| s.credentials()).await?.ok_or(SyncError::NotEnrolled)?;
-        let state = self.api.state(&credentials).await?;
+        let report = on_store(&self.store, |s| {
+            Ok(StateQuery {
+                app_version: Some(env!("CARGO_PKG_VERSION").to_string()),
+                device_time: Some(s.now()),
+                rating: Some(s.last_seq(RecordKind::Rating)?),
+                diary: Some(s.last_seq(RecordKind::Diary)?),
+                feedback: Some(s.last_seq(RecordKind::Feedback)?),
+            })
+        })
+        .await?;
+        let state = self.api.state(&credentials, &report).await?;
         if state.device_id != credentials.device_id {
             return Err(SyncError::Inconsistent(format!("the server answered for device {}", state.device_id)));
         }
