@@ -16,6 +16,7 @@ mod envelope;
 pub mod error;
 pub mod export;
 pub mod reference_files;
+pub mod report;
 mod routes;
 pub mod services;
 pub mod store;
@@ -116,6 +117,11 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     if let Err(e) = services::calendar::seed(state.store.as_ref(), &state.calendar, chrono::Utc::now()).await {
         tracing::warn!(error = %e, "the working-day calendar could not be imported: deadlines are estimates");
+    }
+    match services::calendar::replay_missing_outcomes(state.store.as_ref(), &state.calendar).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(items = n, "ledger items handled before outcomes were kept: replayed"),
+        Err(e) => tracing::warn!(error = %e, "ledger items without an outcome could not be replayed"),
     }
     tracing::info!(address = %listener.local_addr()?, "tiyan-server listening");
     let housekeeping = services::housekeeping::spawn(state.store.clone(), state.settings.retention);

@@ -2,15 +2,18 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use chrono::{Duration, NaiveDate, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
+use tiyan_core::assessment::Month;
 use tiyan_core::protocol::DeviceRole;
 use tiyan_server::export::Format;
+use tiyan_server::report::{Format as ReportFormat, Report};
 use tiyan_server::reference_files::{CsvFiles, load_csv, load_json};
 use tiyan_server::services::housekeeping::Retention;
-use tiyan_server::services::{accounts, devices, reference};
+use tiyan_server::services::{accounts, assessment, devices, reference};
 use tiyan_server::store::{Location, RatingFilter, Storage};
 use tiyan_server::{AppState, Settings, codes};
 use uuid::Uuid;
@@ -149,6 +152,24 @@ enum Command {
         #[arg(long)]
         with_phone: bool,
     },
+    /// A month's figures and rankings (frozen if the month was closed): of one
+    /// hall, or of every hall.
+    Report {
+        /// The month, YYYY-MM, of the devices' own dates.
+        #[arg(long, value_parser = parse_month)]
+        month: Month,
+        #[arg(long)]
+        hall: Option<String>,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Json)]
+        format: ReportFormat,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+fn parse_month(s: &str) -> Result<Month, String> {
+    Month::parse(s).ok_or_else(|| format!("{s} is not a month: YYYY-MM"))
 }
 
 #[derive(Subcommand)]
@@ -294,6 +315,7 @@ async fn run(cli: Cli) -> Result<()> {
             eprintln!("reference data is at version {version}");
             Ok(())
         }
+        Command::Report { month, hall, format, out } => report(store, month, hall, format, out).await,
         Command::Export { diaries: true, photos, out, .. } => export_diaries(store.as_ref(), photos, out).await,
         Command::Export { format, hall, window, staff, from, to, out, with_phone, .. } => {
             let ratings =
@@ -310,6 +332,32 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
     }
+}
+
+async fn report(store: Arc<dyn Storage>, month: Month, hall: Option<String>, format: ReportFormat, out: Option<PathBuf>) -> Result<()> {
+    let reference = Arc::new(store.reference().await?);
+    let now = chrono::Utc::now();
+    let report = match hall {
+        Some(h) => {
+            if !reference.halls.iter().any(|x| x.id == h) {
+                anyhow::bail!("hall {h} is not in the reference data");
+            }
+            Report::Hall(Box::new(assessment::settled(store.as_ref(), &reference, &h, month, now).await?))
+        }
+        None => Report::Province { month, halls: assessment::province(store, reference, month, now).await? },
+    };
+    match out {
+        Some(path) => {
+            let mut file = std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+            tiyan_server::report::write(&mut file, &report, format)?;
+            eprintln!("the figures of {month} written to {}", path.display());
+        }
+        None if format == ReportFormat::Xlsx && std::io::IsTerminal::is_terminal(&std::io::stdout()) => {
+            anyhow::bail!("a workbook is not for the terminal: give --out FILE")
+        }
+        None => tiyan_server::report::write(&mut std::io::stdout().lock(), &report, format)?,
+    }
+    Ok(())
 }
 
 async fn export_diaries(store: &dyn Storage, photos: Option<PathBuf>, out: Option<PathBuf>) -> Result<()> {

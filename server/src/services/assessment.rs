@@ -359,6 +359,41 @@ pub async fn month(
     }
 }
 
+/// The month's figures as they stand for a report: frozen if it was closed, else computed now.
+pub async fn settled(
+    store: &dyn Storage,
+    reference: &ReferenceData,
+    hall: &str,
+    m: Month,
+    now: DateTime<Utc>,
+) -> Result<MonthFigures> {
+    match store.closing(hall, m).await? {
+        Some(c) => serde_json::from_value(c.figures).map_err(|e| Error::Backend(format!("closed month {m}: {e}"))),
+        None => compute(store, reference, hall, m, &current_method(store).await?, now).await,
+    }
+}
+
+/// Every active hall's month (see [`settled`]), computed side by side.
+pub async fn province(
+    store: std::sync::Arc<dyn Storage>,
+    reference: std::sync::Arc<ReferenceData>,
+    m: Month,
+    now: DateTime<Utc>,
+) -> Result<Vec<MonthFigures>> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, hall) in reference.halls.iter().enumerate() {
+        let (store, reference, hall) = (store.clone(), reference.clone(), hall.id.clone());
+        tasks.spawn(async move { (i, settled(store.as_ref(), &reference, &hall, m, now).await) });
+    }
+    let mut out = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        let (i, figures) = done.map_err(|e| Error::Backend(format!("a hall's figures failed: {e}")))?;
+        out.push((i, figures?));
+    }
+    out.sort_by_key(|(i, _)| *i);
+    Ok(out.into_iter().map(|(_, f)| f).collect())
+}
+
 /// What differs between the frozen month and the same month computed again
 /// with the same method: an appeal decided later, a rating that arrived late.
 fn corrections(frozen: &MonthFigures, live: &MonthFigures) -> Vec<Correction> {

@@ -222,6 +222,20 @@ pub async fn recompute(store: &dyn Storage, cache: &CalendarCache) -> Result<()>
     Ok(())
 }
 
+/// Items dealt with before each item's outcome was kept get it from their
+/// events (once: afterwards none is missing). Returns how many.
+pub async fn replay_missing_outcomes(store: &dyn Storage, cache: &CalendarCache) -> Result<usize> {
+    let items = store.items_missing_outcome().await?;
+    if items.is_empty() {
+        return Ok(0);
+    }
+    let calendar = cache.current(store).await?;
+    for (id, source, events) in &items {
+        store.set_status(*id, &replay(events, *source, &calendar)?).await?;
+    }
+    Ok(items.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
