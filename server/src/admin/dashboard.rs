@@ -9,10 +9,10 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 
 use super::ledger::{ItemLine, PER_PAGE, context, line, list_href};
-use super::page::{Chrome, Section, missing_years, render};
-use super::session::{Failure, Office};
+use super::page::{Chrome, Section, missing_years, render, when};
+use super::session::{Failure, Office, Posted};
 use crate::AppState;
-use crate::services::ledger;
+use crate::services::{alerts, fleet, ledger};
 use crate::store::LedgerFilter;
 
 /// A count on the dashboard, and the list it opens.
@@ -35,6 +35,14 @@ struct DashboardPage {
     estimates: Option<String>,
     attention: Vec<ItemLine>,
     all_href: String,
+    alerts: Vec<AlertLine>,
+    silent: Vec<String>,
+}
+
+pub struct AlertLine {
+    pub id: String,
+    pub text: String,
+    pub administers: bool,
 }
 
 /// How many of the most urgent items the dashboard lists.
@@ -93,7 +101,68 @@ pub async fn page(State(state): State<Arc<AppState>>, office: Office) -> Respons
         let attention = page.items.iter().map(|r| line(r, &cx.names, &cx.calendar, today, t)).collect();
         let welcome = t.fill(t.welcome, "name", &office.account.name);
         let all_href = list_href(&[("due_by", &soon)]);
-        render(&office, &DashboardPage { c, welcome, tiles, month, warning, estimates, attention, all_href })
+        let store = state.store.as_ref();
+        let alerts: Vec<AlertLine> = alerts::open(store, &scope)
+            .await
+            .map_err(fail)?
+            .into_iter()
+            .map(|a| AlertLine {
+                id: a.id.to_string(),
+                text: t
+                    .fill(t.alert_line, "window", cx.names.window(Some(&a.window_id)))
+                    .replace("{bad}", &a.bad.to_string())
+                    .replace("{n}", &a.ratings.to_string())
+                    .replace("{minutes}", &a.minutes.to_string())
+                    .replace("{at}", &when(a.raised_at)),
+                administers: scope.administers(&a.hall_id),
+            })
+            .collect();
+        let silent = fleet::fleet(store, &cx.calendar, &scope, office.now)
+            .await
+            .map_err(fail)?
+            .into_iter()
+            .filter(|l| l.silent)
+            .map(|l| {
+                let seen = l.last_contact.map_or_else(|| t.never.to_string(), when);
+                format!("{} · {} · {}", l.row.device.name, cx.names.window(l.row.device.window_id.as_deref()), seen)
+            })
+            .collect();
+        let page = DashboardPage {
+            c,
+            welcome,
+            tiles,
+            month,
+            warning,
+            estimates,
+            attention,
+            all_href,
+            alerts,
+            silent,
+        };
+        render(&office, &page)
+    };
+    result.await.unwrap_or_else(IntoResponse::into_response)
+}
+
+#[derive(serde::Deserialize)]
+pub struct AcknowledgePost {
+    note: String,
+}
+
+/// A hall administrator acknowledges a live alert with what was done.
+pub async fn acknowledge(
+    State(state): State<Arc<AppState>>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    posted: Posted<AcknowledgePost>,
+) -> Response {
+    let Posted { office, form } = posted;
+    let result = async {
+        let id = uuid::Uuid::parse_str(&id).map_err(|_| Failure::Page {
+            error: crate::error::Error::NotFound("alert".into()),
+            lang: office.lang,
+        })?;
+        let done = alerts::acknowledge(state.store.as_ref(), &office.who(), id, &form.note).await;
+        office.after(done.map(|_| office.t().acknowledged), "/admin")
     };
     result.await.unwrap_or_else(IntoResponse::into_response)
 }

@@ -20,7 +20,7 @@ use super::session::{Failure, Office, Posted};
 use crate::AppState;
 use crate::codes;
 use crate::error::{Error, Invalid};
-use crate::services::devices;
+use crate::services::{devices, fleet};
 
 pub struct DeviceLine {
     pub id: String,
@@ -32,6 +32,10 @@ pub struct DeviceLine {
     pub last_contact: String,
     pub ratings: u64,
     pub revoked: bool,
+    pub app_version: String,
+    pub waiting: u64,
+    pub clock: String,
+    pub silent: bool,
 }
 
 #[derive(Template)]
@@ -57,21 +61,28 @@ pub async fn page(State(state): State<Arc<AppState>>, office: Office) -> Respons
         let t = office.t();
         let cx = context(&state, &office).await?;
         let scope = office.scope();
-        let list = devices::list(state.store.as_ref(), &scope)
-            .await
-            .map_err(|error| Failure::Page { error, lang: office.lang })?;
-        let devices = list
+        let fail = |error| Failure::Page { error, lang: office.lang };
+        let list = devices::list(state.store.as_ref(), &scope).await.map_err(fail)?;
+        let fleet = fleet::fleet(state.store.as_ref(), &cx.calendar, &scope, office.now).await.map_err(fail)?;
+        let devices = fleet
             .iter()
-            .map(|d| DeviceLine {
-                id: d.device.id.to_string(),
-                name: d.device.name.clone(),
-                kind: kind(t, d.device.role),
-                hall: cx.names.hall(Some(&d.device.hall_id)),
-                window: cx.names.window(d.device.window_id.as_deref()),
-                enrolled: when(d.device.enrolled_at),
-                last_contact: d.device.last_seen_at.map_or_else(|| t.never.to_string(), when),
-                ratings: d.ratings,
-                revoked: d.device.revoked_at.is_some(),
+            .map(|l| {
+                let d = &l.row.device;
+                DeviceLine {
+                    id: d.id.to_string(),
+                    name: d.name.clone(),
+                    kind: kind(t, d.role),
+                    hall: cx.names.hall(Some(&d.hall_id)),
+                    window: cx.names.window(d.window_id.as_deref()),
+                    enrolled: when(d.enrolled_at),
+                    last_contact: l.last_contact.map_or_else(|| t.never.to_string(), when),
+                    ratings: list.iter().find(|x| x.device.id == d.id).map_or(0, |x| x.ratings),
+                    revoked: d.revoked_at.is_some(),
+                    app_version: l.row.app_version.clone().unwrap_or_default(),
+                    waiting: l.row.waiting,
+                    clock: l.row.clock_offset_seconds.map_or_else(String::new, |s| format!("{s:+} s")),
+                    silent: l.silent,
+                }
             })
             .collect();
         let places = cx

@@ -9,11 +9,15 @@
 mod accounts;
 mod audit;
 mod calendar;
+mod chart;
 mod dashboard;
 mod devices;
+mod figures;
 mod ledger;
 mod names;
+mod officers;
 mod page;
+mod public;
 mod reference;
 mod session;
 mod sign_in;
@@ -35,6 +39,15 @@ use crate::AppState;
 /// A staff photo or a calendar file may be larger than a device's page.
 const UPLOAD_LIMIT: usize = tiyan_infra::photo::MAX_PHOTO_BYTES + 64 * 1024;
 
+/// The published figures at `/public`: no sign-in, the same protections.
+pub fn public_router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/", get(public::index))
+        .route("/{hall}/{month}", get(public::month))
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn(protect))
+}
+
 pub fn router() -> Router<Arc<AppState>> {
     let uploads = Router::new()
         .route("/reference/staff", post(reference::save_staff))
@@ -54,6 +67,17 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/accounts", get(accounts::page).post(accounts::create))
         .route("/accounts/{id}", post(accounts::update))
         .route("/accounts/{id}/password", post(accounts::reset_password))
+        .route("/figures", get(figures::page))
+        .route("/figures/print", get(figures::print))
+        .route("/figures/workbook", get(figures::download))
+        .route("/figures/trend", get(figures::trend))
+        .route("/figures/close", post(figures::close))
+        .route("/figures/settings", post(figures::settings))
+        .route("/figures/method", post(figures::method))
+        .route("/officers", get(officers::page))
+        .route("/officers/print", get(officers::print))
+        .route("/officers/nominate", post(officers::nominate))
+        .route("/alerts/{id}/acknowledge", post(dashboard::acknowledge))
         .route("/audit", get(audit::page))
         .route("/devices", get(devices::page))
         .route("/devices/codes", post(devices::issue_code))

@@ -18,6 +18,8 @@ use crate::error::Error;
 pub enum Section {
     Dashboard,
     Ledger,
+    Figures,
+    Officers,
     Accounts,
     Reference,
     Devices,
@@ -26,9 +28,11 @@ pub enum Section {
 }
 
 impl Section {
-    const ALL: [Section; 7] = [
+    const ALL: [Section; 9] = [
         Section::Dashboard,
         Section::Ledger,
+        Section::Figures,
+        Section::Officers,
         Section::Accounts,
         Section::Reference,
         Section::Devices,
@@ -40,6 +44,8 @@ impl Section {
         match self {
             Section::Dashboard => "/admin",
             Section::Ledger => "/admin/ledger",
+            Section::Figures => "/admin/figures",
+            Section::Officers => "/admin/officers",
             Section::Accounts => "/admin/accounts",
             Section::Reference => "/admin/reference",
             Section::Devices => "/admin/devices",
@@ -52,6 +58,8 @@ impl Section {
         match self {
             Section::Dashboard => t.nav_dashboard,
             Section::Ledger => t.nav_ledger,
+            Section::Figures => t.nav_figures,
+            Section::Officers => t.nav_officers,
             Section::Accounts => t.nav_accounts,
             Section::Reference => t.nav_reference,
             Section::Devices => t.nav_devices,
@@ -63,8 +71,8 @@ impl Section {
     /// Whether a role opens this section at all (what it may do there is the services' to say).
     pub fn open_to(self, role: Role) -> bool {
         match self {
-            Section::Dashboard | Section::Ledger | Section::Calendar => true,
-            Section::Accounts | Section::Reference | Section::Devices => {
+            Section::Dashboard | Section::Ledger | Section::Figures | Section::Calendar => true,
+            Section::Officers | Section::Accounts | Section::Reference | Section::Devices => {
                 matches!(role, Role::Supervisor | Role::HallAdmin)
             }
             Section::Audit => role == Role::Supervisor,

@@ -34,6 +34,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(paths::HEALTH, get(sync::health))
         .merge(api)
         .nest("/admin", crate::admin::router())
+        .nest("/public", crate::admin::public_router())
         .route("/admin/", get(|| async { axum::response::Redirect::permanent("/admin") }))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -1,0 +1,496 @@
+//! The monthly assessment in the page: a hall's month per window and staff
+//! member with fair ranks, what was left out and why, the method and its
+//! version, closing the month, corrections beside a closed month, the
+//! workbook, a printable A4 report, twelve-month trends, and the hall's
+//! settings for its figures.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveTime;
+use serde::Deserialize;
+use tiyan_core::accounts::Role;
+use tiyan_core::assessment::{AlertRule, Method, Month};
+use tiyan_core::mask::mask_name;
+
+use super::chart::trend_svg;
+use super::ledger::{Context, context};
+use super::page::{Choice, Chrome, Section, query_value, render, when};
+use super::session::{Failure, Office, Posted};
+use super::texts::Texts;
+use crate::AppState;
+use crate::error::{Error, Invalid};
+use crate::report::{Report, workbook};
+use crate::services::assessment::{self, Correction, Figures, MonthFigures, Subject};
+use crate::store::FigureSettings;
+
+/// A line of a figures table, written for the page.
+pub struct Row {
+    pub name: String,
+    pub number: String,
+    pub trend_href: String,
+    pub ratings: u64,
+    /// Attitude and competence, best level first.
+    pub attitude: String,
+    pub competence: String,
+    pub attitude_satisfaction: String,
+    pub competence_satisfaction: String,
+    pub satisfaction: String,
+    pub bad_reviews: u64,
+    pub bad_rate: String,
+    pub score: String,
+    pub rank: String,
+    /// `called-in`, `bottom` or empty.
+    pub tone: &'static str,
+    pub flag: &'static str,
+    pub items: u64,
+    pub call_back: String,
+    pub rectified: String,
+    pub on_time: String,
+}
+
+pub fn percent(p: Option<f64>) -> String {
+    p.map_or_else(|| "—".to_string(), |p| format!("{p:.1}%"))
+}
+
+fn levels(l: &[u64; 5]) -> String {
+    l.iter().rev().map(u64::to_string).collect::<Vec<_>>().join(" / ")
+}
+
+pub fn row(f: &Figures, name: String, number: String, trend_href: String, t: &Texts) -> Row {
+    let (tone, flag) = if f.called_in {
+        ("called-in", t.called_in)
+    } else if f.near_bottom {
+        ("bottom", t.near_bottom)
+    } else {
+        ("", "")
+    };
+    Row {
+        name,
+        number,
+        trend_href,
+        ratings: f.ratings,
+        attitude: levels(&f.attitude),
+        competence: levels(&f.competence),
+        attitude_satisfaction: percent(f.attitude_satisfaction),
+        competence_satisfaction: percent(f.competence_satisfaction),
+        satisfaction: percent(f.satisfaction),
+        bad_reviews: f.bad_reviews,
+        bad_rate: percent(f.bad_rate),
+        score: percent(f.score),
+        rank: match f.rank {
+            Some(r) => r.to_string(),
+            None if f.too_few => t.too_few.to_string(),
+            None => "—".to_string(),
+        },
+        tone,
+        flag,
+        items: f.ledger.items,
+        call_back: percent(f.call_back_rate),
+        rectified: percent(f.rectified_rate),
+        on_time: percent(f.on_time_rate),
+    }
+}
+
+pub struct CorrectionRow {
+    pub level: &'static str,
+    pub name: String,
+    pub frozen: String,
+    pub now: String,
+}
+
+/// The hall and month a page is about.
+#[derive(Deserialize, Default)]
+pub struct Which {
+    hall: Option<String>,
+    month: Option<String>,
+    window: Option<String>,
+    staff: Option<String>,
+}
+
+pub struct Place {
+    pub hall: String,
+    pub month: Month,
+}
+
+impl Which {
+    /// The hall (the account's own, or the first a supervisor sees) and the
+    /// month (this one by default); a hall the account does not see is "not found".
+    fn resolve(&self, office: &Office, cx: &Context) -> Result<Place, Failure> {
+        let scope = office.scope();
+        let not_found = |what: &str| Failure::Page { error: Error::NotFound(what.into()), lang: office.lang };
+        let hall = match (&self.hall, &scope.hall_id) {
+            (Some(h), _) if !h.is_empty() => h.clone(),
+            (_, Some(own)) => own.clone(),
+            _ => cx.data.halls.first().map(|h| h.id.clone()).ok_or_else(|| not_found("hall"))?,
+        };
+        if !scope.sees(&hall) || !cx.data.halls.iter().any(|h| h.id == hall) {
+            return Err(not_found("hall"));
+        }
+        let month = match self.month.as_deref().filter(|m| !m.is_empty()) {
+            Some(m) => Month::parse(m).ok_or_else(|| not_found("month"))?,
+            None => Month::of(office.today()),
+        };
+        Ok(Place { hall, month })
+    }
+}
+
+fn href(path: &str, hall: &str, month: Month, extra: &[(&str, &str)]) -> String {
+    let mut q = format!("{path}?hall={}&month={month}", query_value(hall));
+    for (k, v) in extra {
+        q.push_str(&format!("&{k}={}", query_value(v)));
+    }
+    q
+}
+
+#[derive(Template)]
+#[template(path = "admin/figures.html")]
+struct FiguresPage {
+    c: Chrome,
+    halls: Vec<Choice>,
+    months: Vec<Choice>,
+    hall_name: String,
+    month: String,
+    status: String,
+    closed: bool,
+    may_close: bool,
+    administers: bool,
+    supervisor: bool,
+    method: String,
+    left_out: String,
+    hall_rows: Vec<Row>,
+    windows: Vec<Row>,
+    staff: Vec<Row>,
+    corrections: Vec<CorrectionRow>,
+    chart: String,
+    workbook_href: String,
+    print_href: String,
+    hall_id: String,
+    settings: FigureSettings,
+    current: Method,
+    scores: String,
+}
+
+/// What the page and the print share: the month's figures made into rows.
+struct Tables {
+    hall_row: Row,
+    windows: Vec<Row>,
+    staff: Vec<Row>,
+    method: String,
+    left_out: String,
+}
+
+fn tables(f: &MonthFigures, t: &Texts, cx: &Context) -> Tables {
+    let (hall, month) = (f.hall.hall_id.as_str(), f.month);
+    let trend = |kind: &str, id: &str| href("/admin/figures/trend", hall, month, &[(kind, id)]);
+    Tables {
+        hall_row: row(&f.hall.figures, cx.names.hall(Some(hall)), String::new(), trend("all", ""), t),
+        windows: f
+            .windows
+            .iter()
+            .map(|w| row(&w.figures, cx.names.window(Some(&w.window_id)), w.number.clone(), trend("window", &w.window_id), t))
+            .collect(),
+        staff: f
+            .staff
+            .iter()
+            .map(|s| row(&s.figures, s.name.clone(), s.employee_no.clone(), trend("staff", &s.staff_id), t))
+            .collect(),
+        method: method_line(f, t),
+        left_out: t.fill(t.left_out_line, "misuse", f.left_out.misuse).replace("{appeals}", &f.left_out.appeals.to_string()),
+    }
+}
+
+/// The method as the page states it: version, formula, minimum, bottom share.
+pub fn method_line(f: &MonthFigures, t: &Texts) -> String {
+    t.fill(t.method_line, "version", f.method.version)
+        .replace("{formula}", &f.formula)
+        .replace("{minimum}", &f.minimum_ratings.to_string())
+        .replace("{bottom}", &f.method.bottom_percent.to_string())
+}
+
+/// Corrections as rows; `mask` masks staff names (for the public page).
+pub fn correction_rows(corrections: &[Correction], t: &Texts, mask: bool) -> Vec<CorrectionRow> {
+    let figure = |f: &Figures| {
+        t.fill(t.correction_figure, "n", f.ratings)
+            .replace("{s}", &percent(f.satisfaction))
+            .replace("{rank}", &f.rank.map_or_else(|| "—".to_string(), |r| r.to_string()))
+    };
+    corrections
+        .iter()
+        .map(|x| CorrectionRow {
+            level: match x.level {
+                "hall" => t.hall,
+                "window" => t.window,
+                _ => t.staff_member,
+            },
+            name: if mask && x.level == "staff" { mask_name(&x.name) } else { x.name.clone() },
+            frozen: figure(&x.frozen),
+            now: figure(&x.now),
+        })
+        .collect()
+}
+
+fn month_choices(office: &Office, current: Month) -> Vec<Choice> {
+    let mut months = Month::of(office.today()).last(24);
+    months.reverse();
+    if !months.contains(&current) {
+        months.insert(0, current);
+    }
+    months.iter().map(|m| Choice::new(m.to_string(), m.to_string(), &current.to_string())).collect()
+}
+
+fn hall_choices(office: &Office, cx: &Context, current: &str) -> Vec<Choice> {
+    let scope = office.scope();
+    cx.data.halls.iter().filter(|h| scope.sees(&h.id)).map(|h| Choice::new(h.id.clone(), cx.names.hall(Some(&h.id)), current)).collect()
+}
+
+pub async fn page(State(state): State<Arc<AppState>>, office: Office, Query(q): Query<Which>) -> Response {
+    let result = async {
+        let c = Chrome::new(&office, Section::Figures)?;
+        let t = office.t();
+        let cx = context(&state, &office).await?;
+        let place = q.resolve(&office, &cx)?;
+        let fail = |error| Failure::Page { error, lang: office.lang };
+        let store = state.store.as_ref();
+        let view = assessment::month(store, &cx.data, &place.hall, place.month, office.now).await.map_err(fail)?;
+        let trend = assessment::trend(store, &place.hall, &Subject::Hall, place.month).await.map_err(fail)?;
+        let settings = store.figure_settings(&place.hall).await.map_err(fail)?;
+        let current = assessment::current_method(store).await.map_err(fail)?;
+        let scope = office.scope();
+        let tb = tables(&view.figures, t, &cx);
+        let status = match &view.closed {
+            Some(closing) => t.fill(t.month_closed, "at", when(closing.closed_at)).replace("{version}", &closing.method_version.to_string()),
+            None => t.month_open.to_string(),
+        };
+        let over = place.month.next().first_day() <= office.today();
+        let corrections = correction_rows(&view.corrections, t, false);
+        let chart = trend_svg(&trend, [t.trend_title, t.satisfaction_combined, t.bad_rate_label, t.ratings_count]);
+        let page = FiguresPage {
+            halls: hall_choices(&office, &cx, &place.hall),
+            months: month_choices(&office, place.month),
+            hall_name: cx.names.hall(Some(&place.hall)),
+            month: place.month.to_string(),
+            status,
+            closed: view.closed.is_some(),
+            may_close: view.closed.is_none() && over && scope.administers(&place.hall),
+            administers: scope.administers(&place.hall),
+            supervisor: office.account.role == Role::Supervisor,
+            method: tb.method,
+            left_out: tb.left_out,
+            hall_rows: vec![tb.hall_row],
+            windows: tb.windows,
+            staff: tb.staff,
+            corrections,
+            chart,
+            workbook_href: href("/admin/figures/workbook", &place.hall, place.month, &[]),
+            print_href: href("/admin/figures/print", &place.hall, place.month, &[]),
+            hall_id: place.hall.clone(),
+            settings,
+            scores: current.scores.iter().map(u32::to_string).collect::<Vec<_>>().join(","),
+            current,
+            c,
+        };
+        render(&office, &page)
+    };
+    result.await.unwrap_or_else(IntoResponse::into_response)
+}
+
+#[derive(Template)]
+#[template(path = "admin/figures_print.html")]
+struct PrintPage {
+    t: &'static Texts,
+    hall_name: String,
+    month: String,
+    status: String,
+    method: String,
+    left_out: String,
+    hall_rows: Vec<Row>,
+    windows: Vec<Row>,
+    staff: Vec<Row>,
+    chart: String,
+    printed: String,
+}
+
+/// The month on A4, for the notice board and the file: no navigation.
+pub async fn print(State(state): State<Arc<AppState>>, office: Office, Query(q): Query<Which>) -> Response {
+    let result = async {
+        Chrome::new(&office, Section::Figures)?;
+        let t = office.t();
+        let cx = context(&state, &office).await?;
+        let place = q.resolve(&office, &cx)?;
+        let fail = |error| Failure::Page { error, lang: office.lang };
+        let store = state.store.as_ref();
+        let view = assessment::month(store, &cx.data, &place.hall, place.month, office.now).await.map_err(fail)?;
+        let trend = assessment::trend(store, &place.hall, &Subject::Hall, place.month).await.map_err(fail)?;
+        let tb = tables(&view.figures, t, &cx);
+        let status = match &view.closed {
+            Some(closing) => t.fill(t.month_closed, "at", when(closing.closed_at)).replace("{version}", &closing.method_version.to_string()),
+            None => t.month_open.to_string(),
+        };
+        let page = PrintPage {
+            t,
+            hall_name: cx.names.hall(Some(&place.hall)),
+            month: place.month.to_string(),
+            status,
+            method: tb.method,
+            left_out: tb.left_out,
+            hall_rows: vec![tb.hall_row],
+            windows: tb.windows,
+            staff: tb.staff,
+            chart: trend_svg(&trend, [t.trend_title, t.satisfaction_combined, t.bad_rate_label, t.ratings_count]),
+            printed: when(office.now),
+        };
+        render(&office, &page)
+    };
+    result.await.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// The month as an Excel workbook.
+pub async fn download(State(state): State<Arc<AppState>>, office: Office, Query(q): Query<Which>) -> Response {
+    let result = async {
+        Chrome::new(&office, Section::Figures)?;
+        let cx = context(&state, &office).await?;
+        let place = q.resolve(&office, &cx)?;
+        let fail = |error| Failure::Page { error, lang: office.lang };
+        let figures = assessment::settled(state.store.as_ref(), &cx.data, &place.hall, place.month, office.now)
+            .await
+            .map_err(fail)?;
+        let bytes = workbook(&Report::Hall(Box::new(figures))).map_err(|e| fail(Error::internal(e)))?;
+        let name = format!("tiyan-{}-{}.xlsx", place.hall, place.month);
+        let disposition = format!("attachment; filename=\"{}\"", name.replace(|c: char| !c.is_ascii_alphanumeric() && c != '.' && c != '-', "_"));
+        Ok::<_, Failure>(
+            (
+                [
+                    (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
+                    (header::CONTENT_DISPOSITION, disposition),
+                ],
+                bytes,
+            )
+                .into_response(),
+        )
+    };
+    result.await.unwrap_or_else(IntoResponse::into_response)
+}
+
+#[derive(Template)]
+#[template(path = "admin/trend.html")]
+struct TrendPage {
+    c: Chrome,
+    title: String,
+    back_href: String,
+    chart: String,
+    points: Vec<(String, u64, String, String)>,
+}
+
+/// Twelve months of a hall, a window or a staff member.
+pub async fn trend(State(state): State<Arc<AppState>>, office: Office, Query(q): Query<Which>) -> Response {
+    let result = async {
+        let c = Chrome::new(&office, Section::Figures)?;
+        let t = office.t();
+        let cx = context(&state, &office).await?;
+        let place = q.resolve(&office, &cx)?;
+        let fail = |error| Failure::Page { error, lang: office.lang };
+        let (subject, name) = match (&q.window, &q.staff) {
+            (Some(w), _) if !w.is_empty() => (Subject::Window(w.clone()), cx.names.window(Some(w))),
+            (_, Some(s)) if !s.is_empty() => (Subject::Staff(s.clone()), cx.names.staff(Some(s))),
+            _ => (Subject::Hall, cx.names.hall(Some(&place.hall))),
+        };
+        let points = assessment::trend(state.store.as_ref(), &place.hall, &subject, place.month).await.map_err(fail)?;
+        let chart = trend_svg(&points, [t.trend_title, t.satisfaction_combined, t.bad_rate_label, t.ratings_count]);
+        let page = TrendPage {
+            c,
+            title: format!("{name} · {}", t.trend_title),
+            back_href: href("/admin/figures", &place.hall, place.month, &[]),
+            chart,
+            points: points.iter().map(|p| (p.month.to_string(), p.ratings, percent(p.satisfaction), percent(p.bad_rate))).collect(),
+        };
+        render(&office, &page)
+    };
+    result.await.unwrap_or_else(IntoResponse::into_response)
+}
+
+#[derive(Deserialize)]
+pub struct ClosePost {
+    hall: String,
+    month: String,
+}
+
+pub async fn close(State(state): State<Arc<AppState>>, posted: Posted<ClosePost>) -> Response {
+    let Posted { office, form } = posted;
+    let result = async {
+        let cx = context(&state, &office).await?;
+        let back = href("/admin/figures", &form.hall, Month::parse(&form.month).unwrap_or(Month::of(office.today())), &[]);
+        let closed = match Month::parse(&form.month) {
+            Some(m) => assessment::close(state.store.as_ref(), &cx.data, &office.who(), &form.hall, m).await,
+            None => Err(Invalid::Value("month").into()),
+        };
+        office.after(closed.map(|_| office.t().month_closed_done), &back)
+    };
+    result.await.unwrap_or_else(IntoResponse::into_response)
+}
+
+#[derive(Deserialize)]
+pub struct SettingsPost {
+    hall: String,
+    minimum_ratings: u32,
+    #[serde(default)]
+    publish_names: Option<String>,
+    opens: String,
+    closes: String,
+    silence_minutes: u32,
+    alert_minutes: u32,
+    alert_min_ratings: u32,
+    alert_bad_percent: u32,
+}
+
+pub async fn settings(State(state): State<Arc<AppState>>, posted: Posted<SettingsPost>) -> Response {
+    let Posted { office, form } = posted;
+    let result = async {
+        let clock = |s: &str| NaiveTime::parse_from_str(s, "%H:%M").map_err(|_| Error::from(Invalid::FigureSettings));
+        let saved = async {
+            let s = FigureSettings {
+                minimum_ratings: form.minimum_ratings,
+                publish_names: form.publish_names.is_some(),
+                opens: clock(&form.opens)?,
+                closes: clock(&form.closes)?,
+                silence_minutes: form.silence_minutes,
+                alert: AlertRule {
+                    minutes: form.alert_minutes,
+                    min_ratings: form.alert_min_ratings,
+                    bad_percent: form.alert_bad_percent,
+                },
+            };
+            assessment::set_settings(state.store.as_ref(), &office.who(), &form.hall, &s).await
+        };
+        let back = format!("/admin/figures?hall={}", query_value(&form.hall));
+        office.after(saved.await.map(|_| office.t().saved), &back)
+    };
+    result.await.unwrap_or_else(IntoResponse::into_response)
+}
+
+#[derive(Deserialize)]
+pub struct MethodPost {
+    /// Five scores, levels 1 to 5, separated by commas.
+    scores: String,
+    prior_weight: u32,
+    bottom_percent: u32,
+}
+
+pub async fn method(State(state): State<Arc<AppState>>, posted: Posted<MethodPost>) -> Response {
+    let Posted { office, form } = posted;
+    let result = async {
+        let scores: Vec<u32> = form.scores.split([',', '/', ' ']).filter(|s| !s.is_empty()).filter_map(|s| s.trim().parse().ok()).collect();
+        let saved = match <[u32; 5]>::try_from(scores) {
+            Ok(scores) => {
+                let m = Method { version: 0, scores, prior_weight: form.prior_weight, bottom_percent: form.bottom_percent };
+                assessment::set_method(state.store.as_ref(), &office.who(), &m).await.map(|_| ())
+            }
+            Err(_) => Err(Invalid::Method(tiyan_core::assessment::MethodError::Scores).into()),
+        };
+        office.after(saved.map(|_| office.t().saved), "/admin/figures")
+    };
+    result.await.unwrap_or_else(IntoResponse::into_response)
+}

@@ -1,0 +1,151 @@
+//! The published figures (评价结果公开): no sign-in. Each hall's closed
+//! months, per hall and window: ratings, satisfaction, bad-review rate and the
+//! ledger's rates, as they were frozen, with later corrections beside them.
+//! Staff appear (names masked) only where the hall turned that on. Nothing
+//! about a citizen is in the figures to begin with.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+use tiyan_core::assessment::Month;
+use tiyan_core::mask::mask_name;
+
+use super::figures::{CorrectionRow, Row, correction_rows, method_line, row};
+use super::names::Names;
+use super::page::{error_page, query_value};
+use super::texts::{Lang, Texts};
+use crate::AppState;
+use crate::error::Error;
+use crate::services::assessment;
+
+#[derive(Deserialize, Default)]
+pub struct LangQuery {
+    lang: Option<String>,
+}
+
+impl LangQuery {
+    fn lang(&self) -> Lang {
+        Lang::parse(self.lang.as_deref().unwrap_or("zh"))
+    }
+}
+
+/// The same page in the other language.
+fn toggle(path: &str, lang: Lang) -> String {
+    format!("{path}?lang={}", query_value(if lang.other() == Lang::En { "en" } else { "zh" }))
+}
+
+fn html(t: &'static Texts, page: Result<String, askama::Error>) -> Response {
+    match page {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => error_page(t, StatusCode::INTERNAL_SERVER_ERROR, &t.error(&Error::internal(e))),
+    }
+}
+
+pub struct HallMonths {
+    pub name: String,
+    pub months: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/public_index.html")]
+struct IndexPage {
+    t: &'static Texts,
+    toggle_href: String,
+    halls: Vec<HallMonths>,
+}
+
+pub async fn index(State(state): State<Arc<AppState>>, Query(q): Query<LangQuery>) -> Response {
+    let lang = q.lang();
+    let t = lang.texts();
+    let store = state.store.as_ref();
+    let loaded = async {
+        let data = state.reference.current(store).await?;
+        let closed = store.closed_months().await?;
+        let names = Names::new(&data, lang);
+        let suffix = if lang == Lang::En { "?lang=en" } else { "" };
+        let halls = data
+            .halls
+            .iter()
+            .map(|h| HallMonths {
+                name: names.hall(Some(&h.id)),
+                months: closed
+                    .iter()
+                    .filter(|(hall, _)| *hall == h.id)
+                    .map(|(_, m)| (m.to_string(), format!("/public/{}/{m}{suffix}", query_value(&h.id))))
+                    .collect(),
+            })
+            .filter(|h| !h.months.is_empty())
+            .collect();
+        Ok::<_, Error>(halls)
+    };
+    match loaded.await {
+        Ok(halls) => html(t, IndexPage { t, toggle_href: toggle("/public", lang), halls }.render()),
+        Err(e) => error_page(t, StatusCode::SERVICE_UNAVAILABLE, &t.error(&e)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/public_month.html")]
+struct MonthPage {
+    t: &'static Texts,
+    toggle_href: String,
+    hall_name: String,
+    month: String,
+    method: String,
+    hall_rows: Vec<Row>,
+    windows: Vec<Row>,
+    staff: Vec<Row>,
+    corrections: Vec<CorrectionRow>,
+}
+
+/// A closed month of a hall; an open month or an unknown hall is not found.
+pub async fn month(
+    State(state): State<Arc<AppState>>,
+    Path((hall, month)): Path<(String, String)>,
+    Query(q): Query<LangQuery>,
+) -> Response {
+    let lang = q.lang();
+    let t = lang.texts();
+    let store = state.store.as_ref();
+    let Some(m) = Month::parse(&month) else { return error_page(t, StatusCode::NOT_FOUND, t.not_found) };
+    let loaded = async {
+        let data = state.reference.current(store).await?;
+        if store.closing(&hall, m).await?.is_none() {
+            return Ok(None);
+        }
+        let view = assessment::month(store, &data, &hall, m, state.now()).await?;
+        let names_on = store.figure_settings(&hall).await?.publish_names;
+        Ok::<_, Error>(Some((data, view, names_on)))
+    };
+    let (data, view, names_on) = match loaded.await {
+        Ok(Some(x)) => x,
+        Ok(None) => return error_page(t, StatusCode::NOT_FOUND, t.not_found),
+        Err(e) => return error_page(t, StatusCode::SERVICE_UNAVAILABLE, &t.error(&e)),
+    };
+    let names = Names::new(&data, lang);
+    let f = &view.figures;
+    let plain = |figures, name, number| row(figures, name, number, String::new(), t);
+    let page = MonthPage {
+        t,
+        toggle_href: toggle(&format!("/public/{}/{m}", query_value(&hall)), lang),
+        hall_name: names.hall(Some(&hall)),
+        month: m.to_string(),
+        method: method_line(f, t),
+        hall_rows: vec![plain(&f.hall.figures, names.hall(Some(&hall)), String::new())],
+        windows: f.windows.iter().map(|w| plain(&w.figures, names.window(Some(&w.window_id)), w.number.clone())).collect(),
+        staff: if names_on {
+            f.staff.iter().map(|s| plain(&s.figures, mask_name(&s.name), String::new())).collect()
+        } else {
+            Vec::new()
+        },
+        corrections: {
+            let shown: Vec<_> = view.corrections.iter().filter(|x| x.level != "staff" || names_on).cloned().collect();
+            correction_rows(&shown, t, true)
+        },
+    };
+    html(t, page.render())
+}
