@@ -10,8 +10,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use tiyan_core::assessment::Month;
 use tiyan_core::protocol::DeviceRole;
 use tiyan_server::export::Format;
-use tiyan_server::report::{Format as ReportFormat, Report};
 use tiyan_server::reference_files::{CsvFiles, load_csv, load_json};
+use tiyan_server::report::{Format as ReportFormat, Report};
 use tiyan_server::services::housekeeping::Retention;
 use tiyan_server::services::{accounts, assessment, devices, reference};
 use tiyan_server::store::{Location, RatingFilter, Storage};
@@ -334,7 +334,13 @@ async fn run(cli: Cli) -> Result<()> {
     }
 }
 
-async fn report(store: Arc<dyn Storage>, month: Month, hall: Option<String>, format: ReportFormat, out: Option<PathBuf>) -> Result<()> {
+async fn report(
+    store: Arc<dyn Storage>,
+    month: Month,
+    hall: Option<String>,
+    format: ReportFormat,
+    out: Option<PathBuf>,
+) -> Result<()> {
     let reference = Arc::new(store.reference().await?);
     let now = chrono::Utc::now();
     let report = match hall {

@@ -139,7 +139,8 @@ fn write_csv(out: &mut dyn Write, report: &Report) -> anyhow::Result<()> {
     header.extend(FIGURE_HEADERS);
     w.write_record(&header)?;
     for (level, hall, id, number, name, f) in lines(report) {
-        let mut row: Vec<String> = [level, hall, id, number, name].iter().map(|s| spreadsheet_safe(s).into_owned()).collect();
+        let mut row: Vec<String> =
+            [level, hall, id, number, name].iter().map(|s| spreadsheet_safe(s).into_owned()).collect();
         row.extend(cells(f).into_iter().map(|c| match c {
             Cell::Count(n) => n.to_string(),
             Cell::Rate(r) => rate_text(r),

@@ -127,18 +127,7 @@ pub async fn page(State(state): State<Arc<AppState>>, office: Office) -> Respons
                 format!("{} · {} · {}", l.row.device.name, cx.names.window(l.row.device.window_id.as_deref()), seen)
             })
             .collect();
-        let page = DashboardPage {
-            c,
-            welcome,
-            tiles,
-            month,
-            warning,
-            estimates,
-            attention,
-            all_href,
-            alerts,
-            silent,
-        };
+        let page = DashboardPage { c, welcome, tiles, month, warning, estimates, attention, all_href, alerts, silent };
         render(&office, &page)
     };
     result.await.unwrap_or_else(IntoResponse::into_response)
@@ -157,10 +146,8 @@ pub async fn acknowledge(
 ) -> Response {
     let Posted { office, form } = posted;
     let result = async {
-        let id = uuid::Uuid::parse_str(&id).map_err(|_| Failure::Page {
-            error: crate::error::Error::NotFound("alert".into()),
-            lang: office.lang,
-        })?;
+        let id = uuid::Uuid::parse_str(&id)
+            .map_err(|_| Failure::Page { error: crate::error::Error::NotFound("alert".into()), lang: office.lang })?;
         let done = alerts::acknowledge(state.store.as_ref(), &office.who(), id, &form.note).await;
         office.after(done.map(|_| office.t().acknowledged), "/admin")
     };

@@ -191,7 +191,9 @@ fn tables(f: &MonthFigures, t: &Texts, cx: &Context) -> Tables {
         windows: f
             .windows
             .iter()
-            .map(|w| row(&w.figures, cx.names.window(Some(&w.window_id)), w.number.clone(), trend("window", &w.window_id), t))
+            .map(|w| {
+                row(&w.figures, cx.names.window(Some(&w.window_id)), w.number.clone(), trend("window", &w.window_id), t)
+            })
             .collect(),
         staff: f
             .staff
@@ -199,7 +201,9 @@ fn tables(f: &MonthFigures, t: &Texts, cx: &Context) -> Tables {
             .map(|s| row(&s.figures, s.name.clone(), s.employee_no.clone(), trend("staff", &s.staff_id), t))
             .collect(),
         method: method_line(f, t),
-        left_out: t.fill(t.left_out_line, "misuse", f.left_out.misuse).replace("{appeals}", &f.left_out.appeals.to_string()),
+        left_out: t
+            .fill(t.left_out_line, "misuse", f.left_out.misuse)
+            .replace("{appeals}", &f.left_out.appeals.to_string()),
     }
 }
 
@@ -244,7 +248,12 @@ fn month_choices(office: &Office, current: Month) -> Vec<Choice> {
 
 fn hall_choices(office: &Office, cx: &Context, current: &str) -> Vec<Choice> {
     let scope = office.scope();
-    cx.data.halls.iter().filter(|h| scope.sees(&h.id)).map(|h| Choice::new(h.id.clone(), cx.names.hall(Some(&h.id)), current)).collect()
+    cx.data
+        .halls
+        .iter()
+        .filter(|h| scope.sees(&h.id))
+        .map(|h| Choice::new(h.id.clone(), cx.names.hall(Some(&h.id)), current))
+        .collect()
 }
 
 pub async fn page(State(state): State<Arc<AppState>>, office: Office, Query(q): Query<Which>) -> Response {
@@ -262,7 +271,9 @@ pub async fn page(State(state): State<Arc<AppState>>, office: Office, Query(q): 
         let scope = office.scope();
         let tb = tables(&view.figures, t, &cx);
         let status = match &view.closed {
-            Some(closing) => t.fill(t.month_closed, "at", when(closing.closed_at)).replace("{version}", &closing.method_version.to_string()),
+            Some(closing) => t
+                .fill(t.month_closed, "at", when(closing.closed_at))
+                .replace("{version}", &closing.method_version.to_string()),
             None => t.month_open.to_string(),
         };
         let over = place.month.next().first_day() <= office.today();
@@ -327,7 +338,9 @@ pub async fn print(State(state): State<Arc<AppState>>, office: Office, Query(q):
         let trend = assessment::trend(store, &place.hall, &Subject::Hall, place.month).await.map_err(fail)?;
         let tb = tables(&view.figures, t, &cx);
         let status = match &view.closed {
-            Some(closing) => t.fill(t.month_closed, "at", when(closing.closed_at)).replace("{version}", &closing.method_version.to_string()),
+            Some(closing) => t
+                .fill(t.month_closed, "at", when(closing.closed_at))
+                .replace("{version}", &closing.method_version.to_string()),
             None => t.month_open.to_string(),
         };
         let page = PrintPage {
@@ -360,11 +373,17 @@ pub async fn download(State(state): State<Arc<AppState>>, office: Office, Query(
             .map_err(fail)?;
         let bytes = workbook(&Report::Hall(Box::new(figures))).map_err(|e| fail(Error::internal(e)))?;
         let name = format!("tiyan-{}-{}.xlsx", place.hall, place.month);
-        let disposition = format!("attachment; filename=\"{}\"", name.replace(|c: char| !c.is_ascii_alphanumeric() && c != '.' && c != '-', "_"));
+        let disposition = format!(
+            "attachment; filename=\"{}\"",
+            name.replace(|c: char| !c.is_ascii_alphanumeric() && c != '.' && c != '-', "_")
+        );
         Ok::<_, Failure>(
             (
                 [
-                    (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
+                    (
+                        header::CONTENT_TYPE,
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+                    ),
                     (header::CONTENT_DISPOSITION, disposition),
                 ],
                 bytes,
@@ -405,7 +424,10 @@ pub async fn trend(State(state): State<Arc<AppState>>, office: Office, Query(q):
             title: format!("{name} · {}", t.trend_title),
             back_href: href("/admin/figures", &place.hall, place.month, &[]),
             chart,
-            points: points.iter().map(|p| (p.month.to_string(), p.ratings, percent(p.satisfaction), percent(p.bad_rate))).collect(),
+            points: points
+                .iter()
+                .map(|p| (p.month.to_string(), p.ratings, percent(p.satisfaction), percent(p.bad_rate)))
+                .collect(),
         };
         render(&office, &page)
     };
@@ -422,7 +444,8 @@ pub async fn close(State(state): State<Arc<AppState>>, posted: Posted<ClosePost>
     let Posted { office, form } = posted;
     let result = async {
         let cx = context(&state, &office).await?;
-        let back = href("/admin/figures", &form.hall, Month::parse(&form.month).unwrap_or(Month::of(office.today())), &[]);
+        let back =
+            href("/admin/figures", &form.hall, Month::parse(&form.month).unwrap_or(Month::of(office.today())), &[]);
         let closed = match Month::parse(&form.month) {
             Some(m) => assessment::close(state.store.as_ref(), &cx.data, &office.who(), &form.hall, m).await,
             None => Err(Invalid::Value("month").into()),
@@ -482,10 +505,16 @@ pub struct MethodPost {
 pub async fn method(State(state): State<Arc<AppState>>, posted: Posted<MethodPost>) -> Response {
     let Posted { office, form } = posted;
     let result = async {
-        let scores: Vec<u32> = form.scores.split([',', '/', ' ']).filter(|s| !s.is_empty()).filter_map(|s| s.trim().parse().ok()).collect();
+        let scores: Vec<u32> = form
+            .scores
+            .split([',', '/', ' '])
+            .filter(|s| !s.is_empty())
+            .filter_map(|s| s.trim().parse().ok())
+            .collect();
         let saved = match <[u32; 5]>::try_from(scores) {
             Ok(scores) => {
-                let m = Method { version: 0, scores, prior_weight: form.prior_weight, bottom_percent: form.bottom_percent };
+                let m =
+                    Method { version: 0, scores, prior_weight: form.prior_weight, bottom_percent: form.bottom_percent };
                 assessment::set_method(state.store.as_ref(), &office.who(), &m).await.map(|_| ())
             }
             Err(_) => Err(Invalid::Method(tiyan_core::assessment::MethodError::Scores).into()),

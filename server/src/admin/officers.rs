@@ -46,7 +46,8 @@ pub async fn page(State(state): State<Arc<AppState>>, office: Office, Query(q): 
             .await
             .map_err(|error| Failure::Page { error, lang: office.lang })?;
         let this = office.today().year();
-        let years = (this - 4..=this).rev().map(|y| Choice::new(y.to_string(), y.to_string(), &year.to_string())).collect();
+        let years =
+            (this - 4..=this).rev().map(|y| Choice::new(y.to_string(), y.to_string(), &year.to_string())).collect();
         render(&office, &OfficersPage { c, year, years, lines, supervisor: office.account.role == Role::Supervisor })
     };
     result.await.unwrap_or_else(IntoResponse::into_response)
@@ -90,9 +91,15 @@ pub async fn nominate(State(state): State<Arc<AppState>>, posted: Posted<Nominat
     let Posted { office, form } = posted;
     let result = async {
         let cx = context(&state, &office).await?;
-        let done =
-            officer_year::nominate(state.store.as_ref(), &cx.data, &office.who(), form.year, &form.officer, form.on == "1")
-                .await;
+        let done = officer_year::nominate(
+            state.store.as_ref(),
+            &cx.data,
+            &office.who(),
+            form.year,
+            &form.officer,
+            form.on == "1",
+        )
+        .await;
         office.after(done.map(|_| office.t().nominated_done), &format!("/admin/officers?year={}", form.year))
     };
     result.await.unwrap_or_else(IntoResponse::into_response)

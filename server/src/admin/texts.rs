@@ -532,7 +532,9 @@ impl Texts {
             Invalid::Method(tiyan_core::assessment::MethodError::PriorWeight) => "先验权重为 0–1000 条评价".to_string(),
             Invalid::Method(tiyan_core::assessment::MethodError::BottomPercent) => "末位比例为 1%–50%".to_string(),
             Invalid::MonthNotOver => "月份结束后才能结账".to_string(),
-            Invalid::FigureSettings => "最低评价数 1–1000；开门早于关门；静默 5–1440 分钟；预警 1–240 分钟、1–1000 条、1–100%".to_string(),
+            Invalid::FigureSettings => {
+                "最低评价数 1–1000；开门早于关门；静默 5–1440 分钟；预警 1–240 分钟、1–1000 条、1–100%".to_string()
+            }
         };
         if self.zh() { zh } else { i.to_string() }
     }

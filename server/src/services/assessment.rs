@@ -314,15 +314,24 @@ fn figures(
         .collect();
     // Ranked first, best first; then the unranked, most ratings first.
     let order = |a: &Figures, b: &Figures| {
-        (a.rank.is_none(), a.rank, std::cmp::Reverse(a.ratings)).cmp(&(b.rank.is_none(), b.rank, std::cmp::Reverse(b.ratings)))
+        (a.rank.is_none(), a.rank, std::cmp::Reverse(a.ratings)).cmp(&(
+            b.rank.is_none(),
+            b.rank,
+            std::cmp::Reverse(b.ratings),
+        ))
     };
     staff_lines.sort_by(|a, b| order(&a.figures, &b.figures).then_with(|| a.staff_id.cmp(&b.staff_id)));
     window_lines.sort_by(|a, b| order(&a.figures, &b.figures).then_with(|| a.number.cmp(&b.number)));
 
-    let hall_name = reference.halls.iter().find(|h| h.id == hall).map_or_else(|| hall.to_string(), |h| h.name.zh.clone());
+    let hall_name =
+        reference.halls.iter().find(|h| h.id == hall).map_or_else(|| hall.to_string(), |h| h.name.zh.clone());
     MonthFigures {
         month,
-        hall: HallLine { hall_id: hall.to_string(), name: hall_name, figures: Figures::new(&hall_tally, hall_ledger, method) },
+        hall: HallLine {
+            hall_id: hall.to_string(),
+            name: hall_name,
+            figures: Figures::new(&hall_tally, hall_ledger, method),
+        },
         method: method.clone(),
         formula: method.formula(),
         minimum_ratings: settings.minimum_ratings,

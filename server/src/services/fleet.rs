@@ -42,7 +42,12 @@ pub async fn report(store: &dyn Storage, device: Uuid, query: &StateQuery, now: 
 }
 
 /// The devices `scope` sees, each with whether it has gone silent.
-pub async fn fleet(store: &dyn Storage, calendar: &Calendar, scope: &Scope, now: DateTime<Utc>) -> Result<Vec<FleetLine>> {
+pub async fn fleet(
+    store: &dyn Storage,
+    calendar: &Calendar,
+    scope: &Scope,
+    now: DateTime<Utc>,
+) -> Result<Vec<FleetLine>> {
     let rows = store.fleet(scope.hall_id.as_deref()).await?;
     let mut settings: Vec<(String, FigureSettings)> = Vec::new();
     let mut out = Vec::with_capacity(rows.len());

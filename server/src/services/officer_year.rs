@@ -94,7 +94,14 @@ pub async fn year(store: &dyn Storage, reference: &ReferenceData, year: i32) -> 
 }
 
 /// A supervisor nominates (or withdraws) one of the year's excellent officers.
-pub async fn nominate(store: &dyn Storage, reference: &ReferenceData, who: &Who<'_>, year: i32, officer: &str, on: bool) -> Result<()> {
+pub async fn nominate(
+    store: &dyn Storage,
+    reference: &ReferenceData,
+    who: &Who<'_>,
+    year: i32,
+    officer: &str,
+    on: bool,
+) -> Result<()> {
     if who.account.role != Role::Supervisor {
         return Err(Error::Forbidden("only a supervisor nominates".into()));
     }
@@ -104,5 +111,6 @@ pub async fn nominate(store: &dyn Storage, reference: &ReferenceData, who: &Who<
     }
     store.nominate(year, officer, on, who.account.id, who.now).await?;
     let action = if on { "officer_nominated" } else { "officer_withdrawn" };
-    audit::record(store, Actor::Account(who.account), Some(who.client), action, officer, &year.to_string(), who.now).await
+    audit::record(store, Actor::Account(who.account), Some(who.client), action, officer, &year.to_string(), who.now)
+        .await
 }

@@ -139,7 +139,8 @@ pub struct OfficerProblems {
 pub trait AssessmentStore: Send + Sync {
     /// The ratings of `hall` with device dates in `[from, to)`.
     async fn rating_tallies(&self, hall: &str, from: NaiveDate, to: NaiveDate) -> Result<RatingTallies>;
-    /// The ledger items of `hall` registered in `[from, to)`, excluded ones left out.
+    /// The ledger items of `hall` registered in `[from, to)`; those excluded by an
+    /// appeal and those of ratings flagged as misuse left out.
     async fn ledger_tallies(&self, hall: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<LedgerTallyRow>>;
     /// Every version of the method, the newest (current) first.
     async fn methods(&self) -> Result<Vec<Method>>;

@@ -25,11 +25,11 @@ use tiyan_core::rating::Rating;
 use tiyan_core::reference::{Officer, ReferenceData};
 use uuid::Uuid;
 
-pub use assessment::{
-    Alert, AssessmentStore, Closing, DeviceReport, FigureSettings, FleetRow, LedgerTallyRow, OfficerProblems, RatingTallies,
-    RevisionScore, TallyRow,
-};
 pub use accounts::{Account, AccountStore, AuditEntry, AuditFilter, AuditRow, NewAccount, Session};
+pub use assessment::{
+    Alert, AssessmentStore, Closing, DeviceReport, FigureSettings, FleetRow, LedgerTallyRow, OfficerProblems,
+    RatingTallies, RevisionScore, TallyRow,
+};
 pub use ledger::{
     CalendarDay, CalendarStore, CalendarYear, Dashboard, HallSettings, LedgerFilter, LedgerIntake, LedgerPage,
     LedgerRow, LedgerStep, LedgerStore, NewItem, StoredEvent,

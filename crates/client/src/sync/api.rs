@@ -7,8 +7,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tiyan_core::protocol::{
     ApiError, EnrollRequest, Enrolled, Envelope, ErrorCode, Health, LedgerItem, OfficerSignIn, PROTOCOL_HEADER,
-    PROTOCOL_VERSION, PhotoUploadState, REQUEST_ID_HEADER, ReferenceUpdate, Reply, StateQuery, SyncState, Upload, UploadAck,
-    paths,
+    PROTOCOL_VERSION, PhotoUploadState, REQUEST_ID_HEADER, ReferenceUpdate, Reply, StateQuery, SyncState, Upload,
+    UploadAck, paths,
 };
 use tiyan_core::reference::Officer;
 use uuid::Uuid;

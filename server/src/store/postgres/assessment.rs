@@ -105,6 +105,7 @@ impl AssessmentStore for PgStore {
                         count(*) FILTER (WHERE outcome IN ('fixed', 'rectified') AND rectified_on_time)
                  FROM ledger
                  WHERE hall_id = $1 AND registered_date >= $2 AND registered_date < $3 AND state <> 'excluded'
+                   AND NOT EXISTS (SELECT 1 FROM ratings r WHERE r.id = ledger.id AND r.misuse)
                  GROUP BY 1, 2, 3",
                 &[&hall, &from, &to],
             )

@@ -100,6 +100,7 @@ impl AssessmentStore for SqliteStore {
                         count(*) FILTER (WHERE outcome IN ('fixed', 'rectified') AND rectified_on_time = 1)
                  FROM ledger
                  WHERE hall_id = ?1 AND registered_date >= ?2 AND registered_date < ?3 AND state <> 'excluded'
+                   AND NOT EXISTS (SELECT 1 FROM ratings r WHERE r.id = ledger.id AND r.misuse = 1)
                  GROUP BY 1, 2, 3",
             )?;
             let rows = stmt.query_map(params![hall, from.to_string(), to.to_string()], |r| {
@@ -126,10 +127,12 @@ impl AssessmentStore for SqliteStore {
             let mut stmt = c.prepare(
                 "SELECT version, scores, prior_weight, bottom_percent FROM assessment_methods ORDER BY version DESC",
             )?;
-            let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?)))?;
+            let rows =
+                stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?)))?;
             rows.map(|r| {
                 let (version, scores, prior_weight, bottom_percent) = r?;
-                let scores = serde_json::from_str(&scores).map_err(|e| Error::Backend(format!("method scores: {e}")))?;
+                let scores =
+                    serde_json::from_str(&scores).map_err(|e| Error::Backend(format!("method scores: {e}")))?;
                 Ok(Method { version, scores, prior_weight, bottom_percent })
             })
             .collect()
@@ -218,7 +221,14 @@ impl AssessmentStore for SqliteStore {
                     "SELECT method_version, closed_at, account_id, figures FROM month_closings
                      WHERE hall_id = ?1 AND month = ?2",
                     params![hall, m.to_string()],
-                    |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?)),
+                    |r| {
+                        Ok((
+                            r.get::<_, i64>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, String>(2)?,
+                            r.get::<_, String>(3)?,
+                        ))
+                    },
                 )
                 .optional()?;
             row.map(|(method_version, at, account, figures)| {
@@ -339,7 +349,15 @@ impl AssessmentStore for SqliteStore {
             tx.execute(
                 "INSERT INTO alerts (id, hall_id, window_id, raised_at, ratings, bad, minutes)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![a.id.to_string(), a.hall_id, a.window_id, a.raised_at.to_rfc3339(), a.ratings, a.bad, a.minutes],
+                params![
+                    a.id.to_string(),
+                    a.hall_id,
+                    a.window_id,
+                    a.raised_at.to_rfc3339(),
+                    a.ratings,
+                    a.bad,
+                    a.minutes
+                ],
             )?;
             Ok(true)
         })
@@ -416,7 +434,8 @@ impl AssessmentStore for SqliteStore {
 
     async fn nominations(&self, year: i32) -> Result<Vec<String>> {
         self.read(move |c| {
-            let mut stmt = c.prepare("SELECT officer_id FROM excellent_officers WHERE year = ?1 ORDER BY officer_id")?;
+            let mut stmt =
+                c.prepare("SELECT officer_id FROM excellent_officers WHERE year = ?1 ORDER BY officer_id")?;
             Ok(stmt.query_map([year], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
         })
         .await
@@ -432,7 +451,10 @@ impl AssessmentStore for SqliteStore {
                     params![year, officer, at.to_rfc3339(), account.to_string()],
                 )?;
             } else {
-                tx.execute("DELETE FROM excellent_officers WHERE year = ?1 AND officer_id = ?2", params![year, officer])?;
+                tx.execute(
+                    "DELETE FROM excellent_officers WHERE year = ?1 AND officer_id = ?2",
+                    params![year, officer],
+                )?;
             }
             Ok(())
         })

@@ -1,0 +1,415 @@
+//! The monthly assessment on both backends: the month a rating belongs to is
+//! the device's, misuse and upheld appeals are left out and counted, a closed
+//! month stays frozen with a later appeal beside it as a correction, the
+//! workbook and the `report` command say the same numbers, the fleet shows
+//! what a kiosk still holds, a live alert is raised once and acknowledged,
+//! officers are nominated by a supervisor only, and the public page shows a
+//! closed month only, with staff names masked and only when the hall says so.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::io::Cursor;
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use calamine::{Data, Reader, Xlsx};
+use chrono::{DateTime, Duration, FixedOffset, Utc};
+use http_body_util::BodyExt;
+use tiyan_core::Level;
+use tiyan_core::accounts::Role;
+use tiyan_core::assessment::Month;
+use tiyan_core::rating::Rating;
+use tiyan_server::error::Error;
+use tiyan_server::report::{Format, Report, workbook};
+use tiyan_server::services::accounts::{self, AccountForm};
+use tiyan_server::services::assessment;
+use tiyan_server::services::ledger::{self, StepForm, StepRequest};
+use tiyan_server::services::{Hasher, Who, alerts, officer_year};
+use tiyan_server::store::{Account, AuditFilter, Location};
+use tiyan_server::testing::Backend;
+use tower::ServiceExt;
+use uuid::Uuid;
+
+use common::*;
+
+tiyan_server::on_both_backends!(
+    a_month_is_the_devices_own_and_leaves_out_misuse_and_upheld_appeals,
+    a_closed_month_stays_frozen_and_a_later_appeal_shows_as_a_correction,
+    the_workbook_and_the_report_command_say_the_same_numbers,
+    the_fleet_shows_what_a_kiosk_still_holds,
+    a_mostly_bad_window_alerts_once_until_acknowledged,
+    only_a_supervisor_nominates_the_years_officers,
+    the_public_page_shows_closed_months_without_a_citizen_or_a_full_name,
+);
+
+const PASSWORD: &str = "correct horse battery";
+
+struct Hall {
+    s: Server,
+    supervisor: Account,
+    admin: Account,
+    clerk: Account,
+    device: Uuid,
+    secret: String,
+    next_seq: AtomicU64,
+}
+
+fn who(account: &Account) -> Who<'_> {
+    Who { account, client: IpAddr::V4(Ipv4Addr::LOCALHOST), now: Utc::now() }
+}
+
+async fn hall(backend: Backend) -> Hall {
+    let s = server(backend).await;
+    let hasher = Hasher::new(2);
+    let store = s.store.as_ref();
+    let now = Utc::now();
+    let form =
+        |login: &'static str, role, hall_id| AccountForm { login, name: login, role, hall_id, password: PASSWORD };
+    let supervisor =
+        accounts::create(store, &hasher, None, None, &form("sup", Role::Supervisor, None), now).await.unwrap();
+    let by = Some(&supervisor);
+    let admin = accounts::create(store, &hasher, by, None, &form("admin", Role::HallAdmin, Some("jianghai")), now)
+        .await
+        .unwrap();
+    let clerk =
+        accounts::create(store, &hasher, by, None, &form("clerk", Role::Clerk, Some("jianghai")), now).await.unwrap();
+    let (device, secret) = s.enroll(Some("jianghai-w02")).await;
+    Hall { s, supervisor, admin, clerk, device, secret, next_seq: AtomicU64::new(1) }
+}
+
+fn at(s: &str) -> DateTime<FixedOffset> {
+    DateTime::parse_from_rfc3339(s).unwrap()
+}
+
+fn month(s: &str) -> Month {
+    Month::parse(s).unwrap()
+}
+
+impl Hall {
+    /// Sends ratings given at `time` by `staff` (attitude, competence), each as its own record.
+    async fn rate(&self, time: &str, staff: &str, levels: &[(u8, u8)], misuse: bool) -> Vec<Uuid> {
+        let first = self.next_seq.fetch_add(levels.len() as u64, Ordering::SeqCst);
+        let records: Vec<Rating> = levels
+            .iter()
+            .enumerate()
+            .map(|(i, &(a, c))| {
+                let (attitude, competence) =
+                    (Level::try_from(i64::from(a)).unwrap(), Level::try_from(i64::from(c)).unwrap());
+                let bad = attitude.is_bad() || competence.is_bad();
+                Rating {
+                    device_time: at(time) + Duration::seconds(i as i64),
+                    staff_id: staff.into(),
+                    attitude,
+                    competence,
+                    reasons: if bad { vec!["long_wait".into()] } else { vec![] },
+                    misuse,
+                    ..rating(self.device, first + i as u64)
+                }
+            })
+            .collect();
+        let (status, body) = self.s.upload(self.device, &self.secret, ratings(&records)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        records.iter().map(|r| r.id).collect()
+    }
+
+    async fn step(&self, by: &Account, item: Uuid, form: StepForm) -> Result<(), Error> {
+        let (row, _) = self.s.store.ledger_item(item).await?.unwrap();
+        let request = StepRequest { item, expected_events: row.events, form, note: "", linked: false };
+        let cache = tiyan_server::services::calendar::CalendarCache::default();
+        ledger::take(self.s.store.as_ref(), &cache, &who(by), &request).await.map(|_| ())
+    }
+
+    /// Takes a bad review through an appeal the supervisor upholds.
+    async fn uphold_appeal(&self, item: Uuid) {
+        self.step(&self.clerk, item, StepForm::Verify).await.unwrap();
+        self.step(&self.clerk, item, StepForm::Appeal).await.unwrap();
+        self.step(&self.supervisor, item, StepForm::UpholdAppeal).await.unwrap();
+    }
+
+    async fn figures(&self, m: &str) -> assessment::MonthView {
+        let reference = self.s.store.reference().await.unwrap();
+        assessment::month(self.s.store.as_ref(), &reference, "jianghai", month(m), Utc::now()).await.unwrap()
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, String) {
+        let req = Request::builder().uri(path).body(Body::empty()).unwrap();
+        let res = self.s.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        (status, String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap())
+    }
+}
+
+async fn a_month_is_the_devices_own_and_leaves_out_misuse_and_upheld_appeals(backend: Backend) {
+    let h = hall(backend).await;
+    // 23:50 on 31 October in the hall is October; 00:10 on 1 November is
+    // November for the figures, though it is still 31 October in UTC.
+    h.rate("2026-10-31T23:50:00+08:00", "staff-100101", &[(5, 5), (4, 4)], false).await;
+    h.rate("2026-11-01T00:10:00+08:00", "staff-100101", &[(5, 4)], false).await;
+    // Presses flagged as misuse, and a bad review whose appeal is upheld.
+    h.rate("2026-10-15T10:00:00+08:00", "staff-100101", &[(1, 1), (1, 1), (1, 1)], true).await;
+    let bad = h.rate("2026-10-15T11:00:00+08:00", "staff-100101", &[(1, 2), (2, 2)], false).await;
+    h.uphold_appeal(bad[0]).await;
+
+    let october = h.figures("2026-10").await;
+    let f = &october.figures;
+    assert_eq!(f.hall.figures.ratings, 3, "two good ones and the bad review that stands");
+    assert_eq!(f.hall.figures.bad_reviews, 1);
+    assert_eq!((f.left_out.misuse, f.left_out.appeals), (3, 1));
+    assert_eq!(f.staff.len(), 1);
+    assert_eq!(f.staff[0].staff_id, "staff-100101");
+    assert_eq!(f.staff[0].figures.ratings, 3);
+    assert_eq!(f.staff[0].figures.rank, None, "3 ratings is below the default minimum of 10");
+    assert!(f.staff[0].figures.too_few);
+    // (5,5)=10, (4,4)=8, (2,2)=3: satisfaction (10+8+3)/3/10 = 70%.
+    assert!((f.hall.figures.satisfaction.unwrap() - 70.0).abs() < 1e-9);
+    // Ledger items count in the month they were registered (today, November):
+    // none in October.
+    assert_eq!(f.hall.figures.ledger.items, 0);
+
+    let november = h.figures("2026-11").await;
+    assert_eq!(november.figures.hall.figures.ratings, 1);
+    assert_eq!(november.figures.staff[0].figures.attitude, [0, 0, 0, 0, 1]);
+    // The bad review that stands is an item registered this month; the excluded one is not counted.
+    let ledger = november.figures.hall.figures.ledger;
+    assert_eq!((ledger.items, ledger.replied, ledger.rectified), (1, 0, 0));
+    assert_eq!(november.figures.hall.figures.call_back_rate, Some(0.0));
+}
+
+async fn a_closed_month_stays_frozen_and_a_later_appeal_shows_as_a_correction(backend: Backend) {
+    let h = hall(backend).await;
+    h.rate("2026-10-10T10:00:00+08:00", "staff-100102", &[(5, 5); 9], false).await;
+    let bad = h.rate("2026-10-10T11:00:00+08:00", "staff-100102", &[(1, 1)], false).await;
+    let reference = h.s.store.reference().await.unwrap();
+    let store = h.s.store.as_ref();
+    // A clerk may not close; the current month cannot be closed.
+    let m = month("2026-10");
+    assert!(matches!(
+        assessment::close(store, &reference, &who(&h.clerk), "jianghai", m).await,
+        Err(Error::Forbidden(_))
+    ));
+    let this_month = Month::of(tiyan_core::workdays::china_date(Utc::now()));
+    assert!(assessment::close(store, &reference, &who(&h.admin), "jianghai", this_month).await.is_err());
+    assessment::close(store, &reference, &who(&h.admin), "jianghai", m).await.unwrap();
+    // Closing twice: refused, nothing changes.
+    assert!(matches!(
+        assessment::close(store, &reference, &who(&h.supervisor), "jianghai", m).await,
+        Err(Error::Stale)
+    ));
+
+    let before = h.figures("2026-10").await;
+    assert!(before.closed.is_some());
+    assert!(before.corrections.is_empty());
+    assert_eq!(before.figures.hall.figures.ratings, 10);
+    assert_eq!(before.figures.staff[0].figures.rank, Some(1));
+
+    // The bad review's appeal is upheld after closing.
+    h.uphold_appeal(bad[0]).await;
+    let after = h.figures("2026-10").await;
+    assert_eq!(after.figures.hall.figures.ratings, 10, "the frozen figure never changes silently");
+    assert_eq!(after.figures.hall.figures.bad_reviews, 1);
+    let hall_fix = after.corrections.iter().find(|c| c.level == "hall").expect("a correction for the hall");
+    assert_eq!((hall_fix.frozen.ratings, hall_fix.now.ratings), (10, 9));
+    assert_eq!(hall_fix.now.bad_reviews, 0);
+    let staff_fix = after.corrections.iter().find(|c| c.level == "staff").expect("a correction for the staff member");
+    assert_eq!(staff_fix.id, "staff-100102");
+    assert_eq!(staff_fix.now.rank, None, "9 ratings is now below the minimum");
+
+    // The audit log says who closed it.
+    let log = h.s.store.audit_log(&AuditFilter { limit: 50, ..AuditFilter::default() }).await.unwrap();
+    assert!(log.iter().any(|e| e.entry.action == "month_closed" && e.entry.actor == "admin"), "{log:?}");
+}
+
+async fn the_workbook_and_the_report_command_say_the_same_numbers(backend: Backend) {
+    let h = hall(backend).await;
+    // 12 ratings for 李明华 (ranked), 2 for 陈嘉怡 (too few), at two windows.
+    h.rate("2026-10-05T09:00:00+08:00", "staff-100102", &[(5, 5); 10], false).await;
+    h.rate("2026-10-05T10:00:00+08:00", "staff-100102", &[(4, 3), (2, 2)], false).await;
+    h.rate("2026-10-06T10:00:00+08:00", "staff-100101", &[(5, 5), (5, 5)], false).await;
+    let reference = h.s.store.reference().await.unwrap();
+    let figures =
+        assessment::settled(h.s.store.as_ref(), &reference, "jianghai", month("2026-10"), Utc::now()).await.unwrap();
+    let bytes = workbook(&Report::Hall(Box::new(figures.clone()))).unwrap();
+
+    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes)).unwrap();
+    assert_eq!(book.sheet_names(), ["大厅", "窗口", "工作人员", "方法"]);
+    let staff = book.worksheet_range("工作人员").unwrap();
+    let header: Vec<String> = staff.rows().next().unwrap().iter().map(|c| c.to_string()).collect();
+    assert_eq!(&header[..5], ["大厅", "人员编号", "工号", "姓名", "有效评价数"]);
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let row_of = |id: &str| staff.rows().find(|r| r[1].to_string() == id).unwrap().to_vec();
+    let ming = row_of("staff-100102");
+    assert_eq!(ming[col("姓名")], Data::String("李明华".into()));
+    assert_eq!(ming[col("有效评价数")], Data::Float(12.0), "numbers are numbers");
+    assert_eq!(ming[col("差评数")], Data::Float(1.0));
+    assert_eq!(ming[col("排名")], Data::Float(1.0));
+    // (10·10 + 7 + 3) / 12 = 9.1667 → 91.67%.
+    let Data::Float(s) = ming[col("综合满意度(%)")] else { panic!("satisfaction is not a number: {ming:?}") };
+    assert!((s - 1100.0 / 12.0).abs() < 1e-9);
+    let jia = row_of("staff-100101");
+    assert_eq!(jia[col("有效评价数")], Data::Float(2.0));
+    assert_eq!(jia[col("评价数不足")], Data::String("是".into()));
+    assert_eq!(jia[col("排名")], Data::Empty);
+    let hall_sheet = book.worksheet_range("大厅").unwrap();
+    assert_eq!(hall_sheet.rows().nth(1).unwrap()[3], Data::Float(14.0));
+
+    // The command line, run as an operator would, against the same database.
+    let db = match &h.s.db.location {
+        Location::Sqlite(p) => p.display().to_string(),
+        Location::Postgres(u) => u.clone(),
+    };
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tiyan-server"))
+        .args(["--db", &db, "report", "--month", "2026-10", "--hall", "jianghai", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = json["staff"].as_array().unwrap();
+    let find = |id: &str| rows.iter().find(|r| r["staff_id"] == id).unwrap();
+    assert_eq!(find("staff-100102")["ratings"], 12);
+    assert_eq!(find("staff-100102")["rank"], 1);
+    assert_eq!(find("staff-100101")["ratings"], 2);
+    assert!(find("staff-100101")["rank"].is_null());
+    // Every hall, as CSV: one header and a line per hall, window and staff member.
+    let mut csv = Vec::new();
+    tiyan_server::report::write(&mut csv, &Report::Hall(Box::new(figures)), Format::Csv).unwrap();
+    let csv = String::from_utf8(csv).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 1 + 1 + 2, "{csv}");
+    // A month that is not one is refused by the command.
+    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_tiyan-server"))
+        .args(["--db", &db, "report", "--month", "2026-13", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+}
+
+async fn the_fleet_shows_what_a_kiosk_still_holds(backend: Backend) {
+    let h = hall(backend).await;
+    let scope = h.admin.scope();
+    let calendar = tiyan_core::workdays::Calendar::default();
+    let fleet = || async {
+        let lines =
+            tiyan_server::services::fleet::fleet(h.s.store.as_ref(), &calendar, &scope, Utc::now()).await.unwrap();
+        lines.into_iter().find(|l| l.row.device.id == h.device).unwrap()
+    };
+    let ask = |query: String| {
+        let (device, secret) = (h.device, h.secret.clone());
+        let s = &h.s;
+        async move { s.call("GET", &format!("/api/v1/sync/state{query}"), &auth(device, &secret), vec![]).await }
+    };
+    // A kiosk holding 37 ratings the server has not seen asks for its state, its clock 90 s ahead.
+    let clock = (Utc::now() + Duration::seconds(90)).with_timezone(&FixedOffset::east_opt(8 * 3600).unwrap());
+    let query = tiyan_core::protocol::StateQuery {
+        app_version: Some("0.1.0".into()),
+        device_time: Some(clock),
+        rating: Some(37),
+        diary: Some(0),
+        feedback: Some(0),
+    };
+    let path = query.path();
+    let (status, body) = ask(path.trim_start_matches("/api/v1/sync/state").to_string()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let line = fleet().await;
+    assert_eq!(line.row.waiting, 37);
+    assert_eq!(line.row.app_version.as_deref(), Some("0.1.0"));
+    let offset = line.row.clock_offset_seconds.unwrap();
+    assert!((85..=95).contains(&offset), "{offset}");
+    assert!(line.last_contact.is_some());
+    // It sends 10 of them: 27 wait.
+    h.rate("2026-11-02T10:00:00+08:00", "staff-100102", &[(5, 5); 10], false).await;
+    assert_eq!(fleet().await.row.waiting, 27);
+    // A malformed report is refused and changes nothing.
+    for bad in [
+        "?rating=-1",
+        "?app_version=%3Cscript%3E",
+        "?device_time=yesterday",
+        &format!("?app_version={}", "9".repeat(41)),
+    ] {
+        let (status, _) = ask(bad.to_string()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+    }
+    let line = fleet().await;
+    assert_eq!((line.row.waiting, line.row.app_version.as_deref()), (27, Some("0.1.0")));
+    // A device that says nothing (an older app) is still answered.
+    assert_eq!(ask(String::new()).await.0, StatusCode::OK);
+    // The devices page shows it (signed out: only the sign-in page).
+    assert_eq!(h.get("/admin/devices").await.0, StatusCode::SEE_OTHER);
+}
+
+async fn a_mostly_bad_window_alerts_once_until_acknowledged(backend: Backend) {
+    let h = hall(backend).await;
+    let store = h.s.store.as_ref();
+    let scope = h.admin.scope();
+    // Three ratings, two bad: fewer than four, no alert.
+    h.rate("2026-11-23T10:00:00+08:00", "staff-100102", &[(5, 5), (1, 1), (2, 3)], false).await;
+    assert!(alerts::open(store, &scope).await.unwrap().is_empty());
+    // The fourth makes 2 of 4 bad: an alert, at once.
+    h.rate("2026-11-23T10:01:00+08:00", "staff-100102", &[(5, 4)], false).await;
+    let open = alerts::open(store, &scope).await.unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!((open[0].window_id.as_str(), open[0].ratings, open[0].bad), ("jianghai-w02", 4, 2));
+    // More bad ratings while it is open: still one alert.
+    h.rate("2026-11-23T10:02:00+08:00", "staff-100102", &[(1, 1), (1, 1)], false).await;
+    assert_eq!(alerts::open(store, &scope).await.unwrap().len(), 1);
+    // A clerk may not acknowledge; an empty note is refused; the hall's administrator acknowledges.
+    let id = open[0].id;
+    assert!(matches!(alerts::acknowledge(store, &who(&h.clerk), id, "看过了").await, Err(Error::Forbidden(_))));
+    assert!(alerts::acknowledge(store, &who(&h.admin), id, "  ").await.is_err());
+    alerts::acknowledge(store, &who(&h.admin), id, "已与窗口负责人沟通，增派人手").await.unwrap();
+    assert!(alerts::open(store, &scope).await.unwrap().is_empty());
+    assert!(matches!(alerts::acknowledge(store, &who(&h.admin), id, "again").await, Err(Error::Stale)));
+    let log = store.audit_log(&AuditFilter { limit: 50, ..AuditFilter::default() }).await.unwrap();
+    assert!(log.iter().any(|e| e.entry.action == "alert_acknowledged" && e.entry.detail.contains("增派人手")));
+    // Within the rule's span after one was raised, no new one.
+    h.rate("2026-11-23T10:03:00+08:00", "staff-100102", &[(1, 1)], false).await;
+    assert!(alerts::open(store, &scope).await.unwrap().is_empty());
+}
+
+async fn only_a_supervisor_nominates_the_years_officers(backend: Backend) {
+    let h = hall(backend).await;
+    let store = h.s.store.as_ref();
+    let reference = store.reference().await.unwrap();
+    let officer = reference.officers[0].id.clone();
+    let year = 2026;
+    assert!(officer_year::nominate(store, &reference, &who(&h.admin), year, &officer, true).await.is_err());
+    assert!(officer_year::nominate(store, &reference, &who(&h.supervisor), year, "nobody", true).await.is_err());
+    officer_year::nominate(store, &reference, &who(&h.supervisor), year, &officer, true).await.unwrap();
+    let lines = officer_year::year(store, &reference, year).await.unwrap();
+    let line = lines.iter().find(|l| l.officer_id == officer).unwrap();
+    assert!(line.nominated);
+    assert_eq!((line.entries, line.problems, line.rectified), (0, 0, 0));
+    officer_year::nominate(store, &reference, &who(&h.supervisor), year, &officer, false).await.unwrap();
+    assert!(!officer_year::year(store, &reference, year).await.unwrap().iter().any(|l| l.nominated));
+}
+
+async fn the_public_page_shows_closed_months_without_a_citizen_or_a_full_name(backend: Backend) {
+    let h = hall(backend).await;
+    h.rate("2026-10-10T10:00:00+08:00", "staff-100102", &[(5, 5); 12], false).await;
+    let (status, body) = h.get("/public").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!body.contains("2026-10"), "nothing is published before a month is closed");
+    assert_eq!(h.get("/public/jianghai/2026-10").await.0, StatusCode::NOT_FOUND);
+    let reference = h.s.store.reference().await.unwrap();
+    assessment::close(h.s.store.as_ref(), &reference, &who(&h.admin), "jianghai", month("2026-10")).await.unwrap();
+    let (status, body) = h.get("/public").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("/public/jianghai/2026-10"), "{body}");
+    let (status, body) = h.get("/public/jianghai/2026-10").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("100.0%"), "{body}");
+    assert!(!body.contains("李明华") && !body.contains("李*华"), "no staff unless the hall publishes them");
+    // The hall turns names on: masked.
+    let mut settings = h.s.store.figure_settings("jianghai").await.unwrap();
+    settings.publish_names = true;
+    assessment::set_settings(h.s.store.as_ref(), &who(&h.admin), "jianghai", &settings).await.unwrap();
+    let (_, body) = h.get("/public/jianghai/2026-10?lang=en").await;
+    assert!(body.contains("李*华") && !body.contains("李明华"), "{body}");
+    assert!(body.contains("Published evaluation results"));
+    // Junk in the address: not found, never an error page with details.
+    for path in ["/public/jianghai/2026-13", "/public/nowhere/2026-10", "/public/jianghai/%27%3B--"] {
+        assert_eq!(h.get(path).await.0, StatusCode::NOT_FOUND, "{path}");
+    }
+}
