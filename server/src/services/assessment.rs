@@ -578,7 +578,16 @@ mod tests {
             excluded: vec![row("2026-10", "s1", "w1", 1, 1, 2)],
         };
         let f = figures(
-            &ReferenceData::default(),
+            &ReferenceData {
+                format: tiyan_core::reference::FORMAT.into(),
+                version: 1,
+                halls: vec![],
+                windows: vec![],
+                staff: vec![],
+                reasons: vec![],
+                matters: vec![],
+                officers: vec![],
+            },
             "h1",
             m,
             &tallies,
