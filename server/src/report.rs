@@ -171,8 +171,7 @@ pub fn workbook(report: &Report) -> Result<Vec<u8>, XlsxError> {
         for (col, h) in headers.iter().enumerate() {
             ws.write_string_with_format(0, col as u16, *h, &bold)?;
         }
-        let mut row = 1u32;
-        for (_, hall, id, number, name, f) in all.iter().filter(|l| l.0 == level) {
+        for (row, (_, hall, id, number, name, f)) in (1u32..).zip(all.iter().filter(|l| l.0 == level)) {
             let mut col = 0u16;
             let text = |ws: &mut Worksheet, col: &mut u16, s: &str| -> Result<(), XlsxError> {
                 ws.write_string(row, *col, s)?;
@@ -200,7 +199,6 @@ pub fn workbook(report: &Report) -> Result<Vec<u8>, XlsxError> {
                 }
                 col += 1;
             }
-            row += 1;
         }
         ws.set_freeze_panes(1, 0)?;
         ws.autofit();

@@ -240,7 +240,7 @@ async fn the_workbook_and_the_report_command_say_the_same_numbers(backend: Backe
     let header: Vec<String> = staff.rows().next().unwrap().iter().map(|c| c.to_string()).collect();
     assert_eq!(&header[..5], ["大厅", "人员编号", "工号", "姓名", "有效评价数"]);
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();
-    let row_of = |id: &str| staff.rows().find(|r| r[1].to_string() == id).unwrap().to_vec();
+    let row_of = |id: &str| staff.rows().find(|r| r[1] == id).unwrap().to_vec();
     let ming = row_of("staff-100102");
     assert_eq!(ming[col("姓名")], Data::String("李明华".into()));
     assert_eq!(ming[col("有效评价数")], Data::Float(12.0), "numbers are numbers");

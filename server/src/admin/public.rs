@@ -136,11 +136,7 @@ pub async fn month(
         month: m.to_string(),
         method: method_line(f, t),
         hall_rows: vec![plain(&f.hall.figures, names.hall(Some(&hall)), String::new())],
-        windows: f
-            .windows
-            .iter()
-            .map(|w| plain(&w.figures, names.window(Some(&w.window_id)), w.number.clone()))
-            .collect(),
+        windows: f.windows.iter().map(|w| plain(&w.figures, names.window(Some(&w.window_id)), String::new())).collect(),
         staff: if names_on {
             f.staff.iter().map(|s| plain(&s.figures, mask_name(&s.name), String::new())).collect()
         } else {

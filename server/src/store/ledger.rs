@@ -121,7 +121,7 @@ pub struct Dashboard {
     pub appealed: u64,
     pub registered_today: u64,
     pub estimates: u64,
-    /// This month's ratings by the device's own date, and what counts of them.
+    /// This month's ratings by the device's own date (misuse left out), and what counts of them.
     pub ratings: u64,
     pub bad_reviews: u64,
     pub excluded: u64,

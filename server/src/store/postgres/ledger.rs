@@ -430,7 +430,8 @@ impl LedgerStore for PgStore {
                 "SELECT count(*), count(*) FILTER (WHERE r.attitude <= 2 OR r.competence <= 2),
                         count(*) FILTER (WHERE l.state = 'excluded')
                  FROM ratings r LEFT JOIN ledger l ON l.id = r.id
-                 WHERE ($1::text IS NULL OR r.hall_id = $1) AND r.device_date >= $2 AND r.device_date <= $3",
+                 WHERE ($1::text IS NULL OR r.hall_id = $1) AND r.device_date >= $2 AND r.device_date <= $3
+                   AND NOT r.misuse",
                 &[&hall_id, &month, &today],
             )
             .await?;

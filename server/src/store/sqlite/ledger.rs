@@ -445,7 +445,8 @@ impl LedgerStore for SqliteStore {
                 "SELECT count(*), count(*) FILTER (WHERE r.attitude <= 2 OR r.competence <= 2),
                         count(*) FILTER (WHERE l.state = 'excluded')
                  FROM ratings r LEFT JOIN ledger l ON l.id = r.id
-                 WHERE (?1 IS NULL OR r.hall_id = ?1) AND r.device_date >= ?2 AND r.device_date <= ?3",
+                 WHERE (?1 IS NULL OR r.hall_id = ?1) AND r.device_date >= ?2 AND r.device_date <= ?3
+                   AND r.misuse = 0",
                 params![hall_id, month, today],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )?;
