@@ -1,6 +1,7 @@
 //! `tiyan-bench <what>`: each benchmark prints its own figures and, in the same
 //! run, those of the reference it is measured against.
 
+mod figures;
 mod office;
 mod photo;
 mod rating;
@@ -67,6 +68,16 @@ enum What {
         #[arg(long, default_value = "target/bench-data")]
         dir: std::path::PathBuf,
     },
+    /// A province's month of figures and rankings (50 halls, 10,000,000 ratings), on each backend.
+    Figures {
+        #[arg(long, default_value_t = 10_000_000)]
+        ratings: u64,
+        /// A PostgreSQL server for the PostgreSQL figures (scripts/bench.sh starts one).
+        #[arg(long, env = "TIYAN_BENCH_PG_URL")]
+        postgres: Option<String>,
+        #[arg(long, default_value = "target/bench-data")]
+        dir: std::path::PathBuf,
+    },
     /// The diary photo pipeline on a 12-megapixel JPEG, against ImageMagick and libvips.
     Photo {
         #[arg(long, default_value = "target/bench-data")]
@@ -102,6 +113,7 @@ fn main() -> anyhow::Result<()> {
             dir,
         }),
         What::Office { items, postgres, dir } => office::run(items, postgres.as_deref(), &dir),
+        What::Figures { ratings, postgres, dir } => figures::run(ratings, postgres.as_deref(), &dir),
         What::Photo { dir } => photo::run(&dir),
         What::PhotoOnce { input, output } => photo::once(&input, &output),
     }
