@@ -24,6 +24,8 @@ trap 'bash scripts/postgres.sh stop bench' EXIT
 echo
 ./target/release/tiyan-bench office --postgres "$pg_url"
 echo
+./target/release/tiyan-bench figures --postgres "$pg_url"
+echo
 ./target/release/tiyan-bench photo
 echo
 size=$(stat -c %s target/release/tiyan-app)
