@@ -29,7 +29,7 @@ use tiyan_server::services::accounts::{self, AccountForm};
 use tiyan_server::services::assessment;
 use tiyan_server::services::ledger::{self, StepForm, StepRequest};
 use tiyan_server::services::{Hasher, Who, alerts, officer_year};
-use tiyan_server::store::{Account, AuditFilter, Location};
+use tiyan_server::store::{Account, AuditFilter};
 use tiyan_server::testing::Backend;
 use tower::ServiceExt;
 use uuid::Uuid;
@@ -257,10 +257,7 @@ async fn the_workbook_and_the_report_command_say_the_same_numbers(backend: Backe
     assert_eq!(hall_sheet.rows().nth(1).unwrap()[3], Data::Float(14.0));
 
     // The command line, run as an operator would, against the same database.
-    let db = match &h.s.db.location {
-        Location::Sqlite(p) => p.display().to_string(),
-        Location::Postgres(u) => u.clone(),
-    };
+    let db = h.s.db.arg();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_tiyan-server"))
         .args(["--db", &db, "report", "--month", "2026-10", "--hall", "jianghai", "--format", "json"])
         .output()

@@ -455,8 +455,7 @@ pub async fn close(store: &dyn Storage, reference: &ReferenceData, who: &Who<'_>
         return Err(Error::Forbidden("you may not close this hall's month".into()));
     }
     super::reference::known_place(store, hall, None).await?;
-    let today = (who.now + chrono::Duration::hours(8)).date_naive();
-    if m.next().first_day() > today {
+    if m.next().first_day() > tiyan_core::workdays::china_date(who.now) {
         return Err(Invalid::MonthNotOver.into());
     }
     let method = current_method(store).await?;
