@@ -60,14 +60,7 @@ pub async fn upload(
     let wait = state.settings.predecessor_wait;
     let store = state.store.as_ref();
     // The windows the page rates: their live alert is checked once it is stored.
-    let mut windows: Vec<(String, String)> = Vec::new();
-    if let Upload::Rating(ratings) = &upload {
-        for r in ratings {
-            if !windows.iter().any(|(_, w)| *w == r.window_id) {
-                windows.push((r.hall_id.clone(), r.window_id.clone()));
-            }
-        }
-    }
+    let windows = alerts::rated_windows(&upload);
     let ack =
         ingest::upload(store, &state.catalog, &state.calendar, &state.ingested, wait, &device, request_id, upload)
             .await?;

@@ -5,12 +5,26 @@
 
 use chrono::{DateTime, Duration, Utc};
 use tiyan_core::accounts::Scope;
+use tiyan_core::protocol::Upload;
 use uuid::Uuid;
 
 use super::Who;
 use super::audit::{self, Actor};
 use crate::error::{Error, Invalid, Result};
 use crate::store::{Alert, Storage};
+
+/// The (hall, window) pairs a page of ratings rates, each once.
+pub fn rated_windows(upload: &Upload) -> Vec<(String, String)> {
+    let mut windows: Vec<(String, String)> = Vec::new();
+    if let Upload::Rating(ratings) = upload {
+        for r in ratings {
+            if !windows.iter().any(|(_, w)| *w == r.window_id) {
+                windows.push((r.hall_id.clone(), r.window_id.clone()));
+            }
+        }
+    }
+    windows
+}
 
 /// After ratings of these windows (hall, window) were stored: raises an alert
 /// for each whose rule now holds, unless one is open or was raised within the
