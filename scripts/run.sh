@@ -55,6 +55,7 @@ else
   echo "[run] starting the kiosk: leave it through the gear icon, the admin PIN, then 退出评价器 / Exit"
 fi
 echo "[run] hall office: http://$listen/admin  (sign in as demo / $demo_password)"
+echo "[run] monthly figures: http://$listen/admin/figures  ·  published (closed months, no sign-in): http://$listen/public"
 echo "[run] a real server's first account: $server user add --role supervisor --name NAME --login LOGIN"
 echo "[run] server: http://$listen/  (health: /api/v1/health; export: $server export --format csv, or --diaries --photos DIR)"
 export WEBKIT_DISABLE_COMPOSITING_MODE=${WEBKIT_DISABLE_COMPOSITING_MODE:-1}
