@@ -12,6 +12,7 @@ mod admin;
 mod auth;
 mod client_addr;
 pub mod codes;
+pub mod config;
 mod envelope;
 pub mod error;
 pub mod export;

@@ -6,9 +6,11 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use chrono::{Duration, NaiveDate, Utc};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use tiyan_core::assessment::Month;
 use tiyan_core::protocol::DeviceRole;
+use tiyan_server::config::FileConfig;
 use tiyan_server::export::Format;
 use tiyan_server::reference_files::{CsvFiles, load_csv, load_json};
 use tiyan_server::report::{Format as ReportFormat, Report};
@@ -25,6 +27,10 @@ struct Cli {
     /// postgres:// URL (postgres://USER:PASSWORD@HOST:PORT/DATABASE).
     #[arg(long, env = "TIYAN_SERVER_DB", default_value = "tiyan-server.db", global = true)]
     db: Location,
+    /// A configuration file (the package's is /etc/tiyan/server.toml); its
+    /// settings give way to flags and environment variables.
+    #[arg(long, env = "TIYAN_CONFIG", global = true)]
+    config: Option<PathBuf>,
     /// Log lines as text or as JSON objects.
     #[arg(long, env = "TIYAN_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     log_format: LogFormat,
@@ -205,7 +211,11 @@ fn read_new_password() -> Result<String> {
 }
 
 fn main() -> Result<()> {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let mut cli = Cli::from_arg_matches(&matches)?;
+    if let Some(path) = cli.config.clone() {
+        apply_config(&mut cli, &matches, &FileConfig::load(&path)?);
+    }
     let filter =
         tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,tower_http=info".into());
     let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
@@ -215,6 +225,58 @@ fn main() -> Result<()> {
     }
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(run(cli))
+}
+
+/// The file's settings where neither a flag nor the environment gave one.
+fn apply_config(cli: &mut Cli, matches: &ArgMatches, file: &FileConfig) {
+    // A global flag may sit before or after the subcommand: unset means unset in both.
+    let sub = matches.subcommand().map(|(_, m)| m);
+    let unset = |m: Option<&ArgMatches>, id: &str| {
+        m.is_none_or(|m| matches!(m.value_source(id), None | Some(ValueSource::DefaultValue)))
+    };
+    if let Some(db) = &file.database
+        && unset(Some(matches), "db")
+        && unset(sub, "db")
+    {
+        cli.db = Location::parse(db);
+    }
+    match &mut cli.command {
+        Command::Serve { listen, trusted_proxy, request_retention_days, upload_retention_days, public_url, .. } => {
+            if let Some(v) = file.listen
+                && unset(sub, "listen")
+            {
+                *listen = v;
+            }
+            if let Some(v) = &file.trusted_proxies
+                && unset(sub, "trusted_proxy")
+            {
+                *trusted_proxy = v.clone();
+            }
+            if let Some(v) = file.retention.request_days
+                && unset(sub, "request_retention_days")
+            {
+                *request_retention_days = v;
+            }
+            if let Some(v) = file.retention.upload_days
+                && unset(sub, "upload_retention_days")
+            {
+                *upload_retention_days = v;
+            }
+            if let Some(v) = &file.public_url
+                && unset(sub, "public_url")
+            {
+                *public_url = Some(v.clone());
+            }
+        }
+        Command::Enroll { server_url, .. } => {
+            if let Some(v) = &file.public_url
+                && unset(sub, "server_url")
+            {
+                *server_url = v.clone();
+            }
+        }
+        _ => {}
+    }
 }
 
 async fn run(cli: Cli) -> Result<()> {
