@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Builds the packages into target/:
+#   target/tiyan-server_<version>_<arch>.deb   the server: binary, systemd unit, /etc/tiyan/server.toml (a conffile)
+#   target/release/bundle/deb/*.deb            the app, by Tauri's bundler (desktop entry, icons, WebKitGTK dependencies)
+# Tauri's AppImage step downloads its tools while building, which this network does not allow: only the .deb is built.
+# The Windows installer (NSIS/MSI) is built on Windows: see the README.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+log() { printf '\033[1;34m[package]\033[0m %s\n' "$*"; }
+
+version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+arch=$(dpkg --print-architecture)
+
+log "building the server (release)"
+cargo build --release --locked -p tiyan-server
+root=target/package/tiyan-server
+rm -rf "$root"
+install -d "$root/DEBIAN" "$root/usr/bin" "$root/lib/systemd/system" "$root/etc/tiyan" \
+    "$root/usr/share/doc/tiyan-server"
+install -m 0755 target/release/tiyan-server "$root/usr/bin/tiyan-server"
+install -m 0644 packaging/server/tiyan-server.service "$root/lib/systemd/system/tiyan-server.service"
+install -m 0640 packaging/server/server.toml "$root/etc/tiyan/server.toml"
+install -m 0755 packaging/server/postinst packaging/server/prerm packaging/server/postrm "$root/DEBIAN/"
+printf '/etc/tiyan/server.toml\n' > "$root/DEBIAN/conffiles"
+cat > "$root/usr/share/doc/tiyan-server/copyright" <<'COPYRIGHT'
+Tiyan (体验). Licensed under the MIT License or the Apache License 2.0, at your option.
+COPYRIGHT
+depends=$(dpkg-shlibdeps -O -e "$root/usr/bin/tiyan-server" 2>/dev/null | sed -n 's/^shlibs:Depends=//p' || true)
+cat > "$root/DEBIAN/control" <<CONTROL
+Package: tiyan-server
+Version: $version
+Architecture: $arch
+Maintainer: Tiyan developers <tiyan@example.invalid>
+Section: web
+Priority: optional
+Depends: adduser, ${depends:-libc6, libssl3 | libssl3t64}
+Recommends: nginx
+Description: Tiyan central server for government service halls
+ Takes the evaluation kiosks' ratings and the experience officers' diaries,
+ keeps them in SQLite or PostgreSQL, and serves the hall office (/admin):
+ the ledger of bad reviews and problems, monthly figures and rankings,
+ devices and the published figures (/public).
+CONTROL
+dpkg-deb --build --root-owner-group "$root" "target/tiyan-server_${version}_${arch}.deb" >/dev/null
+log "target/tiyan-server_${version}_${arch}.deb"
+
+log "building the app with Tauri's bundler (release, .deb)"
+[ -x ui/node_modules/.bin/tauri ] || npm --prefix ui ci --no-audit --no-fund
+(cd src-tauri && ../ui/node_modules/.bin/tauri build --bundles deb)
+ls target/release/bundle/deb/*.deb | while read -r f; do log "$f"; done
