@@ -25,7 +25,9 @@ printf '/etc/tiyan/server.toml\n' > "$root/DEBIAN/conffiles"
 cat > "$root/usr/share/doc/tiyan-server/copyright" <<'COPYRIGHT'
 Tiyan (体验). Licensed under the MIT License or the Apache License 2.0, at your option.
 COPYRIGHT
-depends=$(dpkg-shlibdeps -O -e "$root/usr/bin/tiyan-server" 2>/dev/null | sed -n 's/^shlibs:Depends=//p' || true)
+# The Debian packages of the shared libraries the binary links (libc6, libgcc-s1).
+depends=$(ldd target/release/tiyan-server | awk '$3 ~ /^\// {print $3}' | xargs -r dpkg -S 2>/dev/null \
+    | cut -d: -f1 | sort -u | paste -sd, | sed 's/,/, /g')
 cat > "$root/DEBIAN/control" <<CONTROL
 Package: tiyan-server
 Version: $version
@@ -33,7 +35,7 @@ Architecture: $arch
 Maintainer: Tiyan developers <tiyan@example.invalid>
 Section: web
 Priority: optional
-Depends: adduser, ${depends:-libc6, libssl3 | libssl3t64}
+Depends: adduser, ${depends:-libc6}
 Recommends: nginx
 Description: Tiyan central server for government service halls
  Takes the evaluation kiosks' ratings and the experience officers' diaries,
@@ -46,5 +48,7 @@ log "target/tiyan-server_${version}_${arch}.deb"
 
 log "building the app with Tauri's bundler (release, .deb)"
 [ -x ui/node_modules/.bin/tauri ] || npm --prefix ui ci --no-audit --no-fund
-(cd src-tauri && ../ui/node_modules/.bin/tauri build --bundles deb)
+npm --prefix ui run build
+# The UI is built above: the configuration's own beforeBuildCommand assumes another working directory.
+(cd src-tauri && ../ui/node_modules/.bin/tauri build --bundles deb --config '{"build":{"beforeBuildCommand":""}}')
 ls target/release/bundle/deb/*.deb | while read -r f; do log "$f"; done
