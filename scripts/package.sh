@@ -47,8 +47,9 @@ dpkg-deb --build --root-owner-group "$root" "target/tiyan-server_${version}_${ar
 log "target/tiyan-server_${version}_${arch}.deb"
 
 log "building the app with Tauri's bundler (release, .deb)"
-[ -x ui/node_modules/.bin/tauri ] || npm --prefix ui ci --no-audit --no-fund
+[ -d ui/node_modules ] || npm --prefix ui ci --no-audit --no-fund
 npm --prefix ui run build
 # The UI is built above: the configuration's own beforeBuildCommand assumes another working directory.
-(cd src-tauri && ../ui/node_modules/.bin/tauri build --bundles deb --config '{"build":{"beforeBuildCommand":""}}')
+# Tauri's CLI, the version of the tauri crate, fetched by npx (prebuilt) rather than compiled.
+(cd src-tauri && npx --yes @tauri-apps/cli@2.12.5 build --bundles deb --config '{"build":{"beforeBuildCommand":""}}')
 ls target/release/bundle/deb/*.deb | while read -r f; do log "$f"; done
