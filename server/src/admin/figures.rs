@@ -191,8 +191,9 @@ fn tables(f: &MonthFigures, t: &Texts, cx: &Context) -> Tables {
         windows: f
             .windows
             .iter()
+            // The window's name as the page writes it already carries its number.
             .map(|w| {
-                row(&w.figures, cx.names.window(Some(&w.window_id)), w.number.clone(), trend("window", &w.window_id), t)
+                row(&w.figures, cx.names.window(Some(&w.window_id)), String::new(), trend("window", &w.window_id), t)
             })
             .collect(),
         staff: f
