@@ -10,7 +10,7 @@ use serde::Serialize;
 use tiyan_core::assessment::Month;
 use tiyan_core::cell::spreadsheet_safe;
 
-use crate::services::assessment::{Figures, MonthFigures};
+use crate::services::assessment::{Figures, Line, MonthFigures};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -113,19 +113,22 @@ fn cells(f: &Figures) -> Vec<Cell> {
     c
 }
 
-/// Every line of a report: (level, hall id, id, number, name, figures).
-fn lines(report: &Report) -> Vec<(&'static str, &str, &str, &str, &str, &Figures)> {
-    let mut out = Vec::new();
-    for h in report.halls() {
-        out.push(("大厅", h.hall.hall_id.as_str(), h.hall.hall_id.as_str(), "", h.hall.name.as_str(), &h.hall.figures));
-        for w in &h.windows {
-            out.push(("窗口", &h.hall.hall_id, &w.window_id, &w.number, &w.name, &w.figures));
-        }
-        for s in &h.staff {
-            out.push(("工作人员", &h.hall.hall_id, &s.staff_id, &s.employee_no, &s.name, &s.figures));
-        }
-    }
-    out
+/// Every line of a report with its hall and its level's name in the sheets.
+fn lines(report: &Report) -> Vec<(&'static str, &str, Line<'_>)> {
+    report
+        .halls()
+        .iter()
+        .flat_map(|h| {
+            h.lines().into_iter().map(|l| {
+                let level = match l.level {
+                    "hall" => "大厅",
+                    "window" => "窗口",
+                    _ => "工作人员",
+                };
+                (level, h.hall.hall_id.as_str(), l)
+            })
+        })
+        .collect()
 }
 
 fn rate_text(r: Option<f64>) -> String {
@@ -138,10 +141,10 @@ fn write_csv(out: &mut dyn Write, report: &Report) -> anyhow::Result<()> {
     let mut header = vec!["层级", "大厅", "编号", "窗口号/工号", "名称"];
     header.extend(FIGURE_HEADERS);
     w.write_record(&header)?;
-    for (level, hall, id, number, name, f) in lines(report) {
+    for (level, hall, l) in lines(report) {
         let mut row: Vec<String> =
-            [level, hall, id, number, name].iter().map(|s| spreadsheet_safe(s).into_owned()).collect();
-        row.extend(cells(f).into_iter().map(|c| match c {
+            [level, hall, l.id, l.number, l.name].iter().map(|s| spreadsheet_safe(s).into_owned()).collect();
+        row.extend(cells(l.figures).into_iter().map(|c| match c {
             Cell::Count(n) => n.to_string(),
             Cell::Rate(r) => rate_text(r),
             Cell::Text(t) => t,
@@ -171,7 +174,7 @@ pub fn workbook(report: &Report) -> Result<Vec<u8>, XlsxError> {
         for (col, h) in headers.iter().enumerate() {
             ws.write_string_with_format(0, col as u16, *h, &bold)?;
         }
-        for (row, (_, hall, id, number, name, f)) in (1u32..).zip(all.iter().filter(|l| l.0 == level)) {
+        for (row, (_, hall, l)) in (1u32..).zip(all.iter().filter(|l| l.0 == level)) {
             let mut col = 0u16;
             let text = |ws: &mut Worksheet, col: &mut u16, s: &str| -> Result<(), XlsxError> {
                 ws.write_string(row, *col, s)?;
@@ -179,12 +182,12 @@ pub fn workbook(report: &Report) -> Result<Vec<u8>, XlsxError> {
                 Ok(())
             };
             text(ws, &mut col, hall)?;
-            text(ws, &mut col, id)?;
+            text(ws, &mut col, l.id)?;
             if with_number {
-                text(ws, &mut col, number)?;
+                text(ws, &mut col, l.number)?;
             }
-            text(ws, &mut col, name)?;
-            for c in cells(f) {
+            text(ws, &mut col, l.name)?;
+            for c in cells(l.figures) {
                 match c {
                     Cell::Count(n) => {
                         ws.write_number(row, col, n as f64)?;

@@ -11,7 +11,6 @@
 mod common;
 
 use std::io::Cursor;
-use std::net::{IpAddr, Ipv4Addr};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::body::Body;
@@ -25,10 +24,9 @@ use tiyan_core::assessment::Month;
 use tiyan_core::rating::Rating;
 use tiyan_server::error::Error;
 use tiyan_server::report::{Format, Report, workbook};
-use tiyan_server::services::accounts::{self, AccountForm};
 use tiyan_server::services::assessment;
 use tiyan_server::services::ledger::{self, StepForm, StepRequest};
-use tiyan_server::services::{Hasher, Who, alerts, officer_year};
+use tiyan_server::services::{alerts, officer_year};
 use tiyan_server::store::{Account, AuditFilter};
 use tiyan_server::testing::Backend;
 use tower::ServiceExt;
@@ -46,8 +44,6 @@ tiyan_server::on_both_backends!(
     the_public_page_shows_closed_months_without_a_citizen_or_a_full_name,
 );
 
-const PASSWORD: &str = "correct horse battery";
-
 struct Hall {
     s: Server,
     supervisor: Account,
@@ -58,25 +54,11 @@ struct Hall {
     next_seq: AtomicU64,
 }
 
-fn who(account: &Account) -> Who<'_> {
-    Who { account, client: IpAddr::V4(Ipv4Addr::LOCALHOST), now: Utc::now() }
-}
-
 async fn hall(backend: Backend) -> Hall {
     let s = server(backend).await;
-    let hasher = Hasher::new(2);
-    let store = s.store.as_ref();
-    let now = Utc::now();
-    let form =
-        |login: &'static str, role, hall_id| AccountForm { login, name: login, role, hall_id, password: PASSWORD };
-    let supervisor =
-        accounts::create(store, &hasher, None, None, &form("sup", Role::Supervisor, None), now).await.unwrap();
-    let by = Some(&supervisor);
-    let admin = accounts::create(store, &hasher, by, None, &form("admin", Role::HallAdmin, Some("jianghai")), now)
-        .await
-        .unwrap();
-    let clerk =
-        accounts::create(store, &hasher, by, None, &form("clerk", Role::Clerk, Some("jianghai")), now).await.unwrap();
+    let supervisor = s.account(None, "sup", Role::Supervisor, None).await;
+    let admin = s.account(Some(&supervisor), "admin", Role::HallAdmin, Some("jianghai")).await;
+    let clerk = s.account(Some(&supervisor), "clerk", Role::Clerk, Some("jianghai")).await;
     let (device, secret) = s.enroll(Some("jianghai-w02")).await;
     Hall { s, supervisor, admin, clerk, device, secret, next_seq: AtomicU64::new(1) }
 }
@@ -332,7 +314,7 @@ async fn the_fleet_shows_what_a_kiosk_still_holds(backend: Backend) {
     assert_eq!((line.row.waiting, line.row.app_version.as_deref()), (27, Some("0.1.0")));
     // A device that says nothing (an older app) is still answered.
     assert_eq!(ask(String::new()).await.0, StatusCode::OK);
-    // The devices page shows it (signed out: only the sign-in page).
+    // The fleet is not public: signed out, the devices page sends to sign-in.
     assert_eq!(h.get("/admin/devices").await.0, StatusCode::SEE_OTHER);
 }
 

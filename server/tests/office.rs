@@ -8,7 +8,6 @@
 mod common;
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -22,10 +21,9 @@ use tiyan_core::ledger::LedgerState;
 use tiyan_core::rating::Rating;
 use tiyan_core::reference::{Hall, Window};
 use tiyan_server::error::Error;
-use tiyan_server::services::accounts::{self, AccountForm};
+use tiyan_server::services::Hasher;
 use tiyan_server::services::ledger::{self, StepForm, StepRequest};
 use tiyan_server::services::reference::{self, Edit, StaffForm};
-use tiyan_server::services::{Hasher, Who};
 use tiyan_server::store::{Account, AuditFilter, LedgerFilter};
 use tiyan_server::testing::Backend;
 use tiyan_server::{AppState, Settings, app};
@@ -45,7 +43,6 @@ tiyan_server::on_both_backends!(
     a_clerk_reveals_a_phone_number_and_the_audit_log_says_so,
 );
 
-const PASSWORD: &str = "correct horse battery";
 const PHONE: &str = "13812345678";
 
 /// The demo hall, a second hall (海珠) with a window and a staff member, and
@@ -58,19 +55,11 @@ struct Office {
     viewer: Account,
 }
 
-fn who(account: &Account) -> Who<'_> {
-    Who { account, client: IpAddr::V4(Ipv4Addr::LOCALHOST), now: Utc::now() }
-}
-
 async fn office(backend: Backend) -> Office {
     let s = server(backend).await;
     let hasher = Hasher::new(2);
     let store = s.store.as_ref();
-    let now = Utc::now();
-    let form =
-        |login: &'static str, role, hall_id| AccountForm { login, name: login, role, hall_id, password: PASSWORD };
-    let supervisor =
-        accounts::create(store, &hasher, None, None, &form("sup", Role::Supervisor, None), now).await.unwrap();
+    let supervisor = s.account(None, "sup", Role::Supervisor, None).await;
     let text = |zh: &str| Text { zh: zh.into(), en: String::new() };
     for edit in [
         Edit::Hall(Hall { id: "haizhu".into(), name: text("海珠政务服务中心") }),
@@ -95,12 +84,9 @@ async fn office(backend: Backend) -> Office {
         reference::edit(store, &hasher, &who(&supervisor), edit).await.unwrap();
     }
     let by = Some(&supervisor);
-    let clerk =
-        accounts::create(store, &hasher, by, None, &form("clerk", Role::Clerk, Some("jianghai")), now).await.unwrap();
-    let other_clerk =
-        accounts::create(store, &hasher, by, None, &form("clerk2", Role::Clerk, Some("haizhu")), now).await.unwrap();
-    let viewer =
-        accounts::create(store, &hasher, by, None, &form("viewer", Role::Viewer, Some("jianghai")), now).await.unwrap();
+    let clerk = s.account(by, "clerk", Role::Clerk, Some("jianghai")).await;
+    let other_clerk = s.account(by, "clerk2", Role::Clerk, Some("haizhu")).await;
+    let viewer = s.account(by, "viewer", Role::Viewer, Some("jianghai")).await;
     Office { s, supervisor, clerk, other_clerk, viewer }
 }
 

@@ -9,45 +9,27 @@
 //! past its deadline in red. Screenshots of each page: target/screenshots/admin-*.png.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 
-use anyhow::{Context, Result, ensure};
+use anyhow::{Result, ensure};
 use tiyan_client::sync::Engine;
 use tiyan_client::sync::transport::Http;
 use tiyan_client::{Kiosk, Store};
 use tiyan_core::ledger::{LedgerState, Satisfaction};
 use tiyan_core::rating::RatingInput;
 use tiyan_system_tests::chromium::Chromium;
-use tiyan_system_tests::sync_rig::{kiosk_enrolled_with, server_binary, submit_problem};
-use tiyan_system_tests::{Guard, demo_reference, free_port, wait_for_port};
+use tiyan_system_tests::sync_rig::{
+    kiosk_enrolled_with, server_db_with_supervisor, start_server_process, submit_problem,
+};
+use tiyan_system_tests::{Guard, free_port};
 use uuid::Uuid;
 
 const PASSWORD: &str = "correct horse battery";
 const PHONE: &str = "13812345678";
 const OFFICER: &str = "gz-2026-07";
 const OFFICER_PASSWORD: &str = "tiyan-2026";
-
-fn cli(db: &Path) -> Result<Command> {
-    let mut c = Command::new(server_binary()?);
-    c.arg("--db").arg(db).env("RUST_LOG", "warn");
-    Ok(c)
-}
-
-async fn start_server(db: &Path, port: u16, clock_offset_days: i64) -> Result<Guard> {
-    let child = cli(db)?
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .args(["--clock-offset-days", &clock_offset_days.to_string()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .spawn()
-        .context("starting tiyan-server")?;
-    let guard = Guard(child);
-    wait_for_port(port).await?;
-    Ok(guard)
-}
 
 /// A bad review with a consented call-back number, through the kiosk, synced;
 /// for a case the window entered (a second rating within seconds without one
@@ -97,25 +79,14 @@ async fn step(b: &Chromium, key: &str, note: &str) -> Result<()> {
 async fn a_bad_review_is_handled_in_the_browser_from_arrival_to_close() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("tiyan-server.db");
-    ensure!(cli(&db)?.arg("import").arg(demo_reference()).status()?.success(), "import");
-    let mut add = cli(&db)?
-        .args(["user", "add", "--role", "supervisor", "--name", "周督导", "--login", "sup"])
-        .stdin(Stdio::piped())
-        .spawn()?;
-    add.stdin.take().unwrap().write_all(format!("{PASSWORD}\n{PASSWORD}\n").as_bytes())?;
-    ensure!(add.wait()?.success(), "user add");
+    server_db_with_supervisor(&db, PASSWORD)?;
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
-    let mut server = start_server(&db, port, 0).await?;
+    let mut server = start_server_process(&db, port, 0).await?;
     let b = Chromium::launch(&url).await?;
     let told = story(&b, dir.path(), &db, &url, port, &mut server).await;
     if told.is_err() {
-        // What the page showed when the story stopped, for the person reading the failure.
-        let _ = b.screenshot("admin-failed").await;
-        let _ = std::fs::write(
-            tiyan_system_tests::screenshot_dir().join("admin-failed.html"),
-            b.client.source().await.unwrap_or_default(),
-        );
+        b.save_failure("admin-failed").await;
     }
     b.close().await?;
     drop(server);
@@ -251,7 +222,7 @@ async fn story(b: &Chromium, dir: &Path, db: &Path, url: &str, port: u16, server
     step(b, "rectify", "约谈当事人").await?;
     // The old process goes before the new one starts on its port.
     *server = Guard(Command::new("true").spawn()?);
-    *server = start_server(db, port, 10).await?;
+    *server = start_server_process(db, port, 10).await?;
     // Ten days idle: the session has ended, so the clerk signs in again.
     b.sign_in("clerk", PASSWORD).await?;
     ensure!(b.text(".tile.overdue .count").await? == "1", "the dashboard counts it overdue");

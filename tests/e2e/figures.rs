@@ -9,11 +9,11 @@
 //! Screenshots: target/screenshots/figures-*.png.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{Cursor, Write};
+use std::io::Cursor;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use anyhow::{Context, Result, anyhow, ensure};
+use anyhow::{Result, anyhow, ensure};
 use base64::Engine as _;
 use calamine::{Data, Reader, Xlsx};
 use tiyan_client::Kiosk;
@@ -22,30 +22,11 @@ use tiyan_client::sync::transport::Http;
 use tiyan_core::assessment::Month;
 use tiyan_core::rating::RatingInput;
 use tiyan_system_tests::chromium::Chromium;
-use tiyan_system_tests::sync_rig::{kiosk_enrolled_with, server_binary};
-use tiyan_system_tests::{Guard, demo_reference, free_port, wait_for_port};
+use tiyan_system_tests::sync_rig::{kiosk_enrolled_with, server_cli, server_db_with_supervisor, start_server_process};
+use tiyan_system_tests::{Guard, free_port};
 use uuid::Uuid;
 
 const PASSWORD: &str = "correct horse battery";
-
-fn cli(db: &Path) -> Result<Command> {
-    let mut c = Command::new(server_binary()?);
-    c.arg("--db").arg(db).env("RUST_LOG", "warn");
-    Ok(c)
-}
-
-async fn start_server(db: &Path, port: u16, clock_offset_days: i64) -> Result<Guard> {
-    let child = cli(db)?
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .args(["--clock-offset-days", &clock_offset_days.to_string()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .spawn()
-        .context("starting tiyan-server")?;
-    let guard = Guard(child);
-    wait_for_port(port).await?;
-    Ok(guard)
-}
 
 /// A citizen's rating on the kiosk (a bad one with a reason), for the case
 /// the window entered (a second rating within seconds without one is misuse).
@@ -68,28 +49,19 @@ fn rate(kiosk: &Kiosk, case_no: &str, attitude: u8, competence: u8) -> Result<()
 async fn a_months_figures_from_a_kiosk_to_the_public_page() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("tiyan-server.db");
-    ensure!(cli(&db)?.arg("import").arg(demo_reference()).status()?.success(), "import");
-    let mut add = cli(&db)?
-        .args(["user", "add", "--role", "supervisor", "--name", "周督导", "--login", "sup"])
-        .stdin(Stdio::piped())
-        .spawn()?;
-    add.stdin.take().unwrap().write_all(format!("{PASSWORD}\n{PASSWORD}\n").as_bytes())?;
-    ensure!(add.wait()?.success(), "user add");
-    let code =
-        cli(&db)?.args(["enroll", "--role", "kiosk", "--hall", "jianghai", "--window", "jianghai-w02"]).output()?;
+    server_db_with_supervisor(&db, PASSWORD)?;
+    let code = server_cli(&db)?
+        .args(["enroll", "--role", "kiosk", "--hall", "jianghai", "--window", "jianghai-w02"])
+        .output()?;
     ensure!(code.status.success(), "enroll");
     let code = String::from_utf8(code.stdout)?.trim().to_string();
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
-    let mut server = start_server(&db, port, 0).await?;
+    let mut server = start_server_process(&db, port, 0).await?;
     let b = Chromium::launch(&url).await?;
     let told = story(&b, dir.path(), &db, &url, &code, port, &mut server).await;
     if told.is_err() {
-        let _ = b.screenshot("figures-failed").await;
-        let _ = std::fs::write(
-            tiyan_system_tests::screenshot_dir().join("figures-failed.html"),
-            b.client.source().await.unwrap_or_default(),
-        );
+        b.save_failure("figures-failed").await;
     }
     b.close().await?;
     drop(server);
@@ -183,7 +155,7 @@ async fn story(
     let hall_today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
     let days = (month.next().first_day() - hall_today).num_days().max(0) + 1;
     *server = Guard(Command::new("true").spawn()?);
-    *server = start_server(db, port, days).await?;
+    *server = start_server_process(db, port, days).await?;
     b.sign_in("sup", PASSWORD).await?;
     b.goto(&format!("/admin/figures?hall=jianghai&month={month}")).await?;
     b.client.execute("window.confirm = () => true", vec![]).await?;

@@ -142,6 +142,16 @@ impl Chromium {
         self.click("form[action='/admin/sign-out'] button").await
     }
 
+    /// What the page showed when a story stopped, for whoever reads the
+    /// failure: `<name>.png` and `<name>.html` beside the screenshots.
+    pub async fn save_failure(&self, name: &str) {
+        let _ = self.screenshot(name).await;
+        let _ = std::fs::write(
+            screenshot_dir().join(format!("{name}.html")),
+            self.client.source().await.unwrap_or_default(),
+        );
+    }
+
     pub async fn close(self) -> Result<()> {
         self.client.close().await?;
         Ok(())

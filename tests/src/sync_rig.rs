@@ -150,6 +150,46 @@ pub fn server_binary() -> Result<PathBuf> {
     Ok(bin)
 }
 
+/// The built `tiyan-server` on the SQLite file `db`, quiet but for warnings.
+pub fn server_cli(db: &std::path::Path) -> Result<std::process::Command> {
+    let mut c = std::process::Command::new(server_binary()?);
+    c.arg("--db").arg(db).env("RUST_LOG", "warn");
+    Ok(c)
+}
+
+/// A server database as an operator sets one up: the demo hall imported, and
+/// the supervisor 周督导 (login `sup`) made with `password` through `user add`.
+pub fn server_db_with_supervisor(db: &std::path::Path, password: &str) -> Result<()> {
+    use std::io::Write;
+    ensure!(server_cli(db)?.arg("import").arg(demo_reference()).status()?.success(), "import");
+    let mut add = server_cli(db)?
+        .args(["user", "add", "--role", "supervisor", "--name", "周督导", "--login", "sup"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()?;
+    add.stdin
+        .take()
+        .ok_or_else(|| anyhow::anyhow!("no stdin"))?
+        .write_all(format!("{password}\n{password}\n").as_bytes())?;
+    ensure!(add.wait()?.success(), "user add");
+    Ok(())
+}
+
+/// `tiyan-server serve` on `db` at 127.0.0.1:`port`, judging deadlines
+/// `clock_offset_days` on; answered once the port accepts connections.
+pub async fn start_server_process(db: &std::path::Path, port: u16, clock_offset_days: i64) -> Result<crate::Guard> {
+    use anyhow::Context;
+    let child = server_cli(db)?
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["--clock-offset-days", &clock_offset_days.to_string()])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .context("starting tiyan-server")?;
+    let guard = crate::Guard(child);
+    crate::wait_for_port(port).await?;
+    Ok(guard)
+}
+
 /// An entry at the demo hall with one problem (`text`), written and submitted
 /// on the laptop by `officer`: the problem's id and the entry's.
 pub fn submit_problem(store: &tiyan_client::Store, officer: &str, text: &str) -> Result<(Uuid, Uuid)> {

@@ -24,7 +24,7 @@ use super::texts::Texts;
 use crate::AppState;
 use crate::error::{Error, Invalid};
 use crate::report::{Report, workbook};
-use crate::services::assessment::{self, Correction, Figures, MonthFigures, Subject};
+use crate::services::assessment::{self, Correction, Figures, MonthFigures, Subject, TrendPoint};
 use crate::store::FigureSettings;
 
 /// A line of a figures table, written for the page.
@@ -174,20 +174,31 @@ struct FiguresPage {
     scores: String,
 }
 
-/// What the page and the print share: the month's figures made into rows.
+/// What the page and the print share: the month (live, or frozen with its
+/// corrections) made into rows, its status and its trend.
 struct Tables {
-    hall_row: Row,
+    hall_rows: Vec<Row>,
     windows: Vec<Row>,
     staff: Vec<Row>,
     method: String,
     left_out: String,
+    status: String,
+    closed: bool,
+    corrections: Vec<CorrectionRow>,
+    chart: String,
 }
 
-fn tables(f: &MonthFigures, t: &Texts, cx: &Context) -> Tables {
+async fn tables(state: &AppState, office: &Office, cx: &Context, place: &Place) -> Result<Tables, Failure> {
+    let t = office.t();
+    let fail = |error| Failure::Page { error, lang: office.lang };
+    let store = state.store.as_ref();
+    let view = assessment::month(store, &cx.data, &place.hall, place.month, office.now).await.map_err(fail)?;
+    let points = assessment::trend(store, &place.hall, &Subject::Hall, place.month).await.map_err(fail)?;
+    let f = &view.figures;
     let (hall, month) = (f.hall.hall_id.as_str(), f.month);
     let trend = |kind: &str, id: &str| href("/admin/figures/trend", hall, month, &[(kind, id)]);
-    Tables {
-        hall_row: row(&f.hall.figures, cx.names.hall(Some(hall)), String::new(), trend("all", ""), t),
+    Ok(Tables {
+        hall_rows: vec![row(&f.hall.figures, cx.names.hall(Some(hall)), String::new(), trend("all", ""), t)],
         windows: f
             .windows
             .iter()
@@ -205,7 +216,21 @@ fn tables(f: &MonthFigures, t: &Texts, cx: &Context) -> Tables {
         left_out: t
             .fill(t.left_out_line, "misuse", f.left_out.misuse)
             .replace("{appeals}", &f.left_out.appeals.to_string()),
-    }
+        status: match &view.closed {
+            Some(closing) => t
+                .fill(t.month_closed, "at", when(closing.closed_at))
+                .replace("{version}", &closing.method_version.to_string()),
+            None => t.month_open.to_string(),
+        },
+        closed: view.closed.is_some(),
+        corrections: correction_rows(&view.corrections, t, false),
+        chart: trend_chart(&points, t),
+    })
+}
+
+/// Twelve months as the chart in the page's language.
+fn trend_chart(points: &[TrendPoint], t: &Texts) -> String {
+    trend_svg(points, [t.trend_title, t.satisfaction_combined, t.bad_rate_label, t.ratings_count])
 }
 
 /// The method as the page states it: version, formula, minimum, bottom share.
@@ -260,43 +285,32 @@ fn hall_choices(office: &Office, cx: &Context, current: &str) -> Vec<Choice> {
 pub async fn page(State(state): State<Arc<AppState>>, office: Office, Query(q): Query<Which>) -> Response {
     let result = async {
         let c = Chrome::new(&office, Section::Figures)?;
-        let t = office.t();
         let cx = context(&state, &office).await?;
         let place = q.resolve(&office, &cx)?;
         let fail = |error| Failure::Page { error, lang: office.lang };
         let store = state.store.as_ref();
-        let view = assessment::month(store, &cx.data, &place.hall, place.month, office.now).await.map_err(fail)?;
-        let trend = assessment::trend(store, &place.hall, &Subject::Hall, place.month).await.map_err(fail)?;
+        let tb = tables(&state, &office, &cx, &place).await?;
         let settings = store.figure_settings(&place.hall).await.map_err(fail)?;
         let current = assessment::current_method(store).await.map_err(fail)?;
         let scope = office.scope();
-        let tb = tables(&view.figures, t, &cx);
-        let status = match &view.closed {
-            Some(closing) => t
-                .fill(t.month_closed, "at", when(closing.closed_at))
-                .replace("{version}", &closing.method_version.to_string()),
-            None => t.month_open.to_string(),
-        };
         let over = place.month.next().first_day() <= office.today();
-        let corrections = correction_rows(&view.corrections, t, false);
-        let chart = trend_svg(&trend, [t.trend_title, t.satisfaction_combined, t.bad_rate_label, t.ratings_count]);
         let page = FiguresPage {
             halls: hall_choices(&office, &cx, &place.hall),
             months: month_choices(&office, place.month),
             hall_name: cx.names.hall(Some(&place.hall)),
             month: place.month.to_string(),
-            status,
-            closed: view.closed.is_some(),
-            may_close: view.closed.is_none() && over && scope.administers(&place.hall),
+            status: tb.status,
+            closed: tb.closed,
+            may_close: !tb.closed && over && scope.administers(&place.hall),
             administers: scope.administers(&place.hall),
             supervisor: office.account.role == Role::Supervisor,
             method: tb.method,
             left_out: tb.left_out,
-            hall_rows: vec![tb.hall_row],
+            hall_rows: tb.hall_rows,
             windows: tb.windows,
             staff: tb.staff,
-            corrections,
-            chart,
+            corrections: tb.corrections,
+            chart: tb.chart,
             workbook_href: href("/admin/figures/workbook", &place.hall, place.month, &[]),
             print_href: href("/admin/figures/print", &place.hall, place.month, &[]),
             hall_id: place.hall.clone(),
@@ -333,28 +347,18 @@ pub async fn print(State(state): State<Arc<AppState>>, office: Office, Query(q):
         let t = office.t();
         let cx = context(&state, &office).await?;
         let place = q.resolve(&office, &cx)?;
-        let fail = |error| Failure::Page { error, lang: office.lang };
-        let store = state.store.as_ref();
-        let view = assessment::month(store, &cx.data, &place.hall, place.month, office.now).await.map_err(fail)?;
-        let trend = assessment::trend(store, &place.hall, &Subject::Hall, place.month).await.map_err(fail)?;
-        let tb = tables(&view.figures, t, &cx);
-        let status = match &view.closed {
-            Some(closing) => t
-                .fill(t.month_closed, "at", when(closing.closed_at))
-                .replace("{version}", &closing.method_version.to_string()),
-            None => t.month_open.to_string(),
-        };
+        let tb = tables(&state, &office, &cx, &place).await?;
         let page = PrintPage {
             t,
             hall_name: cx.names.hall(Some(&place.hall)),
             month: place.month.to_string(),
-            status,
+            status: tb.status,
             method: tb.method,
             left_out: tb.left_out,
-            hall_rows: vec![tb.hall_row],
+            hall_rows: tb.hall_rows,
             windows: tb.windows,
             staff: tb.staff,
-            chart: trend_svg(&trend, [t.trend_title, t.satisfaction_combined, t.bad_rate_label, t.ratings_count]),
+            chart: tb.chart,
             printed: when(office.now),
         };
         render(&office, &page)
@@ -419,7 +423,7 @@ pub async fn trend(State(state): State<Arc<AppState>>, office: Office, Query(q):
             _ => (Subject::Hall, cx.names.hall(Some(&place.hall))),
         };
         let points = assessment::trend(state.store.as_ref(), &place.hall, &subject, place.month).await.map_err(fail)?;
-        let chart = trend_svg(&points, [t.trend_title, t.satisfaction_combined, t.bad_rate_label, t.ratings_count]);
+        let chart = trend_chart(&points, t);
         let page = TrendPage {
             c,
             title: format!("{name} · {}", t.trend_title),

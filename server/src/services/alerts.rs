@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use tiyan_core::accounts::Scope;
+use tiyan_core::assessment::AlertRule;
 use tiyan_core::protocol::Upload;
 use uuid::Uuid;
 
@@ -31,8 +32,17 @@ pub fn rated_windows(upload: &Upload) -> Vec<(String, String)> {
 /// rule's span.
 pub async fn check(store: &dyn Storage, windows: &[(String, String)], now: DateTime<Utc>) -> Result<Vec<Alert>> {
     let mut raised = Vec::new();
+    let mut rules: Vec<(&str, AlertRule)> = Vec::new();
     for (hall, window) in windows {
-        let rule = store.figure_settings(hall).await?.alert;
+        // A page's windows are nearly always of one hall: its rule is read once.
+        let rule = match rules.iter().find(|(h, _)| h == hall) {
+            Some((_, rule)) => *rule,
+            None => {
+                let rule = store.figure_settings(hall).await?.alert;
+                rules.push((hall, rule));
+                rule
+            }
+        };
         let since = now - Duration::minutes(i64::from(rule.minutes));
         let (ratings, bad) = store.window_recent(window, since).await?;
         if !rule.triggered(ratings, bad) {

@@ -121,6 +121,41 @@ pub struct MonthFigures {
     pub computed_at: DateTime<Utc>,
 }
 
+/// One line of a month: the hall, a window or a staff member.
+#[derive(Debug, Clone, Copy)]
+pub struct Line<'a> {
+    /// `hall`, `window` or `staff`.
+    pub level: &'static str,
+    pub id: &'a str,
+    /// The window's number or the staff member's employee number (empty for the hall).
+    pub number: &'a str,
+    pub name: &'a str,
+    pub figures: &'a Figures,
+}
+
+impl MonthFigures {
+    /// The hall's line, then its windows', then its staff members'.
+    pub fn lines(&self) -> Vec<Line<'_>> {
+        let h = &self.hall;
+        let mut out = vec![Line { level: "hall", id: &h.hall_id, number: "", name: &h.name, figures: &h.figures }];
+        out.extend(self.windows.iter().map(|w| Line {
+            level: "window",
+            id: &w.window_id,
+            number: &w.number,
+            name: &w.name,
+            figures: &w.figures,
+        }));
+        out.extend(self.staff.iter().map(|s| Line {
+            level: "staff",
+            id: &s.staff_id,
+            number: &s.employee_no,
+            name: &s.name,
+            figures: &s.figures,
+        }));
+        out
+    }
+}
+
 /// A frozen figure and what it is now, when a later decision changed it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Correction {
@@ -184,7 +219,7 @@ pub async fn compute(
     let tallies = store.rating_tallies(hall, from, to).await?;
     let ledger = store.ledger_tallies(hall, from, to).await?;
     let settings = store.figure_settings(hall).await?;
-    let previous = previous_bottom(store, reference, hall, month, method, &settings).await?;
+    let previous = previous_bottom(store, reference, hall, month, method, &settings, now).await?;
     Ok(figures(reference, hall, month, &tallies, &ledger, method, &settings, &previous, now))
 }
 
@@ -197,6 +232,7 @@ async fn previous_bottom(
     month: Month,
     method: &Method,
     settings: &FigureSettings,
+    now: DateTime<Utc>,
 ) -> Result<HashSet<String>> {
     let previous = month.previous();
     let figures = match store.closing(hall, previous).await? {
@@ -205,7 +241,7 @@ async fn previous_bottom(
         None => {
             let (from, to) = (previous.first_day(), month.first_day());
             let tallies = store.rating_tallies(hall, from, to).await?;
-            figures(reference, hall, previous, &tallies, &[], method, settings, &HashSet::new(), Utc::now())
+            figures(reference, hall, previous, &tallies, &[], method, settings, &HashSet::new(), now)
         }
     };
     Ok(figures.windows.into_iter().filter(|w| w.figures.near_bottom).map(|w| w.window_id).collect())
@@ -409,43 +445,21 @@ fn corrections(frozen: &MonthFigures, live: &MonthFigures) -> Vec<Correction> {
     let differs = |a: &Figures, b: &Figures| {
         a.ratings != b.ratings || a.bad_reviews != b.bad_reviews || a.rank != b.rank || a.ledger != b.ledger
     };
-    let mut out = Vec::new();
-    if differs(&frozen.hall.figures, &live.hall.figures) {
-        out.push(Correction {
-            level: "hall",
-            id: frozen.hall.hall_id.clone(),
-            name: frozen.hall.name.clone(),
-            frozen: frozen.hall.figures.clone(),
-            now: live.hall.figures.clone(),
-        });
-    }
-    for w in &frozen.windows {
-        if let Some(now) = live.windows.iter().find(|l| l.window_id == w.window_id)
-            && differs(&w.figures, &now.figures)
-        {
-            out.push(Correction {
-                level: "window",
-                id: w.window_id.clone(),
-                name: format!("{} {}", w.number, w.name),
-                frozen: w.figures.clone(),
-                now: now.figures.clone(),
-            });
-        }
-    }
-    for s in &frozen.staff {
-        if let Some(now) = live.staff.iter().find(|l| l.staff_id == s.staff_id)
-            && differs(&s.figures, &now.figures)
-        {
-            out.push(Correction {
-                level: "staff",
-                id: s.staff_id.clone(),
-                name: s.name.clone(),
-                frozen: s.figures.clone(),
-                now: now.figures.clone(),
-            });
-        }
-    }
-    out
+    let now = live.lines();
+    frozen
+        .lines()
+        .into_iter()
+        .filter_map(|f| {
+            let n = now.iter().find(|n| n.level == f.level && n.id == f.id)?;
+            differs(f.figures, n.figures).then(|| Correction {
+                level: f.level,
+                id: f.id.to_string(),
+                name: if f.level == "window" { format!("{} {}", f.number, f.name) } else { f.name.to_string() },
+                frozen: f.figures.clone(),
+                now: n.figures.clone(),
+            })
+        })
+        .collect()
 }
 
 /// Closes a month: its figures are frozen with the current method's version.

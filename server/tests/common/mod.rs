@@ -3,6 +3,7 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -12,16 +13,27 @@ use chrono::{DateTime, Duration, Utc};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tiyan_core::Level;
+use tiyan_core::accounts::Role;
 use tiyan_core::diary::DiaryRevision;
 use tiyan_core::protocol::DeviceRole;
 use tiyan_core::rating::Rating;
 use tiyan_server::reference_files::load_json;
-use tiyan_server::services::{devices, reference};
+use tiyan_server::services::accounts::{self, AccountForm};
+use tiyan_server::services::{Hasher, Who, devices, reference};
+use tiyan_server::store::Account;
 use tiyan_server::store::{RatingFilter, Storage};
 use tiyan_server::testing::{Backend, TestDb};
 use tiyan_server::{AppState, app};
 use tower::ServiceExt;
 use uuid::Uuid;
+
+/// The password of every account the tests make.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// `account` acting from this machine, now.
+pub fn who(account: &Account) -> Who<'_> {
+    Who { account, client: IpAddr::V4(Ipv4Addr::LOCALHOST), now: Utc::now() }
+}
 
 pub struct Server {
     pub router: axum::Router,
@@ -41,6 +53,12 @@ pub async fn server(backend: Backend) -> Server {
 }
 
 impl Server {
+    /// An account made by `by` (None: the first supervisor, as `user add` makes it), with [`PASSWORD`].
+    pub async fn account(&self, by: Option<&Account>, login: &str, role: Role, hall_id: Option<&str>) -> Account {
+        let form = AccountForm { login, name: login, role, hall_id, password: PASSWORD };
+        accounts::create(self.store.as_ref(), &Hasher::new(2), by, None, &form, Utc::now()).await.unwrap()
+    }
+
     /// A code issued `age` ago, valid for an hour.
     pub async fn code(&self, window: Option<&str>, role: DeviceRole, age: Duration) -> String {
         let issued = Utc::now() - age;
