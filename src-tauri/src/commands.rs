@@ -39,7 +39,7 @@ pub async fn kiosk_status(kiosk: State<'_, Arc<Kiosk>>) -> Answer<KioskStatus> {
     blocking(&kiosk, |k| k.status()).await
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ts_rs::TS)]
 pub struct SetupDefaults {
     /// The reference-data file given on the command line, to prefill the import field.
     reference_path: Option<PathBuf>,

@@ -3,25 +3,30 @@
 
 use serde::Serialize;
 use tiyan_client::Error;
+use tiyan_core::error_code::ErrorCode;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct CommandError {
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
     /// For PIN errors: when the next attempt is allowed (RFC 3339).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub retry_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub failures: Option<u32>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[ts(as = "Option<bool>", optional)]
     pub locked: bool,
     /// For an incomplete diary entry: what is missing, by name.
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[ts(as = "Option<Vec<tiyan_core::diary::DiaryIssue>>", optional)]
     pub issues: Vec<tiyan_core::diary::DiaryIssue>,
 }
 
 impl CommandError {
-    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         CommandError {
             code,
             message: message.into(),

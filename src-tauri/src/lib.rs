@@ -2,6 +2,16 @@
 //! real app; `build()` assembles the same app on any runtime, so tests drive the
 //! real commands through `tauri::test`'s mock runtime.
 
+// Registers the listed commands (see command_list.rs).
+macro_rules! handlers {
+    ($($module:ident :: $command:ident,)*) => {
+        tauri::generate_handler![$($module::$command),*]
+    };
+}
+
+#[macro_use]
+mod command_list;
+pub mod bindings;
 mod commands;
 mod error;
 mod kiosk_window;
@@ -133,45 +143,5 @@ pub fn build<R: Runtime>(
             Ok(())
         })
         .on_window_event(kiosk_window::on_window_event)
-        .invoke_handler(tauri::generate_handler![
-            commands::kiosk_status,
-            commands::setup_defaults,
-            commands::setup_import_reference,
-            commands::setup_set_admin_pin,
-            commands::setup_bind_window,
-            commands::setup_choose_role,
-            commands::staff_sign_in,
-            commands::staff_sign_out,
-            commands::staff_set_case_no,
-            commands::staff_clear_case_no,
-            commands::submit_rating,
-            commands::admin_gate,
-            commands::admin_unlock,
-            commands::admin_lock,
-            commands::admin_overview,
-            commands::admin_update_settings,
-            commands::admin_sign_out_staff,
-            commands::admin_export_csv,
-            commands::admin_change_pin,
-            commands::admin_exit,
-            sync_commands::sync_status,
-            sync_commands::sync_now,
-            sync_commands::sync_enroll,
-            officer_commands::officer_status,
-            officer_commands::officer_sign_in,
-            officer_commands::officer_sign_out,
-            officer_commands::officer_sync,
-            officer_commands::diary_choices,
-            officer_commands::diary_list,
-            officer_commands::diary_new,
-            officer_commands::diary_open,
-            officer_commands::diary_save,
-            officer_commands::diary_delete_draft,
-            officer_commands::diary_edit,
-            officer_commands::diary_submit,
-            officer_commands::diary_answer,
-            officer_commands::diary_add_photo,
-            officer_commands::diary_photo,
-            officer_commands::diary_export,
-        ]))
+        .invoke_handler(with_commands!(handlers)))
 }

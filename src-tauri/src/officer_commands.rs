@@ -4,6 +4,7 @@
 //! signed in, never one the page sends.
 
 use std::sync::{Arc, Mutex};
+use tiyan_core::error_code::ErrorCode;
 
 use base64::Engine as _;
 use serde::Serialize;
@@ -36,7 +37,7 @@ impl OfficerDesk {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
-            .ok_or_else(|| CommandError::new("officer_signed_out", "no officer is signed in"))
+            .ok_or_else(|| CommandError::new(ErrorCode::OfficerSignedOut, "no officer is signed in"))
     }
 
     fn id(&self) -> Answer<String> {
@@ -45,7 +46,7 @@ impl OfficerDesk {
 }
 
 /// An officer as the screens show them: the name masked, as in anything published.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct OfficerCard {
     pub id: String,
     pub masked_name: String,
@@ -68,7 +69,7 @@ impl From<&Officer> for OfficerCard {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct OfficerStatus {
     pub officer: Option<OfficerCard>,
     /// Officers who signed in here before: offered on the sign-in screen.
@@ -96,7 +97,7 @@ pub async fn officer_sign_in(
     let credentials = blocking(&kiosk, |k| k.store().credentials()).await?;
     let officer = match credentials {
         Some((url, _)) => {
-            let transport = Http::new(&url).map_err(|e| CommandError::new("server_unreachable", e.to_string()))?;
+            let transport = Http::new(&url).map_err(|e| CommandError::new(ErrorCode::InvalidServer, e.to_string()))?;
             Engine::new(store, transport).officer_sign_in(&officer_id, &password).await?
         }
         None => blocking(&kiosk, move |k| k.store().officer_sign_in_offline(officer_id.trim(), &password)).await?,
@@ -136,7 +137,7 @@ pub async fn diary_choices(kiosk: State<'_, Arc<Kiosk>>, desk: State<'_, Officer
 }
 
 /// An entry in the list, with the ledger's word on its problems.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct EntryRow {
     #[serde(flatten)]
     pub summary: EntrySummary,
@@ -162,7 +163,7 @@ pub async fn diary_new(kiosk: State<'_, Arc<Kiosk>>, desk: State<'_, OfficerDesk
     blocking(&kiosk, move |k| k.store().new_draft(&id)).await
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct EntryDetail {
     pub entry_id: Uuid,
     pub draft: Option<Draft>,
@@ -260,7 +261,7 @@ pub async fn diary_add_photo(
 ) -> Answer<PhotoInfo> {
     let id = desk.id()?;
     let tauri::ipc::InvokeBody::Raw(bytes) = request.body() else {
-        return Err(CommandError::new("photo_refused", "the photo must be sent as raw bytes"));
+        return Err(CommandError::new(ErrorCode::PhotoRefused, "the photo must be sent as raw bytes"));
     };
     let bytes = bytes.clone();
     blocking(&kiosk, move |k| k.store().add_photo(&id, &bytes)).await

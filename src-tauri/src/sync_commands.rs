@@ -2,6 +2,7 @@
 //! enrolment with a one-time code.
 
 use std::sync::Arc;
+use tiyan_core::error_code::ErrorCode;
 
 use tauri::{AppHandle, Runtime, State};
 use tiyan_client::Kiosk;
@@ -56,11 +57,11 @@ async fn enrol<R: Runtime>(
     server_url: &str,
     code: &str,
 ) -> Answer<()> {
-    let transport = Http::new(server_url).map_err(|e| CommandError::new("invalid_server", e.to_string()))?;
+    let transport = Http::new(server_url).map_err(|e| CommandError::new(ErrorCode::InvalidServer, e.to_string()))?;
     let enrolled = Engine::new(kiosk.shared_store(), transport).enroll(server_url, code, &device_name()).await?;
     sync.sync_now();
     if enrolled.role == DeviceRole::Officer {
-        crate::officer_window::switch_to(app).map_err(|e| CommandError::new("window", e.to_string()))?;
+        crate::officer_window::switch_to(app).map_err(|e| CommandError::new(ErrorCode::WindowFailed, e.to_string()))?;
     }
     Ok(())
 }
@@ -80,7 +81,7 @@ pub async fn enrol_at_start<R: Runtime>(
     }
     match enrol(app, kiosk, sync, server_url, code).await {
         Ok(()) => tracing::info!(server_url, "enrolled with the server"),
-        Err(e) => tracing::error!(server_url, code = e.code, message = e.message, "enrolment failed"),
+        Err(e) => tracing::error!(server_url, code = e.code.as_str(), message = e.message, "enrolment failed"),
     }
 }
 

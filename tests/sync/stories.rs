@@ -161,7 +161,7 @@ async fn a_revoked_device_stops_trying_and_keeps_its_ratings(backend: Backend) -
     sync.nudge();
     wait_until(Duration::from_secs(10), || Ok(sync.status()?.waiting_for_person)).await?;
     let status = sync.status()?;
-    ensure!(status.last_error.as_ref().map(|e| e.code) == Some("device_revoked"), "{status:?}");
+    ensure!(status.last_error.as_ref().map(|e| e.code.as_str()) == Some("device_revoked"), "{status:?}");
     ensure!(status.enrolment.state == tiyan_client::sync_state::EnrolmentState::Revoked);
     let before = r.proxy.connections();
     // New ratings no longer make it try: a revoked device is not retried blindly.

@@ -12,7 +12,7 @@ use crate::{Error, Result, Store};
 
 /// An entry in the officer's list: its draft if one is open, its latest
 /// submitted revision if any.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct EntrySummary {
     pub entry_id: Uuid,
     pub draft: Option<Draft>,
@@ -21,7 +21,7 @@ pub struct EntrySummary {
     pub synced: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct Draft {
     pub entry_id: Uuid,
     pub officer_id: String,
@@ -32,7 +32,7 @@ pub struct Draft {
 }
 
 /// A photo's thumbnail and size, for the editor.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct PhotoInfo {
     pub sha256: String,
     pub width: u32,

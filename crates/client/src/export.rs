@@ -10,7 +10,7 @@ use tiyan_core::mask::mask_phone;
 use crate::store::Store;
 use crate::{Error, Result};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct ExportSummary {
     pub path: PathBuf,
     pub count: u64,

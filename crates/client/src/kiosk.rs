@@ -25,7 +25,7 @@ use crate::{Error, Result};
 pub const ADMIN_UNLOCK_FOR: Duration = Duration::from_secs(300);
 
 /// Everything a screen needs to decide what to show.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct KioskStatus {
     pub reference_version: Option<i64>,
     pub admin_pin_set: bool,
@@ -42,7 +42,7 @@ pub struct KioskStatus {
 }
 
 /// The administrator's view, behind the PIN.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct AdminOverview {
     pub counts: RatingCounts,
     pub settings: KioskSettings,

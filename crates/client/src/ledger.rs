@@ -15,7 +15,7 @@ use crate::{Error, Result, Store};
 
 /// One problem as the officer sees it: the ledger's state and reply, and
 /// their own answer if they gave one since the ledger last changed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct ProblemLedger {
     pub problem_id: Uuid,
     pub state: LedgerState,

@@ -15,13 +15,13 @@ use crate::store::{Store, get_meta};
 use crate::{Error, Result};
 
 /// What the screen learns once a rating is on disk.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct RatingReceipt {
     pub id: Uuid,
     pub seq: u64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct RatingCounts {
     pub total: u64,
     /// Not yet acknowledged by a server.
@@ -278,7 +278,7 @@ mod tests {
             assert!(stored < 10_000, "the page limit never bit");
         };
         assert!(matches!(err, Error::DiskFull), "{err:?}");
-        assert_eq!(err.code(), "disk_full");
+        assert_eq!(err.code().as_str(), "disk_full");
         let all = k.store().ratings_after(0, 100_000).unwrap();
         assert_eq!(all.len(), stored);
         let seqs: Vec<u64> = all.iter().map(|r| r.seq).collect();

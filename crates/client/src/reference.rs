@@ -15,7 +15,7 @@ use crate::{Error, Result, photo, sha256_hex};
 /// A reference-data file larger than this is not one.
 const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct ImportSummary {
     pub version: i64,
     pub halls: usize,
@@ -26,7 +26,7 @@ pub struct ImportSummary {
     pub unchanged: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct WindowInfo {
     pub id: String,
     pub hall_id: String,
@@ -35,7 +35,7 @@ pub struct WindowInfo {
     pub name: Text,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct ReasonInfo {
     pub code: String,
     pub label: Text,
@@ -270,7 +270,7 @@ impl crate::Store {
     }
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
 pub struct DiaryChoices {
     pub halls: Vec<tiyan_core::reference::Hall>,
     pub matters: Vec<tiyan_core::reference::Matter>,

@@ -10,7 +10,7 @@ use crate::store::Store;
 use crate::{Error, Result};
 
 /// What the citizen sees of the person who served them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct StaffCard {
     pub staff_id: String,
     pub employee_no: String,

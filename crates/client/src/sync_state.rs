@@ -9,7 +9,7 @@ use crate::store::{Store, get_meta, set_meta};
 use crate::sync::api::Credentials;
 use crate::{Error, Result};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum EnrolmentState {
     NotEnrolled,
@@ -18,7 +18,7 @@ pub enum EnrolmentState {
     Revoked,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct Enrolment {
     pub state: EnrolmentState,
     pub server_url: Option<String>,

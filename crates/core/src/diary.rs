@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// How the officer went through the matter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     Window,
@@ -20,7 +20,7 @@ pub enum Channel {
 }
 
 /// In what capacity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
     OnMyOwn,
@@ -29,7 +29,7 @@ pub enum Mode {
     Accompanying,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ProblemCategory {
     WindowSigns,
@@ -57,7 +57,7 @@ impl ProblemCategory {
 }
 
 /// What officers look at, each marked on every entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckItem {
     WindowSigns,
@@ -79,7 +79,7 @@ impl CheckItem {
     ];
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckMark {
     Good,
@@ -89,7 +89,7 @@ pub enum CheckMark {
 }
 
 /// A problem (挑刺): one item, one category. Its id is the ledger item's id on the server.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Problem {
     pub id: Uuid,
     pub category: ProblemCategory,
@@ -97,7 +97,7 @@ pub struct Problem {
 }
 
 /// The moments the officer tapped: took a ticket, called to the window, done.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Timers {
     pub ticket_at: Option<DateTime<FixedOffset>>,
     pub called_at: Option<DateTime<FixedOffset>>,
@@ -106,7 +106,7 @@ pub struct Timers {
 
 /// Minutes waited, at the window, and in all. They follow from the timers but
 /// stay editable: an officer who forgot to tap writes what the clock said.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Minutes {
     pub waiting: Option<u32>,
     pub handling: Option<u32>,
@@ -129,7 +129,7 @@ impl Timers {
 }
 
 /// A photo of the entry, by the SHA-256 of its processed JPEG.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct PhotoRef {
     pub sha256: String,
     #[serde(default)]
@@ -137,7 +137,7 @@ pub struct PhotoRef {
 }
 
 /// Everything the officer writes: a draft holds it as typed, a revision as submitted.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(default)]
 pub struct DiaryBody {
     pub visited_at: Option<DateTime<FixedOffset>>,
@@ -168,7 +168,7 @@ pub const MAX_ITEMS: usize = 30;
 pub const MAX_PHOTOS: usize = 20;
 
 /// What keeps an entry from being submitted, one per field, for the editor to show.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, thiserror::Error, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum DiaryIssue {
     #[error("the date and time of the visit are missing")]
@@ -263,7 +263,7 @@ impl DiaryBody {
 
 /// A submitted version of an entry: append-only. Editing a submitted entry
 /// makes revision n + 1, which supersedes revision n; both stay.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct DiaryRevision {
     /// This revision's own id (UUIDv7).
     pub id: Uuid,

@@ -10,6 +10,7 @@ pub mod case_no;
 pub mod cell;
 pub mod diary;
 pub mod enrolment;
+pub mod error_code;
 pub mod intake;
 pub mod ledger;
 pub mod level;

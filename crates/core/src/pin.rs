@@ -43,7 +43,7 @@ fn check_digits(pin: &str, min: usize, max: usize) -> Result<(), PinFormatError>
 }
 
 /// Where a PIN prompt stands after some failed attempts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum PinGate {
     /// An attempt may be made now.

@@ -71,61 +71,7 @@ pub struct ApiError {
     pub retry_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorCode {
-    /// No or unreadable credentials, or a wrong secret.
-    Unauthenticated,
-    /// The device was revoked by the administrator.
-    DeviceRevoked,
-    /// The device speaks another protocol version.
-    IncompatibleProtocol,
-    /// The enrolment code is unknown, used or expired.
-    InvalidCode,
-    /// The request is not what the protocol describes.
-    Malformed,
-    TooLarge,
-    /// A record with this id (or sequence number) exists with other content.
-    Conflict,
-    /// An upload would leave a hole in the device's sequence.
-    Gap,
-    /// The device may not do this (e.g. upload another device's records).
-    Forbidden,
-    /// This request id was already used.
-    Replayed,
-    /// The enrolment code is for another kind of device than the one enrolling.
-    WrongRole,
-    /// An officer's password did not match.
-    WrongPassword,
-    /// Too many wrong passwords: wait (the message says until when).
-    Locked,
-    /// The officer's appointment period does not include today.
-    NotAppointed,
-    /// A record of the upload breaks the rules for this device (the message
-    /// names the record and the reason); nothing of the page was stored.
-    Rejected,
-    NotFound,
-    /// The server cannot reach its database just now.
-    Unavailable,
-    Internal,
-}
-
-impl ErrorCode {
-    /// Errors a device must not retry on its own: they need a person.
-    pub fn needs_a_person(self) -> bool {
-        matches!(
-            self,
-            ErrorCode::Unauthenticated
-                | ErrorCode::DeviceRevoked
-                | ErrorCode::IncompatibleProtocol
-                | ErrorCode::Conflict
-                | ErrorCode::Forbidden
-                | ErrorCode::InvalidCode
-                | ErrorCode::WrongRole
-                | ErrorCode::Rejected
-        )
-    }
-}
+pub use crate::error_code::ErrorCode;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Health {
@@ -139,7 +85,7 @@ pub struct Health {
     pub schema: u32,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum DeviceRole {
     Kiosk,

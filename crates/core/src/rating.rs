@@ -13,7 +13,7 @@ pub const MAX_COMMENT_CHARS: usize = 200;
 pub const MAX_REASONS: usize = 12;
 
 /// What the kiosk screen sends when the citizen presses submit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct RatingInput {
     /// Made by the screen when the rating session starts; a second submit of the
     /// same session (a double tap, a retried call) records nothing new.

@@ -26,7 +26,7 @@ pub struct ReferenceData {
     pub officers: Vec<Officer>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Hall {
     pub id: String,
     pub name: Text,
@@ -60,14 +60,14 @@ pub struct Staff {
     pub photo_sha256: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Reason {
     pub code: String,
     pub label: Text,
 }
 
 /// A high-frequency service matter on the quarter's experience list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Matter {
     pub id: String,
     pub name: Text,

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Language;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct KioskSettings {
     /// A half-finished rating is discarded after this many idle seconds.
     pub idle_seconds: u32,

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The languages of the interface: Simplified Chinese first, English second.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ts_rs::TS)]
 pub enum Language {
     #[default]
     #[serde(rename = "zh-CN")]
@@ -31,7 +31,7 @@ impl Language {
 
 /// A label in both interface languages. English falls back to Chinese when a
 /// reference-data file leaves it empty, so a screen is never blank.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Text {
     pub zh: String,
     #[serde(default)]

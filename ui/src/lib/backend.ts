@@ -1,6 +1,7 @@
 // One interface to the device, with the Tauri implementation used in the app
 // and an in-memory one (memory-backend.ts) for the browser and the UI tests.
 import { invoke } from '@tauri-apps/api/core';
+import type { Command } from './bindings';
 import {
   BackendError,
   type AdminOverview,
@@ -43,11 +44,14 @@ export interface Backend {
   syncEnroll(serverUrl: string, code: string): Promise<void>;
 }
 
-async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+/** Calls a command by its generated name; a failure arrives as a BackendError
+ * (with what is missing, for an incomplete diary entry). */
+export async function call<T>(cmd: Command, args?: Record<string, unknown> | Uint8Array): Promise<T> {
   try {
     return await invoke<T>(cmd, args);
   } catch (e) {
-    throw BackendError.from(e);
+    const issues = (e as { issues?: string[] } | null)?.issues ?? [];
+    throw Object.assign(BackendError.from(e), { issues });
   }
 }
 

@@ -5,6 +5,7 @@ import type { Backend } from './backend';
 import {
   BackendError,
   type AdminOverview,
+  type ErrorCode,
   type KioskStatus,
   type RatingInput,
   type Reason,
@@ -31,7 +32,7 @@ const reasons: Reason[] = [
 
 type Stored = RatingInput & { seq: number; case_no: string | null };
 
-const fail = (code: string): never => {
+const fail = (code: ErrorCode): never => {
   throw new BackendError(code, code);
 };
 

@@ -2,6 +2,8 @@
 // the source; English must have exactly the same keys (the type checks it).
 // `{name}` placeholders are filled by t().
 
+import type { ErrorCode } from './bindings';
+
 export const zhCN = {
   app: {
     title: '政务服务评价',
@@ -204,7 +206,7 @@ export const zhCN = {
     schema_too_new: '数据文件来自更新版本的程序',
     io: '文件读写失败',
     storage: '数据保存失败，请联系管理员',
-    internal: '程序内部错误',
+    internal: '程序或服务器内部出错，稍后再试',
     unreachable: '连不上服务器（网络中断或服务器未运行），稍后会自动重试',
     not_an_envelope: '收到的不是服务器的应答（可能是需要登录的网络页面），稍后会自动重试',
     incompatible_protocol: '服务器与本设备的程序版本不兼容，请升级',
@@ -215,8 +217,15 @@ export const zhCN = {
     conflict: '服务器上已有同编号但内容不同的记录，已停止上传，请联系管理员',
     rejected: '服务器拒收了一条记录（与本设备的大厅、窗口或人员不符），已停止上传，请联系管理员',
     forbidden: '服务器拒绝了本设备的请求',
-    server_error: '服务器内部出错，稍后会自动重试',
-    refused: '服务器拒绝了请求，稍后会自动重试',
+    malformed: '服务器认为请求格式有误（程序版本可能不一致），稍后会自动重试',
+    too_large: '一次发送的数据过大，已被服务器拒收，稍后会分批重试',
+    gap: '服务器缺少本设备此前的记录，稍后会从缺口处重新发送',
+    replayed: '服务器认为这是重复的请求，稍后会自动重试',
+    locked: '密码错误次数过多，已暂时锁定，请稍后再试',
+    not_appointed: '体验官聘期不在有效期内',
+    not_found: '服务器上找不到所请求的内容',
+    unavailable: '服务器暂时无法访问其数据库，稍后会自动重试',
+    window_failed: '无法打开窗口，请重启程序；若仍不行请联系管理员',
     inconsistent: '服务器的应答前后不一致，稍后会自动重试',
     not_enrolled: '本设备尚未注册到服务器',
     invalid_server: '服务器地址应以 http:// 或 https:// 开头',
@@ -231,7 +240,7 @@ export const zhCN = {
     diary_incomplete: '日记尚未填写完整',
     not_officer_device: '本设备不是体验官笔记本',
     nothing_to_answer: '这个问题目前没有需要您答复的反馈（或已答复）',
-  },
+  } satisfies Record<ErrorCode, string>,
   officer: {
     title: '体验官日记',
     signInTitle: '体验官登录',
@@ -563,7 +572,7 @@ export const en: Catalogue<Messages> = {
     schema_too_new: 'The data was written by a newer version of the app',
     io: 'A file could not be read or written',
     storage: 'Saving failed; please call the administrator',
-    internal: 'Internal error',
+    internal: 'Internal error in the app or the server; try again later',
     unreachable: 'The server cannot be reached (network down or server stopped); retrying automatically',
     not_an_envelope: 'The answer did not come from the server (perhaps a Wi-Fi login page); retrying automatically',
     incompatible_protocol: 'The server and this device run incompatible versions; please update',
@@ -574,8 +583,15 @@ export const en: Catalogue<Messages> = {
     conflict: 'The server holds a different record under the same id; uploads stopped, call the administrator',
     rejected: 'The server refused a record (not of this device\'s hall, window or staff); uploads stopped, call the administrator',
     forbidden: 'The server refused this device’s request',
-    server_error: 'The server had an internal error; retrying automatically',
-    refused: 'The server refused the request; retrying automatically',
+    malformed: 'The server found the request malformed (versions may differ); will retry automatically',
+    too_large: 'Too much data in one request for the server; will retry in smaller parts',
+    gap: 'The server is missing earlier records of this device; will resend from the gap',
+    replayed: 'The server saw this request before; will retry automatically',
+    locked: 'Too many wrong passwords: locked for now, try again later',
+    not_appointed: "The officer's appointment is not current",
+    not_found: 'The server does not have what was asked for',
+    unavailable: 'The server cannot reach its database just now; will retry automatically',
+    window_failed: 'A window could not be opened: restart the app, and call the administrator if it happens again',
     inconsistent: 'The server’s answers do not add up; retrying automatically',
     not_enrolled: 'This device is not enrolled with a server',
     invalid_server: 'The server address must start with http:// or https://',
@@ -590,7 +606,7 @@ export const en: Catalogue<Messages> = {
     diary_incomplete: 'The entry is not complete yet',
     not_officer_device: 'This device is not an officer laptop',
     nothing_to_answer: 'There is no reply on this problem for you to answer (or you answered it already)',
-  },
+  } satisfies Record<ErrorCode, string>,
   officer: {
     title: 'Officer diary',
     signInTitle: 'Experience officer sign-in',

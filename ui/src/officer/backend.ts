@@ -2,9 +2,9 @@
 // Tauri implementation the app uses (src-tauri/src/officer_commands.rs) and an
 // in-memory one (memory-backend.ts) for the browser and the UI tests. The
 // screens get it from the Svelte context OfficerApp sets.
-import { invoke } from '@tauri-apps/api/core';
 import { getContext, setContext } from 'svelte';
-import { BackendError, type SyncStatus } from '../lib/types';
+import { call } from '../lib/backend';
+import type { SyncStatus } from '../lib/types';
 import type {
   Choices,
   DiaryBody,
@@ -38,15 +38,6 @@ export interface OfficerBackend {
   answer(problemId: string, satisfaction: Satisfaction): Promise<void>;
 }
 
-async function call<T>(cmd: string, args?: Record<string, unknown> | Uint8Array): Promise<T> {
-  try {
-    return await invoke<T>(cmd, args);
-  } catch (e) {
-    // An incomplete entry's error names what is missing.
-    const issues = (e as { issues?: string[] } | null)?.issues ?? [];
-    throw Object.assign(BackendError.from(e), { issues });
-  }
-}
 
 export class TauriOfficerBackend implements OfficerBackend {
   status = () => call<OfficerStatus>('officer_status');

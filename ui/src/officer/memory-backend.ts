@@ -1,7 +1,7 @@
 // An in-memory officer laptop for working on the screens in a browser
 // (`?officer`) and for the UI tests. It keeps the rules the screens depend on
 // (sign-in, drafts, submitting, answering a reply once); the real rules live in Rust.
-import { BackendError, type SyncStatus } from '../lib/types';
+import { BackendError, type ErrorCode, type SyncStatus } from '../lib/types';
 import { uuid } from '../lib/uuid';
 import type {
   Choices,
@@ -27,8 +27,10 @@ const card: OfficerCard = {
   appointed_to: '2026-12-31',
 };
 const PASSWORD = 'tiyan-2026';
+/** The in-memory laptop's device id. */
+const MEMORY_DEVICE = '00000000-0000-7000-8000-000000000001';
 
-const fail = (code: string): never => {
+const fail = (code: ErrorCode): never => {
   throw new BackendError(code, code);
 };
 
@@ -77,7 +79,7 @@ export class MemoryOfficerBackend implements OfficerBackend {
       problems: [{ id: problemId, category: 'window_signs', text: '窗口号显示屏太小，看不清。' }],
     };
     b.revisions.set(entryId, [
-      { id: uuid(), entry_id: entryId, revision: 1, seq: 1, officer_id: card.id, submitted_at: body.visited_at ?? '', body },
+      { id: uuid(), entry_id: entryId, revision: 1, seq: 1, device_id: MEMORY_DEVICE, officer_id: card.id, submitted_at: body.visited_at ?? '', body },
     ]);
     b.reply(problemId, '已更换为更大的显示屏，并增设引导员。');
     return b;
@@ -193,6 +195,7 @@ export class MemoryOfficerBackend implements OfficerBackend {
       entry_id: entryId,
       revision: history.length + 1,
       seq: [...this.revisions.values()].flat().length + 1,
+      device_id: MEMORY_DEVICE,
       officer_id: d.officer_id,
       submitted_at: new Date().toISOString(),
       body: structuredClone(b),

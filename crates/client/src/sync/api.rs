@@ -36,27 +36,16 @@ pub enum SyncError {
 }
 
 impl SyncError {
-    /// The code a screen explains; transport-level troubles have their own.
-    pub fn code(&self) -> &'static str {
+    /// The code a screen explains: the server's own code when it refused.
+    pub fn code(&self) -> ErrorCode {
         match self {
-            SyncError::Unreachable(_) => "unreachable",
-            SyncError::NotAnEnvelope { .. } => "not_an_envelope",
-            SyncError::ProtocolMismatch(_) => "incompatible_protocol",
-            SyncError::Refused { error, .. } => match error.code {
-                ErrorCode::Unauthenticated => "unauthenticated",
-                ErrorCode::DeviceRevoked => "device_revoked",
-                ErrorCode::IncompatibleProtocol => "incompatible_protocol",
-                ErrorCode::InvalidCode => "invalid_code",
-                ErrorCode::Conflict => "conflict",
-                ErrorCode::Forbidden => "forbidden",
-                ErrorCode::WrongRole => "wrong_role",
-                ErrorCode::Rejected => "rejected",
-                ErrorCode::Internal => "server_error",
-                _ => "refused",
-            },
-            SyncError::Inconsistent(_) | SyncError::BadPhoto => "inconsistent",
-            SyncError::NotEnrolled => "not_enrolled",
-            SyncError::Store(_) => "storage",
+            SyncError::Unreachable(_) => ErrorCode::Unreachable,
+            SyncError::NotAnEnvelope { .. } => ErrorCode::NotAnEnvelope,
+            SyncError::ProtocolMismatch(_) => ErrorCode::IncompatibleProtocol,
+            SyncError::Refused { error, .. } => error.code,
+            SyncError::Inconsistent(_) | SyncError::BadPhoto => ErrorCode::Inconsistent,
+            SyncError::NotEnrolled => ErrorCode::NotEnrolled,
+            SyncError::Store(_) => ErrorCode::Storage,
         }
     }
 

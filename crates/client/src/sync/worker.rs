@@ -51,15 +51,15 @@ pub const IDLE_PERIOD: Duration = Duration::from_secs(60);
 /// A new record waits this long so that a burst goes in one round.
 pub const DEBOUNCE: Duration = Duration::from_millis(300);
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct LastError {
-    pub code: &'static str,
+    pub code: tiyan_core::error_code::ErrorCode,
     pub message: String,
     pub at: DateTime<Utc>,
 }
 
 /// What the admin screen shows about sync.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct SyncStatus {
     pub enrolment: Enrolment,
     /// Records not yet acknowledged by the server.
@@ -195,7 +195,7 @@ where
             }
             Err(e) => {
                 let person = e.needs_a_person();
-                if e.code() == "device_revoked" {
+                if e.code() == tiyan_core::error_code::ErrorCode::DeviceRevoked {
                     let _ = h.store.mark_revoked();
                 }
                 if person {
