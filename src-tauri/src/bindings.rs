@@ -69,6 +69,7 @@ pub fn typescript() -> String {
     d.visit::<pin::PinGate>();
     d.visit::<settings::KioskSettings>();
     d.visit::<export::ExportSummary>();
+    d.visit::<crate::app_log::LogTail>();
     d.visit::<sync::SyncStatus>();
     d.visit::<protocol::DeviceRole>();
     d.visit::<crate::officer_commands::OfficerStatus>();

@@ -24,6 +24,8 @@ macro_rules! with_commands {
             commands::admin_sign_out_staff,
             commands::admin_export_csv,
             commands::admin_change_pin,
+            commands::admin_log,
+            commands::admin_save_log,
             commands::admin_exit,
             sync_commands::sync_status,
             sync_commands::sync_now,

@@ -18,8 +18,12 @@ use tiyan_core::pin::PinGate;
 use tiyan_core::rating::RatingInput;
 use tiyan_core::settings::KioskSettings;
 
+use crate::app_log::{self, LogTail};
 use crate::error::CommandError;
 use crate::shell::Shell;
+
+/// Lines of the log the admin screen shows.
+const LOG_LINES: usize = 200;
 
 pub(crate) type Answer<T> = Result<T, CommandError>;
 
@@ -144,6 +148,31 @@ pub async fn admin_export_csv(kiosk: State<'_, Arc<Kiosk>>, dir: Option<String>)
 #[tauri::command]
 pub async fn admin_change_pin(kiosk: State<'_, Arc<Kiosk>>, pin: String) -> Answer<()> {
     blocking(&kiosk, move |k| k.admin_change_pin(&pin)).await
+}
+
+/// The newest lines of the app's log, for the hall's IT at the kiosk.
+#[tauri::command]
+pub async fn admin_log(kiosk: State<'_, Arc<Kiosk>>, shell: State<'_, Shell>) -> Answer<LogTail> {
+    kiosk.require_admin().map_err(CommandError::from)?;
+    let data_dir = shell.data_dir.clone();
+    blocking(&kiosk, move |_| app_log::tail(&data_dir, LOG_LINES).map_err(tiyan_client::Error::io("reading the log")))
+        .await
+}
+
+/// Copies the log files to `dir` (a USB stick); answers the folder written.
+#[tauri::command]
+pub async fn admin_save_log(kiosk: State<'_, Arc<Kiosk>>, shell: State<'_, Shell>, dir: String) -> Answer<String> {
+    kiosk.require_admin().map_err(CommandError::from)?;
+    let data_dir = shell.data_dir.clone();
+    let dest = PathBuf::from(dir.trim());
+    let device = kiosk.store().device_id().to_string();
+    let saved = blocking(&kiosk, move |_| {
+        app_log::save(&data_dir, &dest, &device, chrono::Local::now())
+            .map_err(tiyan_client::Error::io(format!("saving the log to {}", dest.display())))
+    })
+    .await?;
+    tracing::info!(folder = %saved.display(), "the administrator saved the log");
+    Ok(saved.display().to_string())
 }
 
 /// Leaves the kiosk: the only way out, and only with the administrator unlocked.

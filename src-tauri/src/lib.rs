@@ -11,6 +11,7 @@ macro_rules! handlers {
 
 #[macro_use]
 mod command_list;
+mod app_log;
 pub mod bindings;
 mod commands;
 mod error;
@@ -18,6 +19,7 @@ mod kiosk_window;
 mod officer_commands;
 mod officer_window;
 mod shell;
+mod single_instance;
 mod sync_commands;
 
 use std::path::{Path, PathBuf};
@@ -49,10 +51,6 @@ pub struct Options {
 }
 
 pub fn run() {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .with_writer(std::io::stderr)
-        .init();
     let options = Options::parse();
     let context = context();
     let fail = |e: String| -> ! {
@@ -65,6 +63,13 @@ pub fn run() {
         Some(dir) => dir,
         None => fail("no application-data folder on this system: set TIYAN_DATA_DIR".into()),
     };
+    app_log::init(&data_dir).unwrap_or_else(|e| fail(e));
+    // A second start while one runs (a double tap on the icon, the session
+    // restarting too eagerly) brings the running one to the front and ends.
+    if single_instance::hand_over(&data_dir) {
+        tracing::info!(data_dir = %data_dir.display(), "already running: brought it to the front");
+        return;
+    }
     // Absolute, so the setup screen shows where the file really is.
     let reference = options.reference.map(|p| std::path::absolute(&p).unwrap_or(p));
     let enrol = options.server.zip(options.enrolment_code);
@@ -111,14 +116,15 @@ pub fn build<R: Runtime>(
         tiyan_client::sync::Backoff::default(),
     );
     let kiosk = Arc::new(kiosk);
-    let at_start = (kiosk.clone(), sync.clone());
+    let at_start = (kiosk.clone(), sync.clone(), data_dir.to_path_buf());
     Ok(builder
         .manage(shell)
         .manage(kiosk)
         .manage(sync)
         .manage(officer_commands::OfficerDesk::default())
         .setup(move |app| {
-            let (kiosk, sync) = at_start;
+            let (kiosk, sync, data_dir) = at_start;
+            single_instance::listen(app.handle(), &data_dir);
             // An officer laptop gets an ordinary window; everything else (a kiosk,
             // or a device not set up yet) the locked-down kiosk window.
             if kiosk.store().role()? == Some(tiyan_core::protocol::DeviceRole::Officer) {

@@ -108,6 +108,8 @@ fn setup_sign_in_rate_and_administer_through_ipc() {
     ok(&w, "admin_lock", json!({}));
     assert_eq!(code(&w, "admin_overview", json!({})), "admin_locked");
     assert_eq!(code(&w, "admin_exit", json!({})), "admin_locked");
+    assert_eq!(code(&w, "admin_log", json!({})), "admin_locked");
+    assert_eq!(code(&w, "admin_save_log", json!({ "dir": dir.path() })), "admin_locked");
     let wrong = invoke(&w, "admin_unlock", json!({ "pin": "000000" })).unwrap_err();
     assert_eq!((wrong["code"].as_str(), wrong["failures"].as_u64()), (Some("wrong_pin"), Some(1)));
     ok(&w, "admin_unlock", json!({ "pin": "260418" }));
@@ -128,6 +130,18 @@ fn setup_sign_in_rate_and_administer_through_ipc() {
     assert!(Path::new(export["path"].as_str().unwrap()).exists());
     ok(&w, "admin_sign_out_staff", json!({}));
     assert_eq!(ok(&w, "kiosk_status", json!({}))["on_duty"], Value::Null);
+
+    // The log: its last lines, and a copy on a "USB stick" (a folder); a folder
+    // that does not exist is an error in words and writes nothing.
+    let logs = dir.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::write(logs.join("tiyan.2026-11-23.log"), "INFO device ready\nWARN sync: unreachable\n").unwrap();
+    let tail = ok(&w, "admin_log", json!({}));
+    assert_eq!(tail["lines"], json!(["INFO device ready", "WARN sync: unreachable"]));
+    let stick = tempfile::tempdir().unwrap();
+    let saved = ok(&w, "admin_save_log", json!({ "dir": stick.path() }));
+    assert!(Path::new(saved.as_str().unwrap()).join("tiyan.2026-11-23.log").exists());
+    assert_eq!(code(&w, "admin_save_log", json!({ "dir": stick.path().join("pulled-out") })), "io");
 }
 
 #[test]

@@ -8,6 +8,7 @@ import {
   type ExportSummary,
   type ImportSummary,
   type KioskStatus,
+  type LogTail,
   type PinGate,
   type RatingInput,
   type RatingReceipt,
@@ -38,6 +39,8 @@ export interface Backend {
   adminSignOutStaff(): Promise<void>;
   adminExportCsv(dir: string | null): Promise<ExportSummary>;
   adminChangePin(pin: string): Promise<void>;
+  adminLog(): Promise<LogTail>;
+  adminSaveLog(dir: string): Promise<string>;
   adminExit(): Promise<void>;
   syncStatus(): Promise<SyncStatus>;
   syncNow(): Promise<void>;
@@ -75,6 +78,8 @@ export class TauriBackend implements Backend {
   adminSignOutStaff = () => call<void>('admin_sign_out_staff');
   adminExportCsv = (dir: string | null) => call<ExportSummary>('admin_export_csv', { dir });
   adminChangePin = (pin: string) => call<void>('admin_change_pin', { pin });
+  adminLog = () => call<LogTail>('admin_log');
+  adminSaveLog = (dir: string) => call<string>('admin_save_log', { dir });
   adminExit = () => call<void>('admin_exit');
   syncStatus = () => call<SyncStatus>('sync_status');
   syncNow = () => call<void>('sync_now');

@@ -150,6 +150,20 @@ export type LastError = { code: ErrorCode, message: string, at: string, };
 
 export type LedgerState = "registered" | "verified" | "rectifying" | "appealed" | "rectified" | "explained" | "replied" | "closed" | "excluded";
 
+export type LogTail = { 
+/**
+ * The folder the files are in.
+ */
+dir: string, 
+/**
+ * The newest lines, oldest first.
+ */
+lines: Array<string>, 
+/**
+ * Folders where a USB stick is mounted, to save the log to.
+ */
+removable: Array<string>, };
+
 /**
  * A high-frequency service matter on the quarter's experience list.
  */
@@ -311,6 +325,8 @@ export const COMMANDS = [
   'admin_sign_out_staff',
   'admin_export_csv',
   'admin_change_pin',
+  'admin_log',
+  'admin_save_log',
   'admin_exit',
   'sync_status',
   'sync_now',

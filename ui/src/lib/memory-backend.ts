@@ -7,6 +7,7 @@ import {
   type AdminOverview,
   type ErrorCode,
   type KioskStatus,
+  type LogTail,
   type RatingInput,
   type Reason,
   type Settings,
@@ -177,6 +178,14 @@ export class MemoryBackend implements Backend {
   async adminChangePin(pin: string) {
     this.admin();
     this.adminPin = pin;
+  }
+  async adminLog(): Promise<LogTail> {
+    this.admin();
+    return { dir: '/memory/logs', lines: ['INFO device ready'], removable: [] };
+  }
+  async adminSaveLog(dir: string) {
+    this.admin();
+    return `${dir}/tiyan-log`;
   }
   async adminExit() {
     this.admin();

@@ -8,6 +8,7 @@ export type {
   ExportSummary,
   ImportSummary,
   KioskStatus,
+  LogTail,
   PinGate,
   RatingCounts,
   RatingInput,
