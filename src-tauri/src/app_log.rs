@@ -39,7 +39,14 @@ pub fn init(data_dir: &Path) -> Result<(), String> {
     tracing_subscriber::registry()
         .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_filter(filter()))
         // Written synchronously, so the line about a panic is on disk before the process ends.
-        .with(tracing_subscriber::fmt::layer().with_ansi(false).with_writer(file).with_filter(filter()))
+        // Local time in the file: the hall's IT compare it with the wall clock.
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .with_timer(tracing_subscriber::fmt::time::ChronoLocal::rfc_3339())
+                .with_writer(file)
+                .with_filter(filter()),
+        )
         .try_init()
         .map_err(|e| e.to_string())?;
     let default = std::panic::take_hook();

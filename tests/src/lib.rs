@@ -121,9 +121,16 @@ impl App {
     /// Starts tauri-driver on free ports and opens a session that launches the
     /// app with `--data-dir <data_dir>` and `extra_args`.
     pub async fn launch(data_dir: &Path, extra_args: &[&str]) -> Result<App> {
+        App::launch_via(&app_binary()?, &[], data_dir, extra_args).await
+    }
+
+    /// Like [`App::launch`], with `program` started in the app's place (a
+    /// session script that starts the app, say) and `env` added to its environment.
+    pub async fn launch_via(program: &Path, env: &[(&str, &str)], data_dir: &Path, extra_args: &[&str]) -> Result<App> {
         let (port, native_port) = (free_port(), free_port());
         let driver = Command::new(tauri_driver()?)
             .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .envs(env.iter().copied())
             .env("DISPLAY", display())
             // WebKitGTK renders blank under Xvfb with compositing on.
             .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
@@ -142,7 +149,7 @@ impl App {
         args.extend(extra_args.iter().map(|s| s.to_string()));
         let mut caps = serde_json::Map::new();
         // tauri-driver refuses a session whose capabilities carry browserName.
-        caps.insert("tauri:options".into(), serde_json::json!({ "application": app_binary()?, "args": args }));
+        caps.insert("tauri:options".into(), serde_json::json!({ "application": program, "args": args }));
         let client = ClientBuilder::native()
             .capabilities(caps)
             .connect(&format!("http://127.0.0.1:{port}"))
@@ -283,7 +290,7 @@ pub fn app_pid(data_dir: &Path) -> Result<u32> {
     text.trim().parse().with_context(|| format!("pid in tiyan.lock: {text:?}"))
 }
 
-fn wait_gone(pid: u32) -> Result<()> {
+pub fn wait_gone(pid: u32) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(10);
     // A zombie (state Z) is gone for our purposes: it holds no files.
     while std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z")) {
