@@ -13,7 +13,7 @@ if ((${#need[@]})); then
   $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
 bash scripts/ui-build.sh
-cargo build --release -p tiyan-app -p tiyan-bench
+cargo build --release -p tiyan-app -p tiyan-bench -p tiyan-minimal-tauri
 echo
 ./target/release/tiyan-bench rating
 echo
@@ -27,6 +27,8 @@ echo
 ./target/release/tiyan-bench figures --postgres "$pg_url"
 echo
 ./target/release/tiyan-bench photo
+echo
+./target/release/tiyan-bench footprint
 echo
 size=$(stat -c %s target/release/tiyan-app)
 awk -v b="$size" 'BEGIN { printf "release binary target/release/tiyan-app: %d bytes (%.1f MB)\n", b, b / 1048576 }'

@@ -2,6 +2,7 @@
 //! run, those of the reference it is measured against.
 
 mod figures;
+mod footprint;
 mod office;
 mod photo;
 mod rating;
@@ -83,6 +84,20 @@ enum What {
         #[arg(long, default_value = "target/bench-data")]
         dir: std::path::PathBuf,
     },
+    /// Start to the interactive first screen and the memory of the process tree:
+    /// the release app against the minimal Tauri window and Chromium --kiosk.
+    Footprint {
+        #[arg(long, default_value = "target/release/tiyan-app")]
+        app: std::path::PathBuf,
+        #[arg(long, default_value = "target/release/tiyan-minimal-tauri")]
+        minimal: std::path::PathBuf,
+        #[arg(long, default_value = "/usr/bin/chromium")]
+        chromium: std::path::PathBuf,
+        #[arg(long, default_value = "ui/dist")]
+        ui: std::path::PathBuf,
+        #[arg(long, default_value = "demo/reference.json")]
+        reference: std::path::PathBuf,
+    },
     /// (Used by `photo`: the pipeline once, in its own process.)
     #[command(hide = true)]
     PhotoOnce { input: std::path::PathBuf, output: std::path::PathBuf },
@@ -115,6 +130,9 @@ fn main() -> anyhow::Result<()> {
         What::Office { items, postgres, dir } => office::run(items, postgres.as_deref(), &dir),
         What::Figures { ratings, postgres, dir } => figures::run(ratings, postgres.as_deref(), &dir),
         What::Photo { dir } => photo::run(&dir),
+        What::Footprint { app, minimal, chromium, ui, reference } => {
+            footprint::run(&app, &minimal, &chromium, &ui, &reference)
+        }
         What::PhotoOnce { input, output } => photo::once(&input, &output),
     }
 }

@@ -40,6 +40,8 @@ pub(crate) async fn blocking<T: Send + 'static>(
 
 #[tauri::command]
 pub async fn kiosk_status(kiosk: State<'_, Arc<Kiosk>>) -> Answer<KioskStatus> {
+    // The first one marks the UI up and running (`tiyan-bench footprint` waits for it).
+    tracing::debug!("kiosk status asked");
     blocking(&kiosk, |k| k.status()).await
 }
 
