@@ -124,8 +124,13 @@ pub fn save(
             std::fs::copy(&file, folder.join(name))?;
         }
     }
-    // On a stick that may be pulled right after, the copy must be on it.
-    std::fs::File::open(&folder)?.sync_all().ok();
+    // On a stick that may be pulled right after, the copy must be on it (the
+    // files were closed by the copy; the folder's entries are synced here, where
+    // the platform can open a folder).
+    #[cfg(unix)]
+    if let Ok(dir) = std::fs::File::open(&folder) {
+        let _ = dir.sync_all();
+    }
     Ok(folder)
 }
 

@@ -11,15 +11,22 @@
 //! On Windows there is no socket here: a second start says that the app is
 //! already running (the lock) and ends.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+#[cfg(unix)]
+use std::path::PathBuf;
 
-use tauri::{AppHandle, Manager, Runtime};
+#[cfg(unix)]
+use tauri::Manager;
+use tauri::{AppHandle, Runtime};
 
+#[cfg(unix)]
 fn socket(data_dir: &Path) -> PathBuf {
     data_dir.join("tiyan.sock")
 }
 
+#[cfg(unix)]
 const SHOW: &[u8] = b"show\n";
+#[cfg(unix)]
 const DONE: &[u8] = b"shown\n";
 
 /// Asks an app already running on `data_dir` to come to the front. True when
@@ -78,7 +85,7 @@ pub fn hand_over(_data_dir: &Path) -> bool {
 #[cfg(not(unix))]
 pub fn listen<R: Runtime>(_app: &AppHandle<R>, _data_dir: &Path) {}
 
-#[cfg_attr(not(unix), allow(dead_code))]
+#[cfg(unix)]
 fn bring_to_front<R: Runtime>(app: &AppHandle<R>) {
     for window in app.webview_windows().values() {
         let _ = window.unminimize();
