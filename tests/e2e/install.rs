@@ -1,8 +1,9 @@
 //! The packages as a hall's IT meets them: `scripts/package.sh` builds both
 //! `.deb`s, `dpkg -i` installs them on this machine, the installed server runs
-//! as its own user with the installed configuration, the installed app (under
-//! Xvfb) enrols with it and a rating arrives; `dpkg --purge` removes both and
-//! leaves nothing behind. Screenshot: target/screenshots/install-*.png.
+//! as its own user with the installed configuration, the installed kiosk
+//! session starts the installed app (under Xvfb), which enrols with it; a
+//! rating arrives, and the administrator's exit ends the session; `dpkg
+//! --purge` removes both and leaves nothing behind. Screenshot: target/screenshots/install-*.png.
 //!
 //! It changes the machine (packages, a system user), so it needs root (or
 //! password-less sudo), and refuses to run where Tiyan is already installed.
@@ -13,7 +14,9 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
-use tiyan_system_tests::{ADMIN_PIN, App, Guard, STAFF_PIN, demo_reference, free_port, wait_for_port, workspace};
+use tiyan_system_tests::{
+    ADMIN_PIN, App, Guard, STAFF_PIN, app_pid, demo_reference, free_port, wait_for_port, wait_gone, workspace,
+};
 
 const LONG: Duration = Duration::from_secs(30);
 const CONFIG: &str = "/etc/tiyan/server.toml";
@@ -182,10 +185,11 @@ async fn both_packages_install_work_together_and_purge_cleanly() -> Result<()> {
         ensure!(std::fs::metadata(&db)?.uid() == uid, "the database is the service user's");
     }
 
-    // The installed app enrols with it and a citizen rates.
+    // The installed kiosk session starts the installed app, which enrols with
+    // the server, and a citizen rates.
     let data = tempfile::tempdir()?;
     let app = App::launch_via(
-        Path::new("/usr/bin/tiyan-app"),
+        Path::new("/usr/bin/tiyan-kiosk-session"),
         &[],
         &data.path().join("kiosk"),
         &["--server", &url, "--enrolment-code", &code],
@@ -209,7 +213,20 @@ async fn both_packages_install_work_together_and_purge_cleanly() -> Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    app.quit().await?;
+    // The administrator leaves with the PIN: the session ends and starts nothing again.
+    let pid = app_pid(&data.path().join("kiosk"))?;
+    app.wait_screen("welcome", LONG).await?;
+    app.click("admin-open").await?;
+    app.keypad("admin-pin", ADMIN_PIN).await?;
+    app.wait_screen("admin", LONG).await?;
+    app.click("admin-exit").await?;
+    // The app ends while the click is answered: the driver may report that as
+    // an error. What counts is checked next: the process is gone for good.
+    let _ = app.click("admin-exit-confirm").await;
+    wait_gone(pid)?;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    ensure!(app_pid(&data.path().join("kiosk"))? == pid, "the session started the app again after the exit");
+    let _ = tokio::time::timeout(Duration::from_secs(5), app.client.close()).await;
     drop(server);
 
     // Removed again: binaries, the user and its data (purge) are gone.

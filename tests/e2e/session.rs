@@ -157,6 +157,8 @@ async fn administrator_leaves(app: &App) -> Result<()> {
     ensure!(on_stick.contains("device ready"), "{on_stick}");
     app.screenshot("session-01-admin-log").await?;
     app.click("admin-exit").await?;
-    app.click("admin-exit-confirm").await?;
+    // The app ends while the click is answered: the driver may report that as
+    // an error. What counts is checked next: the process is gone for good.
+    let _ = app.click("admin-exit-confirm").await;
     Ok(())
 }
