@@ -138,21 +138,15 @@ pub fn save(
 /// `/run/media/<user>/<label>` and, without a desktop, `/media/<label>`.
 #[cfg(unix)]
 fn removable_media() -> Vec<String> {
+    let children = |dir: &Path| -> Vec<PathBuf> {
+        std::fs::read_dir(dir).into_iter().flatten().flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect()
+    };
     let mut found = Vec::new();
     for root in ["/media", "/run/media"] {
-        for entry in std::fs::read_dir(root).into_iter().flatten().flatten() {
-            let path = entry.path();
-            let inner: Vec<PathBuf> = std::fs::read_dir(&path)
-                .into_iter()
-                .flatten()
-                .flatten()
-                .map(|e| e.path())
-                .filter(|p| p.is_dir())
-                .collect();
-            if is_mount_point(&path) {
-                found.push(path.display().to_string());
-            }
-            found.extend(inner.into_iter().filter(|p| is_mount_point(p)).map(|p| p.display().to_string()));
+        for path in children(Path::new(root)) {
+            // `/media/<label>` itself, or the sticks under `/media/<user>/`.
+            let candidates = if is_mount_point(&path) { vec![path] } else { children(&path) };
+            found.extend(candidates.into_iter().filter(|p| is_mount_point(p)).map(|p| p.display().to_string()));
         }
     }
     found

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
 use tiyan_system_tests::{
-    ADMIN_PIN, App, Guard, STAFF_PIN, app_pid, demo_reference, free_port, wait_for_port, wait_gone, workspace,
+    ADMIN_PIN, App, Guard, app_pid, demo_reference, free_port, wait_for_port, wait_gone, workspace,
 };
 
 const LONG: Duration = Duration::from_secs(30);
@@ -46,7 +46,7 @@ fn installed_server(args: &[&str]) -> Command {
     c
 }
 
-fn run(mut c: Command, what: &str) -> Result<Output> {
+fn run(c: &mut Command, what: &str) -> Result<Output> {
     let out = c.output().with_context(|| what.to_string())?;
     ensure!(
         out.status.success(),
@@ -74,14 +74,7 @@ fn deb_in(dir: &Path, prefix: &str) -> Result<PathBuf> {
 }
 
 fn purge() -> Result<()> {
-    run(
-        {
-            let mut c = as_root("dpkg");
-            c.args(["--purge", "tiyan", "tiyan-server"]);
-            c
-        },
-        "dpkg --purge",
-    )?;
+    run(as_root("dpkg").args(["--purge", "tiyan", "tiyan-server"]), "dpkg --purge")?;
     Ok(())
 }
 
@@ -109,25 +102,14 @@ async fn both_packages_install_work_together_and_purge_cleanly() -> Result<()> {
         "Tiyan is installed on this machine already: this test installs and purges its own packages"
     );
     run(
-        {
-            let mut c = Command::new("bash");
-            c.arg(workspace().join("scripts/package.sh")).arg("--debug").stdout(Stdio::null());
-            c
-        },
+        Command::new("bash").arg(workspace().join("scripts/package.sh")).arg("--debug").stdout(Stdio::null()),
         "scripts/package.sh --debug",
     )?;
     let server_deb = deb_in(&workspace().join("target"), "tiyan-server_")?;
     let app_deb = deb_in(&workspace().join("target/debug/bundle/deb"), "Tiyan_")?;
 
     let _cleanup = Installed;
-    run(
-        {
-            let mut c = as_root("dpkg");
-            c.arg("-i").arg(&server_deb).arg(&app_deb);
-            c
-        },
-        "dpkg -i",
-    )?;
+    run(as_root("dpkg").arg("-i").arg(&server_deb).arg(&app_deb), "dpkg -i")?;
 
     // What the packages put on the machine.
     let uid = uid_of("tiyan-server").context("the package made no tiyan-server user")?;
@@ -135,14 +117,7 @@ async fn both_packages_install_work_together_and_purge_cleanly() -> Result<()> {
         use std::os::unix::fs::MetadataExt;
         ensure!(std::fs::metadata(STATE)?.uid() == uid, "{STATE} belongs to the service user");
     }
-    let conffiles = run(
-        {
-            let mut c = Command::new("dpkg-query");
-            c.args(["-W", "-f=${Conffiles}", "tiyan-server"]);
-            c
-        },
-        "dpkg-query",
-    )?;
+    let conffiles = run(Command::new("dpkg-query").args(["-W", "-f=${Conffiles}", "tiyan-server"]), "dpkg-query")?;
     ensure!(String::from_utf8_lossy(&conffiles.stdout).contains(CONFIG), "{CONFIG} is a conffile");
     let unit = std::fs::read_to_string("/lib/systemd/system/tiyan-server.service")?;
     for line in ["User=tiyan-server", "NoNewPrivileges=yes", "ProtectSystem=strict", "--config /etc/tiyan/server.toml"]
@@ -164,8 +139,8 @@ async fn both_packages_install_work_together_and_purge_cleanly() -> Result<()> {
     // given here, through the environment, which overrides the file.
     let reference = tempfile::tempdir()?;
     copy_demo(reference.path())?;
-    run(installed_server(&["import", &reference.path().join("reference.json").display().to_string()]), "import")?;
-    let enrol = run(installed_server(&["enroll", "--hall", "jianghai", "--window", "jianghai-w02"]), "enroll")?;
+    run(&mut installed_server(&["import", &reference.path().join("reference.json").display().to_string()]), "import")?;
+    let enrol = run(&mut installed_server(&["enroll", "--hall", "jianghai", "--window", "jianghai-w02"]), "enroll")?;
     let code = String::from_utf8(enrol.stdout)?.trim().to_string();
     let port = free_port();
     let server = installed_server(&["serve"])
@@ -177,7 +152,7 @@ async fn both_packages_install_work_together_and_purge_cleanly() -> Result<()> {
     let server = Guard(server);
     wait_for_port(port).await?;
     let url = format!("http://127.0.0.1:{port}");
-    let health = String::from_utf8(run(curl(&format!("{url}/api/v1/health")), "health")?.stdout)?;
+    let health = String::from_utf8(run(&mut curl(&format!("{url}/api/v1/health")), "health")?.stdout)?;
     ensure!(health.contains(r#""backend":"sqlite""#), "{health}");
     let db = Path::new(STATE).join("tiyan-server.db");
     {
@@ -195,7 +170,7 @@ async fn both_packages_install_work_together_and_purge_cleanly() -> Result<()> {
         &["--server", &url, "--enrolment-code", &code],
     )
     .await?;
-    let rated = rate_once(&app).await;
+    let rated = app.rate_once_after_enrolment(5, 4, LONG).await;
     if rated.is_err() {
         let _ = app.screenshot("install-failed").await;
     }
@@ -257,25 +232,5 @@ fn copy_demo(dir: &Path) -> Result<()> {
     for path in [dir.to_path_buf(), dir.join("photos")] {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
     }
-    Ok(())
-}
-
-async fn rate_once(app: &App) -> Result<()> {
-    // The enrolment brought the hall's data and window 02: setup asks only for the PIN.
-    app.wait_screen("setup", LONG).await?;
-    app.wait_text("setup-import-summary", "1", LONG).await?;
-    app.keypad("setup-pin", ADMIN_PIN).await?;
-    app.keypad("setup-pin", ADMIN_PIN).await?;
-    app.wait_screen("closed", LONG).await?;
-    app.click("closed-staff-sign-in").await?;
-    app.keypad("signin-no", "100102").await?;
-    app.keypad("signin-pin", STAFF_PIN).await?;
-    app.wait_screen("welcome", LONG).await?;
-    app.click("welcome-start").await?;
-    app.wait_screen("rate", LONG).await?;
-    app.click("level-attitude-5").await?;
-    app.click("level-competence-4").await?;
-    app.click("rate-submit").await?;
-    app.wait_screen("thanks", LONG).await?;
     Ok(())
 }

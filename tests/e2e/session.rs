@@ -10,16 +10,14 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
-use tiyan_system_tests::{ADMIN_PIN, App, Guard, app_binary, app_pid, display, prepared_kiosk, wait_gone, workspace};
+use tiyan_system_tests::{
+    ADMIN_PIN, App, Guard, alive, app_binary, app_pid, display, prepared_kiosk, wait_gone, workspace,
+};
 
 const LONG: Duration = Duration::from_secs(30);
 
 fn session_script() -> PathBuf {
     workspace().join("packaging/kiosk/tiyan-kiosk-session")
-}
-
-fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z"))
 }
 
 /// Everything the app has logged into its data folder so far.

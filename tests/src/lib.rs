@@ -160,6 +160,27 @@ impl App {
         Ok(app)
     }
 
+    /// A kiosk that enrolled at start (which brought the hall's data and bound
+    /// window 02): setup asks only for the admin PIN, staff 100102 signs in, and
+    /// a citizen rates `attitude`/`competence`; back on the thank-you screen.
+    pub async fn rate_once_after_enrolment(&self, attitude: u8, competence: u8, timeout: Duration) -> Result<()> {
+        self.wait_screen("setup", timeout).await?;
+        self.wait_text("setup-import-summary", "1", timeout).await?;
+        self.keypad("setup-pin", ADMIN_PIN).await?;
+        self.keypad("setup-pin", ADMIN_PIN).await?;
+        self.wait_screen("closed", timeout).await?;
+        self.click("closed-staff-sign-in").await?;
+        self.keypad("signin-no", "100102").await?;
+        self.keypad("signin-pin", STAFF_PIN).await?;
+        self.wait_screen("welcome", timeout).await?;
+        self.click("welcome-start").await?;
+        self.wait_screen("rate", timeout).await?;
+        self.click(&format!("level-attitude-{attitude}")).await?;
+        self.click(&format!("level-competence-{competence}")).await?;
+        self.click("rate-submit").await?;
+        self.wait_screen("thanks", timeout).await
+    }
+
     pub async fn wait_css(&self, css: &str, timeout: Duration) -> Result<Element> {
         self.client
             .wait()
@@ -290,10 +311,14 @@ pub fn app_pid(data_dir: &Path) -> Result<u32> {
     text.trim().parse().with_context(|| format!("pid in tiyan.lock: {text:?}"))
 }
 
+/// Whether the process runs; a zombie (state Z) is gone for our purposes: it holds no files.
+pub fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z"))
+}
+
 pub fn wait_gone(pid: u32) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(10);
-    // A zombie (state Z) is gone for our purposes: it holds no files.
-    while std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z")) {
+    while alive(pid) {
         if Instant::now() > deadline {
             bail!("process {pid} did not die");
         }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Result, ensure};
 use tiyan_server::testing::Backend;
 use tiyan_system_tests::sync_rig::TestServer;
-use tiyan_system_tests::{ADMIN_PIN, App, STAFF_PIN, db};
+use tiyan_system_tests::{ADMIN_PIN, App, db};
 use uuid::Uuid;
 
 const LONG: Duration = Duration::from_secs(15);
@@ -23,24 +23,7 @@ async fn a_rating_on_the_kiosk_arrives_on_the_server_within_seconds() -> Result<
     let url = server.url();
     let app = App::launch(&data, &["--server", &url, "--enrolment-code", &code]).await?;
 
-    // Enrolment at start brought the hall's reference data and bound window 02:
-    // setup asks only for the admin PIN.
-    app.wait_screen("setup", LONG).await?;
-    app.wait_text("setup-import-summary", "1", LONG).await?;
-    app.keypad("setup-pin", ADMIN_PIN).await?;
-    app.keypad("setup-pin", ADMIN_PIN).await?;
-    app.wait_screen("closed", LONG).await?;
-    app.click("closed-staff-sign-in").await?;
-    app.keypad("signin-no", "100102").await?;
-    app.keypad("signin-pin", STAFF_PIN).await?;
-    app.wait_screen("welcome", LONG).await?;
-
-    app.click("welcome-start").await?;
-    app.wait_screen("rate", LONG).await?;
-    app.click("level-attitude-4").await?;
-    app.click("level-competence-5").await?;
-    app.click("rate-submit").await?;
-    app.wait_screen("thanks", LONG).await?;
+    app.rate_once_after_enrolment(4, 5, LONG).await?;
     let rated = Instant::now();
 
     let device: Uuid = db(&data)?
