@@ -11,12 +11,13 @@ log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
 # (Xvfb, WebKitWebDriver) and the CJK font the screens need; PostgreSQL and nginx
 # for the server's tests (they start their own throwaway instances on loopback);
 # python3 finds the tests a free port; Chromium and ChromeDriver drive the admin web;
-# adduser, which the server package's scripts use, for the installation test.
+# adduser, which the server package's scripts use, for the installation test;
+# faketime, under which the test command runs the server's suites at awkward moments.
 packages=(
   build-essential pkg-config curl wget file python3 adduser
   libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev
   xvfb xauth webkit2gtk-driver fonts-noto-cjk
-  postgresql nginx chromium chromium-driver
+  postgresql nginx chromium chromium-driver faketime
 )
 missing=()
 for p in "${packages[@]}"; do

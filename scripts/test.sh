@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test: UI checks and unit tests, the Rust workspace (domain, store, the
-# server on both backends, the app's commands over Tauri IPC), then the whole
+# server on both backends, the app's commands over Tauri IPC), the server's
+# suites again under libfaketime at awkward moments (scripts/faketime.sh), then the whole
 # system: sync stories, races and kills on both backends, two server processes
 # behind nginx, and the real app end to end under Xvfb.
 #
@@ -41,6 +42,9 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 step "Rust: domain, store, server on SQLite and PostgreSQL, commands"
 cargo test --workspace --exclude tiyan-system-tests --exclude tiyan-bench
 
+step "the server's suites under libfaketime at awkward moments (SQLite)"
+faked=$(bash scripts/faketime.sh | tee /dev/stderr | tail -n 1)
+
 step "whole system: sync stories, races and kills on both backends, nginx, the real app under Xvfb"
 cargo build -p tiyan-app -p tiyan-server
 cargo test -p tiyan-system-tests -- --test-threads=1
@@ -51,5 +55,6 @@ listed=$(cargo test --workspace --exclude tiyan-bench -- --list 2>/dev/null | gr
 all=$(printf '%s\n' "$listed" | grep -c . || true)
 on_postgres=$(printf '%s\n' "$listed" | grep -cE '(^|::)(postgres::|on_postgres_|two_server_processes_behind_nginx)' || true)
 echo "tests passed: $all, of which on PostgreSQL: $on_postgres (unit tests of the UI not counted)"
+echo "$faked"
 [ "$on_postgres" -gt 0 ] || { echo "no PostgreSQL test ran" >&2; exit 1; }
 step "done: screenshots are in target/screenshots/"

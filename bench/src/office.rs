@@ -14,11 +14,11 @@ use tiyan_client::sync::transport::Http;
 use tiyan_core::Level;
 use tiyan_core::accounts::Role;
 use tiyan_core::protocol::Upload;
-use tiyan_server::Settings;
 use tiyan_server::services::Hasher;
 use tiyan_server::services::accounts::{self, AccountForm};
 use tiyan_server::store::LedgerFilter;
 use tiyan_server::testing::Backend;
+use tiyan_server::{Clock, Settings};
 
 use crate::stats::{ms, summarize};
 use crate::sync::{backends, enrol, name, rating, start_server_with, start_time};
@@ -40,8 +40,10 @@ pub fn run(items: usize, postgres: Option<&str>, dir: &Path) -> Result<()> {
 }
 
 async fn office(backend: Backend, items: usize, postgres: Option<&str>, dir: &Path) -> Result<()> {
-    // Ten days on: every item is past its verify-by date, the overdue filter's worst case.
-    let settings = Settings { clock_offset: chrono::Duration::days(10), ..Settings::default() };
+    // The server's clock stands still while the items arrive, then moves ten days on:
+    // every item is past its verify-by date, the overdue filter's worst case.
+    let clock = Clock::manual(Utc::now());
+    let settings = Settings { clock: clock.clone(), ..Settings::default() };
     let server = start_server_with(backend, dir, postgres, settings).await?;
     let (store, url) = (server.store.clone(), server.url.clone());
 
@@ -83,9 +85,9 @@ async fn office(backend: Backend, items: usize, postgres: Option<&str>, dir: &Pa
         AccountForm {
             login: "sup", name: "督导", role: Role::Supervisor, hall_id: None, password: "bench password 1"
         };
-    accounts::create(store.as_ref(), &hasher, None, None, &form, Utc::now()).await?;
-    // Signed in on the server's (shifted) clock.
-    let now = Utc::now() + chrono::Duration::days(10);
+    accounts::create(store.as_ref(), &hasher, None, None, &form, clock.now()).await?;
+    clock.advance(chrono::Duration::days(10));
+    let now = clock.now();
     let signed =
         accounts::sign_in(store.as_ref(), &hasher, "sup", "bench password 1", [127, 0, 0, 1].into(), now).await?;
     let http = reqwest::Client::new();

@@ -52,7 +52,7 @@ struct Ipc {
 
 impl Ipc {
     fn open(dir: &Path) -> Result<Ipc> {
-        let app = tiyan_app::build(mock_builder(), dir, None, None)
+        let app = tiyan_app::build(mock_builder(), dir, tiyan_app::Start::default())
             .map_err(anyhow::Error::msg)?
             .build(tiyan_app::context())?;
         let window = tauri::WebviewWindowBuilder::new(&app, "kiosk", Default::default()).build()?;

@@ -11,6 +11,7 @@
 mod admin;
 mod auth;
 mod client_addr;
+pub mod clock;
 pub mod codes;
 pub mod config;
 mod envelope;
@@ -28,6 +29,7 @@ use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
+pub use clock::Clock;
 pub use error::{Error, Result};
 use services::Hasher;
 use services::calendar::CalendarCache;
@@ -51,10 +53,10 @@ pub struct Settings {
     /// The address people reach the server at (`https://…` behind TLS: the
     /// session cookie is then `Secure`).
     pub public_url: Option<String>,
-    /// Added to the clock the hall office's deadlines are judged by: a
-    /// rehearsal (or a test) of what the ledger looks like days from now.
-    /// Zero in service.
-    pub clock_offset: chrono::Duration,
+    /// The clock every flow reads "now" from: the system clock in service;
+    /// a rehearsal of what the hall office looks like on another day starts it
+    /// there, and tests hold it still (see `clock.rs`).
+    pub clock: Clock,
 }
 
 impl Default for Settings {
@@ -65,7 +67,7 @@ impl Default for Settings {
             predecessor_wait: std::time::Duration::from_secs(2),
             session_idle: chrono::Duration::minutes(30),
             public_url: None,
-            clock_offset: chrono::Duration::zero(),
+            clock: Clock::system(),
         }
     }
 }
@@ -99,9 +101,9 @@ impl AppState {
 }
 
 impl AppState {
-    /// Now, as the hall office counts deadlines (see `Settings::clock_offset`).
+    /// Now, by the server's clock (see `Settings::clock`).
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
-        chrono::Utc::now() + self.settings.clock_offset
+        self.settings.clock.now()
     }
 }
 
@@ -116,7 +118,7 @@ pub async fn serve(
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    if let Err(e) = services::calendar::seed(state.store.as_ref(), &state.calendar, chrono::Utc::now()).await {
+    if let Err(e) = services::calendar::seed(state.store.as_ref(), &state.calendar, state.now()).await {
         tracing::warn!(error = %e, "the working-day calendar could not be imported: deadlines are estimates");
     }
     match services::calendar::replay_missing_outcomes(state.store.as_ref(), &state.calendar).await {
@@ -125,7 +127,8 @@ pub async fn serve(
         Err(e) => tracing::warn!(error = %e, "ledger items without an outcome could not be replayed"),
     }
     tracing::info!(address = %listener.local_addr()?, "tiyan-server listening");
-    let housekeeping = services::housekeeping::spawn(state.store.clone(), state.settings.retention);
+    let housekeeping =
+        services::housekeeping::spawn(state.store.clone(), state.settings.retention, state.settings.clock.clone());
     let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
     housekeeping.abort();

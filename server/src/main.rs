@@ -17,7 +17,7 @@ use tiyan_server::report::{Format as ReportFormat, Report};
 use tiyan_server::services::housekeeping::Retention;
 use tiyan_server::services::{accounts, assessment, devices, reference};
 use tiyan_server::store::{Location, RatingFilter, Storage};
-use tiyan_server::{AppState, Settings, codes};
+use tiyan_server::{AppState, Clock, Settings, codes};
 use uuid::Uuid;
 
 #[derive(Parser)]
@@ -73,10 +73,11 @@ enum Command {
         /// Minutes a hall-office session lasts without use.
         #[arg(long, env = "TIYAN_SESSION_IDLE_MINUTES", default_value_t = 30)]
         session_idle_minutes: i64,
-        /// Rehearsal and tests only: the hall office counts deadlines as if
-        /// this many days had passed.
-        #[arg(long, env = "TIYAN_CLOCK_OFFSET_DAYS", default_value_t = 0, hide = true)]
-        clock_offset_days: i64,
+        /// Rehearsal and tests only: the server's clock starts at this moment
+        /// (RFC 3339, e.g. 2026-12-31T23:58:00+08:00) and runs on from there:
+        /// what the hall office looks like on another day. Never in service.
+        #[arg(long, env = "TIYAN_CLOCK_START", hide = true)]
+        clock_start: Option<chrono::DateTime<chrono::FixedOffset>>,
     },
     /// Hall-office accounts.
     User {
@@ -289,16 +290,17 @@ async fn run(cli: Cli) -> Result<()> {
             upload_retention_days,
             public_url,
             session_idle_minutes,
-            clock_offset_days,
+            clock_start,
         } => {
-            if clock_offset_days != 0 {
-                tracing::warn!(days = clock_offset_days, "the hall office counts deadlines with a shifted clock");
-            }
+            let clock = clock_start.map_or_else(Clock::system, |start| {
+                tracing::warn!(%start, "the server's clock was started at another moment: a rehearsal, not service");
+                Clock::starting_at(start.to_utc())
+            });
             let settings = Settings {
                 trusted_proxies: trusted_proxy,
                 public_url,
                 session_idle: Duration::minutes(session_idle_minutes.max(1)),
-                clock_offset: Duration::days(clock_offset_days),
+                clock,
                 retention: Retention {
                     seen_requests: Duration::days(request_retention_days.max(1)),
                     photo_uploads: Duration::days(upload_retention_days.max(1)),

@@ -8,7 +8,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tiyan_core::Level;
@@ -19,7 +19,7 @@ use tiyan_server::reference_files::load_json;
 use tiyan_server::services::reference;
 use tiyan_server::store::{RatingFilter, StoredSecret};
 use tiyan_server::testing::Backend;
-use tiyan_server::{AppState, app};
+
 use tower::ServiceExt;
 use uuid::Uuid;
 
@@ -161,7 +161,7 @@ async fn requests_need_the_right_secret_and_a_device_not_revoked(backend: Backen
     assert_eq!(body["ok"]["streams"][0], json!({"kind": "rating", "through": 0}));
     assert_eq!(body["ok"]["reference_version"], 1);
 
-    s.store.revoke(device, Utc::now()).await.unwrap();
+    s.store.revoke(device, s.now()).await.unwrap();
     let (status, body) = s.call("GET", "/api/v1/sync/state", &auth(device, &secret), vec![]).await;
     assert_eq!((status, code_of(&body)), (StatusCode::UNAUTHORIZED, Some("device_revoked")));
     // Enrolled again with a new code, it works again, with the new secret only.
@@ -499,7 +499,7 @@ async fn officer_sign_in_locks_out_per_officer_and_per_address(backend: Backend)
     let (status, _) = s.call("POST", path, &auth(laptop, &secret), sign_in("gz-2026-12", "guanyu-2026")).await;
     assert_eq!(status, StatusCode::OK);
     // The count lives in the database: a second server process sees the same lock.
-    let other = app(AppState::new(s.store.clone()));
+    let other = s.process(s.clock.clone());
     let req = Request::post(path)
         .header("x-tiyan-protocol", "1")
         .header("authorization", format!("Bearer {laptop}:{secret}"))
@@ -597,8 +597,8 @@ async fn housekeeping_forgets_old_request_ids_abandoned_uploads_and_failures(bac
     assert_eq!(s.store.attempts("officer:made-up-1").await.unwrap().failures, 1);
 
     let retention = Retention::default();
-    assert_eq!(prune(s.store.as_ref(), retention, Utc::now()).await.unwrap(), (0, 0), "nothing is old yet");
-    let later = Utc::now() + retention.seen_requests + Duration::hours(1);
+    assert_eq!(prune(s.store.as_ref(), retention, s.now()).await.unwrap(), (0, 0), "nothing is old yet");
+    let later = s.now() + retention.seen_requests + Duration::hours(1);
     assert_eq!(prune(s.store.as_ref(), retention, later).await.unwrap(), (1, 1));
     assert_eq!(s.store.attempts("officer:made-up-1").await.unwrap().failures, 0, "old failures forgotten");
     let (_, body) = s.call("GET", &format!("/api/v1/photo-uploads/{sha}"), &auth(laptop, &laptop_secret), vec![]).await;

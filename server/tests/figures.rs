@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use calamine::{Data, Reader, Xlsx};
-use chrono::{DateTime, Duration, FixedOffset, Utc};
+use chrono::{DateTime, Duration, FixedOffset};
 use http_body_util::BodyExt;
 use tiyan_core::Level;
 use tiyan_core::accounts::Role;
@@ -102,7 +102,7 @@ impl Hall {
         let (row, _) = self.s.store.ledger_item(item).await?.unwrap();
         let request = StepRequest { item, expected_events: row.events, form, note: "", linked: false };
         let cache = tiyan_server::services::calendar::CalendarCache::default();
-        ledger::take(self.s.store.as_ref(), &cache, &who(by), &request).await.map(|_| ())
+        ledger::take(self.s.store.as_ref(), &cache, &self.s.who(by), &request).await.map(|_| ())
     }
 
     /// Takes a bad review through an appeal the supervisor upholds.
@@ -114,7 +114,7 @@ impl Hall {
 
     async fn figures(&self, m: &str) -> assessment::MonthView {
         let reference = self.s.store.reference().await.unwrap();
-        assessment::month(self.s.store.as_ref(), &reference, "jianghai", month(m), Utc::now()).await.unwrap()
+        assessment::month(self.s.store.as_ref(), &reference, "jianghai", month(m), self.s.now()).await.unwrap()
     }
 
     async fn get(&self, path: &str) -> (StatusCode, String) {
@@ -148,8 +148,8 @@ async fn a_month_is_the_devices_own_and_leaves_out_misuse_and_upheld_appeals(bac
     assert!(f.staff[0].figures.too_few);
     // (5,5)=10, (4,4)=8, (2,2)=3: satisfaction (10+8+3)/3/10 = 70%.
     assert!((f.hall.figures.satisfaction.unwrap() - 70.0).abs() < 1e-9);
-    // Ledger items count in the month they were registered (today, November):
-    // none in October.
+    // Ledger items count in the month they were registered (by the server's
+    // clock, 23 November): none in October.
     assert_eq!(f.hall.figures.ledger.items, 0);
 
     let november = h.figures("2026-11").await;
@@ -170,15 +170,15 @@ async fn a_closed_month_stays_frozen_and_a_later_appeal_shows_as_a_correction(ba
     // A clerk may not close; the current month cannot be closed.
     let m = month("2026-10");
     assert!(matches!(
-        assessment::close(store, &reference, &who(&h.clerk), "jianghai", m).await,
+        assessment::close(store, &reference, &h.s.who(&h.clerk), "jianghai", m).await,
         Err(Error::Forbidden(_))
     ));
-    let this_month = Month::of(tiyan_core::workdays::china_date(Utc::now()));
-    assert!(assessment::close(store, &reference, &who(&h.admin), "jianghai", this_month).await.is_err());
-    assessment::close(store, &reference, &who(&h.admin), "jianghai", m).await.unwrap();
+    let this_month = Month::of(h.s.today());
+    assert!(assessment::close(store, &reference, &h.s.who(&h.admin), "jianghai", this_month).await.is_err());
+    assessment::close(store, &reference, &h.s.who(&h.admin), "jianghai", m).await.unwrap();
     // Closing twice: refused, nothing changes.
     assert!(matches!(
-        assessment::close(store, &reference, &who(&h.supervisor), "jianghai", m).await,
+        assessment::close(store, &reference, &h.s.who(&h.supervisor), "jianghai", m).await,
         Err(Error::Stale)
     ));
 
@@ -213,7 +213,7 @@ async fn the_workbook_and_the_report_command_say_the_same_numbers(backend: Backe
     h.rate("2026-10-06T10:00:00+08:00", "staff-100101", &[(5, 5), (5, 5)], false).await;
     let reference = h.s.store.reference().await.unwrap();
     let figures =
-        assessment::settled(h.s.store.as_ref(), &reference, "jianghai", month("2026-10"), Utc::now()).await.unwrap();
+        assessment::settled(h.s.store.as_ref(), &reference, "jianghai", month("2026-10"), h.s.now()).await.unwrap();
     let bytes = workbook(&Report::Hall(Box::new(figures.clone()))).unwrap();
 
     let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes)).unwrap();
@@ -271,7 +271,7 @@ async fn the_fleet_shows_what_a_kiosk_still_holds(backend: Backend) {
     let calendar = tiyan_core::workdays::Calendar::default();
     let fleet = || async {
         let lines =
-            tiyan_server::services::fleet::fleet(h.s.store.as_ref(), &calendar, &scope, Utc::now()).await.unwrap();
+            tiyan_server::services::fleet::fleet(h.s.store.as_ref(), &calendar, &scope, h.s.now()).await.unwrap();
         lines.into_iter().find(|l| l.row.device.id == h.device).unwrap()
     };
     let ask = |query: String| {
@@ -280,7 +280,7 @@ async fn the_fleet_shows_what_a_kiosk_still_holds(backend: Backend) {
         async move { s.call("GET", &format!("/api/v1/sync/state{query}"), &auth(device, &secret), vec![]).await }
     };
     // A kiosk holding 37 ratings the server has not seen asks for its state, its clock 90 s ahead.
-    let clock = (Utc::now() + Duration::seconds(90)).with_timezone(&FixedOffset::east_opt(8 * 3600).unwrap());
+    let clock = (h.s.now() + Duration::seconds(90)).with_timezone(&FixedOffset::east_opt(8 * 3600).unwrap());
     let query = tiyan_core::protocol::StateQuery {
         app_version: Some("0.1.0".into()),
         device_time: Some(clock),
@@ -335,11 +335,11 @@ async fn a_mostly_bad_window_alerts_once_until_acknowledged(backend: Backend) {
     assert_eq!(alerts::open(store, &scope).await.unwrap().len(), 1);
     // A clerk may not acknowledge; an empty note is refused; the hall's administrator acknowledges.
     let id = open[0].id;
-    assert!(matches!(alerts::acknowledge(store, &who(&h.clerk), id, "看过了").await, Err(Error::Forbidden(_))));
-    assert!(alerts::acknowledge(store, &who(&h.admin), id, "  ").await.is_err());
-    alerts::acknowledge(store, &who(&h.admin), id, "已与窗口负责人沟通，增派人手").await.unwrap();
+    assert!(matches!(alerts::acknowledge(store, &h.s.who(&h.clerk), id, "看过了").await, Err(Error::Forbidden(_))));
+    assert!(alerts::acknowledge(store, &h.s.who(&h.admin), id, "  ").await.is_err());
+    alerts::acknowledge(store, &h.s.who(&h.admin), id, "已与窗口负责人沟通，增派人手").await.unwrap();
     assert!(alerts::open(store, &scope).await.unwrap().is_empty());
-    assert!(matches!(alerts::acknowledge(store, &who(&h.admin), id, "again").await, Err(Error::Stale)));
+    assert!(matches!(alerts::acknowledge(store, &h.s.who(&h.admin), id, "again").await, Err(Error::Stale)));
     let log = store.audit_log(&AuditFilter { limit: 50, ..AuditFilter::default() }).await.unwrap();
     assert!(log.iter().any(|e| e.entry.action == "alert_acknowledged" && e.entry.detail.contains("增派人手")));
     // Within the rule's span after one was raised, no new one.
@@ -353,14 +353,14 @@ async fn only_a_supervisor_nominates_the_years_officers(backend: Backend) {
     let reference = store.reference().await.unwrap();
     let officer = reference.officers[0].id.clone();
     let year = 2026;
-    assert!(officer_year::nominate(store, &reference, &who(&h.admin), year, &officer, true).await.is_err());
-    assert!(officer_year::nominate(store, &reference, &who(&h.supervisor), year, "nobody", true).await.is_err());
-    officer_year::nominate(store, &reference, &who(&h.supervisor), year, &officer, true).await.unwrap();
+    assert!(officer_year::nominate(store, &reference, &h.s.who(&h.admin), year, &officer, true).await.is_err());
+    assert!(officer_year::nominate(store, &reference, &h.s.who(&h.supervisor), year, "nobody", true).await.is_err());
+    officer_year::nominate(store, &reference, &h.s.who(&h.supervisor), year, &officer, true).await.unwrap();
     let lines = officer_year::year(store, &reference, year).await.unwrap();
     let line = lines.iter().find(|l| l.officer_id == officer).unwrap();
     assert!(line.nominated);
     assert_eq!((line.entries, line.problems, line.rectified), (0, 0, 0));
-    officer_year::nominate(store, &reference, &who(&h.supervisor), year, &officer, false).await.unwrap();
+    officer_year::nominate(store, &reference, &h.s.who(&h.supervisor), year, &officer, false).await.unwrap();
     assert!(!officer_year::year(store, &reference, year).await.unwrap().iter().any(|l| l.nominated));
 }
 
@@ -372,7 +372,7 @@ async fn the_public_page_shows_closed_months_without_a_citizen_or_a_full_name(ba
     assert!(!body.contains("2026-10"), "nothing is published before a month is closed");
     assert_eq!(h.get("/public/jianghai/2026-10").await.0, StatusCode::NOT_FOUND);
     let reference = h.s.store.reference().await.unwrap();
-    assessment::close(h.s.store.as_ref(), &reference, &who(&h.admin), "jianghai", month("2026-10")).await.unwrap();
+    assessment::close(h.s.store.as_ref(), &reference, &h.s.who(&h.admin), "jianghai", month("2026-10")).await.unwrap();
     let (status, body) = h.get("/public").await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("/public/jianghai/2026-10"), "{body}");
@@ -383,7 +383,7 @@ async fn the_public_page_shows_closed_months_without_a_citizen_or_a_full_name(ba
     // The hall turns names on: masked.
     let mut settings = h.s.store.figure_settings("jianghai").await.unwrap();
     settings.publish_names = true;
-    assessment::set_settings(h.s.store.as_ref(), &who(&h.admin), "jianghai", &settings).await.unwrap();
+    assessment::set_settings(h.s.store.as_ref(), &h.s.who(&h.admin), "jianghai", &settings).await.unwrap();
     let (_, body) = h.get("/public/jianghai/2026-10?lang=en").await;
     assert!(body.contains("李*华") && !body.contains("李明华"), "{body}");
     assert!(body.contains("Published evaluation results"));

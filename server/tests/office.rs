@@ -7,27 +7,23 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
-use chrono::{Duration, Utc};
-use http_body_util::BodyExt;
+use axum::http::{StatusCode, header};
+use chrono::Duration;
 use tiyan_core::Level;
 use tiyan_core::Text;
 use tiyan_core::accounts::Role;
 use tiyan_core::ledger::LedgerState;
 use tiyan_core::rating::Rating;
 use tiyan_core::reference::{Hall, Window};
+use tiyan_server::Clock;
 use tiyan_server::error::Error;
 use tiyan_server::services::Hasher;
 use tiyan_server::services::ledger::{self, StepForm, StepRequest};
 use tiyan_server::services::reference::{self, Edit, StaffForm};
 use tiyan_server::store::{Account, AuditFilter, LedgerFilter};
 use tiyan_server::testing::Backend;
-use tiyan_server::{AppState, Settings, app};
-use tower::ServiceExt;
 use uuid::Uuid;
 
 use common::*;
@@ -81,7 +77,7 @@ async fn office(backend: Backend) -> Office {
             photo: None,
         },
     ] {
-        reference::edit(store, &hasher, &who(&supervisor), edit).await.unwrap();
+        reference::edit(store, &hasher, &s.who(&supervisor), edit).await.unwrap();
     }
     let by = Some(&supervisor);
     let clerk = s.account(by, "clerk", Role::Clerk, Some("jianghai")).await;
@@ -124,7 +120,7 @@ impl Office {
             "haizhu",
             Some("haizhu-w01"),
             Duration::hours(1),
-            Utc::now(),
+            self.s.now(),
         )
         .await
         .unwrap();
@@ -143,7 +139,7 @@ impl Office {
         let (row, _) = self.s.store.ledger_item(item).await?.unwrap();
         let request = StepRequest { item, expected_events: row.events, form, note, linked: false };
         let cache = tiyan_server::services::calendar::CalendarCache::default();
-        ledger::take(self.s.store.as_ref(), &cache, &who(by), &request).await.map(|s| s.state)
+        ledger::take(self.s.store.as_ref(), &cache, &self.s.who(by), &request).await.map(|s| s.state)
     }
 
     async fn state(&self, item: Uuid) -> LedgerState {
@@ -178,7 +174,7 @@ async fn bad_reviews_become_items_and_steps_follow_the_roles(backend: Backend) {
     );
     let (row, _) = o.s.store.ledger_item(item).await.unwrap().unwrap();
     let due = row.due_date.unwrap();
-    assert!(due > tiyan_core::workdays::china_date(Utc::now()) + Duration::days(4), "five working days: {due}");
+    assert!(due > o.s.today() + Duration::days(4), "five working days: {due}");
     // Only a supervisor escalates.
     assert!(o.step(&o.clerk, item, StepForm::Escalate, "").await.is_err());
     o.step(&o.supervisor, item, StepForm::Escalate, "请加快").await.unwrap();
@@ -194,7 +190,7 @@ async fn bad_reviews_become_items_and_steps_follow_the_roles(backend: Backend) {
     // A step with an old count of events is stale: someone acted meanwhile.
     let stale = StepRequest { item: ids[1], expected_events: 0, form: StepForm::Verify, note: "", linked: false };
     let cache = tiyan_server::services::calendar::CalendarCache::default();
-    let refused = ledger::take(o.s.store.as_ref(), &cache, &who(&o.clerk), &stale).await;
+    let refused = ledger::take(o.s.store.as_ref(), &cache, &o.s.who(&o.clerk), &stale).await;
     assert!(matches!(refused, Err(Error::Stale)), "{refused:?}");
     assert_eq!(o.state(ids[1]).await, LedgerState::Registered);
 }
@@ -208,7 +204,7 @@ async fn two_clerks_taking_one_step_at_once_record_it_once(backend: Backend) {
         tasks.push(tokio::spawn(async move {
             let request = StepRequest { item, expected_events: 1, form: StepForm::Verify, note: "", linked: false };
             let cache = tiyan_server::services::calendar::CalendarCache::default();
-            ledger::take(o.s.store.as_ref(), &cache, &who(&o.clerk), &request).await
+            ledger::take(o.s.store.as_ref(), &cache, &o.s.who(&o.clerk), &request).await
         }));
     }
     let mut ok = 0;
@@ -226,7 +222,7 @@ async fn two_clerks_taking_one_step_at_once_record_it_once(backend: Backend) {
 async fn an_upheld_appeal_takes_the_rating_out_of_the_counts(backend: Backend) {
     let o = office(backend).await;
     let ids = o.bad_reviews(2).await;
-    let today = tiyan_core::workdays::china_date(Utc::now());
+    let today = o.s.today();
     let cache = tiyan_server::services::calendar::CalendarCache::default();
     let counts =
         || async { ledger::dashboard(o.s.store.as_ref(), &cache, &o.supervisor.scope(), today).await.unwrap() };
@@ -272,7 +268,7 @@ async fn each_account_sees_its_own_halls_ledger_only(backend: Backend) {
     let page = ledger::list(o.s.store.as_ref(), &scope, filter).await.unwrap();
     assert!(page.items.iter().all(|i| i.hall_id.as_deref() == Some("jianghai")));
     // In the page: another hall's item by its address is "not found", as is a made-up one.
-    let mut clerk = Browser::signed_in(&o, "clerk").await;
+    let mut clerk = Browser::signed_in(&o.s, "clerk").await;
     assert_eq!(clerk.get(&format!("/admin/ledger/{here}")).await.0, StatusCode::OK);
     assert_eq!(clerk.get(&format!("/admin/ledger/{there}")).await.0, StatusCode::NOT_FOUND);
     assert_eq!(clerk.get(&format!("/admin/ledger/{}", Uuid::now_v7())).await.0, StatusCode::NOT_FOUND);
@@ -283,7 +279,7 @@ async fn each_account_sees_its_own_halls_ledger_only(backend: Backend) {
     for page in ["/admin/audit", "/admin/accounts", "/admin/devices", "/admin/reference"] {
         assert_eq!(clerk.get(page).await.0, StatusCode::NOT_FOUND, "{page} is not a clerk's");
     }
-    let mut sup = Browser::signed_in(&o, "sup").await;
+    let mut sup = Browser::signed_in(&o.s, "sup").await;
     assert_eq!(sup.get(&format!("/admin/ledger/{there}")).await.0, StatusCode::OK);
     assert_eq!(sup.get("/admin/audit").await.0, StatusCode::OK);
 }
@@ -316,7 +312,7 @@ async fn signed_out_the_admin_web_shows_only_the_sign_in_page(backend: Backend) 
 async fn a_change_without_the_token_or_from_elsewhere_is_refused_and_changes_nothing(backend: Backend) {
     let o = office(backend).await;
     let item = o.bad_reviews(1).await[0];
-    let mut clerk = Browser::signed_in(&o, "clerk").await;
+    let mut clerk = Browser::signed_in(&o.s, "clerk").await;
     let path = format!("/admin/ledger/{item}/step");
     let form = |csrf: &str| format!("csrf={csrf}&step=verify&expected_events=1&note=");
     // No token, a wrong token, and the right token from another site.
@@ -331,7 +327,7 @@ async fn a_change_without_the_token_or_from_elsewhere_is_refused_and_changes_not
     let response = clerk.raw("POST", &path, None, form(&clerk.csrf).into_bytes()).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     // A token of another session does not fit this one.
-    let other = Browser::signed_in(&o, "sup").await;
+    let other = Browser::signed_in(&o.s, "sup").await;
     let response = clerk.raw("POST", &path, Some(ORIGIN), form(&other.csrf).into_bytes()).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     // Malformed: not a form the page sends.
@@ -372,15 +368,14 @@ async fn wrong_passwords_lock_out_and_an_idle_session_ends(backend: Backend) {
     assert!(log.iter().filter(|e| e.entry.action == "sign_in_failed").count() >= 3);
 
     // The supervisor signs in; idle past the limit the session ends (any process sees it: it is in the database).
-    let mut sup = Browser::signed_in(&o, "sup").await;
+    let mut sup = Browser::signed_in(&o.s, "sup").await;
     assert_eq!(sup.get("/admin").await.0, StatusCode::OK);
-    let later = Settings { clock_offset: Duration::minutes(31), ..Settings::default() };
-    sup.router = app(AppState::with_settings(o.s.store.clone(), later));
+    sup.router = o.s.process(Clock::manual(o.s.now() + Duration::minutes(31)));
     let (status, location, _) = sup.get("/admin/ledger").await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert!(location.contains("ended=1"), "{location}");
     // Signing out ends the session for good.
-    let mut sup = Browser::signed_in(&o, "sup").await;
+    let mut sup = Browser::signed_in(&o.s, "sup").await;
     let (status, _, _) = sup.post("/admin/sign-out", &[]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert!(!sup.cookies.contains_key("tiyan_admin"), "the browser is told to forget the session");
@@ -390,7 +385,7 @@ async fn wrong_passwords_lock_out_and_an_idle_session_ends(backend: Backend) {
 async fn a_clerk_reveals_a_phone_number_and_the_audit_log_says_so(backend: Backend) {
     let o = office(backend).await;
     let item = o.bad_reviews(1).await[0];
-    let mut clerk = Browser::signed_in(&o, "clerk").await;
+    let mut clerk = Browser::signed_in(&o.s, "clerk").await;
     let (_, _, page) = clerk.get(&format!("/admin/ledger/{item}")).await;
     assert!(page.contains("138****5678") && !page.contains(PHONE), "masked until revealed");
     let (status, _, page) = clerk.post(&format!("/admin/ledger/{item}/reveal"), &[]).await;
@@ -403,7 +398,7 @@ async fn a_clerk_reveals_a_phone_number_and_the_audit_log_says_so(backend: Backe
     assert!(!clerk.get(&format!("/admin/ledger/{item}")).await.2.contains("已办理"));
     assert!(page.contains(PHONE));
     // A viewer of the same hall sees it masked and cannot reveal it.
-    let mut viewer = Browser::signed_in(&o, "viewer").await;
+    let mut viewer = Browser::signed_in(&o.s, "viewer").await;
     let (_, _, page) = viewer.get(&format!("/admin/ledger/{item}")).await;
     assert!(!page.contains(PHONE));
     let (status, _, page) = viewer.post(&format!("/admin/ledger/{item}/reveal"), &[]).await;
@@ -415,86 +410,4 @@ async fn a_clerk_reveals_a_phone_number_and_the_audit_log_says_so(backend: Backe
     assert_eq!((reveals[0].entry.actor.as_str(), reveals[0].entry.target.clone()), ("clerk", item.to_string()));
     // Sign-ins are in the log beside the reveal.
     assert!(log.iter().any(|e| e.entry.action == "sign_in"));
-}
-
-const ORIGIN: &str = "http://hall.test";
-
-/// A browser on the admin web: keeps its cookies, sends the `Origin` and
-/// `Host` of the hall's address, and fills in the form token.
-struct Browser {
-    router: axum::Router,
-    cookies: HashMap<String, String>,
-    csrf: String,
-}
-
-impl Browser {
-    fn new(router: &axum::Router) -> Browser {
-        Browser { router: router.clone(), cookies: HashMap::new(), csrf: String::new() }
-    }
-
-    async fn signed_in(o: &Office, login: &str) -> Browser {
-        let mut b = Browser::new(&o.s.router);
-        let (status, location, body) = b.sign_in(login, PASSWORD).await;
-        assert_eq!(status, StatusCode::SEE_OTHER, "{login}: {body}");
-        assert_eq!(location, "/admin");
-        let (_, _, page) = b.get("/admin").await;
-        let at = page.find("name=\"csrf\" value=\"").expect("a form token on the page") + 19;
-        b.csrf = page[at..].split('"').next().unwrap().to_string();
-        b
-    }
-
-    async fn sign_in(&mut self, login: &str, password: &str) -> (StatusCode, String, String) {
-        let body = serde_urlencoded::to_string([("login", login), ("password", password), ("next", "/admin")]).unwrap();
-        self.read(self.raw("POST", "/admin/sign-in", Some(ORIGIN), body.into_bytes()).await).await
-    }
-
-    async fn get(&mut self, path: &str) -> (StatusCode, String, String) {
-        self.read(self.raw("GET", path, None, vec![]).await).await
-    }
-
-    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String, String) {
-        let mut pairs = vec![("csrf", self.csrf.as_str())];
-        pairs.extend_from_slice(fields);
-        let body = serde_urlencoded::to_string(&pairs).unwrap();
-        self.read(self.raw("POST", path, Some(ORIGIN), body.into_bytes()).await).await
-    }
-
-    /// A request as this browser sends it (`origin`: its `Origin` header, if any).
-    async fn raw(&self, method: &str, path: &str, origin: Option<&str>, body: Vec<u8>) -> axum::response::Response {
-        let cookie: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        let mut req = Request::builder()
-            .method(method)
-            .uri(path)
-            .header(header::HOST, "hall.test")
-            .header(header::COOKIE, cookie.join("; "))
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-        if let Some(o) = origin {
-            req = req.header(header::ORIGIN, o);
-        }
-        self.router.clone().oneshot(req.body(Body::from(body)).unwrap()).await.unwrap()
-    }
-
-    /// The status, where it sends the browser, and the page; cookies kept.
-    async fn read(&mut self, response: axum::response::Response) -> (StatusCode, String, String) {
-        let status = response.status();
-        for c in response.headers().get_all(header::SET_COOKIE) {
-            let c = c.to_str().unwrap();
-            let (pair, attrs) = c.split_once(';').unwrap_or((c, ""));
-            let (k, v) = pair.split_once('=').unwrap();
-            if v.is_empty() || attrs.contains("Max-Age=0") {
-                self.cookies.remove(k);
-            } else {
-                self.cookies.insert(k.to_string(), v.to_string());
-            }
-            assert!(attrs.contains("HttpOnly") && attrs.contains("SameSite=Strict"), "{c}");
-        }
-        let location =
-            response.headers().get(header::LOCATION).map(|l| l.to_str().unwrap().to_string()).unwrap_or_default();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        let text = String::from_utf8_lossy(&bytes).to_string();
-        for leak in ["SELECT", "rusqlite", "SQLSTATE", "panicked", ".rs:"] {
-            assert!(!text.contains(leak), "{leak:?} leaked into a page: {text}");
-        }
-        (status, location, text)
-    }
 }

@@ -185,10 +185,13 @@ mod tests {
         assert_eq!(tail(data.path(), 100).unwrap().lines, ["a1", "a2", "b1", "b2", "b3"]);
 
         let stick = tempfile::tempdir().unwrap();
-        let saved = save(data.path(), stick.path(), "0193f0aa-bbbb", chrono::Local::now()).unwrap();
+        use chrono::TimeZone;
+        let at = chrono::Local.with_ymd_and_hms(2026, 11, 23, 10, 5, 0).unwrap();
+        let saved = save(data.path(), stick.path(), "0193f0aa-bbbb", at).unwrap();
+        assert_eq!(saved.file_name().unwrap(), "tiyan-log-0193f0aa-20261123-100500", "named by device and moment");
         let mut names: Vec<_> = std::fs::read_dir(&saved).unwrap().map(|e| e.unwrap().file_name()).collect();
         names.sort();
         assert_eq!(names, ["tiyan.2026-11-21.log", "tiyan.2026-11-22.log"]);
-        assert!(save(data.path(), &stick.path().join("gone"), "d", chrono::Local::now()).is_err());
+        assert!(save(data.path(), &stick.path().join("gone"), "d", at).is_err());
     }
 }

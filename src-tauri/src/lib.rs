@@ -25,9 +25,11 @@ mod sync_commands;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use chrono::{DateTime, FixedOffset};
 use clap::Parser;
 use tauri::{Builder, Manager, Runtime};
 use tiyan_client::Kiosk;
+use tiyan_client::clock::{Clock, StartedClock, SystemClock};
 
 pub use error::CommandError;
 pub use shell::Shell;
@@ -48,6 +50,21 @@ pub struct Options {
     /// A one-time code from `tiyan-server enroll`; used only while the device is not enrolled.
     #[arg(long, env = "TIYAN_ENROLMENT_CODE", requires = "server")]
     pub enrolment_code: Option<String>,
+    /// Rehearsal and tests only: the device's clock starts at this moment
+    /// (RFC 3339, with the hall's offset) and runs on from there. Never in service.
+    #[arg(long, env = "TIYAN_CLOCK_START", hide = true)]
+    pub clock_start: Option<DateTime<FixedOffset>>,
+}
+
+/// What the command line hands the app at start, beyond its data folder.
+#[derive(Debug, Clone, Default)]
+pub struct Start {
+    /// A reference-data file to import (skipped if its version is in already).
+    pub reference: Option<PathBuf>,
+    /// (server, code) to enrol with while the device is not enrolled.
+    pub enrol: Option<(String, String)>,
+    /// Where the device's clock starts (None: the system clock).
+    pub clock_start: Option<DateTime<FixedOffset>>,
 }
 
 pub fn run() {
@@ -72,8 +89,9 @@ pub fn run() {
     }
     // Absolute, so the setup screen shows where the file really is.
     let reference = options.reference.map(|p| std::path::absolute(&p).unwrap_or(p));
-    let enrol = options.server.zip(options.enrolment_code);
-    let builder = build(Builder::default(), &data_dir, reference, enrol).unwrap_or_else(|e| fail(e));
+    let start =
+        Start { reference, enrol: options.server.zip(options.enrolment_code), clock_start: options.clock_start };
+    let builder = build(Builder::default(), &data_dir, start).unwrap_or_else(|e| fail(e));
     let app = builder.build(context).unwrap_or_else(|e| fail(e.to_string()));
     app.run(|handle, event| {
         // Nothing but the administrator's exit ends the app: not the last window closing.
@@ -92,17 +110,23 @@ pub fn context<R: Runtime>() -> tauri::Context<R> {
 }
 
 /// The whole app on any runtime: opens the data folder (locked to this process),
-/// imports `reference` if given, registers state and commands; when the app
-/// starts running it opens the kiosk window, starts the sync worker, and enrols
-/// with `enrol` = (server, code) if the device is not enrolled yet.
-pub fn build<R: Runtime>(
-    builder: Builder<R>,
-    data_dir: &Path,
-    reference: Option<PathBuf>,
-    enrol: Option<(String, String)>,
-) -> Result<Builder<R>, String> {
+/// imports `start.reference` if given, registers state and commands; when the
+/// app starts running it opens the kiosk window, starts the sync worker, and
+/// enrols with `start.enrol` = (server, code) if the device is not enrolled yet.
+pub fn build<R: Runtime>(builder: Builder<R>, data_dir: &Path, start: Start) -> Result<Builder<R>, String> {
+    let Start { reference, enrol, clock_start } = start;
     let shell = Shell::new(data_dir.to_path_buf(), reference.clone())?;
-    let kiosk = Kiosk::open(data_dir).map_err(|e| format!("cannot open the data in {}: {e}", data_dir.display()))?;
+    // Bound while we hold the folder's lock: from here on a second start hands over.
+    let listening = single_instance::bind(data_dir);
+    let clock: Arc<dyn Clock> = match clock_start {
+        Some(at) => {
+            tracing::warn!(start = %at, "the device's clock was started at another moment: a rehearsal, not service");
+            Arc::new(StartedClock::new(at))
+        }
+        None => Arc::new(SystemClock),
+    };
+    let kiosk = Kiosk::open_with_clock(data_dir, clock)
+        .map_err(|e| format!("cannot open the data in {}: {e}", data_dir.display()))?;
     if let Some(file) = &reference {
         // The command line is trusted like the administrator: it may import without the PIN.
         let summary =
@@ -116,15 +140,17 @@ pub fn build<R: Runtime>(
         tiyan_client::sync::Backoff::default(),
     );
     let kiosk = Arc::new(kiosk);
-    let at_start = (kiosk.clone(), sync.clone(), data_dir.to_path_buf());
+    let at_start = (kiosk.clone(), sync.clone(), listening);
     Ok(builder
         .manage(shell)
         .manage(kiosk)
         .manage(sync)
         .manage(officer_commands::OfficerDesk::default())
         .setup(move |app| {
-            let (kiosk, sync, data_dir) = at_start;
-            single_instance::listen(app.handle(), &data_dir);
+            let (kiosk, sync, listening) = at_start;
+            if let Some(listening) = listening {
+                listening.serve(app.handle());
+            }
             // An officer laptop gets an ordinary window; everything else (a kiosk,
             // or a device not set up yet) the locked-down kiosk window.
             if kiosk.store().role()? == Some(tiyan_core::protocol::DeviceRole::Officer) {

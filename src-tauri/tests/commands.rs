@@ -15,7 +15,8 @@ fn demo_file() -> PathBuf {
 }
 
 fn app(data_dir: &Path) -> App<MockRuntime> {
-    let builder = tiyan_app::build(mock_builder(), data_dir, None, None).expect("the data folder opens");
+    let builder =
+        tiyan_app::build(mock_builder(), data_dir, tiyan_app::Start::default()).expect("the data folder opens");
     builder.build(tauri::generate_context!()).expect("the app builds")
 }
 
@@ -173,7 +174,7 @@ fn the_kiosk_and_the_officer_window_each_get_only_their_own_commands() {
 fn a_second_app_on_the_same_data_folder_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let _first = app(dir.path());
-    let second = tiyan_app::build(mock_builder(), dir.path(), None, None);
+    let second = tiyan_app::build(mock_builder(), dir.path(), tiyan_app::Start::default());
     let err = second.err().expect("the data folder is locked");
     assert!(err.contains("already running"), "{err}");
 }

@@ -23,7 +23,7 @@ use tiyan_system_tests::chromium::Chromium;
 use tiyan_system_tests::sync_rig::{
     kiosk_enrolled_with, server_db_with_supervisor, start_server_process, submit_problem,
 };
-use tiyan_system_tests::{Guard, free_port};
+use tiyan_system_tests::{Guard, clock_start_arg, device_clock, free_port, hall_now};
 use uuid::Uuid;
 
 const PASSWORD: &str = "correct horse battery";
@@ -82,7 +82,7 @@ async fn a_bad_review_is_handled_in_the_browser_from_arrival_to_close() -> Resul
     server_db_with_supervisor(&db, PASSWORD)?;
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
-    let mut server = start_server_process(&db, port, 0).await?;
+    let mut server = start_server_process(&db, port, &clock_start_arg()).await?;
     let b = Chromium::launch(&url).await?;
     let told = story(&b, dir.path(), &db, &url, port, &mut server).await;
     if told.is_err() {
@@ -133,7 +133,7 @@ async fn story(b: &Chromium, dir: &Path, db: &Path, url: &str, port: u16, server
     b.click("#code-officer button[type=submit]").await?;
     let officer_code = b.text("#code").await?;
     let kiosk = kiosk_enrolled_with(&dir.join("kiosk"), url, &kiosk_code).await?;
-    let laptop = Arc::new(Store::open(&dir.join("laptop/tiyan.db"))?);
+    let laptop = Arc::new(Store::open_with_clock(&dir.join("laptop/tiyan.db"), device_clock())?);
     let engine = Engine::new(laptop.clone(), Http::new(url)?);
     engine.enroll(url, &officer_code, "officer laptop").await?;
     b.goto("/admin/devices").await?;
@@ -222,7 +222,8 @@ async fn story(b: &Chromium, dir: &Path, db: &Path, url: &str, port: u16, server
     step(b, "rectify", "约谈当事人").await?;
     // The old process goes before the new one starts on its port.
     *server = Guard(Command::new("true").spawn()?);
-    *server = start_server_process(db, port, 10).await?;
+    let ten_days_on = hall_now() + chrono::Duration::days(10);
+    *server = start_server_process(db, port, &ten_days_on.to_rfc3339()).await?;
     // Ten days idle: the session has ended, so the clerk signs in again.
     b.sign_in("clerk", PASSWORD).await?;
     ensure!(b.text(".tile.overdue .count").await? == "1", "the dashboard counts it overdue");

@@ -23,7 +23,7 @@ use tiyan_core::assessment::Month;
 use tiyan_core::rating::RatingInput;
 use tiyan_system_tests::chromium::Chromium;
 use tiyan_system_tests::sync_rig::{kiosk_enrolled_with, server_cli, server_db_with_supervisor, start_server_process};
-use tiyan_system_tests::{Guard, free_port};
+use tiyan_system_tests::{Guard, clock_start_arg, free_port, hall_now};
 use uuid::Uuid;
 
 const PASSWORD: &str = "correct horse battery";
@@ -57,7 +57,7 @@ async fn a_months_figures_from_a_kiosk_to_the_public_page() -> Result<()> {
     let code = String::from_utf8(code.stdout)?.trim().to_string();
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
-    let mut server = start_server_process(&db, port, 0).await?;
+    let mut server = start_server_process(&db, port, &clock_start_arg()).await?;
     let b = Chromium::launch(&url).await?;
     let told = story(&b, dir.path(), &db, &url, &code, port, &mut server).await;
     if told.is_err() {
@@ -97,8 +97,8 @@ async fn story(
         rate(&kiosk, &format!("B2026-{i}"), a, c)?;
     }
     Engine::new(kiosk.shared_store(), Http::new(url)?).run_once().await?;
-    // Figures go by the device's own date.
-    let month = Month::of(chrono::Local::now().date_naive());
+    // Figures go by the device's own date: the month of the kiosk's clock.
+    let month = Month::of(hall_now().date_naive());
 
     // The dashboard shows the live alert at once; the supervisor acknowledges it.
     b.sign_in("sup", PASSWORD).await?;
@@ -152,10 +152,9 @@ async fn story(
     ensure!(b.has("#public-none").await?);
 
     // Days on, the month is over: closed from the page, then public.
-    let hall_today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
-    let days = (month.next().first_day() - hall_today).num_days().max(0) + 1;
+    let next_month = month.next().first_day().and_hms_opt(9, 0, 0).unwrap();
     *server = Guard(Command::new("true").spawn()?);
-    *server = start_server_process(db, port, days).await?;
+    *server = start_server_process(db, port, &format!("{}+08:00", next_month.format("%FT%T"))).await?;
     b.sign_in("sup", PASSWORD).await?;
     b.goto(&format!("/admin/figures?hall=jianghai&month={month}")).await?;
     b.client.execute("window.confirm = () => true", vec![]).await?;

@@ -14,8 +14,8 @@ use tiyan_client::photo::samples;
 use tiyan_client::sync::Engine;
 use tiyan_client::sync::transport::Http;
 use tiyan_server::testing::Backend;
-use tiyan_system_tests::App;
 use tiyan_system_tests::sync_rig::TestServer;
+use tiyan_system_tests::{App, clock_start_arg, device_clock};
 
 const LONG: Duration = Duration::from_secs(15);
 const OFFICER: &str = "gz-2026-07";
@@ -45,7 +45,7 @@ async fn an_officer_writes_an_entry_survives_a_kill_submits_and_sees_it_register
     let data = dir.path().join("laptop");
     {
         // The administrator enrolled this laptop with an officer code.
-        let store = std::sync::Arc::new(Store::open(&data.join("tiyan.db"))?);
+        let store = std::sync::Arc::new(Store::open_with_clock(&data.join("tiyan.db"), device_clock())?);
         Engine::new(store, Http::new(&server.url())?)
             .enroll(&server.url(), &server.officer_code().await?, "laptop")
             .await?;
@@ -53,7 +53,7 @@ async fn an_officer_writes_an_entry_survives_a_kill_submits_and_sees_it_register
     let photo = dir.path().join("IMG_0412.jpg");
     std::fs::write(&photo, samples::with_exif_rotation_and_gps(&samples::two_colour_jpeg(1600, 1200)))?;
 
-    let app = App::launch(&data, &[]).await?;
+    let app = App::launch(&data, &["--clock-start", &clock_start_arg()]).await?;
     app.wait_screen("signin", LONG).await?;
     app.fill("officer-id", OFFICER).await?;
     app.fill("officer-password", "wrong-one").await?;
@@ -104,7 +104,7 @@ async fn an_officer_writes_an_entry_survives_a_kill_submits_and_sees_it_register
     // The lid closes hard.
     app.kill9()?;
     drop(app);
-    let app = App::launch(&data, &[]).await?;
+    let app = App::launch(&data, &["--clock-start", &clock_start_arg()]).await?;
     sign_in(&app).await?;
     app.click("diary-row").await?;
     app.wait_screen("editor", LONG).await?;

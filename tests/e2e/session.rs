@@ -84,10 +84,13 @@ async fn the_session_brings_the_app_back_until_the_administrator_leaves() -> Res
 
     // Killed (a crash, the OOM killer): the session starts it again.
     Command::new("kill").args(["-9", &first.to_string()]).status()?;
-    wait_until("the app is back", LONG, || ready() == 2 && app_pid(data.path()).is_ok_and(|p| p != first && alive(p)))?;
+    // The new app has taken the folder's lock (its pid is in the lock file):
+    // it is still starting, which is when a double tap on the icon hurts.
+    wait_until("the app is starting again", LONG, || app_pid(data.path()).is_ok_and(|p| p != first && alive(p)))?;
     let second = app_pid(data.path())?;
 
-    // A second start (a double tap on the icon) hands over to the running app and ends.
+    // A second start at that moment hands over to the starting app and ends:
+    // the hand-over holds from the moment the lock is taken.
     let mut again = Command::new(&app_bin)
         .args(["--data-dir", &data_dir])
         .envs(env)
@@ -106,6 +109,7 @@ async fn the_session_brings_the_app_back_until_the_administrator_leaves() -> Res
         std::thread::sleep(Duration::from_millis(100));
     };
     ensure!(status.success(), "the second start ended with {status}");
+    wait_until("the app is back", LONG, || ready() == 2)?;
     ensure!(alive(second) && app_pid(data.path())? == second, "the running app must stay");
     wait_until("the running app was brought to the front", LONG, || {
         log_text(data.path()).contains("brought it to the front")

@@ -366,6 +366,40 @@ pub fn prepared_kiosk(data_dir: &Path, window: &str, employee_no: &str) -> Resul
     Ok(())
 }
 
+/// Where the system tests start the clocks of their servers and devices: a
+/// Monday morning in the hall, in a year whose calendar is published and within
+/// the demo officers' appointments. What a test asserts about a day, a month, a
+/// deadline or an appointment follows from it, never from the wall clock.
+pub const START: &str = "2026-11-23T10:00:00+08:00";
+
+/// The one clock of this test process, started at [`START`] when first read
+/// and running on: in-process servers read it, server processes and the app
+/// are started at its reading ([`clock_start_arg`]), devices run beside it
+/// ([`device_clock`]).
+pub fn clock() -> &'static tiyan_server::Clock {
+    static CLOCK: OnceLock<tiyan_server::Clock> = OnceLock::new();
+    CLOCK.get_or_init(|| {
+        let start = chrono::DateTime::parse_from_rfc3339(START).expect("START is RFC 3339");
+        tiyan_server::Clock::starting_at(start.to_utc())
+    })
+}
+
+/// The clock's reading now in the hall's time (China Standard Time).
+pub fn hall_now() -> chrono::DateTime<chrono::FixedOffset> {
+    clock().now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("+08:00"))
+}
+
+/// `--clock-start` for a `tiyan-server serve` or a `tiyan-app` started now: the
+/// process's clock then runs beside [`clock`].
+pub fn clock_start_arg() -> String {
+    hall_now().to_rfc3339()
+}
+
+/// A device's clock running beside [`clock`], in the hall's time.
+pub fn device_clock() -> std::sync::Arc<dyn tiyan_client::clock::Clock> {
+    std::sync::Arc::new(tiyan_client::clock::StartedClock::new(hall_now()))
+}
+
 pub const ADMIN_PIN: &str = "260418";
 pub const STAFF_PIN: &str = "2580";
 

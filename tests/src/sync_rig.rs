@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Result, ensure};
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use tiyan_client::Kiosk;
 use tiyan_client::sync::Engine;
 use tiyan_client::sync::transport::Http;
@@ -71,7 +71,8 @@ pub async fn serve(store: Arc<dyn Storage>) -> Result<(SocketAddr, oneshot::Send
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = oneshot::channel::<()>();
-    let state = tiyan_server::AppState::new(store);
+    let settings = tiyan_server::Settings { clock: crate::clock().clone(), ..tiyan_server::Settings::default() };
+    let state = tiyan_server::AppState::with_settings(store, settings);
     let task = tokio::spawn(async move {
         let _ = tiyan_server::serve(listener, state, async {
             let _ = stopped.await;
@@ -82,7 +83,7 @@ pub async fn serve(store: Arc<dyn Storage>) -> Result<(SocketAddr, oneshot::Send
 }
 
 pub async fn issue(store: &dyn Storage, role: DeviceRole, window: Option<&str>) -> tiyan_server::Result<String> {
-    devices::issue_code(store, role, "jianghai", window, Duration::hours(1), Utc::now()).await
+    devices::issue_code(store, role, "jianghai", window, Duration::hours(1), crate::clock().now()).await
 }
 
 pub async fn ratings_of(store: &dyn Storage, device: Uuid) -> Result<Vec<Rating>> {
@@ -104,7 +105,7 @@ pub async fn enrolled_kiosk(dir: &std::path::Path, server: &TestServer, url: &st
 
 /// A kiosk enrolled at `url` with `code`, set up and staffed.
 pub async fn kiosk_enrolled_with(dir: &std::path::Path, url: &str, code: &str) -> Result<Kiosk> {
-    let kiosk = Kiosk::open(dir)?;
+    let kiosk = Kiosk::open_with_clock(dir, crate::device_clock())?;
     Engine::new(kiosk.shared_store(), Http::new(url)?).enroll(url, code, "test kiosk").await?;
     kiosk.set_admin_pin(ADMIN_PIN)?;
     kiosk.staff_sign_in("100102", STAFF_PIN)?;
@@ -174,13 +175,14 @@ pub fn server_db_with_supervisor(db: &std::path::Path, password: &str) -> Result
     Ok(())
 }
 
-/// `tiyan-server serve` on `db` at 127.0.0.1:`port`, judging deadlines
-/// `clock_offset_days` on; answered once the port accepts connections.
-pub async fn start_server_process(db: &std::path::Path, port: u16, clock_offset_days: i64) -> Result<crate::Guard> {
+/// `tiyan-server serve` on `db` at 127.0.0.1:`port`, its clock started at
+/// `clock_start` (RFC 3339; [`crate::clock_start_arg`] runs it beside the
+/// tests' clock); answered once the port accepts connections.
+pub async fn start_server_process(db: &std::path::Path, port: u16, clock_start: &str) -> Result<crate::Guard> {
     use anyhow::Context;
     let child = server_cli(db)?
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .args(["--clock-offset-days", &clock_offset_days.to_string()])
+        .args(["--clock-start", clock_start])
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .spawn()

@@ -15,6 +15,7 @@ use tiyan_client::sync::transport::Http;
 use tiyan_core::diary::{Channel, Mode, PhotoRef, Problem, ProblemCategory};
 use tiyan_core::ledger::LedgerState;
 use tiyan_server::testing::Backend;
+use tiyan_system_tests::device_clock;
 use tiyan_system_tests::proxy::{Fault, FaultProxy};
 use tiyan_system_tests::sync_rig::{TestServer, submit_problem};
 
@@ -48,7 +49,7 @@ async fn an_entry_written_offline_arrives_once_with_its_photo_and_its_problem_re
     let dir = tempfile::tempdir()?;
     let server = TestServer::start(backend).await?;
     let proxy = FaultProxy::start(server.addr).await;
-    let store = Arc::new(Store::open(&dir.path().join("laptop/tiyan.db"))?);
+    let store = Arc::new(Store::open_with_clock(&dir.path().join("laptop/tiyan.db"), device_clock())?);
     let engine = Engine::new(store.clone(), Http::new(&proxy.url())?);
     engine.enroll(&proxy.url(), &server.officer_code().await?, "officer laptop").await?;
 
@@ -121,8 +122,9 @@ async fn an_entry_written_offline_arrives_once_with_its_photo_and_its_problem_re
 async fn a_lock_out_at_the_server_holds_on_every_laptop(backend: Backend) -> Result<()> {
     let dir = tempfile::tempdir()?;
     let server = TestServer::start(backend).await?;
-    let laptop =
-        |name: &str| -> Result<Arc<Store>> { Ok(Arc::new(Store::open(&dir.path().join(name).join("tiyan.db"))?)) };
+    let laptop = |name: &str| -> Result<Arc<Store>> {
+        Ok(Arc::new(Store::open_with_clock(&dir.path().join(name).join("tiyan.db"), device_clock())?))
+    };
     let (first, second) = (laptop("first")?, laptop("second")?);
     for store in [&first, &second] {
         Engine::new(store.clone(), Http::new(&server.url())?)
@@ -154,7 +156,7 @@ async fn the_clerks_reply_reaches_the_laptop_and_the_officers_answer_lands_once(
 
     let dir = tempfile::tempdir()?;
     let server = TestServer::start(backend).await?;
-    let store = Arc::new(Store::open(&dir.path().join("laptop/tiyan.db"))?);
+    let store = Arc::new(Store::open_with_clock(&dir.path().join("laptop/tiyan.db"), device_clock())?);
     let engine = Engine::new(store.clone(), Http::new(&server.url())?);
     engine.enroll(&server.url(), &server.officer_code().await?, "officer laptop").await?;
     engine.officer_sign_in(OFFICER, PASSWORD).await?;
@@ -163,7 +165,7 @@ async fn the_clerks_reply_reaches_the_laptop_and_the_officers_answer_lands_once(
 
     // The clerk of the hall verifies, fixes it at once and replies.
     let hasher = Hasher::new(1);
-    let now = chrono::Utc::now();
+    let now = tiyan_system_tests::clock().now();
     let form =
         |login, role, hall_id| AccountForm { login, name: login, role, hall_id, password: "correct horse battery" };
     let sup =

@@ -156,7 +156,7 @@ async fn a_revoked_device_stops_trying_and_keeps_its_ratings(backend: Backend) -
     let r = rig(backend, 10).await?;
     let sync = tiyan_client::sync::worker::spawn(r.kiosk.shared_store(), |u: &str| Http::new(u), Backoff::default());
     wait_until(Duration::from_secs(10), || Ok(sync.status()?.waiting == 0)).await?;
-    r.server.store.revoke(r.kiosk.store().device_id(), chrono::Utc::now()).await?;
+    r.server.store.revoke(r.kiosk.store().device_id(), tiyan_system_tests::clock().now()).await?;
     rate(&r.kiosk, 5)?;
     sync.nudge();
     wait_until(Duration::from_secs(10), || Ok(sync.status()?.waiting_for_person)).await?;

@@ -33,6 +33,15 @@ pub struct Calendar {
     years: BTreeSet<i32>,
 }
 
+/// The public holidays whose dates the law fixes every year (全国年节及纪念日放假办法,
+/// as amended in 2024): New Year's Day (1 January), Labour Day (1–2 May) and
+/// National Day (1–3 October). An estimate for a year whose arrangement is not
+/// published yet keeps these off; the lunar festivals and the weekends swapped
+/// around them (调休) are only known once the year is imported.
+fn fixed_holiday(date: NaiveDate) -> bool {
+    matches!((date.month(), date.day()), (1, 1) | (5, 1..=2) | (10, 1..=3))
+}
+
 /// A date counted in working days, and whether it is only an estimate (it
 /// crosses a year whose calendar was not imported).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,6 +71,8 @@ impl Calendar {
         match self.days.get(&date) {
             Some(DayKind::Holiday) => false,
             Some(DayKind::Workday) => true,
+            // A year not imported yet still has the holidays the law fixes by date.
+            None if !self.knows_year(date.year()) && fixed_holiday(date) => false,
             None => !matches!(date.weekday(), Weekday::Sat | Weekday::Sun),
         }
     }
@@ -179,9 +190,17 @@ mod tests {
     #[test]
     fn a_deadline_in_an_unknown_year_is_an_estimate() {
         let c = calendar_2026();
+        // Tue 29, Wed 30, Thu 31; 1 January 2027 is New Year's Day whatever
+        // the arrangement says; then Mon 4, Tue 5.
         let due = c.add_working_days(day("2026-12-28"), 5);
-        assert_eq!(due.date, day("2027-01-04"), "counted as plain weeks");
+        assert_eq!(due.date, day("2027-01-05"), "counted as plain weeks but for the fixed holidays");
         assert!(due.estimate);
+        // Labour Day and National Day likewise, in a year nobody imported.
+        assert!(!c.is_working_day(day("2027-05-01")) && !c.is_working_day(day("2027-10-01")));
+        assert!(c.is_working_day(day("2027-05-03")), "a Monday the law does not fix");
+        assert!(!c.is_working_day(day("2027-10-03")) && c.is_working_day(day("2027-10-04")));
+        // In a known year the imported days decide, not the rule.
+        assert!(!c.is_working_day(day("2026-10-08")) && c.is_working_day(day("2026-10-10")));
         assert!(!c.add_working_days(day("2026-12-01"), 5).estimate);
     }
 

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use chrono::Utc;
 use serde::Deserialize;
 use tiyan_core::protocol::{DeviceRole, OfficerSignIn};
 use tiyan_core::sync::is_sha256_hex;
@@ -51,7 +50,7 @@ pub async fn photo_chunk(
 ) -> Result<Response, Error> {
     let device = device.of_role(DeviceRole::Officer)?;
     photo_name(&sha256)?;
-    let chunk = PhotoChunk { device_id: device.id, sha256, offset: at.offset, size: at.size, bytes, now: Utc::now() };
+    let chunk = PhotoChunk { device_id: device.id, sha256, offset: at.offset, size: at.size, bytes, now: state.now() };
     Ok(envelope::ok(state.store.photo_chunk(&chunk).await?))
 }
 
@@ -68,6 +67,6 @@ pub async fn officer_sign_in(
     device.of_role(DeviceRole::Officer)?;
     let officer_id = req.officer_id.trim();
     let officer =
-        officers::sign_in(state.store.as_ref(), &state.hasher, officer_id, &req.password, client, Utc::now()).await?;
+        officers::sign_in(state.store.as_ref(), &state.hasher, officer_id, &req.password, client, state.now()).await?;
     Ok(envelope::ok(officer))
 }

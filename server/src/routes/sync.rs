@@ -6,7 +6,6 @@ use std::sync::Arc;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use chrono::Utc;
 use tiyan_core::protocol::{EnrollRequest, Health, REQUEST_ID_HEADER, StateQuery, SyncState, Upload};
 use uuid::Uuid;
 
@@ -28,7 +27,7 @@ pub async fn health(State(state): State<Arc<AppState>>) -> Result<Response, Erro
 }
 
 pub async fn enroll(State(state): State<Arc<AppState>>, Body(req): Body<EnrollRequest>) -> Result<Response, Error> {
-    Ok(envelope::ok(devices::enroll(state.store.as_ref(), &req, Utc::now()).await?))
+    Ok(envelope::ok(devices::enroll(state.store.as_ref(), &req, state.now()).await?))
 }
 
 /// What the server holds of the device; the query (a `StateQuery`) is what
@@ -61,13 +60,14 @@ pub async fn upload(
     let store = state.store.as_ref();
     // The windows the page rates: their live alert is checked once it is stored.
     let windows = alerts::rated_windows(&upload);
+    let now = state.now();
     let ack =
-        ingest::upload(store, &state.catalog, &state.calendar, &state.ingested, wait, &device, request_id, upload)
+        ingest::upload(store, &state.catalog, &state.calendar, &state.ingested, wait, &device, request_id, upload, now)
             .await?;
     // The records are stored and acknowledged whatever the alert check meets.
     if ack.stored > 0
         && !windows.is_empty()
-        && let Err(e) = alerts::check(store, &windows, state.now()).await
+        && let Err(e) = alerts::check(store, &windows, now).await
     {
         tracing::error!(error = %e, "the live alert check failed");
     }

@@ -37,12 +37,12 @@ pub async fn prune(store: &dyn Storage, retention: Retention, now: DateTime<Utc>
 }
 
 /// Prunes at start and then every hour, for as long as the server runs.
-pub fn spawn(store: Arc<dyn Storage>, retention: Retention) -> tokio::task::JoinHandle<()> {
+pub fn spawn(store: Arc<dyn Storage>, retention: Retention, clock: crate::Clock) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(3600));
         loop {
             every.tick().await;
-            if let Err(e) = prune(store.as_ref(), retention, Utc::now()).await {
+            if let Err(e) = prune(store.as_ref(), retention, clock.now()).await {
                 tracing::warn!(error = %e, "housekeeping failed; trying again in an hour");
             }
         }

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use tiyan_core::intake::{Catalog, Sender, check_upload, normalize_times};
 use tiyan_core::protocol::{MAX_PAGE, Upload, UploadAck};
 use tiyan_core::sync::{PageError, check_page, worth_waiting};
@@ -48,6 +48,7 @@ pub async fn upload(
     device: &Device,
     request_id: Uuid,
     mut upload: Upload,
+    received_at: DateTime<Utc>,
 ) -> Result<UploadAck> {
     if upload.len() > MAX_PAGE {
         return Err(Error::TooLarge(format!("at most {MAX_PAGE} records per upload")));
@@ -60,7 +61,6 @@ pub async fn upload(
         return Err(refused.into());
     }
     normalize_times(&mut upload);
-    let received_at = Utc::now();
     let ledger = Arc::new(super::ledger::intake(store, calendar, &upload, device.id, received_at).await?);
     let page = IngestPage { device_id: device.id, request_id, upload: Arc::new(upload), received_at, ledger };
     let started = Instant::now();

@@ -3,12 +3,13 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::{Request, StatusCode, header};
 use chrono::{DateTime, Duration, Utc};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
@@ -19,26 +20,33 @@ use tiyan_core::protocol::DeviceRole;
 use tiyan_core::rating::Rating;
 use tiyan_server::reference_files::load_json;
 use tiyan_server::services::accounts::{self, AccountForm};
-use tiyan_server::services::{Hasher, Who, devices, reference};
+use tiyan_server::services::{Hasher, Who, calendar, devices, reference};
 use tiyan_server::store::Account;
 use tiyan_server::store::{RatingFilter, Storage};
 use tiyan_server::testing::{Backend, TestDb};
-use tiyan_server::{AppState, app};
+use tiyan_server::{AppState, Clock, Settings, app};
 use tower::ServiceExt;
 use uuid::Uuid;
 
 /// The password of every account the tests make.
 pub const PASSWORD: &str = "correct horse battery";
 
-/// `account` acting from this machine, now.
-pub fn who(account: &Account) -> Who<'_> {
-    Who { account, client: IpAddr::V4(Ipv4Addr::LOCALHOST), now: Utc::now() }
+/// When the suites' server stands unless a test moves it: a Monday morning in
+/// the hall (China time), in a month and a year whose calendar is known. Every
+/// assertion about a day, a month or a deadline follows from this clock, never
+/// from the wall clock, so the suites pass whenever they run.
+pub const START: &str = "2026-11-23T10:00:00+08:00";
+
+pub fn instant(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().to_utc()
 }
 
 pub struct Server {
     pub router: axum::Router,
     pub store: Arc<dyn Storage>,
     pub db: TestDb,
+    /// The server's clock, standing at [`START`] until a test moves it.
+    pub clock: Clock,
 }
 
 pub fn demo() -> std::path::PathBuf {
@@ -49,19 +57,44 @@ pub async fn server(backend: Backend) -> Server {
     let db = TestDb::new(backend).await;
     let store = db.open().await;
     reference::import(store.as_ref(), load_json(&demo()).unwrap()).await.unwrap();
-    Server { router: app(AppState::new(store.clone())), store, db }
+    let clock = Clock::manual(instant(START));
+    // The published years, as a new server imports them at its first start.
+    calendar::seed(store.as_ref(), &calendar::CalendarCache::default(), clock.now()).await.unwrap();
+    let mut s = Server { router: axum::Router::new(), store, db, clock: clock.clone() };
+    s.router = s.process(clock);
+    s
 }
 
 impl Server {
+    /// Now, by the server's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// The hall's date now (China time).
+    pub fn today(&self) -> chrono::NaiveDate {
+        tiyan_core::workdays::china_date(self.now())
+    }
+
+    /// A second server process on the same database, reading `clock`.
+    pub fn process(&self, clock: Clock) -> axum::Router {
+        app(AppState::with_settings(self.store.clone(), Settings { clock, ..Settings::default() }))
+    }
+
+    /// `account` acting from this machine, now by the server's clock.
+    pub fn who<'a>(&self, account: &'a Account) -> Who<'a> {
+        Who { account, client: IpAddr::V4(Ipv4Addr::LOCALHOST), now: self.now() }
+    }
+
     /// An account made by `by` (None: the first supervisor, as `user add` makes it), with [`PASSWORD`].
     pub async fn account(&self, by: Option<&Account>, login: &str, role: Role, hall_id: Option<&str>) -> Account {
         let form = AccountForm { login, name: login, role, hall_id, password: PASSWORD };
-        accounts::create(self.store.as_ref(), &Hasher::new(2), by, None, &form, Utc::now()).await.unwrap()
+        accounts::create(self.store.as_ref(), &Hasher::new(2), by, None, &form, self.now()).await.unwrap()
     }
 
     /// A code issued `age` ago, valid for an hour.
     pub async fn code(&self, window: Option<&str>, role: DeviceRole, age: Duration) -> String {
-        let issued = Utc::now() - age;
+        let issued = self.now() - age;
         devices::issue_code(self.store.as_ref(), role, "jianghai", window, Duration::hours(1), issued).await.unwrap()
     }
 
@@ -157,4 +190,87 @@ pub fn diaries(records: &[DiaryRevision]) -> Vec<u8> {
 
 pub fn code_of(body: &Value) -> Option<&str> {
     body["error"]["code"].as_str()
+}
+
+pub const ORIGIN: &str = "http://hall.test";
+
+/// A browser on the admin web: keeps its cookies, sends the `Origin` and
+/// `Host` of the hall's address, and fills in the form token.
+pub struct Browser {
+    pub router: axum::Router,
+    pub cookies: HashMap<String, String>,
+    pub csrf: String,
+}
+
+impl Browser {
+    pub fn new(router: &axum::Router) -> Browser {
+        Browser { router: router.clone(), cookies: HashMap::new(), csrf: String::new() }
+    }
+
+    /// Signed in as `login` (with [`PASSWORD`]), holding the page's form token.
+    pub async fn signed_in(s: &Server, login: &str) -> Browser {
+        let mut b = Browser::new(&s.router);
+        let (status, location, body) = b.sign_in(login, PASSWORD).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{login}: {body}");
+        assert_eq!(location, "/admin");
+        let (_, _, page) = b.get("/admin").await;
+        let at = page.find("name=\"csrf\" value=\"").expect("a form token on the page") + 19;
+        b.csrf = page[at..].split('"').next().unwrap().to_string();
+        b
+    }
+
+    pub async fn sign_in(&mut self, login: &str, password: &str) -> (StatusCode, String, String) {
+        let body = serde_urlencoded::to_string([("login", login), ("password", password), ("next", "/admin")]).unwrap();
+        self.read(self.raw("POST", "/admin/sign-in", Some(ORIGIN), body.into_bytes()).await).await
+    }
+
+    pub async fn get(&mut self, path: &str) -> (StatusCode, String, String) {
+        self.read(self.raw("GET", path, None, vec![]).await).await
+    }
+
+    pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String, String) {
+        let mut pairs = vec![("csrf", self.csrf.as_str())];
+        pairs.extend_from_slice(fields);
+        let body = serde_urlencoded::to_string(&pairs).unwrap();
+        self.read(self.raw("POST", path, Some(ORIGIN), body.into_bytes()).await).await
+    }
+
+    /// A request as this browser sends it (`origin`: its `Origin` header, if any).
+    pub async fn raw(&self, method: &str, path: &str, origin: Option<&str>, body: Vec<u8>) -> axum::response::Response {
+        let cookie: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::HOST, "hall.test")
+            .header(header::COOKIE, cookie.join("; "))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(o) = origin {
+            req = req.header(header::ORIGIN, o);
+        }
+        self.router.clone().oneshot(req.body(Body::from(body)).unwrap()).await.unwrap()
+    }
+
+    /// The status, where it sends the browser, and the page; cookies kept.
+    pub async fn read(&mut self, response: axum::response::Response) -> (StatusCode, String, String) {
+        let status = response.status();
+        for c in response.headers().get_all(header::SET_COOKIE) {
+            let c = c.to_str().unwrap();
+            let (pair, attrs) = c.split_once(';').unwrap_or((c, ""));
+            let (k, v) = pair.split_once('=').unwrap();
+            if v.is_empty() || attrs.contains("Max-Age=0") {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_string(), v.to_string());
+            }
+            assert!(attrs.contains("HttpOnly") && attrs.contains("SameSite=Strict"), "{c}");
+        }
+        let location =
+            response.headers().get(header::LOCATION).map(|l| l.to_str().unwrap().to_string()).unwrap_or_default();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8_lossy(&bytes).to_string();
+        for leak in ["SELECT", "rusqlite", "SQLSTATE", "panicked", ".rs:"] {
+            assert!(!text.contains(leak), "{leak:?} leaked into a page: {text}");
+        }
+        (status, location, text)
+    }
 }

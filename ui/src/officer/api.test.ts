@@ -10,10 +10,11 @@ describe('officer timers', () => {
     expect(minutesBetween(null, '2026-11-20T09:00:00+08:00')).toBeNull();
   });
 
-  it('stamps now as RFC 3339 with the local offset, which the device parses', () => {
-    const now = nowLocal();
-    expect(now).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$/);
-    expect(Math.abs(Date.parse(now) - Date.now())).toBeLessThan(2000);
+  it('stamps a moment as RFC 3339 with the local offset, which the device parses', () => {
+    const moment = new Date(Date.UTC(2026, 11, 31, 15, 58, 30));
+    const stamped = nowLocal(moment);
+    expect(stamped).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$/);
+    expect(Date.parse(stamped)).toBe(moment.getTime());
   });
 });
 

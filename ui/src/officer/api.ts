@@ -73,9 +73,8 @@ export function minutesBetween(a: string | null, b: string | null): number | nul
   return ms >= 0 ? Math.round(ms / 60000) : null;
 }
 
-/** Now as RFC 3339 with the local offset, as the device stamps times. */
-export function nowLocal(): string {
-  const d = new Date();
+/** `d` (by default now) as RFC 3339 with the local offset, as the device stamps times. */
+export function nowLocal(d: Date = new Date()): string {
   const off = -d.getTimezoneOffset();
   const sign = off >= 0 ? '+' : '-';
   const pad = (n: number) => String(Math.floor(Math.abs(n))).padStart(2, '0');
