@@ -358,7 +358,7 @@ pub fn db(data_dir: &Path) -> Result<rusqlite::Connection> {
 /// Prepares a data folder as an administrator would, through the same store the
 /// app uses: demo data, admin PIN, window bound, a staff member signed in.
 pub fn prepared_kiosk(data_dir: &Path, window: &str, employee_no: &str) -> Result<()> {
-    let k = tiyan_client::Kiosk::open(data_dir)?;
+    let k = tiyan_client::Kiosk::open_with_clock(data_dir, device_clock())?;
     k.import_reference(&demo_reference())?;
     k.set_admin_pin(ADMIN_PIN)?;
     k.bind_window(window)?;

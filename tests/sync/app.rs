@@ -21,7 +21,8 @@ async fn a_rating_on_the_kiosk_arrives_on_the_server_within_seconds() -> Result<
     let code = server.code("jianghai-w02").await?;
     let data = dir.path().join("kiosk");
     let url = server.url();
-    let app = App::launch(&data, &["--server", &url, "--enrolment-code", &code]).await?;
+    let start = tiyan_system_tests::clock_start_arg();
+    let app = App::launch(&data, &["--server", &url, "--enrolment-code", &code, "--clock-start", &start]).await?;
 
     app.rate_once_after_enrolment(4, 5, LONG).await?;
     let rated = Instant::now();

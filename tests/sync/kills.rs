@@ -29,8 +29,11 @@ fn server_cmd(db: &str) -> Result<Command> {
 }
 
 fn start_server(db: &str, port: u16) -> Result<Child> {
-    let child =
-        server_cmd(db)?.args(["serve", "--listen", &format!("127.0.0.1:{port}")]).stdout(Stdio::null()).spawn()?;
+    let child = server_cmd(db)?
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["--clock-start", &tiyan_system_tests::clock_start_arg()])
+        .stdout(Stdio::null())
+        .spawn()?;
     let deadline = Instant::now() + Duration::from_secs(10);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         ensure!(Instant::now() < deadline, "tiyan-server did not start");
@@ -108,6 +111,7 @@ async fn the_app_killed_mid_sync_and_restarted_loses_and_duplicates_nothing() ->
         let child = Command::new(app_binary()?)
             .arg("--data-dir")
             .arg(&data)
+            .args(["--clock-start", &tiyan_system_tests::clock_start_arg()])
             .env("DISPLAY", display())
             .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
             .env("RUST_LOG", "warn")

@@ -123,7 +123,11 @@ impl Transport for Chaotic {
 
 /// A page held back while its predecessor was lost waits for it only briefly here.
 fn settings() -> Settings {
-    Settings { predecessor_wait: std::time::Duration::from_millis(50), ..Settings::default() }
+    Settings {
+        predecessor_wait: std::time::Duration::from_millis(50),
+        clock: tiyan_system_tests::clock().clone(),
+        ..Settings::default()
+    }
 }
 
 struct Sut {
@@ -151,7 +155,8 @@ impl Sut {
             (db, server, code)
         });
         let router = app(AppState::with_settings(server.clone(), settings()));
-        let kiosk = Kiosk::open(&dir.path().join("device")).expect("device");
+        let kiosk =
+            Kiosk::open_with_clock(&dir.path().join("device"), tiyan_system_tests::device_clock()).expect("device");
         let held = Arc::new(Mutex::new(Vec::new()));
         let sut = Sut { rt, dir, db, server, router, kiosk, held };
         let clean = sut.transport(Chaos { lose_from: None, duplicate: false, delay: None });
@@ -218,7 +223,8 @@ impl<const PG: bool> StateMachineTest for SyncProtocol<PG> {
             }
             // A restart: everything in memory is gone, the files remain.
             Step::RestartDevice => {
-                sut.kiosk = Kiosk::open(&sut.dir.path().join("device")).expect("reopen device");
+                sut.kiosk = Kiosk::open_with_clock(&sut.dir.path().join("device"), tiyan_system_tests::device_clock())
+                    .expect("reopen device");
             }
             Step::RestartServer => {
                 sut.server = sut.rt.block_on(sut.db.open());

@@ -608,7 +608,7 @@ mod tests {
             &Method::default(),
             &FigureSettings::default(),
             &HashSet::new(),
-            Utc::now(),
+            "2026-11-02T02:00:00Z".parse().unwrap(),
         );
         assert_eq!(f.left_out, LeftOut { misuse: 7, appeals: 2 });
         assert_eq!(f.hall.figures.ratings, 21);
