@@ -33,6 +33,7 @@ pub use clock::Clock;
 pub use error::{Error, Result};
 use services::Hasher;
 use services::calendar::CalendarCache;
+use services::deferred::Deferred;
 use services::housekeeping::Retention;
 use services::ingest::{CatalogCache, Ingested};
 use services::reference::ReferenceCache;
@@ -78,6 +79,8 @@ pub struct AppState {
     pub hasher: Hasher,
     pub calendar: CalendarCache,
     pub reference: ReferenceCache,
+    /// Alert checks and device reports, done just after the requests that leave them.
+    pub deferred: Arc<Deferred>,
     catalog: CatalogCache,
     ingested: Ingested,
 }
@@ -89,6 +92,7 @@ impl AppState {
 
     pub fn with_settings(store: Arc<dyn Storage>, settings: Settings) -> Arc<AppState> {
         Arc::new(AppState {
+            deferred: Deferred::new(store.clone(), settings.clock.clone()),
             store,
             settings,
             hasher: Hasher::default(),
@@ -104,6 +108,14 @@ impl AppState {
     /// Now, by the server's clock (see `Settings::clock`).
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.settings.clock.now()
+    }
+
+    /// Does the alert checks and device reports left by requests now (see
+    /// `services::deferred`): before a page that shows what they write, and at a stop.
+    pub async fn settle(&self) {
+        if let Err(e) = self.deferred.flush().await {
+            tracing::error!(error = %e, "the deferred alert checks and device reports failed");
+        }
     }
 }
 
@@ -129,8 +141,9 @@ pub async fn serve(
     tracing::info!(address = %listener.local_addr()?, "tiyan-server listening");
     let housekeeping =
         services::housekeeping::spawn(state.store.clone(), state.settings.retention, state.settings.clock.clone());
-    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    let service = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
     housekeeping.abort();
+    state.settle().await;
     served
 }

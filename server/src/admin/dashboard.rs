@@ -56,6 +56,8 @@ pub async fn page(State(state): State<Arc<AppState>>, office: Office) -> Respons
         let fail = |error| Failure::Page { error, lang: office.lang };
         let cx = context(&state, &office).await?;
         let scope = office.scope();
+        // The live alerts and the fleet as of the last request this process took.
+        state.settle().await;
         let d = ledger::dashboard(state.store.as_ref(), &state.calendar, &scope, today).await.map_err(fail)?;
         let next_working_day = cx.calendar.add_working_days(today, 1).date;
         let soon = next_working_day.to_string();

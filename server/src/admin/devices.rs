@@ -62,6 +62,8 @@ pub async fn page(State(state): State<Arc<AppState>>, office: Office) -> Respons
         let cx = context(&state, &office).await?;
         let scope = office.scope();
         let fail = |error| Failure::Page { error, lang: office.lang };
+        // Reports this process was given a moment ago show too.
+        state.settle().await;
         let list = devices::list(state.store.as_ref(), &scope).await.map_err(fail)?;
         let fleet = fleet::fleet(state.store.as_ref(), &cx.calendar, &scope, office.now).await.map_err(fail)?;
         let devices = fleet

@@ -39,7 +39,7 @@ pub async fn state(
 ) -> Result<Response, Error> {
     let report: StateQuery = serde_urlencoded::from_str(query.as_deref().unwrap_or(""))
         .map_err(|e| Error::Malformed(format!("the state query: {e}")))?;
-    fleet::report(state.store.as_ref(), device.id, &report, state.now()).await?;
+    state.deferred.device_reported(device.id, fleet::report(&report, state.now())?);
     let streams = state.store.streams(device.id).await?;
     let reference_version = state.store.reference_version().await?;
     Ok(envelope::ok(SyncState { device_id: device.id, streams, reference_version }))
@@ -58,20 +58,14 @@ pub async fn upload(
         .ok_or_else(|| Error::Malformed(format!("an upload needs a UUID in the {REQUEST_ID_HEADER} header")))?;
     let wait = state.settings.predecessor_wait;
     let store = state.store.as_ref();
-    // The windows the page rates: their live alert is checked once it is stored.
+    // The windows the page rates: their live alert is checked just after it is stored.
     let windows = alerts::rated_windows(&upload);
     let now = state.now();
     let ack =
         ingest::upload(store, &state.catalog, &state.calendar, &state.ingested, wait, &device, request_id, upload, now)
             .await?;
-    // The records are stored and acknowledged whatever the alert check meets.
-    if ack.stored > 0
-        && !windows.is_empty()
-        && let Err(e) = alerts::check(store, &windows, now).await
-    {
-        tracing::error!(error = %e, "the live alert check failed");
-    }
     if ack.stored > 0 {
+        state.deferred.windows_rated(windows);
         tracing::info!(device = %device.id, kind = ?ack.kind, stored = ack.stored, duplicates = ack.duplicates, through = ack.through, "records stored");
     }
     Ok(envelope::ok(ack))

@@ -6,7 +6,6 @@ use chrono::{DateTime, Duration, Utc};
 use tiyan_core::accounts::Scope;
 use tiyan_core::protocol::{DeviceRole, StateQuery};
 use tiyan_core::workdays::Calendar;
-use uuid::Uuid;
 
 use crate::error::{Error, Result};
 use crate::store::{DeviceReport, FigureSettings, FleetRow, Storage};
@@ -23,8 +22,9 @@ pub struct FleetLine {
     pub silent: bool,
 }
 
-/// Keeps what a device said of itself when it asked for its state.
-pub async fn report(store: &dyn Storage, device: Uuid, query: &StateQuery, now: DateTime<Utc>) -> Result<()> {
+/// What a device said of itself when it asked for its state, checked; it is
+/// kept just after the answer (`Deferred::device_reported`).
+pub fn report(query: &StateQuery, now: DateTime<Utc>) -> Result<DeviceReport> {
     if !query.version_is_plain() {
         return Err(Error::Malformed("app_version: at most 40 letters, digits, '.', '-' or '+'".into()));
     }
@@ -32,13 +32,12 @@ pub async fn report(store: &dyn Storage, device: Uuid, query: &StateQuery, now: 
     if newest.iter().any(|(_, seq)| i64::try_from(*seq).is_err()) {
         return Err(Error::Malformed("a sequence number is out of range".into()));
     }
-    let report = DeviceReport {
+    Ok(DeviceReport {
         app_version: query.app_version.clone(),
         clock_offset_seconds: query.device_time.map(|t| (t.to_utc() - now).num_seconds()),
         newest,
         at: now,
-    };
-    store.report_device(device, &report).await
+    })
 }
 
 /// The devices `scope` sees, each with whether it has gone silent.

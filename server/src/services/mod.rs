@@ -8,6 +8,7 @@ pub mod assessment;
 pub mod audit;
 mod cache;
 pub mod calendar;
+pub mod deferred;
 pub mod devices;
 pub mod fleet;
 pub mod housekeeping;

@@ -153,7 +153,9 @@ pub trait AssessmentStore: Send + Sync {
     async fn closed_months(&self) -> Result<Vec<(String, Month)>>;
     /// Freezes a month; `Error::Stale` when it is closed already (by someone else meanwhile).
     async fn close_month(&self, closing: &Closing) -> Result<()>;
-    async fn report_device(&self, device: Uuid, report: &DeviceReport) -> Result<()>;
+    /// What devices said of themselves, in one transaction (a device named
+    /// twice: its last report stands).
+    async fn report_devices(&self, reports: &[(Uuid, DeviceReport)]) -> Result<()>;
     async fn fleet(&self, hall: Option<&str>) -> Result<Vec<FleetRow>>;
     /// A window's ratings received since `since`, misuse left out: (ratings, bad reviews).
     async fn window_recent(&self, window: &str, since: DateTime<Utc>) -> Result<(u64, u64)>;

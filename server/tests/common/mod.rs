@@ -43,6 +43,8 @@ pub fn instant(s: &str) -> DateTime<Utc> {
 
 pub struct Server {
     pub router: axum::Router,
+    /// The state behind `router`, whose deferred work each call settles.
+    pub state: Arc<AppState>,
     pub store: Arc<dyn Storage>,
     pub db: TestDb,
     /// The server's clock, standing at [`START`] until a test moves it.
@@ -60,9 +62,8 @@ pub async fn server(backend: Backend) -> Server {
     let clock = Clock::manual(instant(START));
     // The published years, as a new server imports them at its first start.
     calendar::seed(store.as_ref(), &calendar::CalendarCache::default(), clock.now()).await.unwrap();
-    let mut s = Server { router: axum::Router::new(), store, db, clock: clock.clone() };
-    s.router = s.process(clock);
-    s
+    let state = AppState::with_settings(store.clone(), Settings { clock: clock.clone(), ..Settings::default() });
+    Server { router: app(state.clone()), state, store, db, clock }
 }
 
 impl Server {
@@ -110,6 +111,10 @@ impl Server {
             req = req.header(*k, v);
         }
         let response = self.router.clone().oneshot(req.body(Body::from(body)).unwrap()).await.unwrap();
+        // What the request left for just after it (alert checks, device
+        // reports) is done before the test looks; `deferred.rs` tests that it
+        // is done soon without being asked.
+        self.state.settle().await;
         let status = response.status();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
         let text = String::from_utf8_lossy(&bytes).to_string();

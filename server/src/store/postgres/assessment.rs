@@ -271,23 +271,42 @@ impl AssessmentStore for PgStore {
         if inserted == 0 { Err(Error::Stale) } else { Ok(()) }
     }
 
-    async fn report_device(&self, device: Uuid, report: &DeviceReport) -> Result<()> {
+    async fn report_devices(&self, reports: &[(Uuid, DeviceReport)]) -> Result<()> {
+        // Two statements for the whole batch, whatever its size.
+        let ids: Vec<Uuid> = reports.iter().map(|(id, _)| *id).collect();
+        let versions: Vec<Option<&str>> = reports.iter().map(|(_, r)| r.app_version.as_deref()).collect();
+        let offsets: Vec<Option<i64>> = reports.iter().map(|(_, r)| r.clock_offset_seconds).collect();
+        let at: Vec<DateTime<Utc>> = reports.iter().map(|(_, r)| r.at).collect();
+        let mut newest_ids = Vec::new();
+        let mut kinds = Vec::new();
+        let mut seqs = Vec::new();
+        for (id, report) in reports {
+            for (kind, seq) in &report.newest {
+                newest_ids.push(*id);
+                kinds.push(kind.as_str());
+                seqs.push(i64::try_from(*seq).unwrap_or(i64::MAX));
+            }
+        }
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        tx.execute(
-            "UPDATE devices SET app_version = coalesce($2, app_version),
-                 clock_offset_seconds = coalesce($3, clock_offset_seconds), reported_at = $4
-             WHERE id = $1",
-            &[&device, &report.app_version, &report.clock_offset_seconds, &report.at],
-        )
-        .await?;
-        for (kind, seq) in &report.newest {
-            tx.execute(
-                "INSERT INTO device_newest (device_id, kind, seq) VALUES ($1, $2, $3)
-                 ON CONFLICT (device_id, kind) DO UPDATE SET seq = excluded.seq",
-                &[&device, &kind.as_str(), &i64::try_from(*seq).unwrap_or(i64::MAX)],
+        let device = tx
+            .prepare_cached(
+                "UPDATE devices d SET app_version = coalesce(u.v, d.app_version),
+                     clock_offset_seconds = coalesce(u.o, d.clock_offset_seconds), reported_at = u.at
+                 FROM unnest($1::uuid[], $2::text[], $3::int8[], $4::timestamptz[]) AS u(id, v, o, at)
+                 WHERE d.id = u.id",
             )
             .await?;
+        tx.execute(&device, &[&ids, &versions, &offsets, &at]).await?;
+        if !newest_ids.is_empty() {
+            let newest = tx
+                .prepare_cached(
+                    "INSERT INTO device_newest (device_id, kind, seq)
+                     SELECT * FROM unnest($1::uuid[], $2::text[], $3::int8[])
+                     ON CONFLICT (device_id, kind) DO UPDATE SET seq = excluded.seq",
+                )
+                .await?;
+            tx.execute(&newest, &[&newest_ids, &kinds, &seqs]).await?;
         }
         tx.commit().await?;
         Ok(())

@@ -3,6 +3,8 @@
 //! one process or two, are taken one after the other and the second sees the
 //! first.
 
+use std::collections::HashSet;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use deadpool_postgres::GenericClient;
@@ -128,43 +130,96 @@ async fn write_status(c: &impl GenericClient, item: Uuid, events: u32, s: &Statu
     Ok(())
 }
 
-/// New items of an upload, in the upload's transaction (see the SQLite backend).
+const INSERT_ITEMS: &str = "INSERT INTO ledger (id, source, hall_id, window_id, staff_id, device_id, entry_id,
+        revision_id, officer_id, category, summary, registered_at, registered_date, state, due_date, due_estimate,
+        escalated, reply, satisfaction, events, updated_at, outcome, rectified_on_time)
+    SELECT u.id, u.src, u.h, u.w, u.s, u.dev, u.e, u.rev, u.o, u.cat, u.sum, u.at, u.d, u.st, u.due, u.est, u.esc,
+           u.rep, u.sat, 1, u.at, u.out, u.ontime
+    FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::uuid[], $8::uuid[],
+                $9::text[], $10::text[], $11::text[], $12::timestamptz[], $13::date[], $14::text[], $15::date[],
+                $16::bool[], $17::bool[], $18::text[], $19::text[], $20::text[], $21::bool[])
+        AS u(id, src, h, w, s, dev, e, rev, o, cat, sum, at, d, st, due, est, esc, rep, sat, out, ontime)
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id";
+
+const INSERT_FIRST_EVENTS: &str = "INSERT INTO ledger_events (item_id, seq, at, date, actor, action, note)
+    SELECT u.id, 1, u.at, u.d, 'server', u.a::jsonb, u.n
+    FROM unnest($1::uuid[], $2::timestamptz[], $3::date[], $4::text[], $5::text[]) AS u(id, at, d, a, n)";
+
+/// New items of an upload, in the upload's transaction (see the SQLite
+/// backend): every row with the status its first event gives it in one
+/// statement, their first events in another, whatever the page's size.
 pub(super) async fn insert_items(c: &impl GenericClient, items: &[NewItem]) -> Result<()> {
-    for i in items {
-        let inserted = c
-            .execute(
-                "INSERT INTO ledger (id, source, hall_id, window_id, staff_id, device_id, entry_id, revision_id,
-                                     officer_id, category, summary, registered_at, registered_date, state, events,
-                                     updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'registered', 0, $12)
-                 ON CONFLICT (id) DO NOTHING",
-                &[
-                    &i.id,
-                    &i.source.as_str(),
-                    &i.hall_id,
-                    &i.window_id,
-                    &i.staff_id,
-                    &i.device_id,
-                    &i.entry_id,
-                    &i.revision_id,
-                    &i.officer_id,
-                    &i.category,
-                    &i.summary,
-                    &i.registered_at,
-                    &i.registered_date,
-                ],
-            )
-            .await?;
-        if inserted == 1 {
-            insert_event(c, i.id, 1, "server", &i.event).await?;
-            write_status(c, i.id, 1, &i.status, i.registered_at).await?;
-        } else if i.source == Source::Problem {
-            c.execute(
-                "UPDATE ledger SET category = $2, summary = $3, revision_id = $4 WHERE id = $1 AND entry_id = $5",
-                &[&i.id, &i.category, &i.summary, &i.revision_id, &i.entry_id],
-            )
-            .await?;
-        }
+    if items.is_empty() {
+        return Ok(());
+    }
+    let col = |f: &dyn Fn(&NewItem) -> Option<String>| items.iter().map(f).collect::<Vec<Option<String>>>();
+    let ids: Vec<Uuid> = items.iter().map(|i| i.id).collect();
+    let sources: Vec<&str> = items.iter().map(|i| i.source.as_str()).collect();
+    let devices: Vec<Uuid> = items.iter().map(|i| i.device_id).collect();
+    let entries: Vec<Option<Uuid>> = items.iter().map(|i| i.entry_id).collect();
+    let revisions: Vec<Option<Uuid>> = items.iter().map(|i| i.revision_id).collect();
+    let categories: Vec<&str> = items.iter().map(|i| i.category.as_str()).collect();
+    let summaries: Vec<&str> = items.iter().map(|i| i.summary.as_str()).collect();
+    let at: Vec<DateTime<Utc>> = items.iter().map(|i| i.registered_at).collect();
+    let dates: Vec<NaiveDate> = items.iter().map(|i| i.registered_date).collect();
+    let states: Vec<&str> = items.iter().map(|i| i.status.state.as_str()).collect();
+    let due: Vec<Option<NaiveDate>> = items.iter().map(|i| i.status.due.map(|d| d.date)).collect();
+    let estimate: Vec<bool> = items.iter().map(|i| i.status.due.is_some_and(|d| d.estimate)).collect();
+    let escalated: Vec<bool> = items.iter().map(|i| i.status.escalated).collect();
+    let satisfaction: Vec<Option<&str>> =
+        items.iter().map(|i| i.status.satisfaction.map(Satisfaction::as_str)).collect();
+    let outcome: Vec<Option<&str>> = items.iter().map(|i| i.status.outcome.map(Outcome::as_str)).collect();
+    let on_time: Vec<Option<bool>> = items.iter().map(|i| i.status.rectified_on_time).collect();
+    let insert = c.prepare_cached(INSERT_ITEMS).await?;
+    let inserted: HashSet<Uuid> = c
+        .query(
+            &insert,
+            &[
+                &ids,
+                &sources,
+                &col(&|i| i.hall_id.clone()),
+                &col(&|i| i.window_id.clone()),
+                &col(&|i| i.staff_id.clone()),
+                &devices,
+                &entries,
+                &revisions,
+                &col(&|i| i.officer_id.clone()),
+                &categories,
+                &summaries,
+                &at,
+                &dates,
+                &states,
+                &due,
+                &estimate,
+                &escalated,
+                &col(&|i| i.status.reply.clone()),
+                &satisfaction,
+                &outcome,
+                &on_time,
+            ],
+        )
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let new: Vec<&NewItem> = items.iter().filter(|i| inserted.contains(&i.id)).collect();
+    if !new.is_empty() {
+        let ids: Vec<Uuid> = new.iter().map(|i| i.id).collect();
+        let at: Vec<DateTime<Utc>> = new.iter().map(|i| i.event.at).collect();
+        let dates: Vec<NaiveDate> = new.iter().map(|i| i.event.date).collect();
+        let actions = new.iter().map(|i| to_json(&i.event.action)).collect::<Result<Vec<String>>>()?;
+        let notes: Vec<&str> = new.iter().map(|i| i.event.note.as_str()).collect();
+        let events = c.prepare_cached(INSERT_FIRST_EVENTS).await?;
+        c.execute(&events, &[&ids, &at, &dates, &actions, &notes]).await?;
+    }
+    // A problem reworded in a later revision keeps its state and takes the new words.
+    for i in items.iter().filter(|i| i.source == Source::Problem && !inserted.contains(&i.id)) {
+        c.execute(
+            "UPDATE ledger SET category = $2, summary = $3, revision_id = $4 WHERE id = $1 AND entry_id = $5",
+            &[&i.id, &i.category, &i.summary, &i.revision_id, &i.entry_id],
+        )
+        .await?;
     }
     Ok(())
 }

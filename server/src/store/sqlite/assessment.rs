@@ -276,22 +276,24 @@ impl AssessmentStore for SqliteStore {
         .await
     }
 
-    async fn report_device(&self, device: Uuid, report: &DeviceReport) -> Result<()> {
-        let report = report.clone();
+    async fn report_devices(&self, reports: &[(Uuid, DeviceReport)]) -> Result<()> {
+        let reports = reports.to_vec();
         self.write(move |tx| {
-            let id = device.to_string();
-            tx.execute(
+            let mut device = tx.prepare_cached(
                 "UPDATE devices SET app_version = coalesce(?2, app_version),
                      clock_offset_seconds = coalesce(?3, clock_offset_seconds), reported_at = ?4
                  WHERE id = ?1",
-                params![id, report.app_version, report.clock_offset_seconds, report.at.to_rfc3339()],
             )?;
-            for (kind, seq) in &report.newest {
-                tx.execute(
-                    "INSERT INTO device_newest (device_id, kind, seq) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (device_id, kind) DO UPDATE SET seq = excluded.seq",
-                    params![id, kind.as_str(), seq],
-                )?;
+            let mut newest = tx.prepare_cached(
+                "INSERT INTO device_newest (device_id, kind, seq) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (device_id, kind) DO UPDATE SET seq = excluded.seq",
+            )?;
+            for (id, report) in &reports {
+                let id = id.to_string();
+                device.execute(params![id, report.app_version, report.clock_offset_seconds, report.at.to_rfc3339()])?;
+                for (kind, seq) in &report.newest {
+                    newest.execute(params![id, kind.as_str(), seq])?;
+                }
             }
             Ok(())
         })

@@ -132,36 +132,49 @@ fn write_status(c: &Connection, item: &str, events: u32, s: &Status, at: DateTim
 
 /// New items of an upload, in the upload's transaction. A bad review sent
 /// again is already an item; a problem reworded in a later revision keeps its
-/// state and takes the new words.
+/// state and takes the new words. An item's row is written once, with the
+/// status its first event gives it, so the ledger's indexes are touched once.
 pub(super) fn insert_items(c: &Connection, items: &[NewItem]) -> Result<()> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    let mut insert = c.prepare_cached(
+        "INSERT INTO ledger (id, source, hall_id, window_id, staff_id, device_id, entry_id, revision_id,
+                             officer_id, category, summary, registered_at, registered_date, state, due_date,
+                             due_estimate, escalated, reply, satisfaction, events, updated_at, outcome,
+                             rectified_on_time)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, 1, ?12, ?20,
+                 ?21)
+         ON CONFLICT (id) DO NOTHING",
+    )?;
     for i in items {
         let id = i.id.to_string();
-        let inserted = c
-            .prepare_cached(
-                "INSERT INTO ledger (id, source, hall_id, window_id, staff_id, device_id, entry_id, revision_id,
-                                     officer_id, category, summary, registered_at, registered_date, state, events,
-                                     updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 'registered', 0, ?12)
-                 ON CONFLICT (id) DO NOTHING",
-            )?
-            .execute(params![
-                id,
-                i.source.as_str(),
-                i.hall_id,
-                i.window_id,
-                i.staff_id,
-                i.device_id.to_string(),
-                i.entry_id.map(|e| e.to_string()),
-                i.revision_id.map(|r| r.to_string()),
-                i.officer_id,
-                i.category,
-                i.summary,
-                i.registered_at.to_rfc3339(),
-                i.registered_date.to_string(),
-            ])?;
+        let s = &i.status;
+        let inserted = insert.execute(params![
+            id,
+            i.source.as_str(),
+            i.hall_id,
+            i.window_id,
+            i.staff_id,
+            i.device_id.to_string(),
+            i.entry_id.map(|e| e.to_string()),
+            i.revision_id.map(|r| r.to_string()),
+            i.officer_id,
+            i.category,
+            i.summary,
+            i.registered_at.to_rfc3339(),
+            i.registered_date.to_string(),
+            s.state.as_str(),
+            s.due.map(|d| d.date.to_string()),
+            s.due.is_some_and(|d| d.estimate),
+            s.escalated,
+            s.reply,
+            s.satisfaction.map(Satisfaction::as_str),
+            s.outcome.map(Outcome::as_str),
+            s.rectified_on_time,
+        ])?;
         if inserted == 1 {
             insert_event(c, &id, 1, "server", &i.event)?;
-            write_status(c, &id, 1, &i.status, i.registered_at)?;
         } else if i.source == Source::Problem {
             c.prepare_cached(
                 "UPDATE ledger SET category = ?2, summary = ?3, revision_id = ?4 WHERE id = ?1 AND entry_id = ?5",
