@@ -76,9 +76,12 @@ async fn an_upload_that_crosses_the_rule_raises_its_alert_within_a_second(backen
     let scope = admin.scope();
     within_a_second("the alert", || async { alerts::open(s.store.as_ref(), &scope).await.unwrap().len() == 1 }).await;
     // Once: the same window's next bad ratings raise no second alert.
-    let more = vec![tiyan_core::rating::Rating { case_no: Some("D9".into()), ..records[2].clone() }];
-    let more: Vec<_> =
-        more.into_iter().map(|r| tiyan_core::rating::Rating { id: uuid::Uuid::now_v7(), seq: 5, ..r }).collect();
+    let more = [tiyan_core::rating::Rating {
+        id: uuid::Uuid::now_v7(),
+        seq: 5,
+        case_no: Some("D9".into()),
+        ..records[2].clone()
+    }];
     let status = send(&process, "POST", "/api/v1/sync/upload", &upload_headers(device, &secret), ratings(&more)).await;
     assert_eq!(status, StatusCode::OK);
     tokio::time::sleep(Duration::from_millis(600)).await;

@@ -78,15 +78,20 @@ impl Deferred {
     pub async fn flush(&self) -> Result<()> {
         let _round = self.round.lock().await;
         let Pending { windows, reports } = std::mem::take(&mut *self.pending());
-        if !reports.is_empty() {
+        // Each is tried whatever the other meets; the first failure is told.
+        let reported = if reports.is_empty() {
+            Ok(())
+        } else {
             let reports: Vec<(Uuid, DeviceReport)> = reports.into_iter().collect();
-            self.store.report_devices(&reports).await?;
-        }
-        if !windows.is_empty() {
+            self.store.report_devices(&reports).await
+        };
+        let checked = if windows.is_empty() {
+            Ok(())
+        } else {
             let windows: Vec<(String, String)> = windows.into_iter().collect();
-            alerts::check(self.store.as_ref(), &windows, self.clock.now()).await?;
-        }
-        Ok(())
+            alerts::check(self.store.as_ref(), &windows, self.clock.now()).await.map(drop)
+        };
+        reported.and(checked)
     }
 
     fn pending(&self) -> std::sync::MutexGuard<'_, Pending> {

@@ -62,8 +62,13 @@ pub async fn server(backend: Backend) -> Server {
     let clock = Clock::manual(instant(START));
     // The published years, as a new server imports them at its first start.
     calendar::seed(store.as_ref(), &calendar::CalendarCache::default(), clock.now()).await.unwrap();
-    let state = AppState::with_settings(store.clone(), Settings { clock: clock.clone(), ..Settings::default() });
+    let state = process_state(&store, clock.clone());
     Server { router: app(state.clone()), state, store, db, clock }
+}
+
+/// The state of a server process on `store`, reading `clock`.
+fn process_state(store: &Arc<dyn Storage>, clock: Clock) -> Arc<AppState> {
+    AppState::with_settings(store.clone(), Settings { clock, ..Settings::default() })
 }
 
 impl Server {
@@ -79,7 +84,7 @@ impl Server {
 
     /// A second server process on the same database, reading `clock`.
     pub fn process(&self, clock: Clock) -> axum::Router {
-        app(AppState::with_settings(self.store.clone(), Settings { clock, ..Settings::default() }))
+        app(process_state(&self.store, clock))
     }
 
     /// `account` acting from this machine, now by the server's clock.
