@@ -36,6 +36,11 @@ pub struct Body<T>(pub T);
 /// pages must not keep the async workers from answering small requests.
 const PARSE_INLINE_BYTES: usize = 64 * 1024;
 
+/// Large bodies are parsed one at a time per process: a burst of full pages
+/// queues here, leaving the other cores to answer small requests (a device's
+/// state, an enrolment) at once. The single writer takes pages one by one anyway.
+static LARGE_PARSES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+
 fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<Body<T>, Error> {
     serde_json::from_slice(bytes)
         .map(Body)
@@ -56,6 +61,7 @@ impl<S: Send + Sync, T: DeserializeOwned + Send + 'static> FromRequest<S> for Bo
         if bytes.len() <= PARSE_INLINE_BYTES {
             return parse(&bytes);
         }
+        let _turn = LARGE_PARSES.acquire().await.map_err(Error::internal)?;
         tokio::task::spawn_blocking(move || parse(&bytes)).await.map_err(Error::internal)?
     }
 }

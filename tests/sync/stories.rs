@@ -141,8 +141,15 @@ async fn the_worker_retries_with_backoff_and_never_busy_loops(backend: Backend) 
     // The network returns: the next attempt drains everything.
     r.proxy.set(Fault::Pass);
     sync.nudge();
-    wait_until(Duration::from_secs(10), || Ok(sync.status()?.waiting == 0)).await?;
-    ensure!(sync.status()?.last_error.is_none());
+    // The store marks the ratings sent before the round ends (a state request
+    // follows the upload), so wait for the round's end, then ask how it ended.
+    wait_until(Duration::from_secs(10), || {
+        let s = sync.status()?;
+        Ok(s.waiting == 0 && !s.syncing)
+    })
+    .await?;
+    let status = sync.status()?;
+    ensure!(status.last_error.is_none(), "{status:?}");
 
     // A new rating is sent soon after it is committed.
     rate(&r.kiosk, 1)?;
