@@ -51,7 +51,12 @@ cargo test -p tiyan-system-tests -- --test-threads=1
 
 step "summary"
 # Every test above passed (or the run would have stopped): count them by name.
-listed=$(cargo test --workspace --exclude tiyan-bench -- --list 2>/dev/null | grep -E ': test$' || true)
+# Listed with the same package selections as above, so that nothing is built again
+# (one --workspace build would unify features anew and rebuild for minutes).
+listed=$({
+  cargo test --workspace --exclude tiyan-system-tests --exclude tiyan-bench -- --list 2>/dev/null
+  cargo test -p tiyan-system-tests -- --list 2>/dev/null
+} | grep -E ': test$' || true)
 all=$(printf '%s\n' "$listed" | grep -c . || true)
 on_postgres=$(printf '%s\n' "$listed" | grep -cE '(^|::)(postgres::|on_postgres_|two_server_processes_behind_nginx)' || true)
 echo "tests passed: $all, of which on PostgreSQL: $on_postgres (unit tests of the UI not counted)"
