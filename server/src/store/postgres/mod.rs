@@ -30,10 +30,16 @@ const STEPS: &[&str] = &[
 const MIGRATION_LOCK: i64 = 0x7469_7961_6e00_0001;
 /// Connections per server process; PostgreSQL's default allows 100 in all.
 const POOL_SIZE: usize = 16;
+/// Pages ingested at once per process. More than a few only queue on the
+/// database's cores and its WAL, and a burst of uploads holding every pooled
+/// connection keeps a device's state request (three short reads) waiting
+/// behind all of them; so pages take turns here and reads find a connection.
+const INGESTS: usize = 4;
 
 #[derive(Clone)]
 pub struct PgStore {
     pool: Pool,
+    ingests: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl From<tokio_postgres::Error> for Error {
@@ -68,7 +74,7 @@ impl PgStore {
             .create_timeout(Some(std::time::Duration::from_secs(10)))
             .build()
             .map_err(|e| Error::Invalid(Invalid::Config(e.to_string())))?;
-        let store = PgStore { pool };
+        let store = PgStore { pool, ingests: std::sync::Arc::new(tokio::sync::Semaphore::new(INGESTS)) };
         store.migrate().await?;
         Ok(store)
     }

@@ -201,6 +201,7 @@ impl SyncStore for PgStore {
         let keys = page.upload.keys();
         let kind = page.upload.kind();
         let device = page.device_id;
+        let _turn = self.ingests.acquire().await.map_err(|e| Error::Unavailable(e.to_string()))?;
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         let seen = tx
