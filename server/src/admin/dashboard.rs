@@ -58,8 +58,26 @@ pub async fn page(State(state): State<Arc<AppState>>, office: Office) -> Respons
         let scope = office.scope();
         // The live alerts and the fleet as of the last request this process took.
         state.settle().await;
-        let d = ledger::dashboard(state.store.as_ref(), &state.calendar, &scope, today).await.map_err(fail)?;
         let next_working_day = cx.calendar.add_working_days(today, 1).date;
+        // The most urgent first: what is overdue, then what falls due soonest.
+        let due = LedgerFilter {
+            hall_id: scope.hall_id.clone(),
+            open_only: true,
+            due_by: Some(next_working_day),
+            page: 0,
+            per_page: ATTENTION.min(PER_PAGE),
+            ..LedgerFilter::default()
+        };
+        let store = state.store.as_ref();
+        // Four reads that need nothing of each other: taken together, the page
+        // waits for the slowest of them rather than for their sum.
+        let (d, page, open_alerts, fleet_lines) = tokio::try_join!(
+            ledger::dashboard(store, &state.calendar, &scope, today),
+            ledger::list(store, &scope, due),
+            alerts::open(store, &scope),
+            fleet::fleet(store, &cx.calendar, &scope, office.now),
+        )
+        .map_err(fail)?;
         let soon = next_working_day.to_string();
         let today_s = today.to_string();
         let tiles = vec![
@@ -90,23 +108,10 @@ pub async fn page(State(state): State<Arc<AppState>>, office: Office) -> Respons
         let missing = missing_years(&cx.calendar, today);
         let warning = (!missing.is_empty()).then(|| t.fill(t.calendar_missing, "year", missing.join("、")));
         let estimates = (d.estimates > 0).then(|| t.fill(t.estimates_note, "n", d.estimates));
-        // The most urgent first: what is overdue, then what falls due soonest.
-        let due = LedgerFilter {
-            hall_id: scope.hall_id.clone(),
-            open_only: true,
-            due_by: Some(next_working_day),
-            page: 0,
-            per_page: ATTENTION.min(PER_PAGE),
-            ..LedgerFilter::default()
-        };
-        let page = ledger::list(state.store.as_ref(), &scope, due).await.map_err(fail)?;
         let attention = page.items.iter().map(|r| line(r, &cx.names, &cx.calendar, today, t)).collect();
         let welcome = t.fill(t.welcome, "name", &office.account.name);
         let all_href = list_href(&[("due_by", &soon)]);
-        let store = state.store.as_ref();
-        let alerts: Vec<AlertLine> = alerts::open(store, &scope)
-            .await
-            .map_err(fail)?
+        let alerts: Vec<AlertLine> = open_alerts
             .into_iter()
             .map(|a| AlertLine {
                 id: a.id.to_string(),
@@ -119,9 +124,7 @@ pub async fn page(State(state): State<Arc<AppState>>, office: Office) -> Respons
                 administers: scope.administers(&a.hall_id),
             })
             .collect();
-        let silent = fleet::fleet(store, &cx.calendar, &scope, office.now)
-            .await
-            .map_err(fail)?
+        let silent = fleet_lines
             .into_iter()
             .filter(|l| l.silent)
             .map(|l| {
