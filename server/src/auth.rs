@@ -65,3 +65,19 @@ impl FromRequestParts<Arc<AppState>> for AuthedDevice {
         Ok(AuthedDevice(devices::authenticate(state.store.as_ref(), &state.hasher, id, secret).await?))
     }
 }
+
+/// The credentials a device names, not yet checked: for the state request,
+/// whose service checks them in the same read as the state (`devices::state`).
+pub struct DeviceCredentials {
+    pub id: Uuid,
+    pub secret: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for DeviceCredentials {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let (id, secret) = credentials(parts)?;
+        Ok(DeviceCredentials { id, secret: secret.to_string() })
+    }
+}

@@ -6,11 +6,11 @@ use std::sync::Arc;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use tiyan_core::protocol::{EnrollRequest, Health, REQUEST_ID_HEADER, StateQuery, SyncState, Upload};
+use tiyan_core::protocol::{EnrollRequest, Health, REQUEST_ID_HEADER, StateQuery, Upload};
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::auth::AuthedDevice;
+use crate::auth::{AuthedDevice, DeviceCredentials};
 use crate::envelope::{self, Body};
 use crate::error::Error;
 use crate::services::{alerts, devices, fleet, ingest};
@@ -34,17 +34,16 @@ pub async fn enroll(State(state): State<Arc<AppState>>, Body(req): Body<EnrollRe
 /// the device says of itself, kept for the fleet. A malformed one changes nothing.
 pub async fn state(
     State(state): State<Arc<AppState>>,
-    AuthedDevice(device): AuthedDevice,
+    who: DeviceCredentials,
     RawQuery(query): RawQuery,
 ) -> Result<Response, Error> {
+    // The device and its state in one read: in a burst every device asks at
+    // once, and each trip to the database is a wait for a reader or a connection.
+    let (device, held) = devices::state(state.store.as_ref(), &state.hasher, who.id, &who.secret).await?;
     let report: StateQuery = serde_urlencoded::from_str(query.as_deref().unwrap_or(""))
         .map_err(|e| Error::Malformed(format!("the state query: {e}")))?;
     state.deferred.device_reported(device.id, fleet::report(&report, state.now())?);
-    // Two reads of their own, taken together: in a burst each waits for a
-    // pooled connection or a reader, and they wait at once rather than in turn.
-    let (streams, reference_version) =
-        tokio::try_join!(state.store.streams(device.id), state.store.reference_version())?;
-    Ok(envelope::ok(SyncState { device_id: device.id, streams, reference_version }))
+    Ok(envelope::ok(held))
 }
 
 pub async fn upload(

@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use tiyan_core::accounts::Scope;
-use tiyan_core::protocol::{DeviceRole, EnrollRequest, Enrolled};
+use tiyan_core::protocol::{DeviceRole, EnrollRequest, Enrolled, SyncState};
 use tiyan_infra::secret::{digests_match, new_token, token_digest};
 use uuid::Uuid;
 
@@ -106,10 +106,32 @@ pub async fn revoke(store: &dyn Storage, who: &Who<'_>, id: Uuid) -> Result<()> 
 
 /// The enrolled, not revoked device whose secret this is.
 pub async fn authenticate(store: &dyn Storage, hasher: &Hasher, id: Uuid, secret: &str) -> Result<Device> {
-    let (device, stored) = store
-        .device_credentials(id)
-        .await?
-        .ok_or_else(|| Error::Unauthenticated("this device is not enrolled".into()))?;
+    let (device, stored) = store.device_credentials(id).await?.ok_or_else(not_enrolled)?;
+    verify(store, hasher, &device, stored, secret).await?;
+    Ok(device)
+}
+
+/// A device's state request: authenticated as [`authenticate`] does, from the
+/// one read that also holds what the server keeps of the device.
+pub async fn state(store: &dyn Storage, hasher: &Hasher, id: Uuid, secret: &str) -> Result<(Device, SyncState)> {
+    let found = store.device_state(id).await?.ok_or_else(not_enrolled)?;
+    verify(store, hasher, &found.device, found.secret, secret).await?;
+    let state = SyncState { device_id: id, streams: found.streams, reference_version: found.reference_version };
+    Ok((found.device, state))
+}
+
+fn not_enrolled() -> Error {
+    Error::Unauthenticated("this device is not enrolled".into())
+}
+
+/// The device may ask: not revoked, and `secret` is the one it was given.
+async fn verify(
+    store: &dyn Storage,
+    hasher: &Hasher,
+    device: &Device,
+    stored: StoredSecret,
+    secret: &str,
+) -> Result<()> {
     if device.revoked_at.is_some() {
         return Err(Error::DeviceRevoked);
     }
@@ -119,15 +141,15 @@ pub async fn authenticate(store: &dyn Storage, hasher: &Hasher, id: Uuid, secret
         StoredSecret::LegacyArgon2(phc) => {
             let ok = hasher.verify(secret, &phc).await?;
             if ok {
-                store.replace_secret(id, digest).await?;
-                tracing::info!(device = %id, "device secret moved from Argon2id to SHA-256");
+                store.replace_secret(device.id, digest).await?;
+                tracing::info!(device = %device.id, "device secret moved from Argon2id to SHA-256");
             }
             ok
         }
     };
     if !ok {
-        tracing::warn!(device = %id, "wrong device secret");
+        tracing::warn!(device = %device.id, "wrong device secret");
         return Err(Error::Unauthenticated("wrong device secret".into()));
     }
-    Ok(device)
+    Ok(())
 }

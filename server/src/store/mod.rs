@@ -20,7 +20,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use tiyan_core::diary::DiaryRevision;
 use tiyan_core::intake::Catalog;
-use tiyan_core::protocol::{DeviceRole, LedgerItem, PhotoUploadState, Stream, Upload, UploadAck};
+use tiyan_core::protocol::{DeviceRole, LedgerItem, PhotoUploadState, RecordKind, Stream, Upload, UploadAck};
 use tiyan_core::rating::Rating;
 use tiyan_core::reference::{Officer, ReferenceData};
 use uuid::Uuid;
@@ -236,6 +236,19 @@ pub struct DbHealth {
     pub schema: u32,
 }
 
+/// See [`SyncStore::device_state`].
+pub struct DeviceState {
+    pub device: Device,
+    pub secret: StoredSecret,
+    pub streams: Vec<Stream>,
+    pub reference_version: Option<i64>,
+}
+
+/// Every stream kind with how far `held` says it is held (0 when not yet).
+fn streams_held(held: impl Fn(RecordKind) -> Option<u64>) -> Vec<Stream> {
+    RecordKind::ALL.iter().map(|&kind| Stream { kind, through: held(kind).unwrap_or(0) }).collect()
+}
+
 /// Devices and their enrolment.
 #[async_trait]
 pub trait DeviceStore: Send + Sync {
@@ -253,7 +266,12 @@ pub trait DeviceStore: Send + Sync {
 /// The record streams devices upload.
 #[async_trait]
 pub trait SyncStore: Send + Sync {
-    async fn streams(&self, device: Uuid) -> Result<Vec<Stream>>;
+    /// A device's state request in one read (the request every device makes
+    /// first after an outage, so one trip to the database instead of three):
+    /// the device with its secret, how far each of its streams is held, the
+    /// reference version. `None` when no such device is enrolled. The service
+    /// checks the secret before anything else of it is used.
+    async fn device_state(&self, device: Uuid) -> Result<Option<DeviceState>>;
     /// Stores a page once, in one transaction: a replayed request id is
     /// refused, the page must continue the stream, a record already held with
     /// the same content is a no-op and with other content a conflict (and then

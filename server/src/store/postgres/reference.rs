@@ -34,7 +34,12 @@ async fn meta(c: &impl GenericClient, key: &str) -> Result<Option<String>> {
 }
 
 async fn version(c: &impl GenericClient) -> Result<Option<i64>> {
-    Ok(meta(c, "reference_version").await?.and_then(|v| v.parse().ok()))
+    Ok(parse_version(meta(c, "reference_version").await?))
+}
+
+/// The reference version as `meta` keeps it (text).
+pub(super) fn parse_version(value: Option<String>) -> Option<i64> {
+    value.and_then(|v| v.parse().ok())
 }
 
 async fn set_meta(c: &impl GenericClient, key: &str, value: &str) -> Result<()> {
@@ -49,7 +54,10 @@ async fn set_meta(c: &impl GenericClient, key: &str, value: &str) -> Result<()> 
 #[async_trait]
 impl ReferenceStore for PgStore {
     async fn reference_version(&self) -> Result<Option<i64>> {
-        version(&self.client().await?).await
+        // Read before every upload (the catalog cache's check): prepared once per connection.
+        let client = self.client().await?;
+        let stmt = client.prepare_cached("SELECT value FROM meta WHERE key = 'reference_version'").await?;
+        Ok(parse_version(client.query_opt(&stmt, &[]).await?.map(|r| r.get(0))))
     }
 
     async fn reference(&self) -> Result<ReferenceData> {

@@ -8,15 +8,18 @@ use std::collections::{HashMap, HashSet};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use tiyan_core::Level;
-use tiyan_core::protocol::{RecordKind, Stream, Upload, UploadAck};
+use tiyan_core::protocol::{Upload, UploadAck};
 use tiyan_core::rating::Rating;
 use tiyan_core::sync::continue_stream;
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 use uuid::Uuid;
 
-use super::{PgStore, device_time, diary, json, ledger, offset_minutes};
-use crate::store::{Error, IngestPage, RatingFilter, Result, StoredRating, SyncStore};
+use super::devices::{DEVICE_COLUMNS, device_row};
+use super::{PgStore, device_time, diary, json, ledger, offset_minutes, reference};
+use crate::store::{
+    DeviceState, Error, IngestPage, RatingFilter, Result, StoredRating, StoredSecret, SyncStore, streams_held,
+};
 
 pub(super) const RATING_COLUMNS: &str = "r.id, r.device_id, r.seq, r.device_time, r.device_offset_minutes, r.hall_id,
     r.window_id, r.staff_id, r.case_no, r.attitude, r.competence, r.reasons::text, r.comment, r.phone, r.misuse";
@@ -186,15 +189,28 @@ pub(super) async fn ratings_where(
 
 #[async_trait]
 impl SyncStore for PgStore {
-    async fn streams(&self, device: Uuid) -> Result<Vec<Stream>> {
+    async fn device_state(&self, device: Uuid) -> Result<Option<DeviceState>> {
         let client = self.client().await?;
-        let stmt = client.prepare_cached("SELECT kind, through FROM streams WHERE device_id = $1").await?;
-        let held: HashMap<String, i64> =
-            client.query(&stmt, &[&device]).await?.iter().map(|r| (r.get(0), r.get(1))).collect();
-        Ok(RecordKind::ALL
-            .iter()
-            .map(|&kind| Stream { kind, through: held.get(kind.as_str()).copied().unwrap_or(0) as u64 })
-            .collect())
+        // One round trip: the device, its streams as two arrays, the version.
+        let stmt = client
+            .prepare_cached(&format!(
+                "SELECT {DEVICE_COLUMNS}, secret_hash,
+                        ARRAY(SELECT kind FROM streams WHERE device_id = $1),
+                        ARRAY(SELECT through FROM streams WHERE device_id = $1),
+                        (SELECT value FROM meta WHERE key = 'reference_version')
+                 FROM devices WHERE id = $1"
+            ))
+            .await?;
+        let Some(r) = client.query_opt(&stmt, &[&device]).await? else { return Ok(None) };
+        let kinds: Vec<String> = r.get(9);
+        let through: Vec<i64> = r.get(10);
+        let held: HashMap<String, i64> = kinds.into_iter().zip(through).collect();
+        Ok(Some(DeviceState {
+            device: device_row(&r)?,
+            secret: StoredSecret::from_column(r.get(8))?,
+            streams: streams_held(|kind| held.get(kind.as_str()).map(|&n| n as u64)),
+            reference_version: reference::parse_version(r.get(11)),
+        }))
     }
 
     async fn ingest(&self, page: &IngestPage) -> Result<UploadAck> {

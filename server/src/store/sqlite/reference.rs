@@ -27,7 +27,7 @@ fn meta(c: &Connection, key: &str) -> Result<Option<String>> {
     Ok(c.prepare_cached("SELECT value FROM meta WHERE key = ?1")?.query_row([key], |r| r.get(0)).optional()?)
 }
 
-fn version(c: &Connection) -> Result<Option<i64>> {
+pub(super) fn version(c: &Connection) -> Result<Option<i64>> {
     Ok(meta(c, "reference_version")?.and_then(|v| v.parse().ok()))
 }
 
