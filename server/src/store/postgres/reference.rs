@@ -37,6 +37,9 @@ async fn version(c: &impl GenericClient) -> Result<Option<i64>> {
     Ok(parse_version(meta(c, "reference_version").await?))
 }
 
+/// The reference version's row in `meta`; read alone and in a device's state.
+pub(super) const VERSION: &str = "SELECT value FROM meta WHERE key = 'reference_version'";
+
 /// The reference version as `meta` keeps it (text).
 pub(super) fn parse_version(value: Option<String>) -> Option<i64> {
     value.and_then(|v| v.parse().ok())
@@ -56,7 +59,7 @@ impl ReferenceStore for PgStore {
     async fn reference_version(&self) -> Result<Option<i64>> {
         // Read before every upload (the catalog cache's check): prepared once per connection.
         let client = self.client().await?;
-        let stmt = client.prepare_cached("SELECT value FROM meta WHERE key = 'reference_version'").await?;
+        let stmt = client.prepare_cached(VERSION).await?;
         Ok(parse_version(client.query_opt(&stmt, &[]).await?.map(|r| r.get(0))))
     }
 

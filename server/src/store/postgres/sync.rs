@@ -197,8 +197,9 @@ impl SyncStore for PgStore {
                 "SELECT {DEVICE_COLUMNS}, secret_hash,
                         ARRAY(SELECT kind FROM streams WHERE device_id = $1),
                         ARRAY(SELECT through FROM streams WHERE device_id = $1),
-                        (SELECT value FROM meta WHERE key = 'reference_version')
-                 FROM devices WHERE id = $1"
+                        ({})
+                 FROM devices WHERE id = $1",
+                reference::VERSION
             ))
             .await?;
         let Some(r) = client.query_opt(&stmt, &[&device]).await? else { return Ok(None) };

@@ -112,14 +112,7 @@ impl DeviceStore for SqliteStore {
     }
 
     async fn device_credentials(&self, id: Uuid) -> Result<Option<(Device, StoredSecret)>> {
-        self.read(move |c| {
-            let row = c
-                .prepare_cached(&format!("SELECT {DEVICE_COLUMNS}, secret_hash FROM devices WHERE id = ?1"))?
-                .query_row([id.to_string()], |r| Ok((device_row(r)?, r.get::<_, String>(8)?)))
-                .optional()?;
-            row.map(|(d, s)| Ok((d, StoredSecret::from_column(&s)?))).transpose()
-        })
-        .await
+        self.read(move |c| credentials(c, id)).await
     }
 
     async fn replace_secret(&self, id: Uuid, secret_sha256: [u8; 32]) -> Result<()> {
@@ -158,4 +151,13 @@ impl DeviceStore for SqliteStore {
         })
         .await
     }
+}
+
+/// The device and its stored secret; also read by the state request's one read.
+pub(super) fn credentials(c: &Connection, id: Uuid) -> Result<Option<(Device, StoredSecret)>> {
+    let row = c
+        .prepare_cached(&format!("SELECT {DEVICE_COLUMNS}, secret_hash FROM devices WHERE id = ?1"))?
+        .query_row([id.to_string()], |r| Ok((device_row(r)?, r.get::<_, String>(8)?)))
+        .optional()?;
+    row.map(|(d, s)| Ok((d, StoredSecret::from_column(&s)?))).transpose()
 }

@@ -11,11 +11,8 @@ use tiyan_core::rating::Rating;
 use tiyan_core::sync::continue_stream;
 use uuid::Uuid;
 
-use super::devices::{DEVICE_COLUMNS, device_row};
-use super::{SqliteStore, conversion, device_time, diary, ledger, local_day, reference, time, uuid};
-use crate::store::{
-    DeviceState, Error, IngestPage, RatingFilter, Result, StoredRating, StoredSecret, SyncStore, streams_held,
-};
+use super::{SqliteStore, conversion, device_time, devices, diary, ledger, local_day, reference, time, uuid};
+use crate::store::{DeviceState, Error, IngestPage, RatingFilter, Result, StoredRating, SyncStore, streams_held};
 
 /// The record columns of `ratings`, in the order [`rating_from_row`] reads them.
 pub(super) const RATING_COLUMNS: &str = "r.id, r.device_id, r.seq, r.device_time, r.hall_id, r.window_id, r.staff_id,
@@ -163,18 +160,14 @@ fn stream_through(tx: &Connection, device: &str, kind: RecordKind) -> Result<u64
 impl SyncStore for SqliteStore {
     async fn device_state(&self, device: Uuid) -> Result<Option<DeviceState>> {
         self.read(move |c| {
-            let id = device.to_string();
-            let found = c
-                .prepare_cached(&format!("SELECT {DEVICE_COLUMNS}, secret_hash FROM devices WHERE id = ?1"))?
-                .query_row([&id], |r| Ok((device_row(r)?, r.get::<_, String>(8)?)))
-                .optional()?;
-            let Some((device, secret)) = found else { return Ok(None) };
+            let Some((device, secret)) = devices::credentials(c, device)? else { return Ok(None) };
             let mut stmt = c.prepare_cached("SELECT kind, through FROM streams WHERE device_id = ?1")?;
-            let held: HashMap<String, u64> =
-                stmt.query_map([&id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+            let held: HashMap<String, u64> = stmt
+                .query_map([device.id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
             Ok(Some(DeviceState {
                 device,
-                secret: StoredSecret::from_column(&secret)?,
+                secret,
                 streams: streams_held(|kind| held.get(kind.as_str()).copied()),
                 reference_version: reference::version(c)?,
             }))
