@@ -43,7 +43,11 @@ step "Rust: domain, store, server on SQLite and PostgreSQL, commands"
 cargo test --workspace --exclude tiyan-system-tests --exclude tiyan-bench
 
 step "the server's suites under libfaketime at awkward moments (SQLite)"
-faked=$(bash scripts/faketime.sh | tee /dev/stderr | tail -n 1)
+# Shown as it runs; its last line is kept for the summary. (Not `tee /dev/stderr`:
+# where stderr is a file, reopening it truncates the log written so far.)
+mkdir -p target
+bash scripts/faketime.sh | tee target/faketime.log
+faked=$(tail -n 1 target/faketime.log)
 
 step "whole system: sync stories, races and kills on both backends, nginx, the real app under Xvfb"
 cargo build -p tiyan-app -p tiyan-server
