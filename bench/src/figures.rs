@@ -18,9 +18,9 @@ use chrono::{DateTime, Utc};
 use tiyan_core::Text;
 use tiyan_core::assessment::Month;
 use tiyan_core::reference::{FORMAT, Hall, ReferenceData, Staff, Window};
-use tiyan_server::services::assessment;
-use tiyan_server::store::{Closing, Location, Storage};
 use tiyan_server::testing::{Backend, TestDb};
+use tiyan_services::assessment;
+use tiyan_storage::{Closing, Location, Storage};
 use uuid::Uuid;
 
 use crate::stats::summarize;

@@ -14,11 +14,12 @@ use tiyan_client::sync::transport::Http;
 use tiyan_core::Level;
 use tiyan_core::accounts::Role;
 use tiyan_core::protocol::Upload;
-use tiyan_server::services::Hasher;
-use tiyan_server::services::accounts::{self, AccountForm};
-use tiyan_server::store::LedgerFilter;
+use tiyan_server::Settings;
 use tiyan_server::testing::Backend;
-use tiyan_server::{Clock, Settings};
+use tiyan_services::Clock;
+use tiyan_services::Hasher;
+use tiyan_services::accounts::{self, AccountForm};
+use tiyan_storage::LedgerFilter;
 
 use crate::stats::{ms, summarize};
 use crate::sync::{backends, enrol, name, rating, start_server_with, start_time};

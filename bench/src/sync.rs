@@ -23,10 +23,10 @@ use tiyan_client::sync::transport::Http;
 use tiyan_core::Level;
 use tiyan_core::protocol::{DeviceRole, EnrollRequest, Upload};
 use tiyan_core::rating::Rating;
-use tiyan_server::reference_files::load_json;
-use tiyan_server::services::{devices, reference};
-use tiyan_server::store::{Location, RatingFilter, Storage};
 use tiyan_server::testing::{Backend, TestDb};
+use tiyan_services::reference_files::load_json;
+use tiyan_services::{devices, reference};
+use tiyan_storage::{Location, RatingFilter, Storage};
 use uuid::Uuid;
 
 use crate::stats::{ms, summarize};
@@ -430,17 +430,16 @@ async fn breakdown(backend: Backend, args: &Args) -> Result<()> {
     // The store, pages handed to it one after the other, each with its ledger items.
     let device = kiosk.store().device_id();
     let all = kiosk.store().ratings_after(0, PAGE * PAGES)?;
-    let calendar = tiyan_server::services::calendar::CalendarCache::default();
+    let calendar = tiyan_services::calendar::CalendarCache::default();
     let (mut ledger, mut ingest, mut items) = (Duration::ZERO, Duration::ZERO, 0);
     for (i, chunk) in all.chunks(PAGE).enumerate() {
         let upload = Upload::Rating(chunk.to_vec());
         let t = Instant::now();
         let intake =
-            tiyan_server::services::ledger::intake(server.store.as_ref(), &calendar, &upload, device, Utc::now())
-                .await?;
+            tiyan_services::ledger::intake(server.store.as_ref(), &calendar, &upload, device, Utc::now()).await?;
         ledger += t.elapsed();
         items += intake.items.len();
-        let page = tiyan_server::store::IngestPage {
+        let page = tiyan_storage::IngestPage {
             device_id: device,
             request_id: Uuid::now_v7(),
             upload: Arc::new(upload),
@@ -456,10 +455,10 @@ async fn breakdown(backend: Backend, args: &Args) -> Result<()> {
     let windows = [("jianghai".to_string(), "jianghai-w02".to_string())];
     let t = Instant::now();
     for _ in 0..PAGES {
-        tiyan_server::services::alerts::check(server.store.as_ref(), &windows, Utc::now()).await?;
+        tiyan_services::alerts::check(server.store.as_ref(), &windows, Utc::now()).await?;
     }
     let alert = t.elapsed() / PAGES as u32;
-    let report = tiyan_server::store::DeviceReport {
+    let report = tiyan_storage::DeviceReport {
         app_version: Some("0.1.0".into()),
         clock_offset_seconds: Some(0),
         newest: vec![(tiyan_core::protocol::RecordKind::Rating, (PAGE * PAGES) as u64)],

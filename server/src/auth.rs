@@ -12,19 +12,19 @@ use tiyan_core::protocol::{DeviceRole, PROTOCOL_HEADER, PROTOCOL_VERSION};
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::error::Error;
-use crate::services::devices;
-use crate::store::Device;
+use crate::error::{Error, HttpError};
+use tiyan_services::devices;
+use tiyan_storage::Device;
 
 /// Every API request names the protocol it speaks; another version gets a clear error.
-pub async fn require_protocol(req: Request, next: Next) -> Result<Response, Error> {
+pub async fn require_protocol(req: Request, next: Next) -> Result<Response, HttpError> {
     let Some(value) = req.headers().get(PROTOCOL_HEADER) else {
-        return Err(Error::Malformed(format!("the {PROTOCOL_HEADER} header is missing")));
+        return Err(Error::Malformed(format!("the {PROTOCOL_HEADER} header is missing")).into());
     };
     match value.to_str().ok().and_then(|s| s.trim().parse::<u32>().ok()) {
         Some(PROTOCOL_VERSION) => Ok(next.run(req).await),
-        Some(other) => Err(Error::IncompatibleProtocol(other)),
-        None => Err(Error::Malformed(format!("the {PROTOCOL_HEADER} header is not a number"))),
+        Some(other) => Err(Error::IncompatibleProtocol(other).into()),
+        None => Err(Error::Malformed(format!("the {PROTOCOL_HEADER} header is not a number")).into()),
     }
 }
 
@@ -58,11 +58,13 @@ fn credentials(parts: &Parts) -> Result<(Uuid, &str), Error> {
 }
 
 impl FromRequestParts<Arc<AppState>> for AuthedDevice {
-    type Rejection = Error;
+    type Rejection = HttpError;
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
         let (id, secret) = credentials(parts)?;
-        Ok(AuthedDevice(devices::authenticate(state.store.as_ref(), &state.hasher, id, secret).await?))
+        Ok(AuthedDevice(
+            devices::authenticate(state.services.store.as_ref(), &state.services.hasher, id, secret).await?,
+        ))
     }
 }
 
@@ -74,7 +76,7 @@ pub struct DeviceCredentials {
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for DeviceCredentials {
-    type Rejection = Error;
+    type Rejection = HttpError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let (id, secret) = credentials(parts)?;

@@ -10,12 +10,12 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 
 use crate::AppState;
-use crate::error::Error;
+use crate::error::HttpError;
 
 pub struct ClientAddr(pub IpAddr);
 
 impl FromRequestParts<Arc<AppState>> for ClientAddr {
-    type Rejection = Error;
+    type Rejection = HttpError;
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
         // No peer (a request handed to the router in a test): one shared bucket.

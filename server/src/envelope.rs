@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tiyan_core::protocol::{ApiError, Envelope, PROTOCOL_VERSION, Reply};
 
-use crate::error::Error;
+use crate::error::{Error, HttpError};
 
 fn json_response<T: Serialize>(envelope: &Envelope<T>) -> Response {
     match serde_json::to_vec(envelope) {
@@ -48,7 +48,7 @@ fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<Body<T>, Error> {
 }
 
 impl<S: Send + Sync, T: DeserializeOwned + Send + 'static> FromRequest<S> for Body<T> {
-    type Rejection = Error;
+    type Rejection = HttpError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|rejection| {
@@ -59,9 +59,9 @@ impl<S: Send + Sync, T: DeserializeOwned + Send + 'static> FromRequest<S> for Bo
             }
         })?;
         if bytes.len() <= PARSE_INLINE_BYTES {
-            return parse(&bytes);
+            return Ok(parse(&bytes)?);
         }
         let _turn = LARGE_PARSES.acquire().await.map_err(Error::internal)?;
-        tokio::task::spawn_blocking(move || parse(&bytes)).await.map_err(Error::internal)?
+        Ok(tokio::task::spawn_blocking(move || parse(&bytes)).await.map_err(Error::internal)??)
     }
 }

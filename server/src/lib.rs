@@ -1,27 +1,21 @@
-//! Tiyan's central server: enrols devices, takes in their records exactly once,
-//! keeps the reference data they pull, and exports what it holds.
-//!
-//! Routes (`routes/`) are thin: they check who is asking and parse. Services
-//! (`services/`) apply `tiyan_core`'s rules and call storage (`store/`), whose
-//! traits the embedded SQLite backend and the PostgreSQL backend implement
-//! alike. `app(state)` is the whole HTTP service (tests drive it with
-//! `oneshot`); `serve(listener, state, shutdown)` runs it on a socket the
-//! caller bound, so a test can start a real server on port 0.
+//! Tiyan's central server, the process: the device API (`routes/`), the hall
+//! office's pages (`admin/`, over `templates/`), its configuration and its
+//! console commands (`main.rs`). Routes and pages are thin: they check who is
+//! asking, parse, and call `tiyan-services`, which applies `tiyan-core`'s rules
+//! over `tiyan-storage`'s traits; `database.rs` opens the backend a location
+//! names (`tiyan-storage-sqlite` or `tiyan-storage-postgres`).
+//! `app(state)` is the whole HTTP service (tests drive it with `oneshot`);
+//! `serve(listener, state, shutdown)` runs it on a socket the caller bound, so
+//! a test can start a real server on port 0.
 
 mod admin;
 mod auth;
 mod client_addr;
-pub mod clock;
-pub mod codes;
 pub mod config;
+pub mod database;
 mod envelope;
 pub mod error;
-pub mod export;
-pub mod reference_files;
-pub mod report;
 mod routes;
-pub mod services;
-pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -29,15 +23,10 @@ use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-pub use clock::Clock;
-pub use error::{Error, Result};
-use services::Hasher;
-use services::calendar::CalendarCache;
-use services::deferred::Deferred;
-use services::housekeeping::Retention;
-use services::ingest::{CatalogCache, Ingested};
-use services::reference::ReferenceCache;
-use store::Storage;
+pub use error::{Error, HttpError, Result};
+use tiyan_services::housekeeping::Retention;
+use tiyan_services::{Clock, Services};
+use tiyan_storage::Storage;
 use tokio::net::TcpListener;
 
 /// What an administrator sets when starting the server.
@@ -74,15 +63,8 @@ impl Default for Settings {
 }
 
 pub struct AppState {
-    pub store: Arc<dyn Storage>,
+    pub services: Services,
     pub settings: Settings,
-    pub hasher: Hasher,
-    pub calendar: CalendarCache,
-    pub reference: ReferenceCache,
-    /// Alert checks and device reports, done just after the requests that leave them.
-    pub deferred: Arc<Deferred>,
-    catalog: CatalogCache,
-    ingested: Ingested,
 }
 
 impl AppState {
@@ -91,31 +73,12 @@ impl AppState {
     }
 
     pub fn with_settings(store: Arc<dyn Storage>, settings: Settings) -> Arc<AppState> {
-        Arc::new(AppState {
-            deferred: Deferred::new(store.clone(), settings.clock.clone()),
-            store,
-            settings,
-            hasher: Hasher::default(),
-            calendar: CalendarCache::default(),
-            reference: ReferenceCache::default(),
-            catalog: CatalogCache::default(),
-            ingested: Ingested::default(),
-        })
+        Arc::new(AppState { services: Services::new(store, settings.clock.clone()), settings })
     }
-}
 
-impl AppState {
     /// Now, by the server's clock (see `Settings::clock`).
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
-        self.settings.clock.now()
-    }
-
-    /// Does the alert checks and device reports left by requests now (see
-    /// `services::deferred`): before a page that shows what they write, and at a stop.
-    pub async fn settle(&self) {
-        if let Err(e) = self.deferred.flush().await {
-            tracing::error!(error = %e, "the deferred alert checks and device reports failed");
-        }
+        self.services.now()
     }
 }
 
@@ -130,20 +93,24 @@ pub async fn serve(
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    if let Err(e) = services::calendar::seed(state.store.as_ref(), &state.calendar, state.now()).await {
+    let services = &state.services;
+    if let Err(e) = tiyan_services::calendar::seed(services.store.as_ref(), &services.calendar, state.now()).await {
         tracing::warn!(error = %e, "the working-day calendar could not be imported: deadlines are estimates");
     }
-    match services::calendar::replay_missing_outcomes(state.store.as_ref(), &state.calendar).await {
+    match tiyan_services::calendar::replay_missing_outcomes(services.store.as_ref(), &services.calendar).await {
         Ok(0) => {}
         Ok(n) => tracing::info!(items = n, "ledger items handled before outcomes were kept: replayed"),
         Err(e) => tracing::warn!(error = %e, "ledger items without an outcome could not be replayed"),
     }
     tracing::info!(address = %listener.local_addr()?, "tiyan-server listening");
-    let housekeeping =
-        services::housekeeping::spawn(state.store.clone(), state.settings.retention, state.settings.clock.clone());
+    let housekeeping = tiyan_services::housekeeping::spawn(
+        services.store.clone(),
+        state.settings.retention,
+        state.settings.clock.clone(),
+    );
     let service = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
     housekeeping.abort();
-    state.settle().await;
+    state.services.settle().await;
     served
 }

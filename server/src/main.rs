@@ -11,13 +11,14 @@ use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand, Value
 use tiyan_core::assessment::Month;
 use tiyan_core::protocol::DeviceRole;
 use tiyan_server::config::FileConfig;
-use tiyan_server::export::Format;
-use tiyan_server::reference_files::{CsvFiles, load_csv, load_json};
-use tiyan_server::report::{Format as ReportFormat, Report};
-use tiyan_server::services::housekeeping::Retention;
-use tiyan_server::services::{accounts, assessment, devices, reference};
-use tiyan_server::store::{Location, RatingFilter, Storage};
-use tiyan_server::{AppState, Clock, Settings, codes};
+use tiyan_server::{AppState, Settings};
+use tiyan_services::export::Format;
+use tiyan_services::housekeeping::Retention;
+use tiyan_services::reference_files::{CsvFiles, load_csv, load_json};
+use tiyan_services::report::{Format as ReportFormat, Report};
+use tiyan_services::{Clock, codes};
+use tiyan_services::{accounts, assessment, devices, reference};
+use tiyan_storage::{Location, RatingFilter, Storage};
 use uuid::Uuid;
 
 #[derive(Parser)]
@@ -281,7 +282,7 @@ fn apply_config(cli: &mut Cli, matches: &ArgMatches, file: &FileConfig) {
 }
 
 async fn run(cli: Cli) -> Result<()> {
-    let store = tiyan_server::store::open(&cli.db).await.with_context(|| format!("opening the {}", cli.db))?;
+    let store = tiyan_server::database::open(&cli.db).await.with_context(|| format!("opening the {}", cli.db))?;
     match cli.command {
         Command::Serve {
             listen,
@@ -337,7 +338,7 @@ async fn run(cli: Cli) -> Result<()> {
                 if accounts::normalize_login(&name).is_ok() { name.clone() } else { "supervisor".to_string() }
             });
             let password = read_new_password()?;
-            let hasher = tiyan_server::services::Hasher::default();
+            let hasher = tiyan_services::Hasher::default();
             let form = accounts::AccountForm {
                 login: &login,
                 name: &name,
@@ -388,10 +389,10 @@ async fn run(cli: Cli) -> Result<()> {
                 Some(path) => {
                     let mut file =
                         std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
-                    tiyan_server::export::write(&mut file, &ratings, format, with_phone)?;
+                    tiyan_services::export::write(&mut file, &ratings, format, with_phone)?;
                     eprintln!("{} ratings written to {}", ratings.len(), path.display());
                 }
-                None => tiyan_server::export::write(&mut std::io::stdout().lock(), &ratings, format, with_phone)?,
+                None => tiyan_services::export::write(&mut std::io::stdout().lock(), &ratings, format, with_phone)?,
             }
             Ok(())
         }
@@ -419,13 +420,13 @@ async fn report(
     match out {
         Some(path) => {
             let mut file = std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
-            tiyan_server::report::write(&mut file, &report, format)?;
+            tiyan_services::report::write(&mut file, &report, format)?;
             eprintln!("the figures of {month} written to {}", path.display());
         }
         None if format == ReportFormat::Xlsx && std::io::IsTerminal::is_terminal(&std::io::stdout()) => {
             anyhow::bail!("a workbook is not for the terminal: give --out FILE")
         }
-        None => tiyan_server::report::write(&mut std::io::stdout().lock(), &report, format)?,
+        None => tiyan_services::report::write(&mut std::io::stdout().lock(), &report, format)?,
     }
     Ok(())
 }

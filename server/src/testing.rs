@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use crate::store::{Location, Storage};
+use tiyan_storage::{Location, Storage};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -88,7 +88,7 @@ impl TestDb {
     }
 
     pub async fn open(&self) -> Arc<dyn Storage> {
-        crate::store::open(&self.location).await.unwrap_or_else(|e| panic!("opening the {}: {e}", self.location))
+        crate::database::open(&self.location).await.unwrap_or_else(|e| panic!("opening the {}: {e}", self.location))
     }
 
     /// Runs SQL straight on the database, as an older server or an intruder with

@@ -15,10 +15,10 @@ use tiyan_core::Level;
 use tiyan_core::diary::{Channel, DiaryBody, DiaryRevision, Mode, Problem, ProblemCategory};
 use tiyan_core::protocol::DeviceRole;
 use tiyan_core::rating::Rating;
-use tiyan_server::reference_files::load_json;
-use tiyan_server::services::reference;
-use tiyan_server::store::{RatingFilter, StoredSecret};
 use tiyan_server::testing::Backend;
+use tiyan_services::reference;
+use tiyan_services::reference_files::load_json;
+use tiyan_storage::{RatingFilter, StoredSecret};
 
 use tower::ServiceExt;
 use uuid::Uuid;
@@ -61,7 +61,7 @@ async fn health_answers_with_the_backend_and_its_schema(backend: Backend) {
         Backend::Postgres => "postgres",
     };
     // The schema is the number of the backend's migrations.
-    let dir = format!("{}/migrations/{name}", env!("CARGO_MANIFEST_DIR"));
+    let dir = format!("{}/../crates/storage-{name}/migrations", env!("CARGO_MANIFEST_DIR"));
     let schema = std::fs::read_dir(dir).map(|d| d.count() as u64).unwrap_or_default();
     assert_eq!((body["ok"]["backend"].as_str(), body["ok"]["schema"].as_u64()), (Some(name), Some(schema)));
     let (status, body) = s.call("GET", "/api/v1/nowhere", &[], vec![]).await;
@@ -313,7 +313,7 @@ async fn a_kiosk_pulls_its_hall_and_the_photos_by_hash(backend: Backend) {
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["content-type"], "image/jpeg");
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    assert_eq!(tiyan_server::store::sha256_hex(&bytes), sha);
+    assert_eq!(tiyan_storage::sha256_hex(&bytes), sha);
     let (status, _) = s.call("GET", "/api/v1/photos/..%2F..%2Fetc%2Fpasswd", &auth(device, &secret), vec![]).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
@@ -424,7 +424,7 @@ async fn photos_resume_by_chunk_and_must_match_their_hash(backend: Backend) {
     let s = server(backend).await;
     let (laptop, secret) = s.enroll_as(DeviceRole::Officer, None).await;
     let photo: Vec<u8> = (0..3000u32).map(|i| (i * 7 % 251) as u8).collect();
-    let sha = tiyan_server::store::sha256_hex(&photo);
+    let sha = tiyan_storage::sha256_hex(&photo);
     let path = |offset: usize| format!("/api/v1/photo-uploads/{sha}?offset={offset}&size={}", photo.len());
     let (status, body) = s.call("GET", &format!("/api/v1/photo-uploads/{sha}"), &auth(laptop, &secret), vec![]).await;
     assert_eq!((status, body["ok"]["received"].as_u64()), (StatusCode::OK, Some(0)));
@@ -552,7 +552,7 @@ async fn the_csv_export_keeps_a_formula_typed_at_the_kiosk_as_text(backend: Back
     assert_eq!(s.upload(device, &secret, ratings(&[bad])).await.0, StatusCode::OK);
     let held = s.store.ratings(&RatingFilter::default()).await.unwrap();
     let mut out = Vec::new();
-    tiyan_server::export::write(&mut out, &held, tiyan_server::export::Format::Csv, false).unwrap();
+    tiyan_services::export::write(&mut out, &held, tiyan_services::export::Format::Csv, false).unwrap();
     let text = String::from_utf8(out).unwrap();
     let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
     let header = reader.headers().unwrap().clone();
@@ -583,7 +583,7 @@ async fn figures_group_by_the_devices_own_date(backend: Backend) {
 }
 
 async fn housekeeping_forgets_old_request_ids_abandoned_uploads_and_failures(backend: Backend) {
-    use tiyan_server::services::housekeeping::{Retention, prune};
+    use tiyan_services::housekeeping::{Retention, prune};
     let s = server(backend).await;
     let (device, secret) = s.enroll(Some("jianghai-w02")).await;
     let headers = upload_headers(device, &secret);

@@ -14,8 +14,8 @@ use axum::http::{Request, StatusCode};
 use tiyan_core::Level;
 use tiyan_core::accounts::Role;
 use tiyan_core::protocol::StateQuery;
-use tiyan_server::services::{alerts, fleet};
 use tiyan_server::testing::Backend;
+use tiyan_services::{alerts, fleet};
 use tower::ServiceExt;
 
 use common::*;

@@ -22,13 +22,13 @@ use tiyan_core::Level;
 use tiyan_core::accounts::Role;
 use tiyan_core::assessment::Month;
 use tiyan_core::rating::Rating;
-use tiyan_server::error::Error;
-use tiyan_server::report::{Format, Report, workbook};
-use tiyan_server::services::assessment;
-use tiyan_server::services::ledger::{self, StepForm, StepRequest};
-use tiyan_server::services::{alerts, officer_year};
-use tiyan_server::store::{Account, AuditFilter};
 use tiyan_server::testing::Backend;
+use tiyan_services::Error;
+use tiyan_services::assessment;
+use tiyan_services::ledger::{self, StepForm, StepRequest};
+use tiyan_services::report::{Format, Report, workbook};
+use tiyan_services::{alerts, officer_year};
+use tiyan_storage::{Account, AuditFilter};
 use tower::ServiceExt;
 use uuid::Uuid;
 
@@ -101,7 +101,7 @@ impl Hall {
     async fn step(&self, by: &Account, item: Uuid, form: StepForm) -> Result<(), Error> {
         let (row, _) = self.s.store.ledger_item(item).await?.unwrap();
         let request = StepRequest { item, expected_events: row.events, form, note: "", linked: false };
-        let cache = tiyan_server::services::calendar::CalendarCache::default();
+        let cache = tiyan_services::calendar::CalendarCache::default();
         ledger::take(self.s.store.as_ref(), &cache, &self.s.who(by), &request).await.map(|_| ())
     }
 
@@ -254,7 +254,7 @@ async fn the_workbook_and_the_report_command_say_the_same_numbers(backend: Backe
     assert!(find("staff-100101")["rank"].is_null());
     // Every hall, as CSV: one header and a line per hall, window and staff member.
     let mut csv = Vec::new();
-    tiyan_server::report::write(&mut csv, &Report::Hall(Box::new(figures)), Format::Csv).unwrap();
+    tiyan_services::report::write(&mut csv, &Report::Hall(Box::new(figures)), Format::Csv).unwrap();
     let csv = String::from_utf8(csv).unwrap();
     assert_eq!(csv.lines().count(), 1 + 1 + 1 + 2, "{csv}");
     // A month that is not one is refused by the command.
@@ -270,8 +270,7 @@ async fn the_fleet_shows_what_a_kiosk_still_holds(backend: Backend) {
     let scope = h.admin.scope();
     let calendar = tiyan_core::workdays::Calendar::default();
     let fleet = || async {
-        let lines =
-            tiyan_server::services::fleet::fleet(h.s.store.as_ref(), &calendar, &scope, h.s.now()).await.unwrap();
+        let lines = tiyan_services::fleet::fleet(h.s.store.as_ref(), &calendar, &scope, h.s.now()).await.unwrap();
         lines.into_iter().find(|l| l.row.device.id == h.device).unwrap()
     };
     let ask = |query: String| {

@@ -17,12 +17,12 @@ use tiyan_core::Level;
 use tiyan_core::accounts::Role;
 use tiyan_core::assessment::Month;
 use tiyan_core::rating::Rating;
-use tiyan_server::error::{Error, Invalid};
-use tiyan_server::services::calendar::{self, CalendarCache, CalendarEdit};
-use tiyan_server::services::ledger::{self, StepForm, StepRequest};
-use tiyan_server::services::{alerts, assessment};
-use tiyan_server::store::Account;
 use tiyan_server::testing::Backend;
+use tiyan_services::calendar::{self, CalendarCache, CalendarEdit};
+use tiyan_services::ledger::{self, StepForm, StepRequest};
+use tiyan_services::{Error, Invalid};
+use tiyan_services::{alerts, assessment};
+use tiyan_storage::Account;
 use uuid::Uuid;
 
 use common::*;

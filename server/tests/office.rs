@@ -17,13 +17,13 @@ use tiyan_core::accounts::Role;
 use tiyan_core::ledger::LedgerState;
 use tiyan_core::rating::Rating;
 use tiyan_core::reference::{Hall, Window};
-use tiyan_server::Clock;
-use tiyan_server::error::Error;
-use tiyan_server::services::Hasher;
-use tiyan_server::services::ledger::{self, StepForm, StepRequest};
-use tiyan_server::services::reference::{self, Edit, StaffForm};
-use tiyan_server::store::{Account, AuditFilter, LedgerFilter};
 use tiyan_server::testing::Backend;
+use tiyan_services::Clock;
+use tiyan_services::Error;
+use tiyan_services::Hasher;
+use tiyan_services::ledger::{self, StepForm, StepRequest};
+use tiyan_services::reference::{self, Edit, StaffForm};
+use tiyan_storage::{Account, AuditFilter, LedgerFilter};
 use uuid::Uuid;
 
 use common::*;
@@ -114,7 +114,7 @@ impl Office {
     /// One bad review from a kiosk of the second hall.
     async fn bad_review_elsewhere(&self) -> Uuid {
         let device = Uuid::now_v7();
-        let code = tiyan_server::services::devices::issue_code(
+        let code = tiyan_services::devices::issue_code(
             self.s.store.as_ref(),
             tiyan_core::protocol::DeviceRole::Kiosk,
             "haizhu",
@@ -138,7 +138,7 @@ impl Office {
     async fn step(&self, by: &Account, item: Uuid, form: StepForm, note: &str) -> Result<LedgerState, Error> {
         let (row, _) = self.s.store.ledger_item(item).await?.unwrap();
         let request = StepRequest { item, expected_events: row.events, form, note, linked: false };
-        let cache = tiyan_server::services::calendar::CalendarCache::default();
+        let cache = tiyan_services::calendar::CalendarCache::default();
         ledger::take(self.s.store.as_ref(), &cache, &self.s.who(by), &request).await.map(|s| s.state)
     }
 
@@ -189,7 +189,7 @@ async fn bad_reviews_become_items_and_steps_follow_the_roles(backend: Backend) {
     assert_eq!(events.len(), 7, "registered + six steps, each an event");
     // A step with an old count of events is stale: someone acted meanwhile.
     let stale = StepRequest { item: ids[1], expected_events: 0, form: StepForm::Verify, note: "", linked: false };
-    let cache = tiyan_server::services::calendar::CalendarCache::default();
+    let cache = tiyan_services::calendar::CalendarCache::default();
     let refused = ledger::take(o.s.store.as_ref(), &cache, &o.s.who(&o.clerk), &stale).await;
     assert!(matches!(refused, Err(Error::Stale)), "{refused:?}");
     assert_eq!(o.state(ids[1]).await, LedgerState::Registered);
@@ -203,7 +203,7 @@ async fn two_clerks_taking_one_step_at_once_record_it_once(backend: Backend) {
         let o = o.clone();
         tasks.push(tokio::spawn(async move {
             let request = StepRequest { item, expected_events: 1, form: StepForm::Verify, note: "", linked: false };
-            let cache = tiyan_server::services::calendar::CalendarCache::default();
+            let cache = tiyan_services::calendar::CalendarCache::default();
             ledger::take(o.s.store.as_ref(), &cache, &o.s.who(&o.clerk), &request).await
         }));
     }
@@ -223,7 +223,7 @@ async fn an_upheld_appeal_takes_the_rating_out_of_the_counts(backend: Backend) {
     let o = office(backend).await;
     let ids = o.bad_reviews(2).await;
     let today = o.s.today();
-    let cache = tiyan_server::services::calendar::CalendarCache::default();
+    let cache = tiyan_services::calendar::CalendarCache::default();
     let counts =
         || async { ledger::dashboard(o.s.store.as_ref(), &cache, &o.supervisor.scope(), today).await.unwrap() };
     let before = counts().await;

@@ -376,11 +376,11 @@ pub const START: &str = "2026-11-23T10:00:00+08:00";
 /// and running on: in-process servers read it, server processes and the app
 /// are started at its reading ([`clock_start_arg`]), devices run beside it
 /// ([`device_clock`]).
-pub fn clock() -> &'static tiyan_server::Clock {
-    static CLOCK: OnceLock<tiyan_server::Clock> = OnceLock::new();
+pub fn clock() -> &'static tiyan_services::Clock {
+    static CLOCK: OnceLock<tiyan_services::Clock> = OnceLock::new();
     CLOCK.get_or_init(|| {
         let start = chrono::DateTime::parse_from_rfc3339(START).expect("START is RFC 3339");
-        tiyan_server::Clock::starting_at(start.to_utc())
+        tiyan_services::Clock::starting_at(start.to_utc())
     })
 }
 

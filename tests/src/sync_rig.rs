@@ -12,10 +12,10 @@ use tiyan_client::sync::Engine;
 use tiyan_client::sync::transport::Http;
 use tiyan_core::protocol::DeviceRole;
 use tiyan_core::rating::{Rating, RatingInput};
-use tiyan_server::reference_files::load_json;
-use tiyan_server::services::{devices, reference};
-use tiyan_server::store::{RatingFilter, Storage};
 use tiyan_server::testing::{Backend, TestDb};
+use tiyan_services::reference_files::load_json;
+use tiyan_services::{devices, reference};
+use tiyan_storage::{RatingFilter, Storage};
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
@@ -82,7 +82,7 @@ pub async fn serve(store: Arc<dyn Storage>) -> Result<(SocketAddr, oneshot::Send
     Ok((addr, stop, task))
 }
 
-pub async fn issue(store: &dyn Storage, role: DeviceRole, window: Option<&str>) -> tiyan_server::Result<String> {
+pub async fn issue(store: &dyn Storage, role: DeviceRole, window: Option<&str>) -> tiyan_services::Result<String> {
     devices::issue_code(store, role, "jianghai", window, Duration::hours(1), crate::clock().now()).await
 }
 

@@ -12,10 +12,10 @@ use tiyan_client::sync::transport::{Http, Method, Request, Transport};
 use tiyan_core::Level;
 use tiyan_core::protocol::{DeviceRole, MAX_PAGE};
 use tiyan_core::rating::Rating;
-use tiyan_server::reference_files::load_json;
-use tiyan_server::services::reference;
-use tiyan_server::store::Storage;
 use tiyan_server::testing::{Backend, TestDb};
+use tiyan_services::reference;
+use tiyan_services::reference_files::load_json;
+use tiyan_storage::Storage;
 use tiyan_system_tests::demo_reference;
 use tiyan_system_tests::sync_rig::{issue, ratings_of, serve};
 use uuid::Uuid;
@@ -190,7 +190,7 @@ async fn two_chunks_of_one_photo_at_once_are_each_taken_once(backend: Backend) -
     let p = pair(backend).await?;
     let (laptop, secret) = p.enroll(DeviceRole::Officer).await?;
     let photo: Vec<u8> = (0..30_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
-    let sha = tiyan_server::store::sha256_hex(&photo);
+    let sha = tiyan_storage::sha256_hex(&photo);
     let chunk = 10_000usize;
     let send = |to: &Http, offset: usize| {
         let path = format!("/api/v1/photo-uploads/{sha}?offset={offset}&size={}", photo.len());

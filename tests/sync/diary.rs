@@ -149,10 +149,10 @@ async fn a_lock_out_at_the_server_holds_on_every_laptop(backend: Backend) -> Res
 async fn the_clerks_reply_reaches_the_laptop_and_the_officers_answer_lands_once(backend: Backend) -> Result<()> {
     use tiyan_core::accounts::Role;
     use tiyan_core::ledger::Satisfaction;
-    use tiyan_server::services::accounts::{self, AccountForm};
-    use tiyan_server::services::calendar::CalendarCache;
-    use tiyan_server::services::ledger::{self, StepForm, StepRequest};
-    use tiyan_server::services::{Hasher, Who};
+    use tiyan_services::accounts::{self, AccountForm};
+    use tiyan_services::calendar::CalendarCache;
+    use tiyan_services::ledger::{self, StepForm, StepRequest};
+    use tiyan_services::{Hasher, Who};
 
     let dir = tempfile::tempdir()?;
     let server = TestServer::start(backend).await?;

@@ -18,11 +18,11 @@ use tiyan_client::Kiosk;
 use tiyan_client::sync::Engine;
 use tiyan_client::sync::transport::{Method, Request, Response, Transport, TransportError};
 use tiyan_core::protocol::{DeviceRole, RecordKind};
-use tiyan_server::reference_files::load_json;
-use tiyan_server::services::reference;
-use tiyan_server::store::{RatingFilter, Storage};
 use tiyan_server::testing::{Backend, TestDb};
 use tiyan_server::{AppState, Settings, app};
+use tiyan_services::reference;
+use tiyan_services::reference_files::load_json;
+use tiyan_storage::{RatingFilter, Storage};
 use tower::ServiceExt;
 
 /// How one round's requests go wrong.

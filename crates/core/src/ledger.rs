@@ -331,6 +331,41 @@ pub enum Deadline {
     Rectify,
 }
 
+/// Why a step was not taken: someone else took one since the person looked
+/// (`Stale`), or the rules refuse it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StepRefusal {
+    #[error("the item changed meanwhile: look at it again")]
+    Stale,
+    #[error(transparent)]
+    Step(#[from] StepError),
+}
+
+/// A step on an item, decided from what the store read of it (its source, its
+/// history of `held` events): the step must be taken on the history the
+/// person saw (`expected`, when they saw one), must be allowed from the state
+/// the history replays to, and gives the status the history with it replays
+/// to. The store then appends `event` as event `held + 1` and writes the
+/// status, in the transaction it read in.
+pub fn take_step(
+    history: &[Event],
+    held: u32,
+    expected: Option<u32>,
+    source: Source,
+    actor: Actor,
+    event: &Event,
+    calendar: &Calendar,
+) -> Result<Status, StepRefusal> {
+    if expected.is_some_and(|e| e != held) {
+        return Err(StepRefusal::Stale);
+    }
+    let current = replay(history, source, calendar)?;
+    step(Some(current.state), source, actor, &event.action)?;
+    let mut after = history.to_vec();
+    after.push(event.clone());
+    Ok(replay(&after, source, calendar)?)
+}
+
 /// Replays an item's events (in order) against the calendar. The events were
 /// checked one by one when they were taken; a history that does not add up
 /// (edited behind the server's back) is an error.

@@ -16,7 +16,7 @@ use super::page::{Choice, Chrome, Section, render, when};
 use super::session::{Failure, Office, Posted};
 use crate::AppState;
 use crate::error::{Error, Invalid};
-use crate::services::accounts::{self, AccountForm};
+use tiyan_services::accounts::{self, AccountForm};
 
 pub struct AccountLine {
     pub id: String,
@@ -70,7 +70,8 @@ pub async fn page(State(state): State<Arc<AppState>>, office: Office) -> Respons
         let halls: Vec<(String, String)> =
             cx.data.halls.iter().map(|h| (h.id.clone(), h.name.get(lang).to_string())).collect();
         let scope = office.scope();
-        let mut list = state.store.accounts(office.account.hall_id.as_deref()).await.map_err(fail)?;
+        let mut list =
+            state.services.store.accounts(office.account.hall_id.as_deref()).await.map_err(|e| fail(e.into()))?;
         list.retain(|a| a.id == office.account.id || scope.manages_account(a.role, a.hall_id.as_deref()));
         let accounts = list
             .iter()
@@ -129,8 +130,15 @@ pub async fn create(State(state): State<Arc<AppState>>, posted: Posted<NewAccoun
                 password: &form.password,
             };
             let who = office.who();
-            accounts::create(state.store.as_ref(), &state.hasher, Some(who.account), Some(who.client), &new, who.now)
-                .await
+            accounts::create(
+                state.services.store.as_ref(),
+                &state.services.hasher,
+                Some(who.account),
+                Some(who.client),
+                &new,
+                who.now,
+            )
+            .await
         };
         office.after(made.map(|_| office.t().created), "/admin/accounts")
     };
@@ -158,9 +166,15 @@ pub async fn update(
     let result = async {
         let id = account_id(&office, &id)?;
         let role = role(&office, &form.role)?;
-        let changed =
-            accounts::update(state.store.as_ref(), &office.who(), id, role, Some(&form.hall), form.disabled.is_some())
-                .await;
+        let changed = accounts::update(
+            state.services.store.as_ref(),
+            &office.who(),
+            id,
+            role,
+            Some(&form.hall),
+            form.disabled.is_some(),
+        )
+        .await;
         office.after(changed.map(|_| office.t().saved_plain), "/admin/accounts")
     };
     result.await.unwrap_or_else(IntoResponse::into_response)
@@ -181,7 +195,14 @@ pub async fn reset_password(
     let result = async {
         let id = account_id(&office, &id)?;
         let reset = if form.password == form.password_again {
-            accounts::reset_password(state.store.as_ref(), &state.hasher, &office.who(), id, &form.password).await
+            accounts::reset_password(
+                state.services.store.as_ref(),
+                &state.services.hasher,
+                &office.who(),
+                id,
+                &form.password,
+            )
+            .await
         } else {
             Err(Invalid::PasswordsDiffer.into())
         };

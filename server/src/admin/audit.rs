@@ -12,7 +12,7 @@ use super::page::{Chrome, Section, query_value, render, when};
 use super::session::{Failure, Office};
 use crate::AppState;
 use crate::error::Error;
-use crate::store::AuditFilter;
+use tiyan_storage::AuditFilter;
 
 const PER_PAGE: u32 = 100;
 
@@ -51,7 +51,12 @@ pub async fn page(State(state): State<Arc<AppState>>, office: Office, Query(q): 
         let trimmed = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
         let filter =
             AuditFilter { action: trimmed(&q.action), actor: trimmed(&q.actor), before: q.before, limit: PER_PAGE };
-        let rows = state.store.audit_log(&filter).await.map_err(|error| Failure::Page { error, lang: office.lang })?;
+        let rows = state
+            .services
+            .store
+            .audit_log(&filter)
+            .await
+            .map_err(|e| Failure::Page { error: e.into(), lang: office.lang })?;
         let older_href = (rows.len() as u32 == PER_PAGE).then(|| {
             let last = rows.last().map_or(0, |r| r.id);
             format!(

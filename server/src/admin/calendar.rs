@@ -19,8 +19,8 @@ use super::page::{Choice, Chrome, Section, missing_years, render, when};
 use super::session::{Failure, Office, Posted, Uploaded};
 use crate::AppState;
 use crate::error::{Error, Invalid};
-use crate::services::calendar::{self, CalendarEdit, REGISTRY_YEARS};
-use crate::store::HallSettings;
+use tiyan_services::calendar::{self, CalendarEdit, REGISTRY_YEARS};
+use tiyan_storage::HallSettings;
 
 pub struct YearLine {
     pub year: i32,
@@ -76,10 +76,10 @@ pub async fn page(State(state): State<Arc<AppState>>, office: Office, Query(q): 
         let t = office.t();
         let fail = |error| Failure::Page { error, lang: office.lang };
         let cx = context(&state, &office).await?;
-        let store = state.store.as_ref();
+        let store = state.services.store.as_ref();
         let today = office.today();
         let year = q.year.filter(|y| (2000..=2100).contains(y)).unwrap_or(today.year());
-        let imported = store.calendar_years().await.map_err(fail)?;
+        let imported = store.calendar_years().await.map_err(|e| fail(e.into()))?;
         let years = imported
             .iter()
             .map(|y| YearLine {
@@ -94,7 +94,7 @@ pub async fn page(State(state): State<Arc<AppState>>, office: Office, Query(q): 
         let days = store
             .calendar_days(year)
             .await
-            .map_err(fail)?
+            .map_err(|e| fail(e.into()))?
             .into_iter()
             .map(|d| DayLine {
                 date: d.date.to_string(),
@@ -112,7 +112,7 @@ pub async fn page(State(state): State<Arc<AppState>>, office: Office, Query(q): 
             limits.push(LimitsLine {
                 hall_id: h.id.clone(),
                 hall: cx.names.hall(Some(&h.id)),
-                limits: store.hall_settings(&h.id).await.map_err(fail)?,
+                limits: store.hall_settings(&h.id).await.map_err(|e| fail(e.into()))?,
                 may_change: scope.administers(&h.id),
             });
         }
@@ -139,7 +139,7 @@ async fn apply(
     back: &str,
 ) -> Response {
     let changed = match edit {
-        Ok(edit) => calendar::edit(state.store.as_ref(), &state.calendar, &office.who(), edit).await,
+        Ok(edit) => calendar::edit(state.services.store.as_ref(), &state.services.calendar, &office.who(), edit).await,
         Err(e) => Err(e),
     };
     office.after(changed.map(|_| done), back).unwrap_or_else(IntoResponse::into_response)

@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use crate::services::assessment::TrendPoint;
+use tiyan_services::assessment::TrendPoint;
 
 const WIDTH: f64 = 760.0;
 const HEIGHT: f64 = 300.0;

@@ -12,8 +12,8 @@ use super::ledger::{ItemLine, PER_PAGE, context, line, list_href};
 use super::page::{Chrome, Section, missing_years, render, when};
 use super::session::{Failure, Office, Posted};
 use crate::AppState;
-use crate::services::{alerts, fleet, ledger};
-use crate::store::LedgerFilter;
+use tiyan_services::{alerts, fleet, ledger};
+use tiyan_storage::LedgerFilter;
 
 /// A count on the dashboard, and the list it opens.
 pub struct Tile {
@@ -57,7 +57,7 @@ pub async fn page(State(state): State<Arc<AppState>>, office: Office) -> Respons
         let cx = context(&state, &office).await?;
         let scope = office.scope();
         // The live alerts and the fleet as of the last request this process took.
-        state.settle().await;
+        state.services.settle().await;
         let next_working_day = cx.calendar.add_working_days(today, 1).date;
         // The most urgent first: what is overdue, then what falls due soonest.
         let due = LedgerFilter {
@@ -68,11 +68,11 @@ pub async fn page(State(state): State<Arc<AppState>>, office: Office) -> Respons
             per_page: ATTENTION.min(PER_PAGE),
             ..LedgerFilter::default()
         };
-        let store = state.store.as_ref();
+        let store = state.services.store.as_ref();
         // Four reads that need nothing of each other: taken together, the page
         // waits for the slowest of them rather than for their sum.
         let (d, page, open_alerts, fleet_lines) = tokio::try_join!(
-            ledger::dashboard(store, &state.calendar, &scope, today),
+            ledger::dashboard(store, &state.services.calendar, &scope, today),
             ledger::list(store, &scope, due),
             alerts::open(store, &scope),
             fleet::fleet(store, &cx.calendar, &scope, office.now),
@@ -153,7 +153,7 @@ pub async fn acknowledge(
     let result = async {
         let id = uuid::Uuid::parse_str(&id)
             .map_err(|_| Failure::Page { error: crate::error::Error::NotFound("alert".into()), lang: office.lang })?;
-        let done = alerts::acknowledge(state.store.as_ref(), &office.who(), id, &form.note).await;
+        let done = alerts::acknowledge(state.services.store.as_ref(), &office.who(), id, &form.note).await;
         office.after(done.map(|_| office.t().acknowledged), "/admin")
     };
     result.await.unwrap_or_else(IntoResponse::into_response)

@@ -18,9 +18,9 @@ use super::ledger::context;
 use super::page::{Choice, Chrome, Section, render, when};
 use super::session::{Failure, Office, Posted};
 use crate::AppState;
-use crate::codes;
 use crate::error::{Error, Invalid};
-use crate::services::{devices, fleet};
+use tiyan_services::codes;
+use tiyan_services::{devices, fleet};
 
 pub struct DeviceLine {
     pub id: String,
@@ -63,9 +63,10 @@ pub async fn page(State(state): State<Arc<AppState>>, office: Office) -> Respons
         let scope = office.scope();
         let fail = |error| Failure::Page { error, lang: office.lang };
         // Reports this process was given a moment ago show too.
-        state.settle().await;
-        let list = devices::list(state.store.as_ref(), &scope).await.map_err(fail)?;
-        let fleet = fleet::fleet(state.store.as_ref(), &cx.calendar, &scope, office.now).await.map_err(fail)?;
+        state.services.settle().await;
+        let list = devices::list(state.services.store.as_ref(), &scope).await.map_err(fail)?;
+        let fleet =
+            fleet::fleet(state.services.store.as_ref(), &cx.calendar, &scope, office.now).await.map_err(fail)?;
         let devices = fleet
             .iter()
             .map(|l| {
@@ -153,8 +154,15 @@ pub async fn issue_code(State(state): State<Arc<AppState>>, posted: Posted<CodeP
             _ => return Err(fail(Invalid::Value("kind").into())),
         };
         let valid = Duration::hours(form.hours);
-        let issued =
-            devices::issue_code_for(state.store.as_ref(), &office.who(), role, &hall, window.as_deref(), valid).await;
+        let issued = devices::issue_code_for(
+            state.services.store.as_ref(),
+            &office.who(),
+            role,
+            &hall,
+            window.as_deref(),
+            valid,
+        )
+        .await;
         let code = match issued {
             Ok(code) => code,
             Err(e) => return office.after(Err(e), "/admin/devices"),
@@ -188,7 +196,7 @@ pub async fn revoke(
     let result = async {
         let id = Uuid::parse_str(&id)
             .map_err(|_| Failure::Page { error: Error::NotFound("device".into()), lang: office.lang })?;
-        let revoked = devices::revoke(state.store.as_ref(), &office.who(), id).await;
+        let revoked = devices::revoke(state.services.store.as_ref(), &office.who(), id).await;
         office.after(revoked.map(|_| office.t().revoked), "/admin/devices")
     };
     result.await.unwrap_or_else(IntoResponse::into_response)

@@ -23,9 +23,9 @@ use super::session::{Failure, Office, Posted};
 use super::texts::Texts;
 use crate::AppState;
 use crate::error::{Error, Invalid};
-use crate::report::{Report, workbook};
-use crate::services::assessment::{self, Correction, Figures, MonthFigures, Subject, TrendPoint};
-use crate::store::FigureSettings;
+use tiyan_services::assessment::{self, Correction, Figures, MonthFigures, Subject, TrendPoint};
+use tiyan_services::report::{Report, workbook};
+use tiyan_storage::FigureSettings;
 
 /// A line of a figures table, written for the page.
 pub struct Row {
@@ -191,7 +191,7 @@ struct Tables {
 async fn tables(state: &AppState, office: &Office, cx: &Context, place: &Place) -> Result<Tables, Failure> {
     let t = office.t();
     let fail = |error| Failure::Page { error, lang: office.lang };
-    let store = state.store.as_ref();
+    let store = state.services.store.as_ref();
     let view = assessment::month(store, &cx.data, &place.hall, place.month, office.now).await.map_err(fail)?;
     let points = assessment::trend(store, &place.hall, &Subject::Hall, place.month).await.map_err(fail)?;
     let f = &view.figures;
@@ -288,9 +288,9 @@ pub async fn page(State(state): State<Arc<AppState>>, office: Office, Query(q): 
         let cx = context(&state, &office).await?;
         let place = q.resolve(&office, &cx)?;
         let fail = |error| Failure::Page { error, lang: office.lang };
-        let store = state.store.as_ref();
+        let store = state.services.store.as_ref();
         let tb = tables(&state, &office, &cx, &place).await?;
-        let settings = store.figure_settings(&place.hall).await.map_err(fail)?;
+        let settings = store.figure_settings(&place.hall).await.map_err(|e| fail(e.into()))?;
         let current = assessment::current_method(store).await.map_err(fail)?;
         let scope = office.scope();
         let over = place.month.next().first_day() <= office.today();
@@ -373,9 +373,10 @@ pub async fn download(State(state): State<Arc<AppState>>, office: Office, Query(
         let cx = context(&state, &office).await?;
         let place = q.resolve(&office, &cx)?;
         let fail = |error| Failure::Page { error, lang: office.lang };
-        let figures = assessment::settled(state.store.as_ref(), &cx.data, &place.hall, place.month, office.now)
-            .await
-            .map_err(fail)?;
+        let figures =
+            assessment::settled(state.services.store.as_ref(), &cx.data, &place.hall, place.month, office.now)
+                .await
+                .map_err(fail)?;
         let bytes = workbook(&Report::Hall(Box::new(figures))).map_err(|e| fail(Error::internal(e)))?;
         let name = format!("tiyan-{}-{}.xlsx", place.hall, place.month);
         let disposition = format!(
@@ -422,7 +423,8 @@ pub async fn trend(State(state): State<Arc<AppState>>, office: Office, Query(q):
             (_, Some(s)) if !s.is_empty() => (Subject::Staff(s.clone()), cx.names.staff(Some(s))),
             _ => (Subject::Hall, cx.names.hall(Some(&place.hall))),
         };
-        let points = assessment::trend(state.store.as_ref(), &place.hall, &subject, place.month).await.map_err(fail)?;
+        let points =
+            assessment::trend(state.services.store.as_ref(), &place.hall, &subject, place.month).await.map_err(fail)?;
         let chart = trend_chart(&points, t);
         let page = TrendPage {
             c,
@@ -452,7 +454,7 @@ pub async fn close(State(state): State<Arc<AppState>>, posted: Posted<ClosePost>
         let back =
             href("/admin/figures", &form.hall, Month::parse(&form.month).unwrap_or(Month::of(office.today())), &[]);
         let closed = match Month::parse(&form.month) {
-            Some(m) => assessment::close(state.store.as_ref(), &cx.data, &office.who(), &form.hall, m).await,
+            Some(m) => assessment::close(state.services.store.as_ref(), &cx.data, &office.who(), &form.hall, m).await,
             None => Err(Invalid::Value("month").into()),
         };
         office.after(closed.map(|_| office.t().month_closed_done), &back)
@@ -491,7 +493,7 @@ pub async fn settings(State(state): State<Arc<AppState>>, posted: Posted<Setting
                     bad_percent: form.alert_bad_percent,
                 },
             };
-            assessment::set_settings(state.store.as_ref(), &office.who(), &form.hall, &s).await
+            assessment::set_settings(state.services.store.as_ref(), &office.who(), &form.hall, &s).await
         };
         let back = format!("/admin/figures?hall={}", query_value(&form.hall));
         office.after(saved.await.map(|_| office.t().saved), &back)
@@ -520,7 +522,7 @@ pub async fn method(State(state): State<Arc<AppState>>, posted: Posted<MethodPos
             Ok(scores) => {
                 let m =
                     Method { version: 0, scores, prior_weight: form.prior_weight, bottom_percent: form.bottom_percent };
-                assessment::set_method(state.store.as_ref(), &office.who(), &m).await.map(|_| ())
+                assessment::set_method(state.services.store.as_ref(), &office.who(), &m).await.map(|_| ())
             }
             Err(_) => Err(Invalid::Method(tiyan_core::assessment::MethodError::Scores).into()),
         };

@@ -22,8 +22,8 @@ use super::session::{Failure, Nothing, Office, Posted};
 use super::texts::Texts;
 use crate::AppState;
 use crate::error::Error;
-use crate::services::ledger::{self, ItemView, StepForm, StepRequest};
-use crate::store::{LedgerFilter, LedgerRow, StoredEvent, StoredRating};
+use tiyan_services::ledger::{self, ItemView, StepForm, StepRequest};
+use tiyan_storage::{LedgerFilter, LedgerRow, StoredEvent, StoredRating};
 
 pub const PER_PAGE: u32 = 50;
 
@@ -175,8 +175,8 @@ pub struct Context {
 
 pub async fn context(state: &AppState, office: &Office) -> Result<Context, Failure> {
     let fail = |error| Failure::Page { error, lang: office.lang };
-    let data = state.reference.current(state.store.as_ref()).await.map_err(fail)?;
-    let calendar = state.calendar.current(state.store.as_ref()).await.map_err(fail)?;
+    let data = state.services.reference.current(state.services.store.as_ref()).await.map_err(fail)?;
+    let calendar = state.services.calendar.current(state.services.store.as_ref()).await.map_err(fail)?;
     Ok(Context { names: Names::new(&data, office.lang), calendar, data })
 }
 
@@ -188,7 +188,7 @@ pub async fn list(State(state): State<Arc<AppState>>, office: Office, Query(q): 
         let cx = context(&state, &office).await?;
         let scope = office.scope();
         let filter = q.filter(today);
-        let page = ledger::list(state.store.as_ref(), &scope, filter.clone())
+        let page = ledger::list(state.services.store.as_ref(), &scope, filter.clone())
             .await
             .map_err(|error| Failure::Page { error, lang: office.lang })?;
         let pages = page.total.div_ceil(u64::from(PER_PAGE)).max(1) as u32;
@@ -351,7 +351,7 @@ async fn actors(state: &AppState, events: &[StoredEvent], names: &Names, t: &Tex
         let name = if let Some(officer) = e.actor.strip_prefix("officer:") {
             format!("{}（{}）", names.officer(Some(officer)), t.officer)
         } else if let Ok(id) = Uuid::parse_str(&e.actor) {
-            match state.store.account(id).await {
+            match state.services.store.account(id).await {
                 Ok(Some(a)) => format!("{}（{}）", a.name, a.login),
                 _ => e.actor.clone(),
             }
@@ -381,8 +381,9 @@ async fn item_page(state: &AppState, office: &Office, id: Uuid, phone: Option<St
     let today = office.today();
     let cx = context(state, office).await?;
     let fail = |error| Failure::Page { error, lang: office.lang };
-    let v: ItemView =
-        ledger::view(state.store.as_ref(), &state.calendar, &office.scope(), id, today).await.map_err(fail)?;
+    let v: ItemView = ledger::view(state.services.store.as_ref(), &state.services.calendar, &office.scope(), id, today)
+        .await
+        .map_err(fail)?;
     let actors = actors(state, &v.events, &cx.names, t).await;
     let events = v
         .events
@@ -490,7 +491,8 @@ pub async fn step(State(state): State<Arc<AppState>>, Path(id): Path<String>, po
             note: &form.note,
             linked: form.linked.is_some(),
         };
-        let taken = ledger::take(state.store.as_ref(), &state.calendar, &office.who(), &request).await;
+        let taken =
+            ledger::take(state.services.store.as_ref(), &state.services.calendar, &office.who(), &request).await;
         office.after(taken.map(|_| office.t().step_taken), &back)
     };
     result.await.unwrap_or_else(IntoResponse::into_response)
@@ -502,7 +504,7 @@ pub async fn reveal(State(state): State<Arc<AppState>>, Path(id): Path<String>, 
     let office = posted.office;
     let result = async {
         let id = item_id(&office, &id)?;
-        let phone = ledger::reveal_phone(state.store.as_ref(), &office.who(), id)
+        let phone = ledger::reveal_phone(state.services.store.as_ref(), &office.who(), id)
             .await
             .map_err(|error| Failure::Page { error, lang: office.lang })?;
         item_page(&state, &office, id, Some(phone)).await
@@ -521,7 +523,7 @@ pub async fn link(State(state): State<Arc<AppState>>, Path(id): Path<String>, po
         let id = item_id(&office, &id)?;
         let back = format!("/admin/ledger/{id}");
         let linked = match resolve(&state, &office, form.other.trim()).await {
-            Ok(other) => ledger::link(state.store.as_ref(), &office.who(), id, other).await,
+            Ok(other) => ledger::link(state.services.store.as_ref(), &office.who(), id, other).await,
             Err(e) => Err(e),
         };
         office.after(linked.map(|_| office.t().linked_done), &back)
@@ -533,7 +535,7 @@ pub async fn link(State(state): State<Arc<AppState>>, Path(id): Path<String>, po
 async fn resolve(state: &AppState, office: &Office, typed: &str) -> Result<Uuid, Error> {
     match Uuid::parse_str(typed) {
         Ok(id) => Ok(id),
-        Err(_) => ledger::find_by_suffix(state.store.as_ref(), &office.scope(), typed).await,
+        Err(_) => ledger::find_by_suffix(state.services.store.as_ref(), &office.scope(), typed).await,
     }
 }
 
@@ -545,7 +547,7 @@ pub async fn photo(
 ) -> Response {
     let result = async {
         let id = item_id(&office, &id)?;
-        let bytes = ledger::photo(state.store.as_ref(), &office.scope(), id, &sha256)
+        let bytes = ledger::photo(state.services.store.as_ref(), &office.scope(), id, &sha256)
             .await
             .map_err(|error| Failure::Page { error, lang: office.lang })?;
         Ok::<_, Failure>(

@@ -16,7 +16,7 @@ use super::page::{Choice, Chrome, Section, render, when};
 use super::session::{Failure, Office, Posted};
 use super::texts::Texts;
 use crate::AppState;
-use crate::services::officer_year::{self, OfficerLine};
+use tiyan_services::officer_year::{self, OfficerLine};
 
 #[derive(Deserialize, Default)]
 pub struct YearQuery {
@@ -42,7 +42,7 @@ pub async fn page(State(state): State<Arc<AppState>>, office: Office, Query(q): 
         let c = Chrome::new(&office, Section::Officers)?;
         let cx = context(&state, &office).await?;
         let year = year_of(&office, &q);
-        let lines = officer_year::year(state.store.as_ref(), &cx.data, year)
+        let lines = officer_year::year(state.services.store.as_ref(), &cx.data, year)
             .await
             .map_err(|error| Failure::Page { error, lang: office.lang })?;
         let this = office.today().year();
@@ -68,7 +68,7 @@ pub async fn print(State(state): State<Arc<AppState>>, office: Office, Query(q):
         Chrome::new(&office, Section::Officers)?;
         let cx = context(&state, &office).await?;
         let year = year_of(&office, &q);
-        let lines = officer_year::year(state.store.as_ref(), &cx.data, year)
+        let lines = officer_year::year(state.services.store.as_ref(), &cx.data, year)
             .await
             .map_err(|error| Failure::Page { error, lang: office.lang })?
             .into_iter()
@@ -92,7 +92,7 @@ pub async fn nominate(State(state): State<Arc<AppState>>, posted: Posted<Nominat
     let result = async {
         let cx = context(&state, &office).await?;
         let done = officer_year::nominate(
-            state.store.as_ref(),
+            state.services.store.as_ref(),
             &cx.data,
             &office.who(),
             form.year,

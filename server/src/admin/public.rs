@@ -20,7 +20,7 @@ use super::page::{error_page, query_value};
 use super::texts::{Lang, Texts};
 use crate::AppState;
 use crate::error::Error;
-use crate::services::assessment;
+use tiyan_services::assessment;
 
 #[derive(Deserialize, Default)]
 pub struct LangQuery {
@@ -61,9 +61,9 @@ struct IndexPage {
 pub async fn index(State(state): State<Arc<AppState>>, Query(q): Query<LangQuery>) -> Response {
     let lang = q.lang();
     let t = lang.texts();
-    let store = state.store.as_ref();
+    let store = state.services.store.as_ref();
     let loaded = async {
-        let data = state.reference.current(store).await?;
+        let data = state.services.reference.current(store).await?;
         let closed = store.closed_months().await?;
         let names = Names::new(&data, lang);
         let suffix = if lang == Lang::En { "?lang=en" } else { "" };
@@ -110,10 +110,10 @@ pub async fn month(
 ) -> Response {
     let lang = q.lang();
     let t = lang.texts();
-    let store = state.store.as_ref();
+    let store = state.services.store.as_ref();
     let Some(m) = Month::parse(&month) else { return error_page(t, StatusCode::NOT_FOUND, t.not_found) };
     let loaded = async {
-        let data = state.reference.current(store).await?;
+        let data = state.services.reference.current(store).await?;
         if store.closing(&hall, m).await?.is_none() {
             return Ok(None);
         }

@@ -31,9 +31,9 @@ use super::page::{error_page, query_value};
 use super::texts::{Lang, Texts};
 use crate::AppState;
 use crate::client_addr::ClientAddr;
-use crate::error::Error;
-use crate::services::{Who, accounts};
-use crate::store::Account;
+use crate::error::{Error, HttpError};
+use tiyan_services::{Who, accounts};
+use tiyan_storage::Account;
 
 pub const SESSION_COOKIE: &str = "tiyan_admin";
 pub const LANG_COOKIE: &str = "tiyan_lang";
@@ -223,7 +223,7 @@ impl IntoResponse for Failure {
             }
             Failure::Page { error, lang } => {
                 let t = lang.texts();
-                let (status, _) = error.status();
+                let (status, _) = crate::error::status(&error);
                 if status.is_server_error() {
                     tracing::error!(cause = %error, "hall office: error page");
                 }
@@ -247,12 +247,13 @@ impl FromRequestParts<Arc<AppState>> for Office {
             return Err(Failure::SignIn { next, ended: false });
         };
         let now = state.now();
-        let session = accounts::session(state.store.as_ref(), &token, state.settings.session_idle, now)
+        let session = accounts::session(state.services.store.as_ref(), &token, state.settings.session_idle, now)
             .await
             .map_err(|error| Failure::Page { error, lang })?;
         let Some(session) = session else { return Err(Failure::SignIn { next, ended: true }) };
-        let ClientAddr(client) =
-            ClientAddr::from_request_parts(parts, state).await.map_err(|error| Failure::Page { error, lang })?;
+        let ClientAddr(client) = ClientAddr::from_request_parts(parts, state)
+            .await
+            .map_err(|HttpError(error)| Failure::Page { error, lang })?;
         Ok(Office {
             account: session.account,
             csrf: session.csrf,

@@ -18,7 +18,7 @@ use super::texts::{Lang, Texts};
 use crate::AppState;
 use crate::client_addr::ClientAddr;
 use crate::error::Error;
-use crate::services::accounts;
+use tiyan_services::accounts;
 
 #[derive(Template)]
 #[template(path = "admin/sign_in.html")]
@@ -52,7 +52,8 @@ pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap, Query(
     let jar = CookieJar::from_headers(&headers);
     if let Some(token) = jar.get(session::SESSION_COOKIE)
         && let Ok(Some(_)) =
-            accounts::session(state.store.as_ref(), token.value(), state.settings.session_idle, state.now()).await
+            accounts::session(state.services.store.as_ref(), token.value(), state.settings.session_idle, state.now())
+                .await
     {
         return see_other(&next);
     }
@@ -81,8 +82,15 @@ pub async fn submit(
         return Failure::Refused { lang }.into_response();
     }
     let next = local_path(form.next.as_deref());
-    let signed =
-        accounts::sign_in(state.store.as_ref(), &state.hasher, &form.login, &form.password, client, state.now()).await;
+    let signed = accounts::sign_in(
+        state.services.store.as_ref(),
+        &state.services.hasher,
+        &form.login,
+        &form.password,
+        client,
+        state.now(),
+    )
+    .await;
     match signed {
         Ok(signed) => {
             let cookie = session_cookie(signed.token, session::secure(&state));
@@ -99,7 +107,8 @@ pub async fn submit(
 pub async fn sign_out(State(state): State<Arc<AppState>>, posted: Posted<Nothing>) -> Response {
     let office = posted.office;
     let result =
-        accounts::sign_out(state.store.as_ref(), &office.token, &office.account, office.client, office.now).await;
+        accounts::sign_out(state.services.store.as_ref(), &office.token, &office.account, office.client, office.now)
+            .await;
     match result {
         Ok(()) => (clear_session(office.secure), see_other("/admin/sign-in")).into_response(),
         Err(error) => Failure::Page { error, lang: office.lang }.into_response(),

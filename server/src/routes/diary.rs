@@ -14,9 +14,9 @@ use crate::AppState;
 use crate::auth::AuthedDevice;
 use crate::client_addr::ClientAddr;
 use crate::envelope::{self, Body};
-use crate::error::Error;
-use crate::services::officers;
-use crate::store::PhotoChunk;
+use crate::error::{Error, HttpError};
+use tiyan_services::officers;
+use tiyan_storage::PhotoChunk;
 
 fn photo_name(sha256: &str) -> Result<(), Error> {
     if !is_sha256_hex(sha256) {
@@ -29,10 +29,10 @@ pub async fn photo_upload_state(
     State(state): State<Arc<AppState>>,
     device: AuthedDevice,
     Path(sha256): Path<String>,
-) -> Result<Response, Error> {
+) -> Result<Response, HttpError> {
     let device = device.of_role(DeviceRole::Officer)?;
     photo_name(&sha256)?;
-    Ok(envelope::ok(state.store.photo_upload_state(device.id, &sha256).await?))
+    Ok(envelope::ok(state.services.store.photo_upload_state(device.id, &sha256).await?))
 }
 
 #[derive(Deserialize)]
@@ -47,15 +47,18 @@ pub async fn photo_chunk(
     Path(sha256): Path<String>,
     Query(at): Query<ChunkAt>,
     bytes: Bytes,
-) -> Result<Response, Error> {
+) -> Result<Response, HttpError> {
     let device = device.of_role(DeviceRole::Officer)?;
     photo_name(&sha256)?;
     let chunk = PhotoChunk { device_id: device.id, sha256, offset: at.offset, size: at.size, bytes, now: state.now() };
-    Ok(envelope::ok(state.store.photo_chunk(&chunk).await?))
+    Ok(envelope::ok(state.services.store.photo_chunk(&chunk).await?))
 }
 
-pub async fn ledger(State(state): State<Arc<AppState>>, AuthedDevice(device): AuthedDevice) -> Result<Response, Error> {
-    Ok(envelope::ok(state.store.ledger_for_device(device.id).await?))
+pub async fn ledger(
+    State(state): State<Arc<AppState>>,
+    AuthedDevice(device): AuthedDevice,
+) -> Result<Response, HttpError> {
+    Ok(envelope::ok(state.services.store.ledger_for_device(device.id).await?))
 }
 
 pub async fn officer_sign_in(
@@ -63,10 +66,17 @@ pub async fn officer_sign_in(
     device: AuthedDevice,
     ClientAddr(client): ClientAddr,
     Body(req): Body<OfficerSignIn>,
-) -> Result<Response, Error> {
+) -> Result<Response, HttpError> {
     device.of_role(DeviceRole::Officer)?;
     let officer_id = req.officer_id.trim();
-    let officer =
-        officers::sign_in(state.store.as_ref(), &state.hasher, officer_id, &req.password, client, state.now()).await?;
+    let officer = officers::sign_in(
+        state.services.store.as_ref(),
+        &state.services.hasher,
+        officer_id,
+        &req.password,
+        client,
+        state.now(),
+    )
+    .await?;
     Ok(envelope::ok(officer))
 }

@@ -14,7 +14,7 @@ use axum::routing::{get, post};
 use tiyan_core::protocol::{MAX_BODY_BYTES, paths};
 
 use crate::AppState;
-use crate::error::Error;
+use crate::error::{Error, HttpError};
 
 pub fn router(state: Arc<AppState>) -> Router {
     // Health answers anyone (monitoring, a device checking the address); the rest
@@ -42,6 +42,6 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-async fn not_found() -> Error {
-    Error::NoEndpoint
+async fn not_found() -> HttpError {
+    HttpError(Error::NoEndpoint)
 }

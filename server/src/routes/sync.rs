@@ -12,12 +12,12 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::auth::{AuthedDevice, DeviceCredentials};
 use crate::envelope::{self, Body};
-use crate::error::Error;
-use crate::services::{alerts, devices, fleet, ingest};
+use crate::error::{Error, HttpError};
+use tiyan_services::{alerts, devices, fleet, ingest};
 
 /// Answers only when the database does, with the backend and its schema version.
-pub async fn health(State(state): State<Arc<AppState>>) -> Result<Response, Error> {
-    let db = state.store.health().await?;
+pub async fn health(State(state): State<Arc<AppState>>) -> Result<Response, HttpError> {
+    let db = state.services.store.health().await?;
     Ok(envelope::ok(Health {
         status: "ok".into(),
         version: env!("CARGO_PKG_VERSION").into(),
@@ -26,8 +26,8 @@ pub async fn health(State(state): State<Arc<AppState>>) -> Result<Response, Erro
     }))
 }
 
-pub async fn enroll(State(state): State<Arc<AppState>>, Body(req): Body<EnrollRequest>) -> Result<Response, Error> {
-    Ok(envelope::ok(devices::enroll(state.store.as_ref(), &req, state.now()).await?))
+pub async fn enroll(State(state): State<Arc<AppState>>, Body(req): Body<EnrollRequest>) -> Result<Response, HttpError> {
+    Ok(envelope::ok(devices::enroll(state.services.store.as_ref(), &req, state.now()).await?))
 }
 
 /// What the server holds of the device; the query (a `StateQuery`) is what
@@ -36,13 +36,14 @@ pub async fn state(
     State(state): State<Arc<AppState>>,
     who: DeviceCredentials,
     RawQuery(query): RawQuery,
-) -> Result<Response, Error> {
+) -> Result<Response, HttpError> {
     // The device and its state in one read: in a burst every device asks at
     // once, and each trip to the database is a wait for a reader or a connection.
-    let (device, held) = devices::state(state.store.as_ref(), &state.hasher, who.id, &who.secret).await?;
+    let (device, held) =
+        devices::state(state.services.store.as_ref(), &state.services.hasher, who.id, &who.secret).await?;
     let report: StateQuery = serde_urlencoded::from_str(query.as_deref().unwrap_or(""))
         .map_err(|e| Error::Malformed(format!("the state query: {e}")))?;
-    state.deferred.device_reported(device.id, fleet::report(&report, state.now())?);
+    state.services.deferred.device_reported(device.id, fleet::report(&report, state.now())?);
     Ok(envelope::ok(held))
 }
 
@@ -51,22 +52,31 @@ pub async fn upload(
     AuthedDevice(device): AuthedDevice,
     headers: HeaderMap,
     Body(upload): Body<Upload>,
-) -> Result<Response, Error> {
+) -> Result<Response, HttpError> {
     let request_id = headers
         .get(REQUEST_ID_HEADER)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| Uuid::parse_str(v).ok())
         .ok_or_else(|| Error::Malformed(format!("an upload needs a UUID in the {REQUEST_ID_HEADER} header")))?;
     let wait = state.settings.predecessor_wait;
-    let store = state.store.as_ref();
+    let store = state.services.store.as_ref();
     // The windows the page rates: their live alert is checked just after it is stored.
     let windows = alerts::rated_windows(&upload);
     let now = state.now();
-    let ack =
-        ingest::upload(store, &state.catalog, &state.calendar, &state.ingested, wait, &device, request_id, upload, now)
-            .await?;
+    let ack = ingest::upload(
+        store,
+        &state.services.catalog,
+        &state.services.calendar,
+        &state.services.ingested,
+        wait,
+        &device,
+        request_id,
+        upload,
+        now,
+    )
+    .await?;
     if ack.stored > 0 {
-        state.deferred.windows_rated(windows);
+        state.services.deferred.windows_rated(windows);
         tracing::info!(device = %device.id, kind = ?ack.kind, stored = ack.stored, duplicates = ack.duplicates, through = ack.through, "records stored");
     }
     Ok(envelope::ok(ack))

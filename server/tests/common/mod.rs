@@ -18,13 +18,14 @@ use tiyan_core::accounts::Role;
 use tiyan_core::diary::DiaryRevision;
 use tiyan_core::protocol::DeviceRole;
 use tiyan_core::rating::Rating;
-use tiyan_server::reference_files::load_json;
-use tiyan_server::services::accounts::{self, AccountForm};
-use tiyan_server::services::{Hasher, Who, calendar, devices, reference};
-use tiyan_server::store::Account;
-use tiyan_server::store::{RatingFilter, Storage};
 use tiyan_server::testing::{Backend, TestDb};
-use tiyan_server::{AppState, Clock, Settings, app};
+use tiyan_server::{AppState, Settings, app};
+use tiyan_services::Clock;
+use tiyan_services::accounts::{self, AccountForm};
+use tiyan_services::reference_files::load_json;
+use tiyan_services::{Hasher, Who, calendar, devices, reference};
+use tiyan_storage::Account;
+use tiyan_storage::{RatingFilter, Storage};
 use tower::ServiceExt;
 use uuid::Uuid;
 
@@ -119,7 +120,7 @@ impl Server {
         // What the request left for just after it (alert checks, device
         // reports) is done before the test looks; `deferred.rs` tests that it
         // is done soon without being asked.
-        self.state.settle().await;
+        self.state.services.settle().await;
         let status = response.status();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
         let text = String::from_utf8_lossy(&bytes).to_string();

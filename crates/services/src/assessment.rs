@@ -1,0 +1,619 @@
+//! The monthly assessment: a hall's month of ratings and ledger items made
+//! into figures per staff member, window and hall with `tiyan_core::assessment`,
+//! ranked fairly; months closed (frozen with the method's version) and the
+//! corrections later decisions make beside them; twelve-month trends; the
+//! hall's settings for all of it and the method's versions.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use tiyan_core::accounts::Role;
+use tiyan_core::assessment::{LedgerTally, Method, Month, Tally, near_bottom, rank};
+use tiyan_core::reference::ReferenceData;
+
+use super::Who;
+use super::audit::{self, Actor};
+use crate::error::{Error, Invalid, Result};
+use tiyan_storage::{Closing, FigureSettings, LedgerTallyRow, RatingTallies, Storage};
+
+/// What a month's ratings and items make of one staff member, window or hall.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Figures {
+    /// The ratings that count: misuse and upheld appeals left out.
+    pub ratings: u64,
+    /// Ratings at levels 1 to 5.
+    pub attitude: [u64; 5],
+    pub competence: [u64; 5],
+    /// Satisfaction (%), per dimension and combined.
+    pub attitude_satisfaction: Option<f64>,
+    pub competence_satisfaction: Option<f64>,
+    pub satisfaction: Option<f64>,
+    pub bad_reviews: u64,
+    pub bad_rate: Option<f64>,
+    /// The ranking score (Bayesian average, %); None with too few ratings.
+    pub score: Option<f64>,
+    /// 1 is best; None with too few ratings (and for the hall).
+    pub rank: Option<u32>,
+    pub too_few: bool,
+    /// Near the bottom this month.
+    pub near_bottom: bool,
+    /// Near the bottom this month and the month before: to be called in (约谈).
+    pub called_in: bool,
+    pub ledger: LedgerTally,
+    pub call_back_rate: Option<f64>,
+    pub rectified_rate: Option<f64>,
+    pub on_time_rate: Option<f64>,
+}
+
+impl Figures {
+    fn new(t: &Tally, ledger: LedgerTally, method: &Method) -> Figures {
+        Figures {
+            ratings: t.ratings(),
+            attitude: t.attitude,
+            competence: t.competence,
+            attitude_satisfaction: t.attitude_satisfaction(method),
+            competence_satisfaction: t.competence_satisfaction(method),
+            satisfaction: t.satisfaction(method),
+            bad_reviews: t.bad,
+            bad_rate: t.bad_rate(),
+            score: None,
+            rank: None,
+            too_few: false,
+            near_bottom: false,
+            called_in: false,
+            ledger,
+            call_back_rate: ledger.call_back_rate(),
+            rectified_rate: ledger.rectified_rate(),
+            on_time_rate: ledger.on_time_rate(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StaffLine {
+    pub staff_id: String,
+    pub name: String,
+    pub employee_no: String,
+    /// The windows the ratings were given at.
+    pub windows: Vec<String>,
+    #[serde(flatten)]
+    pub figures: Figures,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WindowLine {
+    pub window_id: String,
+    pub number: String,
+    pub name: String,
+    #[serde(flatten)]
+    pub figures: Figures,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HallLine {
+    pub hall_id: String,
+    pub name: String,
+    #[serde(flatten)]
+    pub figures: Figures,
+}
+
+/// What was left out of the month, and why.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeftOut {
+    /// Flagged as misuse by the kiosk (presses too fast, a rating for nobody).
+    pub misuse: u64,
+    /// Excluded by an upheld appeal.
+    pub appeals: u64,
+}
+
+/// A hall's month: what the page shows, the report exports and a closing freezes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MonthFigures {
+    pub month: Month,
+    pub hall: HallLine,
+    pub method: Method,
+    pub formula: String,
+    pub minimum_ratings: u32,
+    pub left_out: LeftOut,
+    pub windows: Vec<WindowLine>,
+    pub staff: Vec<StaffLine>,
+    pub computed_at: DateTime<Utc>,
+}
+
+/// One line of a month: the hall, a window or a staff member.
+#[derive(Debug, Clone, Copy)]
+pub struct Line<'a> {
+    /// `hall`, `window` or `staff`.
+    pub level: &'static str,
+    pub id: &'a str,
+    /// The window's number or the staff member's employee number (empty for the hall).
+    pub number: &'a str,
+    pub name: &'a str,
+    pub figures: &'a Figures,
+}
+
+impl MonthFigures {
+    /// The hall's line, then its windows', then its staff members'.
+    pub fn lines(&self) -> Vec<Line<'_>> {
+        let h = &self.hall;
+        let mut out = vec![Line { level: "hall", id: &h.hall_id, number: "", name: &h.name, figures: &h.figures }];
+        out.extend(self.windows.iter().map(|w| Line {
+            level: "window",
+            id: &w.window_id,
+            number: &w.number,
+            name: &w.name,
+            figures: &w.figures,
+        }));
+        out.extend(self.staff.iter().map(|s| Line {
+            level: "staff",
+            id: &s.staff_id,
+            number: &s.employee_no,
+            name: &s.name,
+            figures: &s.figures,
+        }));
+        out
+    }
+}
+
+/// A frozen figure and what it is now, when a later decision changed it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Correction {
+    /// `hall`, `window` or `staff`.
+    pub level: &'static str,
+    pub id: String,
+    pub name: String,
+    pub frozen: Figures,
+    pub now: Figures,
+}
+
+/// A month as the page shows it: live, or frozen with its corrections.
+#[derive(Debug, Clone)]
+pub struct MonthView {
+    pub figures: MonthFigures,
+    pub closed: Option<Closing>,
+    pub corrections: Vec<Correction>,
+}
+
+/// One month of a trend.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrendPoint {
+    pub month: Month,
+    pub ratings: u64,
+    pub satisfaction: Option<f64>,
+    pub bad_rate: Option<f64>,
+}
+
+/// Whose trend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject {
+    Hall,
+    Window(String),
+    Staff(String),
+}
+
+/// The current method (the newest version).
+pub async fn current_method(store: &dyn Storage) -> Result<Method> {
+    Ok(store.methods().await?.into_iter().next().unwrap_or_default())
+}
+
+async fn method_version(store: &dyn Storage, version: i64) -> Result<Method> {
+    store
+        .methods()
+        .await?
+        .into_iter()
+        .find(|m| m.version == version)
+        .ok_or_else(|| Error::Backend(format!("method version {version} is missing")))
+}
+
+/// A hall's figures for `month` with `method`, computed from what the database holds now.
+pub async fn compute(
+    store: &dyn Storage,
+    reference: &ReferenceData,
+    hall: &str,
+    month: Month,
+    method: &Method,
+    now: DateTime<Utc>,
+) -> Result<MonthFigures> {
+    let (from, to) = (month.first_day(), month.next().first_day());
+    let tallies = store.rating_tallies(hall, from, to).await?;
+    let ledger = store.ledger_tallies(hall, from, to).await?;
+    let settings = store.figure_settings(hall).await?;
+    let previous = previous_bottom(store, reference, hall, month, method, &settings, now).await?;
+    Ok(figures(reference, hall, month, &tallies, &ledger, method, &settings, &previous, now))
+}
+
+/// The windows near the bottom the month before: as it was frozen if it was
+/// closed, else as it stands now.
+async fn previous_bottom(
+    store: &dyn Storage,
+    reference: &ReferenceData,
+    hall: &str,
+    month: Month,
+    method: &Method,
+    settings: &FigureSettings,
+    now: DateTime<Utc>,
+) -> Result<HashSet<String>> {
+    let previous = month.previous();
+    let figures = match store.closing(hall, previous).await? {
+        Some(c) => serde_json::from_value::<MonthFigures>(c.figures)
+            .map_err(|e| Error::Backend(format!("closed month {previous}: {e}")))?,
+        None => {
+            let (from, to) = (previous.first_day(), month.first_day());
+            let tallies = store.rating_tallies(hall, from, to).await?;
+            figures(reference, hall, previous, &tallies, &[], method, settings, &HashSet::new(), now)
+        }
+    };
+    Ok(figures.windows.into_iter().filter(|w| w.figures.near_bottom).map(|w| w.window_id).collect())
+}
+
+/// The figures themselves, from the counts: no I/O.
+#[allow(clippy::too_many_arguments)]
+fn figures(
+    reference: &ReferenceData,
+    hall: &str,
+    month: Month,
+    tallies: &RatingTallies,
+    ledger: &[LedgerTallyRow],
+    method: &Method,
+    settings: &FigureSettings,
+    previous_bottom: &HashSet<String>,
+    now: DateTime<Utc>,
+) -> MonthFigures {
+    let mut staff: BTreeMap<&str, Tally> = BTreeMap::new();
+    let mut staff_windows: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    let mut windows: BTreeMap<&str, Tally> = BTreeMap::new();
+    let mut hall_tally = Tally::default();
+    let this_month = |r: &&tiyan_storage::TallyRow| r.month == month;
+    for r in tallies.rated.iter().filter(this_month) {
+        staff.entry(&r.staff_id).or_default().add(r.attitude, r.competence, r.count);
+        windows.entry(&r.window_id).or_default().add(r.attitude, r.competence, r.count);
+        hall_tally.add(r.attitude, r.competence, r.count);
+        let w = staff_windows.entry(&r.staff_id).or_default();
+        if !w.contains(&r.window_id) {
+            w.push(r.window_id.clone());
+        }
+    }
+    let mut left_out = LeftOut::default();
+    for r in tallies.excluded.iter().filter(this_month) {
+        staff.entry(&r.staff_id).or_default().remove(r.attitude, r.competence, r.count);
+        windows.entry(&r.window_id).or_default().remove(r.attitude, r.competence, r.count);
+        hall_tally.remove(r.attitude, r.competence, r.count);
+        left_out.appeals += r.count;
+    }
+    left_out.misuse = tallies.misuse.iter().filter(this_month).map(|r| r.count).sum();
+
+    let mut staff_ledger: HashMap<&str, LedgerTally> = HashMap::new();
+    let mut window_ledger: HashMap<&str, LedgerTally> = HashMap::new();
+    let mut hall_ledger = LedgerTally::default();
+    for r in ledger.iter().filter(|r| r.month == month) {
+        if let Some(s) = &r.staff_id {
+            staff_ledger.entry(s).or_default().merge(&r.tally);
+        }
+        if let Some(w) = &r.window_id {
+            window_ledger.entry(w).or_default().merge(&r.tally);
+        }
+        hall_ledger.merge(&r.tally);
+    }
+    // Whoever has items but no ratings this month is listed too.
+    for s in staff_ledger.keys() {
+        staff.entry(s).or_default();
+    }
+    for w in window_ledger.keys() {
+        windows.entry(w).or_default();
+    }
+
+    let minimum = u64::from(settings.minimum_ratings);
+    let ranked = |tallies: &BTreeMap<&str, Tally>, ledger: &HashMap<&str, LedgerTally>| -> Vec<(String, Figures)> {
+        let list: Vec<Tally> = tallies.values().copied().collect();
+        let standings = rank(&list, &hall_tally, minimum, method);
+        let bottom = near_bottom(&standings, method);
+        tallies
+            .iter()
+            .zip(standings.iter().zip(bottom))
+            .map(|((id, t), (s, b))| {
+                let mut f = Figures::new(t, ledger.get(id).copied().unwrap_or_default(), method);
+                f.score = s.score;
+                f.rank = s.rank;
+                f.too_few = s.too_few;
+                f.near_bottom = b;
+                (id.to_string(), f)
+            })
+            .collect()
+    };
+
+    let mut staff_lines: Vec<StaffLine> = ranked(&staff, &staff_ledger)
+        .into_iter()
+        .map(|(id, figures)| {
+            let person = reference.staff.iter().find(|s| s.id == id);
+            StaffLine {
+                name: person.map(|p| p.name.clone()).unwrap_or_else(|| id.clone()),
+                employee_no: person.map(|p| p.employee_no.clone()).unwrap_or_default(),
+                windows: staff_windows.remove(id.as_str()).unwrap_or_default(),
+                staff_id: id,
+                figures,
+            }
+        })
+        .collect();
+    let mut window_lines: Vec<WindowLine> = ranked(&windows, &window_ledger)
+        .into_iter()
+        .map(|(id, mut figures)| {
+            let window = reference.windows.iter().find(|w| w.id == id);
+            figures.called_in = figures.near_bottom && previous_bottom.contains(&id);
+            WindowLine {
+                number: window.map(|w| w.number.clone()).unwrap_or_default(),
+                name: window.map(|w| w.name.zh.clone()).unwrap_or_else(|| id.clone()),
+                window_id: id,
+                figures,
+            }
+        })
+        .collect();
+    // Ranked first, best first; then the unranked, most ratings first.
+    let order = |a: &Figures, b: &Figures| {
+        (a.rank.is_none(), a.rank, std::cmp::Reverse(a.ratings)).cmp(&(
+            b.rank.is_none(),
+            b.rank,
+            std::cmp::Reverse(b.ratings),
+        ))
+    };
+    staff_lines.sort_by(|a, b| order(&a.figures, &b.figures).then_with(|| a.staff_id.cmp(&b.staff_id)));
+    window_lines.sort_by(|a, b| order(&a.figures, &b.figures).then_with(|| a.number.cmp(&b.number)));
+
+    let hall_name =
+        reference.halls.iter().find(|h| h.id == hall).map_or_else(|| hall.to_string(), |h| h.name.zh.clone());
+    MonthFigures {
+        month,
+        hall: HallLine {
+            hall_id: hall.to_string(),
+            name: hall_name,
+            figures: Figures::new(&hall_tally, hall_ledger, method),
+        },
+        method: method.clone(),
+        formula: method.formula(),
+        minimum_ratings: settings.minimum_ratings,
+        left_out,
+        windows: window_lines,
+        staff: staff_lines,
+        computed_at: now,
+    }
+}
+
+/// The month as the page shows it: live with the current method, or, once
+/// closed, frozen, with what has changed since beside it.
+pub async fn month(
+    store: &dyn Storage,
+    reference: &ReferenceData,
+    hall: &str,
+    month: Month,
+    now: DateTime<Utc>,
+) -> Result<MonthView> {
+    match store.closing(hall, month).await? {
+        None => {
+            let method = current_method(store).await?;
+            let figures = compute(store, reference, hall, month, &method, now).await?;
+            Ok(MonthView { figures, closed: None, corrections: Vec::new() })
+        }
+        Some(closing) => {
+            let frozen: MonthFigures = serde_json::from_value(closing.figures.clone())
+                .map_err(|e| Error::Backend(format!("closed month {month}: {e}")))?;
+            let method = method_version(store, closing.method_version).await?;
+            let live = compute(store, reference, hall, month, &method, now).await?;
+            let corrections = corrections(&frozen, &live);
+            Ok(MonthView { figures: frozen, closed: Some(closing), corrections })
+        }
+    }
+}
+
+/// The month's figures as they stand for a report: frozen if it was closed, else computed now.
+pub async fn settled(
+    store: &dyn Storage,
+    reference: &ReferenceData,
+    hall: &str,
+    m: Month,
+    now: DateTime<Utc>,
+) -> Result<MonthFigures> {
+    match store.closing(hall, m).await? {
+        Some(c) => serde_json::from_value(c.figures).map_err(|e| Error::Backend(format!("closed month {m}: {e}"))),
+        None => compute(store, reference, hall, m, &current_method(store).await?, now).await,
+    }
+}
+
+/// Every active hall's month (see [`settled`]), computed side by side.
+pub async fn province(
+    store: std::sync::Arc<dyn Storage>,
+    reference: std::sync::Arc<ReferenceData>,
+    m: Month,
+    now: DateTime<Utc>,
+) -> Result<Vec<MonthFigures>> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, hall) in reference.halls.iter().enumerate() {
+        let (store, reference, hall) = (store.clone(), reference.clone(), hall.id.clone());
+        tasks.spawn(async move { (i, settled(store.as_ref(), &reference, &hall, m, now).await) });
+    }
+    let mut out = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        let (i, figures) = done.map_err(|e| Error::Backend(format!("a hall's figures failed: {e}")))?;
+        out.push((i, figures?));
+    }
+    out.sort_by_key(|(i, _)| *i);
+    Ok(out.into_iter().map(|(_, f)| f).collect())
+}
+
+/// What differs between the frozen month and the same month computed again
+/// with the same method: an appeal decided later, a rating that arrived late.
+fn corrections(frozen: &MonthFigures, live: &MonthFigures) -> Vec<Correction> {
+    let differs = |a: &Figures, b: &Figures| {
+        a.ratings != b.ratings || a.bad_reviews != b.bad_reviews || a.rank != b.rank || a.ledger != b.ledger
+    };
+    let now = live.lines();
+    frozen
+        .lines()
+        .into_iter()
+        .filter_map(|f| {
+            let n = now.iter().find(|n| n.level == f.level && n.id == f.id)?;
+            differs(f.figures, n.figures).then(|| Correction {
+                level: f.level,
+                id: f.id.to_string(),
+                name: if f.level == "window" { format!("{} {}", f.number, f.name) } else { f.name.to_string() },
+                frozen: f.figures.clone(),
+                now: n.figures.clone(),
+            })
+        })
+        .collect()
+}
+
+/// Closes a month: its figures are frozen with the current method's version.
+/// A month is closed once it is over, by a hall administrator of the hall or a supervisor.
+pub async fn close(store: &dyn Storage, reference: &ReferenceData, who: &Who<'_>, hall: &str, m: Month) -> Result<()> {
+    if !who.account.scope().administers(hall) {
+        return Err(Error::Forbidden("you may not close this hall's month".into()));
+    }
+    super::reference::known_place(store, hall, None).await?;
+    if m.next().first_day() > tiyan_core::workdays::china_date(who.now) {
+        return Err(Invalid::MonthNotOver.into());
+    }
+    let method = current_method(store).await?;
+    let figures = compute(store, reference, hall, m, &method, who.now).await?;
+    let detail = format!("method v{}, {} ratings", method.version, figures.hall.figures.ratings);
+    let closing = Closing {
+        hall_id: hall.to_string(),
+        month: m,
+        method_version: method.version,
+        closed_at: who.now,
+        account_id: who.account.id,
+        figures: serde_json::to_value(&figures).map_err(|e| Error::Backend(e.to_string()))?,
+    };
+    store.close_month(&closing).await?;
+    let target = format!("{hall} {m}");
+    audit::record(store, Actor::Account(who.account), Some(who.client), "month_closed", &target, &detail, who.now).await
+}
+
+/// The last twelve months up to `end` of a hall, a window or a staff member, with the current method.
+pub async fn trend(store: &dyn Storage, hall: &str, subject: &Subject, end: Month) -> Result<Vec<TrendPoint>> {
+    let method = current_method(store).await?;
+    let months = end.last(12);
+    let tallies = store.rating_tallies(hall, months[0].first_day(), end.next().first_day()).await?;
+    let mine = |r: &tiyan_storage::TallyRow| match subject {
+        Subject::Hall => true,
+        Subject::Window(w) => &r.window_id == w,
+        Subject::Staff(s) => &r.staff_id == s,
+    };
+    let mut by_month: BTreeMap<Month, Tally> = months.iter().map(|m| (*m, Tally::default())).collect();
+    for r in tallies.rated.iter().filter(|r| mine(r)) {
+        if let Some(t) = by_month.get_mut(&r.month) {
+            t.add(r.attitude, r.competence, r.count);
+        }
+    }
+    for r in tallies.excluded.iter().filter(|r| mine(r)) {
+        if let Some(t) = by_month.get_mut(&r.month) {
+            t.remove(r.attitude, r.competence, r.count);
+        }
+    }
+    Ok(by_month
+        .into_iter()
+        .map(|(month, t)| TrendPoint {
+            month,
+            ratings: t.ratings(),
+            satisfaction: t.satisfaction(&method),
+            bad_rate: t.bad_rate(),
+        })
+        .collect())
+}
+
+/// A new version of the method (supervisors only; it applies from now on,
+/// closed months keep theirs).
+pub async fn set_method(store: &dyn Storage, who: &Who<'_>, method: &Method) -> Result<Method> {
+    if who.account.role != Role::Supervisor {
+        return Err(Error::Forbidden("only a supervisor changes the method".into()));
+    }
+    method.check().map_err(Invalid::Method)?;
+    let saved = store.add_method(method, who.account.id, who.now).await?;
+    let detail = format!("{} · bottom {}%", saved.formula(), saved.bottom_percent);
+    let target = format!("v{}", saved.version);
+    audit::record(store, Actor::Account(who.account), Some(who.client), "method_set", &target, &detail, who.now)
+        .await?;
+    Ok(saved)
+}
+
+/// A hall's settings for its figures, fleet and alerts (its administrators and supervisors).
+pub async fn set_settings(store: &dyn Storage, who: &Who<'_>, hall: &str, s: &FigureSettings) -> Result<()> {
+    if !who.account.scope().administers(hall) {
+        return Err(Error::Forbidden("you may not change this hall's settings".into()));
+    }
+    super::reference::known_place(store, hall, None).await?;
+    let ok = (1..=1000).contains(&s.minimum_ratings)
+        && s.opens < s.closes
+        && (5..=24 * 60).contains(&s.silence_minutes)
+        && (1..=240).contains(&s.alert.minutes)
+        && (1..=1000).contains(&s.alert.min_ratings)
+        && (1..=100).contains(&s.alert.bad_percent);
+    if !ok {
+        return Err(Invalid::FigureSettings.into());
+    }
+    store.set_figure_settings(hall, s).await?;
+    let detail = format!(
+        "minimum {}, names {}, {}–{}, silent {} min, alert {}% of {} in {} min",
+        s.minimum_ratings,
+        s.publish_names,
+        s.opens.format("%H:%M"),
+        s.closes.format("%H:%M"),
+        s.silence_minutes,
+        s.alert.bad_percent,
+        s.alert.min_ratings,
+        s.alert.minutes
+    );
+    audit::record(store, Actor::Account(who.account), Some(who.client), "figure_settings_set", hall, &detail, who.now)
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tiyan_storage::TallyRow;
+
+    fn row(month: &str, staff: &str, window: &str, a: u8, c: u8, count: u64) -> TallyRow {
+        TallyRow {
+            month: Month::parse(month).unwrap_or(Month { year: 2026, month: 1 }),
+            staff_id: staff.into(),
+            window_id: window.into(),
+            attitude: a,
+            competence: c,
+            count,
+        }
+    }
+
+    #[test]
+    fn misuse_and_appeals_are_left_out_and_counted() {
+        let m = Month { year: 2026, month: 10 };
+        let tallies = RatingTallies {
+            rated: vec![row("2026-10", "s1", "w1", 5, 5, 20), row("2026-10", "s1", "w1", 1, 1, 3)],
+            misuse: vec![row("2026-10", "s1", "w1", 1, 1, 7)],
+            excluded: vec![row("2026-10", "s1", "w1", 1, 1, 2)],
+        };
+        let f = figures(
+            &ReferenceData {
+                format: tiyan_core::reference::FORMAT.into(),
+                version: 1,
+                halls: vec![],
+                windows: vec![],
+                staff: vec![],
+                reasons: vec![],
+                matters: vec![],
+                officers: vec![],
+            },
+            "h1",
+            m,
+            &tallies,
+            &[],
+            &Method::default(),
+            &FigureSettings::default(),
+            &HashSet::new(),
+            "2026-11-02T02:00:00Z".parse().unwrap(),
+        );
+        assert_eq!(f.left_out, LeftOut { misuse: 7, appeals: 2 });
+        assert_eq!(f.hall.figures.ratings, 21);
+        assert_eq!(f.hall.figures.bad_reviews, 1);
+        assert_eq!(f.staff[0].figures.ratings, 21);
+        assert_eq!(f.staff[0].figures.rank, Some(1));
+    }
+}

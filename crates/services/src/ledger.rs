@@ -1,0 +1,486 @@
+//! The ledger's flows: what an upload brings it, the steps the hall office
+//! takes (checked against who may take them, `tiyan_core::ledger`), and what
+//! each account may see of it. An item of a hall the account does not see is
+//! "not found", whatever its id.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::Serialize;
+use tiyan_core::accounts::Scope;
+use tiyan_core::ledger::{Action, Actor, Event, LedgerState, Satisfaction, Source, Status, replay, step};
+use tiyan_core::mask::mask_phone;
+use tiyan_core::protocol::Upload;
+use tiyan_core::workdays::{Calendar, Urgency, china_date};
+use uuid::Uuid;
+
+use super::Who;
+use super::audit::{self, Actor as AuditActor};
+use super::calendar::CalendarCache;
+use crate::error::{Error, Invalid, Result};
+use tiyan_storage::{
+    Account, Dashboard, HallSettings, LedgerFilter, LedgerIntake, LedgerPage, LedgerRow, LedgerStep, NewItem, Storage,
+    StoredEvent, StoredRating, StoredRevision,
+};
+
+/// What an upload brings the ledger: every bad review and every problem
+/// becomes an item, registered to be verified within its hall's limit; every
+/// answer of an officer becomes the step it stands for.
+pub async fn intake(
+    store: &dyn Storage,
+    calendar: &CalendarCache,
+    upload: &Upload,
+    device: Uuid,
+    received_at: DateTime<Utc>,
+) -> Result<LedgerIntake> {
+    let mut settings: HashMap<Option<String>, HallSettings> = HashMap::new();
+    let mut limits = async |hall: &Option<String>| -> Result<HallSettings> {
+        if let Some(s) = settings.get(hall) {
+            return Ok(*s);
+        }
+        let s = match hall {
+            Some(h) => store.hall_settings(h).await?,
+            None => HallSettings::default(),
+        };
+        settings.insert(hall.clone(), s);
+        Ok(s)
+    };
+    let date = china_date(received_at);
+    let mut intake = LedgerIntake::default();
+    let needs_calendar = match upload {
+        Upload::Rating(r) => r.iter().any(|r| r.is_bad()),
+        Upload::Diary(d) => d.iter().any(|d| !d.body.problems.is_empty()),
+        Upload::Feedback(f) => !f.is_empty(),
+    };
+    if !needs_calendar {
+        return Ok(intake);
+    }
+    let calendar = calendar.current(store).await?;
+    let register = |verify_days: u32, source: Source| -> Result<(Event, Status)> {
+        let event = Event { at: received_at, date, action: Action::Register { verify_days }, note: String::new() };
+        let status = replay(std::slice::from_ref(&event), source, &calendar)?;
+        Ok((event, status))
+    };
+    match upload {
+        Upload::Rating(records) => {
+            for r in records.iter().filter(|r| r.is_bad()) {
+                let hall = Some(r.hall_id.clone());
+                let (event, status) = register(limits(&hall).await?.verify_days, Source::Rating)?;
+                intake.items.push(NewItem {
+                    id: r.id,
+                    source: Source::Rating,
+                    hall_id: hall,
+                    window_id: Some(r.window_id.clone()),
+                    staff_id: Some(r.staff_id.clone()),
+                    device_id: device,
+                    entry_id: None,
+                    revision_id: None,
+                    officer_id: None,
+                    category: r.reasons.join(","),
+                    summary: r.comment.clone().unwrap_or_default(),
+                    registered_at: received_at,
+                    registered_date: date,
+                    event,
+                    status,
+                });
+            }
+        }
+        Upload::Diary(revisions) => {
+            for r in revisions {
+                for p in &r.body.problems {
+                    let hall = r.body.hall_id.clone();
+                    let (event, status) = register(limits(&hall).await?.verify_days, Source::Problem)?;
+                    intake.items.push(NewItem {
+                        id: p.id,
+                        source: Source::Problem,
+                        hall_id: hall,
+                        window_id: None,
+                        staff_id: None,
+                        device_id: device,
+                        entry_id: Some(r.entry_id),
+                        revision_id: Some(r.id),
+                        officer_id: Some(r.officer_id.clone()),
+                        category: p.category.as_str().to_string(),
+                        summary: p.text.clone(),
+                        registered_at: received_at,
+                        registered_date: date,
+                        event,
+                        status,
+                    });
+                }
+            }
+        }
+        Upload::Feedback(answers) => {
+            for a in answers {
+                let Some((item, _)) = store.ledger_item(a.problem_id).await? else { continue };
+                let reopen_days = limits(&item.hall_id).await?.rectify_days;
+                let action = Action::Satisfaction { satisfaction: a.satisfaction, reopen_days };
+                intake.answers.push((a.id, Event { at: received_at, date, action, note: String::new() }));
+            }
+        }
+    }
+    intake.calendar = calendar;
+    Ok(intake)
+}
+
+/// A step as the page asks for it; the days come from the hall's limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepForm {
+    Verify,
+    FixAtOnce,
+    Rectify { complex: bool },
+    Explain,
+    RecordRectification,
+    Appeal,
+    UpholdAppeal,
+    RejectAppeal,
+    Reply,
+    Satisfaction(Satisfaction),
+    Close,
+    Escalate,
+}
+
+impl StepForm {
+    pub const ALL: [StepForm; 14] = [
+        StepForm::Verify,
+        StepForm::FixAtOnce,
+        StepForm::Rectify { complex: false },
+        StepForm::Rectify { complex: true },
+        StepForm::Explain,
+        StepForm::RecordRectification,
+        StepForm::Appeal,
+        StepForm::UpholdAppeal,
+        StepForm::RejectAppeal,
+        StepForm::Reply,
+        StepForm::Satisfaction(Satisfaction::Satisfied),
+        StepForm::Satisfaction(Satisfaction::BasicallySatisfied),
+        StepForm::Satisfaction(Satisfaction::Dissatisfied),
+        StepForm::Close,
+    ];
+
+    /// The name a form posts.
+    pub fn key(self) -> &'static str {
+        match self {
+            StepForm::Verify => "verify",
+            StepForm::FixAtOnce => "fix_at_once",
+            StepForm::Rectify { complex: false } => "rectify",
+            StepForm::Rectify { complex: true } => "rectify_complex",
+            StepForm::Explain => "explain",
+            StepForm::RecordRectification => "record_rectification",
+            StepForm::Appeal => "appeal",
+            StepForm::UpholdAppeal => "uphold_appeal",
+            StepForm::RejectAppeal => "reject_appeal",
+            StepForm::Reply => "reply",
+            StepForm::Satisfaction(Satisfaction::Satisfied) => "satisfied",
+            StepForm::Satisfaction(Satisfaction::BasicallySatisfied) => "basically_satisfied",
+            StepForm::Satisfaction(Satisfaction::Dissatisfied) => "dissatisfied",
+            StepForm::Close => "close",
+            StepForm::Escalate => "escalate",
+        }
+    }
+
+    pub fn parse(key: &str) -> Option<StepForm> {
+        StepForm::ALL.into_iter().chain([StepForm::Escalate]).find(|f| f.key() == key)
+    }
+
+    fn action(self, limits: HallSettings) -> Action {
+        match self {
+            StepForm::Verify => Action::Verify,
+            StepForm::FixAtOnce => Action::FixAtOnce,
+            StepForm::Rectify { complex } => {
+                Action::Rectify { days: if complex { limits.complex_days } else { limits.rectify_days }, complex }
+            }
+            StepForm::Explain => Action::Explain,
+            StepForm::RecordRectification => Action::RecordRectification,
+            StepForm::Appeal => Action::Appeal,
+            StepForm::UpholdAppeal => Action::UpholdAppeal,
+            StepForm::RejectAppeal => Action::RejectAppeal { days: limits.rectify_days },
+            StepForm::Reply => Action::Reply,
+            StepForm::Satisfaction(satisfaction) => {
+                Action::Satisfaction { satisfaction, reopen_days: limits.rectify_days }
+            }
+            StepForm::Close => Action::Close,
+            StepForm::Escalate => Action::Escalate,
+        }
+    }
+
+    /// Whether a person in `scope` may take this step on `item` now.
+    fn allowed(self, scope: &Scope, item: &LedgerRow) -> bool {
+        let actor = Actor::Account(scope.role);
+        let hall_ok = match scope.role {
+            tiyan_core::accounts::Role::Supervisor => true,
+            _ => item.hall_id.as_deref().is_some_and(|h| scope.handles_ledger(h)),
+        };
+        hall_ok && step(Some(item.state), item.source, actor, &self.action(HallSettings::default())).is_ok()
+    }
+}
+
+fn sees(scope: &Scope, item: &LedgerRow) -> bool {
+    match &item.hall_id {
+        Some(h) => scope.sees(h),
+        // A problem at a place that is no hall of the reference data: supervisors only.
+        None => scope.role == tiyan_core::accounts::Role::Supervisor,
+    }
+}
+
+/// The item if `scope` sees it, else "not found".
+async fn visible(store: &dyn Storage, scope: &Scope, id: Uuid) -> Result<(LedgerRow, Vec<StoredEvent>)> {
+    match store.ledger_item(id).await? {
+        Some((row, events)) if sees(scope, &row) => Ok((row, events)),
+        _ => Err(Error::NotFound("ledger item".into())),
+    }
+}
+
+/// A step as a person asks for it on an item's page.
+#[derive(Debug, Clone)]
+pub struct StepRequest<'a> {
+    pub item: Uuid,
+    /// The number of events the person saw (someone else acting meanwhile refuses the step).
+    pub expected_events: u32,
+    pub form: StepForm,
+    pub note: &'a str,
+    /// Also on each linked item where the same step may be taken (one rectification answering several).
+    pub linked: bool,
+}
+
+/// Takes a step for an account.
+pub async fn take(
+    store: &dyn Storage,
+    calendar: &CalendarCache,
+    who: &Who<'_>,
+    request: &StepRequest<'_>,
+) -> Result<Status> {
+    let StepRequest { item: id, expected_events, form, note, linked } = *request;
+    let (by, client, now) = (who.account, who.client, who.now);
+    let note = note.trim();
+    if note.chars().count() > 2000 {
+        return Err(Invalid::NoteTooLong.into());
+    }
+    if form == StepForm::Reply && note.is_empty() {
+        return Err(tiyan_core::ledger::StepError::EmptyReply.into());
+    }
+    let scope = by.scope();
+    let (item, _) = visible(store, &scope, id).await?;
+    // Someone acted since the person looked: they look again (checked once
+    // more inside the step's transaction, where it is decided).
+    if item.events != expected_events {
+        return Err(Error::Stale);
+    }
+    if !form.allowed(&scope, &item) {
+        return Err(Error::Forbidden("this step is not yours to take, or not now".into()));
+    }
+    let calendar = calendar.current(store).await?;
+    let status = step_one(store, &calendar, by, &item, Some(expected_events), form, note, now).await?;
+    audit::record(store, AuditActor::Account(by), Some(client), "ledger_step", &id.to_string(), form.key(), now)
+        .await?;
+    if linked {
+        for other in store.ledger_links(id).await? {
+            if sees(&scope, &other) && form.allowed(&scope, &other) {
+                step_one(store, &calendar, by, &other, None, form, note, now).await?;
+                let detail = format!("{} (linked with {id})", form.key());
+                audit::record(
+                    store,
+                    AuditActor::Account(by),
+                    Some(client),
+                    "ledger_step",
+                    &other.id.to_string(),
+                    &detail,
+                    now,
+                )
+                .await?;
+            }
+        }
+    }
+    Ok(status)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn step_one(
+    store: &dyn Storage,
+    calendar: &Arc<Calendar>,
+    by: &Account,
+    item: &LedgerRow,
+    expected_events: Option<u32>,
+    form: StepForm,
+    note: &str,
+    now: DateTime<Utc>,
+) -> Result<Status> {
+    let limits = match &item.hall_id {
+        Some(h) => store.hall_settings(h).await?,
+        None => HallSettings::default(),
+    };
+    let event = Event { at: now, date: china_date(now), action: form.action(limits), note: note.to_string() };
+    Ok(store
+        .ledger_step(&LedgerStep {
+            item: item.id,
+            expected_events,
+            actor: Actor::Account(by.role),
+            actor_label: by.id.to_string(),
+            event,
+            calendar: calendar.clone(),
+        })
+        .await?)
+}
+
+/// The list for an account: its hall only, unless it sees every hall.
+pub async fn list(store: &dyn Storage, scope: &Scope, mut filter: LedgerFilter) -> Result<LedgerPage> {
+    if scope.role != tiyan_core::accounts::Role::Supervisor {
+        filter.hall_id = scope.hall_id.clone();
+    }
+    Ok(store.ledger_page(&filter).await?)
+}
+
+pub async fn dashboard(
+    store: &dyn Storage,
+    calendar: &CalendarCache,
+    scope: &Scope,
+    today: NaiveDate,
+) -> Result<Dashboard> {
+    let calendar = calendar.current(store).await?;
+    // "Due soon": by the next working day.
+    let soon = calendar.add_working_days(today, 1).date;
+    Ok(store.dashboard(scope.hall_id.as_deref(), today, soon).await?)
+}
+
+/// Everything an item's page shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemView {
+    pub item: LedgerRow,
+    pub events: Vec<StoredEvent>,
+    pub urgency: Option<Urgency>,
+    pub rating: Option<StoredRating>,
+    /// The call-back number, masked (138****5678); revealed one at a time, logged.
+    pub phone_masked: Option<String>,
+    pub revision: Option<StoredRevision>,
+    /// Other items and ratings at the same window or of the same staff member in the last two weeks.
+    pub related_items: Vec<LedgerRow>,
+    pub related_ratings: Vec<StoredRating>,
+    pub linked: Vec<LedgerRow>,
+    /// The steps this account may take now.
+    pub steps: Vec<&'static str>,
+    pub may_reveal: bool,
+    pub may_link: bool,
+}
+
+pub async fn view(
+    store: &dyn Storage,
+    calendar: &CalendarCache,
+    scope: &Scope,
+    id: Uuid,
+    today: NaiveDate,
+) -> Result<ItemView> {
+    let (item, events) = visible(store, scope, id).await?;
+    let calendar = calendar.current(store).await?;
+    let mut rating = match item.source {
+        Source::Rating => store.rating(item.id).await?,
+        Source::Problem => None,
+    };
+    let phone_masked = rating.as_mut().and_then(|r| r.rating.phone.take()).map(|p| mask_phone(&p));
+    let revision = match item.revision_id {
+        Some(r) => store.revision(r).await?,
+        None => None,
+    };
+    let since = today - Duration::days(14);
+    let (related_items, mut related_ratings) = if item.window_id.is_some() || item.staff_id.is_some() {
+        store.related(item.window_id.as_deref(), item.staff_id.as_deref(), since).await?
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    related_ratings.iter_mut().for_each(|r| r.rating.phone = None);
+    let related_items = related_items.into_iter().filter(|r| r.id != item.id && sees(scope, r)).collect();
+    let linked = store.ledger_links(item.id).await?.into_iter().filter(|r| sees(scope, r)).collect();
+    let steps = StepForm::ALL
+        .into_iter()
+        .chain([StepForm::Escalate])
+        .filter(|f| f.allowed(scope, &item))
+        .map(StepForm::key)
+        .collect();
+    let handles = item.hall_id.as_deref().is_some_and(|h| scope.handles_ledger(h));
+    Ok(ItemView {
+        urgency: item.due_date.map(|due| calendar.urgency(due, today)).filter(|_| item.state.is_open()),
+        may_reveal: handles && phone_masked.is_some(),
+        may_link: handles,
+        item,
+        events,
+        rating,
+        phone_masked,
+        revision,
+        related_items,
+        related_ratings,
+        linked,
+        steps,
+    })
+}
+
+/// The call-back number in full, for the clerk handling the item; logged.
+pub async fn reveal_phone(store: &dyn Storage, who: &Who<'_>, id: Uuid) -> Result<String> {
+    let (by, client, now) = (who.account, who.client, who.now);
+    let scope = by.scope();
+    let (item, _) = visible(store, &scope, id).await?;
+    if !item.hall_id.as_deref().is_some_and(|h| scope.handles_ledger(h)) {
+        return Err(Error::Forbidden("only the clerk handling the item sees the number".into()));
+    }
+    let phone = store
+        .rating(item.id)
+        .await?
+        .and_then(|r| r.rating.phone)
+        .ok_or_else(|| Error::NotFound("call-back number".into()))?;
+    audit::record(store, AuditActor::Account(by), Some(client), "reveal_phone", &id.to_string(), "", now).await?;
+    Ok(phone)
+}
+
+/// Links two items of a hall the clerk handles, so one step can answer both.
+pub async fn link(store: &dyn Storage, who: &Who<'_>, a: Uuid, b: Uuid) -> Result<()> {
+    let (by, client, now) = (who.account, who.client, who.now);
+    let scope = by.scope();
+    if a == b {
+        return Err(Invalid::LinkSelf.into());
+    }
+    let (x, _) = visible(store, &scope, a).await?;
+    let (y, _) = visible(store, &scope, b).await?;
+    let handles = |r: &LedgerRow| r.hall_id.as_deref().is_some_and(|h| scope.handles_ledger(h));
+    if !handles(&x) || !handles(&y) {
+        return Err(Error::Forbidden("only the hall's clerk links its items".into()));
+    }
+    store.link_items(a, b, by.id, now).await?;
+    audit::record(store, AuditActor::Account(by), Some(client), "ledger_link", &a.to_string(), &b.to_string(), now)
+        .await
+}
+
+/// What an item's state means for its colour in a list.
+pub fn urgency(calendar: &Calendar, item: &LedgerRow, today: NaiveDate) -> Option<Urgency> {
+    item.due_date.filter(|_| item.state.is_open()).map(|due| calendar.urgency(due, today))
+}
+
+pub fn open_states() -> impl Iterator<Item = LedgerState> {
+    LedgerState::ALL.into_iter().filter(|s| s.is_open())
+}
+
+/// The one item `scope` sees whose id ends with `suffix` (the short id the list shows).
+pub async fn find_by_suffix(store: &dyn Storage, scope: &Scope, suffix: &str) -> Result<Uuid> {
+    let suffix = suffix.trim().to_ascii_lowercase();
+    if !(8..=36).contains(&suffix.len()) || !suffix.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
+        return Err(Invalid::Value("id").into());
+    }
+    let found: Vec<Uuid> =
+        store.ledger_by_suffix(&suffix).await?.into_iter().filter(|r| sees(scope, r)).map(|r| r.id).collect();
+    match found.as_slice() {
+        [one] => Ok(*one),
+        _ => Err(Error::NotFound("ledger item".into())),
+    }
+}
+
+/// A photo of the diary entry a problem came with, to someone who sees the item.
+pub async fn photo(store: &dyn Storage, scope: &Scope, id: Uuid, sha256: &str) -> Result<Vec<u8>> {
+    let (item, _) = visible(store, scope, id).await?;
+    let revision = match item.revision_id {
+        Some(r) => store.revision(r).await?,
+        None => None,
+    };
+    let named = revision.is_some_and(|r| r.revision.body.photos.iter().any(|p| p.sha256 == sha256));
+    if !named {
+        return Err(Error::NotFound("photo".into()));
+    }
+    store.diary_photo(sha256).await?.ok_or_else(|| Error::NotFound("photo".into()))
+}

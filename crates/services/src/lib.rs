@@ -1,0 +1,96 @@
+//! The server's flows: what the device API, the hall-office pages and the
+//! console call, through one context object ([`Services`]: the store, the
+//! caches, the hasher, the clock). A service checks who may do what, applies
+//! `tiyan_core`'s rules and calls storage (`tiyan-storage`'s traits); it never
+//! writes SQL and never knows which backend it runs on.
+
+pub mod accounts;
+pub mod alerts;
+pub mod assessment;
+pub mod audit;
+mod cache;
+pub mod calendar;
+pub mod clock;
+pub mod codes;
+pub mod deferred;
+pub mod devices;
+mod error;
+pub mod export;
+pub mod fleet;
+pub mod housekeeping;
+pub mod ingest;
+pub mod ledger;
+mod lockout;
+pub mod officer_year;
+pub mod officers;
+pub mod reference;
+pub mod reference_files;
+pub mod report;
+
+mod hashing;
+
+pub use clock::Clock;
+pub use error::{Error, Invalid, Result};
+pub use hashing::Hasher;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use calendar::CalendarCache;
+use chrono::{DateTime, Utc};
+use deferred::Deferred;
+use ingest::{CatalogCache, Ingested};
+use reference::ReferenceCache;
+use tiyan_storage::{Account, Storage};
+
+/// What every flow works with, made once per process: the store, the caches
+/// over it, the password hasher, the clock, and the work left to do just after
+/// a request (alert checks, device reports).
+pub struct Services {
+    pub store: Arc<dyn Storage>,
+    pub hasher: Hasher,
+    pub calendar: CalendarCache,
+    pub reference: ReferenceCache,
+    /// Alert checks and device reports, done just after the requests that leave them.
+    pub deferred: Arc<Deferred>,
+    pub catalog: CatalogCache,
+    pub ingested: Ingested,
+    pub clock: Clock,
+}
+
+impl Services {
+    pub fn new(store: Arc<dyn Storage>, clock: Clock) -> Services {
+        Services {
+            deferred: Deferred::new(store.clone(), clock.clone()),
+            store,
+            hasher: Hasher::default(),
+            calendar: CalendarCache::default(),
+            reference: ReferenceCache::default(),
+            catalog: CatalogCache::default(),
+            ingested: Ingested::default(),
+            clock,
+        }
+    }
+
+    /// Now, by the clock the process was started with (see `clock.rs`).
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Does the alert checks and device reports left by requests now (see
+    /// [`deferred`]): before a page that shows what they write, and at a stop.
+    pub async fn settle(&self) {
+        if let Err(e) = self.deferred.flush().await {
+            tracing::error!(error = %e, "the deferred alert checks and device reports failed");
+        }
+    }
+}
+
+/// Who asks, from where, and when: what every change in the hall office needs
+/// (to check what the account may do, and for the audit log).
+#[derive(Debug, Clone, Copy)]
+pub struct Who<'a> {
+    pub account: &'a Account,
+    pub client: IpAddr,
+    pub now: DateTime<Utc>,
+}

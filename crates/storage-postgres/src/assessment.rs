@@ -1,0 +1,470 @@
+//! The monthly assessment, the fleet, live alerts and the year's officers in PostgreSQL.
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use tiyan_core::assessment::{AlertRule, LedgerTally, Method, Month};
+use tokio_postgres::Row;
+use uuid::Uuid;
+
+use super::PgStore;
+use super::devices::{DEVICE_COLUMNS, device_row};
+use tiyan_storage::{
+    Alert, AssessmentStore, Closing, DeviceReport, Error, FigureSettings, FleetRow, HallSettings, LedgerTallyRow,
+    OfficerProblems, RatingTallies, Result, RevisionScore, TallyRow,
+};
+
+fn month(s: &str) -> Result<Month> {
+    Month::parse(s).ok_or_else(|| Error::Backend(format!("month {s:?}")))
+}
+
+fn count(r: &Row, i: usize) -> u64 {
+    r.get::<_, i64>(i).max(0) as u64
+}
+
+fn tally_row(r: &Row) -> Result<TallyRow> {
+    Ok(TallyRow {
+        month: month(r.get(0))?,
+        staff_id: r.get(1),
+        window_id: r.get(2),
+        attitude: r.get::<_, i16>(3) as u8,
+        competence: r.get::<_, i16>(4) as u8,
+        count: count(r, 5),
+    })
+}
+
+const ALERT_COLUMNS: &str =
+    "id, hall_id, window_id, raised_at, ratings, bad, minutes, acknowledged_at, account_id, note";
+
+fn alert_row(r: &Row) -> Alert {
+    Alert {
+        id: r.get(0),
+        hall_id: r.get(1),
+        window_id: r.get(2),
+        raised_at: r.get(3),
+        ratings: r.get::<_, i32>(4).max(0) as u64,
+        bad: r.get::<_, i32>(5).max(0) as u64,
+        minutes: r.get::<_, i32>(6).max(0) as u32,
+        acknowledged_at: r.get(7),
+        account_id: r.get(8),
+        note: r.get(9),
+    }
+}
+
+fn clock(s: &str) -> Result<NaiveTime> {
+    NaiveTime::parse_from_str(s, "%H:%M").map_err(|e| Error::Backend(format!("opening hours {s:?}: {e}")))
+}
+
+fn int(n: u32) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+#[async_trait]
+impl AssessmentStore for PgStore {
+    async fn rating_tallies(&self, hall: &str, from: NaiveDate, to: NaiveDate) -> Result<RatingTallies> {
+        let mut client = self.client().await?;
+        let tx =
+            client.build_transaction().isolation_level(tokio_postgres::IsolationLevel::RepeatableRead).start().await?;
+        // Read from the covering index `ratings_assessment` alone.
+        let rows = tx
+            .query(
+                "SELECT to_char(device_date, 'YYYY-MM'), staff_id, window_id, attitude, competence, count(*), misuse
+                 FROM ratings WHERE hall_id = $1 AND device_date >= $2 AND device_date < $3
+                 GROUP BY 1, 2, 3, 4, 5, 7",
+                &[&hall, &from, &to],
+            )
+            .await?;
+        let mut out = RatingTallies::default();
+        for r in &rows {
+            let row = tally_row(r)?;
+            if r.get::<_, bool>(6) { out.misuse.push(row) } else { out.rated.push(row) }
+        }
+        let excluded = tx
+            .query(
+                "SELECT to_char(r.device_date, 'YYYY-MM'), r.staff_id, r.window_id, r.attitude, r.competence, count(*)
+                 FROM ledger l JOIN ratings r ON r.id = l.id
+                 WHERE l.state = 'excluded' AND l.source = 'rating' AND r.hall_id = $1 AND NOT r.misuse
+                   AND r.device_date >= $2 AND r.device_date < $3
+                 GROUP BY 1, 2, 3, 4, 5",
+                &[&hall, &from, &to],
+            )
+            .await?;
+        out.excluded = excluded.iter().map(tally_row).collect::<Result<_>>()?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn ledger_tallies(&self, hall: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<LedgerTallyRow>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT to_char(registered_date, 'YYYY-MM'), staff_id, window_id, count(*),
+                        count(*) FILTER (WHERE reply IS NOT NULL),
+                        count(*) FILTER (WHERE outcome = 'explained'),
+                        count(*) FILTER (WHERE outcome IN ('fixed', 'rectified')),
+                        count(*) FILTER (WHERE outcome IN ('fixed', 'rectified') AND rectified_on_time)
+                 FROM ledger
+                 WHERE hall_id = $1 AND registered_date >= $2 AND registered_date < $3 AND state <> 'excluded'
+                   AND NOT EXISTS (SELECT 1 FROM ratings r WHERE r.id = ledger.id AND r.misuse)
+                 GROUP BY 1, 2, 3",
+                &[&hall, &from, &to],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(LedgerTallyRow {
+                    month: month(r.get(0))?,
+                    staff_id: r.get(1),
+                    window_id: r.get(2),
+                    tally: LedgerTally {
+                        items: count(r, 3),
+                        replied: count(r, 4),
+                        explained: count(r, 5),
+                        rectified: count(r, 6),
+                        on_time: count(r, 7),
+                    },
+                })
+            })
+            .collect()
+    }
+
+    async fn methods(&self) -> Result<Vec<Method>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT version, scores::text, prior_weight, bottom_percent FROM assessment_methods
+                 ORDER BY version DESC",
+                &[],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let scores = serde_json::from_str(r.get::<_, &str>(1))
+                    .map_err(|e| Error::Backend(format!("method scores: {e}")))?;
+                Ok(Method {
+                    version: r.get(0),
+                    scores,
+                    prior_weight: r.get::<_, i32>(2).max(0) as u32,
+                    bottom_percent: r.get::<_, i32>(3).max(0) as u32,
+                })
+            })
+            .collect()
+    }
+
+    async fn add_method(&self, method: &Method, account: Uuid, at: DateTime<Utc>) -> Result<Method> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        // Two supervisors saving at once get consecutive versions, not a clash.
+        tx.execute("LOCK TABLE assessment_methods IN EXCLUSIVE MODE", &[]).await?;
+        let scores = serde_json::to_string(&method.scores).map_err(|e| Error::Backend(e.to_string()))?;
+        let row = tx
+            .query_one(
+                "INSERT INTO assessment_methods (version, scores, prior_weight, bottom_percent, created_at, account_id)
+                 SELECT coalesce(max(version), 0) + 1, $1::text::jsonb, $2, $3, $4, $5 FROM assessment_methods
+                 RETURNING version",
+                &[&scores, &int(method.prior_weight), &int(method.bottom_percent), &at, &account],
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(Method { version: row.get(0), ..method.clone() })
+    }
+
+    async fn figure_settings(&self, hall: &str) -> Result<FigureSettings> {
+        let row = self
+            .client()
+            .await?
+            .query_opt(
+                "SELECT minimum_ratings, publish_names, opens, closes, silence_minutes, alert_minutes,
+                        alert_min_ratings, alert_bad_percent
+                 FROM hall_settings WHERE hall_id = $1",
+                &[&hall],
+            )
+            .await?;
+        let Some(r) = row else { return Ok(FigureSettings::default()) };
+        let n = |i: usize| r.get::<_, i32>(i).max(0) as u32;
+        Ok(FigureSettings {
+            minimum_ratings: n(0),
+            publish_names: r.get(1),
+            opens: clock(r.get(2))?,
+            closes: clock(r.get(3))?,
+            silence_minutes: n(4),
+            alert: AlertRule { minutes: n(5), min_ratings: n(6), bad_percent: n(7) },
+        })
+    }
+
+    async fn set_figure_settings(&self, hall: &str, s: &FigureSettings) -> Result<()> {
+        let limits = HallSettings::default();
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO hall_settings (hall_id, verify_days, rectify_days, complex_days, minimum_ratings,
+                     publish_names, opens, closes, silence_minutes, alert_minutes, alert_min_ratings, alert_bad_percent)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                 ON CONFLICT (hall_id) DO UPDATE SET minimum_ratings = excluded.minimum_ratings,
+                     publish_names = excluded.publish_names, opens = excluded.opens, closes = excluded.closes,
+                     silence_minutes = excluded.silence_minutes, alert_minutes = excluded.alert_minutes,
+                     alert_min_ratings = excluded.alert_min_ratings, alert_bad_percent = excluded.alert_bad_percent",
+                &[
+                    &hall,
+                    &int(limits.verify_days),
+                    &int(limits.rectify_days),
+                    &int(limits.complex_days),
+                    &int(s.minimum_ratings),
+                    &s.publish_names,
+                    &s.opens.format("%H:%M").to_string(),
+                    &s.closes.format("%H:%M").to_string(),
+                    &int(s.silence_minutes),
+                    &int(s.alert.minutes),
+                    &int(s.alert.min_ratings),
+                    &int(s.alert.bad_percent),
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn closing(&self, hall: &str, m: Month) -> Result<Option<Closing>> {
+        let row = self
+            .client()
+            .await?
+            .query_opt(
+                "SELECT method_version, closed_at, account_id, figures::text FROM month_closings
+                 WHERE hall_id = $1 AND month = $2",
+                &[&hall, &m.to_string()],
+            )
+            .await?;
+        row.map(|r| {
+            Ok(Closing {
+                hall_id: hall.to_string(),
+                month: m,
+                method_version: r.get(0),
+                closed_at: r.get(1),
+                account_id: r.get(2),
+                figures: serde_json::from_str(r.get::<_, &str>(3))
+                    .map_err(|e| Error::Backend(format!("closing: {e}")))?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn closed_months(&self) -> Result<Vec<(String, Month)>> {
+        let rows = self
+            .client()
+            .await?
+            .query("SELECT hall_id, month FROM month_closings ORDER BY month DESC, hall_id", &[])
+            .await?;
+        rows.iter().map(|r| Ok((r.get(0), month(r.get(1))?))).collect()
+    }
+
+    async fn close_month(&self, c: &Closing) -> Result<()> {
+        let figures = serde_json::to_string(&c.figures).map_err(|e| Error::Backend(e.to_string()))?;
+        let inserted = self
+            .client()
+            .await?
+            .execute(
+                "INSERT INTO month_closings (hall_id, month, method_version, closed_at, account_id, figures)
+                 VALUES ($1, $2, $3, $4, $5, $6::text::jsonb) ON CONFLICT DO NOTHING",
+                &[&c.hall_id, &c.month.to_string(), &c.method_version, &c.closed_at, &c.account_id, &figures],
+            )
+            .await?;
+        if inserted == 0 { Err(Error::Stale) } else { Ok(()) }
+    }
+
+    async fn report_devices(&self, reports: &[(Uuid, DeviceReport)]) -> Result<()> {
+        // Two statements for the whole batch, whatever its size.
+        let ids: Vec<Uuid> = reports.iter().map(|(id, _)| *id).collect();
+        let versions: Vec<Option<&str>> = reports.iter().map(|(_, r)| r.app_version.as_deref()).collect();
+        let offsets: Vec<Option<i64>> = reports.iter().map(|(_, r)| r.clock_offset_seconds).collect();
+        let at: Vec<DateTime<Utc>> = reports.iter().map(|(_, r)| r.at).collect();
+        let mut newest_ids = Vec::new();
+        let mut kinds = Vec::new();
+        let mut seqs = Vec::new();
+        for (id, report) in reports {
+            for (kind, seq) in &report.newest {
+                newest_ids.push(*id);
+                kinds.push(kind.as_str());
+                seqs.push(i64::try_from(*seq).unwrap_or(i64::MAX));
+            }
+        }
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let device = tx
+            .prepare_cached(
+                "UPDATE devices d SET app_version = coalesce(u.v, d.app_version),
+                     clock_offset_seconds = coalesce(u.o, d.clock_offset_seconds), reported_at = u.at
+                 FROM unnest($1::uuid[], $2::text[], $3::int8[], $4::timestamptz[]) AS u(id, v, o, at)
+                 WHERE d.id = u.id",
+            )
+            .await?;
+        tx.execute(&device, &[&ids, &versions, &offsets, &at]).await?;
+        if !newest_ids.is_empty() {
+            let newest = tx
+                .prepare_cached(
+                    "INSERT INTO device_newest (device_id, kind, seq)
+                     SELECT * FROM unnest($1::uuid[], $2::text[], $3::int8[])
+                     ON CONFLICT (device_id, kind) DO UPDATE SET seq = excluded.seq",
+                )
+                .await?;
+            tx.execute(&newest, &[&newest_ids, &kinds, &seqs]).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn fleet(&self, hall: Option<&str>) -> Result<Vec<FleetRow>> {
+        let sql = format!(
+            "SELECT {DEVICE_COLUMNS}, app_version, clock_offset_seconds, reported_at,
+                    (SELECT coalesce(sum(greatest(n.seq - coalesce(s.through, 0), 0)), 0)::bigint
+                     FROM device_newest n LEFT JOIN streams s ON s.device_id = n.device_id AND s.kind = n.kind
+                     WHERE n.device_id = devices.id)
+             FROM devices WHERE $1::text IS NULL OR hall_id = $1 ORDER BY hall_id, role, name"
+        );
+        let rows = self.client().await?.query(&sql, &[&hall]).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(FleetRow {
+                    device: device_row(r)?,
+                    app_version: r.get(8),
+                    clock_offset_seconds: r.get(9),
+                    reported_at: r.get(10),
+                    waiting: count(r, 11),
+                })
+            })
+            .collect()
+    }
+
+    async fn window_recent(&self, window: &str, since: DateTime<Utc>) -> Result<(u64, u64)> {
+        let r = self
+            .client()
+            .await?
+            .query_one(
+                "SELECT count(*), count(*) FILTER (WHERE attitude <= 2 OR competence <= 2) FROM ratings
+                 WHERE window_id = $1 AND received_at >= $2 AND NOT misuse",
+                &[&window, &since],
+            )
+            .await?;
+        Ok((count(&r, 0), count(&r, 1)))
+    }
+
+    async fn raise_alert(&self, a: &Alert, quiet_since: DateTime<Utc>) -> Result<bool> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        // One window's alerts are raised one at a time, by any process.
+        tx.execute("SELECT pg_advisory_xact_lock(hashtext('alert:' || $1))", &[&a.window_id]).await?;
+        let recent = tx
+            .query_opt("SELECT 1 FROM alerts WHERE window_id = $1 AND raised_at >= $2", &[&a.window_id, &quiet_since])
+            .await?;
+        if recent.is_some() {
+            return Ok(false);
+        }
+        tx.execute(
+            "INSERT INTO alerts (id, hall_id, window_id, raised_at, ratings, bad, minutes)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                &a.id,
+                &a.hall_id,
+                &a.window_id,
+                &a.raised_at,
+                &i32::try_from(a.ratings).unwrap_or(i32::MAX),
+                &i32::try_from(a.bad).unwrap_or(i32::MAX),
+                &int(a.minutes),
+            ],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn open_alerts(&self, hall: Option<&str>) -> Result<Vec<Alert>> {
+        let sql = format!(
+            "SELECT {ALERT_COLUMNS} FROM alerts WHERE acknowledged_at IS NULL AND ($1::text IS NULL OR hall_id = $1)
+             ORDER BY raised_at DESC"
+        );
+        Ok(self.client().await?.query(&sql, &[&hall]).await?.iter().map(alert_row).collect())
+    }
+
+    async fn alert(&self, id: Uuid) -> Result<Option<Alert>> {
+        let sql = format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE id = $1");
+        Ok(self.client().await?.query_opt(&sql, &[&id]).await?.as_ref().map(alert_row))
+    }
+
+    async fn acknowledge_alert(&self, id: Uuid, account: Uuid, note: &str, at: DateTime<Utc>) -> Result<bool> {
+        let n = self
+            .client()
+            .await?
+            .execute(
+                "UPDATE alerts SET acknowledged_at = $2, account_id = $3, note = $4
+                 WHERE id = $1 AND acknowledged_at IS NULL",
+                &[&id, &at, &account, &note],
+            )
+            .await?;
+        Ok(n == 1)
+    }
+
+    async fn revision_scores(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<RevisionScore>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT officer_id, entry_id, revision, (body ->> 'score')::int FROM diary_revisions
+                 WHERE submitted_date >= $1 AND submitted_date < $2",
+                &[&from, &to],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| RevisionScore {
+                officer_id: r.get(0),
+                entry_id: r.get(1),
+                revision: r.get::<_, i32>(2).max(0) as u32,
+                score: r.get::<_, Option<i32>>(3).and_then(|s| u8::try_from(s).ok()),
+            })
+            .collect())
+    }
+
+    async fn officer_problems(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<OfficerProblems>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT officer_id, count(*), count(*) FILTER (WHERE outcome IN ('fixed', 'rectified'))
+                 FROM ledger WHERE source = 'problem' AND officer_id IS NOT NULL
+                   AND registered_date >= $1 AND registered_date < $2
+                 GROUP BY officer_id",
+                &[&from, &to],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| OfficerProblems { officer_id: r.get(0), problems: count(r, 1), rectified: count(r, 2) })
+            .collect())
+    }
+
+    async fn nominations(&self, year: i32) -> Result<Vec<String>> {
+        let rows = self
+            .client()
+            .await?
+            .query("SELECT officer_id FROM excellent_officers WHERE year = $1 ORDER BY officer_id", &[&year])
+            .await?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    async fn nominate(&self, year: i32, officer: &str, on: bool, account: Uuid, at: DateTime<Utc>) -> Result<()> {
+        let client = self.client().await?;
+        if on {
+            client
+                .execute(
+                    "INSERT INTO excellent_officers (year, officer_id, nominated_at, account_id) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT DO NOTHING",
+                    &[&year, &officer, &at, &account],
+                )
+                .await?;
+        } else {
+            client
+                .execute("DELETE FROM excellent_officers WHERE year = $1 AND officer_id = $2", &[&year, &officer])
+                .await?;
+        }
+        Ok(())
+    }
+}

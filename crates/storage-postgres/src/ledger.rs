@@ -1,0 +1,685 @@
+//! The ledger, the calendar and the halls' limits in PostgreSQL. A step locks
+//! its item's row (`FOR UPDATE`), so two clerks acting on one item at once, at
+//! one process or two, are taken one after the other and the second sees the
+//! first.
+
+use std::collections::HashSet;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use deadpool_postgres::GenericClient;
+use tiyan_core::ledger::{
+    Actor, Event, LedgerState, Outcome, Satisfaction, Source, Status, take_step as take_step_rule,
+};
+use tiyan_core::protocol::Feedback;
+use tiyan_core::workdays::{Calendar, DayKind};
+use tokio_postgres::Row;
+use uuid::Uuid;
+
+use super::{PgStore, device_time, json, offset_minutes};
+use tiyan_storage::{
+    CalendarDay, CalendarStore, CalendarYear, Dashboard, Error, HallSettings, LedgerFilter, LedgerIntake, LedgerPage,
+    LedgerRow, LedgerStep, LedgerStore, NewItem, Result, StoredEvent, StoredRating, StoredRevision,
+};
+
+pub(super) const ROW_COLUMNS: &str = "l.id, l.source, l.hall_id, l.window_id, l.staff_id, l.device_id, l.entry_id,
+    l.officer_id, l.category, l.summary, l.registered_at, l.registered_date, l.state, l.due_date, l.due_estimate,
+    l.escalated, l.reply, l.satisfaction, l.events, l.updated_at, l.revision_id";
+
+fn satisfaction(s: &str) -> Result<Satisfaction> {
+    serde_json::from_value(serde_json::Value::String(s.to_string()))
+        .map_err(|_| Error::Backend(format!("satisfaction {s:?}")))
+}
+
+pub(super) fn row(r: &Row) -> Result<LedgerRow> {
+    let source: &str = r.get(1);
+    let state: &str = r.get(12);
+    Ok(LedgerRow {
+        id: r.get(0),
+        source: Source::parse(source).ok_or_else(|| Error::Backend(format!("source {source:?}")))?,
+        hall_id: r.get(2),
+        window_id: r.get(3),
+        staff_id: r.get(4),
+        device_id: r.get(5),
+        entry_id: r.get(6),
+        officer_id: r.get(7),
+        category: r.get(8),
+        summary: r.get(9),
+        registered_at: r.get(10),
+        registered_date: r.get(11),
+        state: LedgerState::parse(state).ok_or_else(|| Error::Backend(format!("ledger state {state:?}")))?,
+        due_date: r.get(13),
+        due_estimate: r.get(14),
+        escalated: r.get(15),
+        reply: r.get(16),
+        satisfaction: r.get::<_, Option<&str>>(17).map(satisfaction).transpose()?,
+        events: r.get::<_, i32>(18) as u32,
+        updated_at: r.get(19),
+        revision_id: r.get(20),
+    })
+}
+
+async fn events(c: &impl GenericClient, item: Uuid) -> Result<Vec<StoredEvent>> {
+    let rows = c
+        .query(
+            "SELECT seq, actor, at, date, action::text, note FROM ledger_events WHERE item_id = $1 ORDER BY seq",
+            &[&item],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(StoredEvent {
+                seq: r.get::<_, i32>(0) as u32,
+                actor: r.get(1),
+                event: Event { at: r.get(2), date: r.get(3), action: json(r.get(4))?, note: r.get(5) },
+            })
+        })
+        .collect()
+}
+
+fn to_json(v: &impl serde::Serialize) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| Error::Backend(e.to_string()))
+}
+
+async fn insert_event(c: &impl GenericClient, item: Uuid, seq: u32, actor: &str, e: &Event) -> Result<()> {
+    c.execute(
+        "INSERT INTO ledger_events (item_id, seq, at, date, actor, action, note)
+         VALUES ($1, $2, $3, $4, $5, $6::text::jsonb, $7)",
+        &[&item, &(seq as i32), &e.at, &e.date, &actor, &to_json(&e.action)?, &e.note],
+    )
+    .await?;
+    Ok(())
+}
+
+impl PgStore {
+    /// The items `condition` (a fixed WHERE clause) selects, with their events, read in one snapshot.
+    async fn replayable(&self, condition: &'static str) -> Result<Vec<(Uuid, Source, Vec<Event>)>> {
+        let mut client = self.client().await?;
+        let tx =
+            client.build_transaction().isolation_level(tokio_postgres::IsolationLevel::RepeatableRead).start().await?;
+        let rows = tx.query(&format!("SELECT id, source FROM ledger WHERE {condition}"), &[]).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let (id, source): (Uuid, &str) = (r.get(0), r.get(1));
+            let source = Source::parse(source).ok_or_else(|| Error::Backend(format!("source {source:?}")))?;
+            out.push((id, source, events(&tx, id).await?.into_iter().map(|e| e.event).collect()));
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+}
+
+async fn write_status(c: &impl GenericClient, item: Uuid, events: u32, s: &Status, at: DateTime<Utc>) -> Result<()> {
+    c.execute(
+        "UPDATE ledger SET state = $2, due_date = $3, due_estimate = $4, escalated = $5, reply = $6, satisfaction = $7,
+                           events = $8, updated_at = $9, outcome = $10, rectified_on_time = $11
+         WHERE id = $1",
+        &[
+            &item,
+            &s.state.as_str(),
+            &s.due.map(|d| d.date),
+            &s.due.is_some_and(|d| d.estimate),
+            &s.escalated,
+            &s.reply,
+            &s.satisfaction.map(Satisfaction::as_str),
+            &(events as i32),
+            &at,
+            &s.outcome.map(Outcome::as_str),
+            &s.rectified_on_time,
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+const INSERT_ITEMS: &str = "INSERT INTO ledger (id, source, hall_id, window_id, staff_id, device_id, entry_id,
+        revision_id, officer_id, category, summary, registered_at, registered_date, state, due_date, due_estimate,
+        escalated, reply, satisfaction, events, updated_at, outcome, rectified_on_time)
+    SELECT u.id, u.src, u.h, u.w, u.s, u.dev, u.e, u.rev, u.o, u.cat, u.sum, u.at, u.d, u.st, u.due, u.est, u.esc,
+           u.rep, u.sat, 1, u.at, u.out, u.ontime
+    FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::uuid[], $8::uuid[],
+                $9::text[], $10::text[], $11::text[], $12::timestamptz[], $13::date[], $14::text[], $15::date[],
+                $16::bool[], $17::bool[], $18::text[], $19::text[], $20::text[], $21::bool[])
+        AS u(id, src, h, w, s, dev, e, rev, o, cat, sum, at, d, st, due, est, esc, rep, sat, out, ontime)
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id";
+
+const INSERT_FIRST_EVENTS: &str = "INSERT INTO ledger_events (item_id, seq, at, date, actor, action, note)
+    SELECT u.id, 1, u.at, u.d, 'server', u.a::jsonb, u.n
+    FROM unnest($1::uuid[], $2::timestamptz[], $3::date[], $4::text[], $5::text[]) AS u(id, at, d, a, n)";
+
+/// New items of an upload, in the upload's transaction (see the SQLite
+/// backend): every row with the status its first event gives it in one
+/// statement, their first events in another, whatever the page's size.
+pub(super) async fn insert_items(c: &impl GenericClient, items: &[NewItem]) -> Result<()> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    let col = |f: &dyn Fn(&NewItem) -> Option<String>| items.iter().map(f).collect::<Vec<Option<String>>>();
+    let ids: Vec<Uuid> = items.iter().map(|i| i.id).collect();
+    let sources: Vec<&str> = items.iter().map(|i| i.source.as_str()).collect();
+    let devices: Vec<Uuid> = items.iter().map(|i| i.device_id).collect();
+    let entries: Vec<Option<Uuid>> = items.iter().map(|i| i.entry_id).collect();
+    let revisions: Vec<Option<Uuid>> = items.iter().map(|i| i.revision_id).collect();
+    let categories: Vec<&str> = items.iter().map(|i| i.category.as_str()).collect();
+    let summaries: Vec<&str> = items.iter().map(|i| i.summary.as_str()).collect();
+    let at: Vec<DateTime<Utc>> = items.iter().map(|i| i.registered_at).collect();
+    let dates: Vec<NaiveDate> = items.iter().map(|i| i.registered_date).collect();
+    let states: Vec<&str> = items.iter().map(|i| i.status.state.as_str()).collect();
+    let due: Vec<Option<NaiveDate>> = items.iter().map(|i| i.status.due.map(|d| d.date)).collect();
+    let estimate: Vec<bool> = items.iter().map(|i| i.status.due.is_some_and(|d| d.estimate)).collect();
+    let escalated: Vec<bool> = items.iter().map(|i| i.status.escalated).collect();
+    let satisfaction: Vec<Option<&str>> =
+        items.iter().map(|i| i.status.satisfaction.map(Satisfaction::as_str)).collect();
+    let outcome: Vec<Option<&str>> = items.iter().map(|i| i.status.outcome.map(Outcome::as_str)).collect();
+    let on_time: Vec<Option<bool>> = items.iter().map(|i| i.status.rectified_on_time).collect();
+    let insert = c.prepare_cached(INSERT_ITEMS).await?;
+    let inserted: HashSet<Uuid> = c
+        .query(
+            &insert,
+            &[
+                &ids,
+                &sources,
+                &col(&|i| i.hall_id.clone()),
+                &col(&|i| i.window_id.clone()),
+                &col(&|i| i.staff_id.clone()),
+                &devices,
+                &entries,
+                &revisions,
+                &col(&|i| i.officer_id.clone()),
+                &categories,
+                &summaries,
+                &at,
+                &dates,
+                &states,
+                &due,
+                &estimate,
+                &escalated,
+                &col(&|i| i.status.reply.clone()),
+                &satisfaction,
+                &outcome,
+                &on_time,
+            ],
+        )
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let new: Vec<&NewItem> = items.iter().filter(|i| inserted.contains(&i.id)).collect();
+    if !new.is_empty() {
+        let ids: Vec<Uuid> = new.iter().map(|i| i.id).collect();
+        let at: Vec<DateTime<Utc>> = new.iter().map(|i| i.event.at).collect();
+        let dates: Vec<NaiveDate> = new.iter().map(|i| i.event.date).collect();
+        let actions = new.iter().map(|i| to_json(&i.event.action)).collect::<Result<Vec<String>>>()?;
+        let notes: Vec<&str> = new.iter().map(|i| i.event.note.as_str()).collect();
+        let events = c.prepare_cached(INSERT_FIRST_EVENTS).await?;
+        c.execute(&events, &[&ids, &at, &dates, &actions, &notes]).await?;
+    }
+    // A problem reworded in a later revision keeps its state and takes the new words.
+    for i in items.iter().filter(|i| i.source == Source::Problem && !inserted.contains(&i.id)) {
+        c.execute(
+            "UPDATE ledger SET category = $2, summary = $3, revision_id = $4 WHERE id = $1 AND entry_id = $5",
+            &[&i.id, &i.category, &i.summary, &i.revision_id, &i.entry_id],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// A step inside the caller's transaction, the item's row locked.
+pub(super) async fn take_step(c: &impl GenericClient, s: &LedgerStep) -> Result<Status> {
+    let found = c.query_opt("SELECT source, events FROM ledger WHERE id = $1 FOR UPDATE", &[&s.item]).await?;
+    let found = found.ok_or_else(|| Error::NotFound("ledger item".into()))?;
+    let (source, count): (&str, i32) = (found.get(0), found.get(1));
+    let source = Source::parse(source).ok_or_else(|| Error::Backend(format!("source {source:?}")))?;
+    let count = count as u32;
+    let history: Vec<Event> = events(c, s.item).await?.into_iter().map(|e| e.event).collect();
+    let status = take_step_rule(&history, count, s.expected_events, source, s.actor, &s.event, &s.calendar)?;
+    insert_event(c, s.item, count + 1, &s.actor_label, &s.event).await?;
+    write_status(c, s.item, count + 1, &status, s.event.at).await?;
+    Ok(status)
+}
+
+/// An officer's answers in the upload's transaction (see the SQLite backend).
+pub(super) async fn insert_feedback(
+    c: &impl GenericClient,
+    device: Uuid,
+    answers: &[Feedback],
+    through: u64,
+    received: DateTime<Utc>,
+    intake: &LedgerIntake,
+) -> Result<(u32, u32)> {
+    let (mut stored, mut duplicates) = (0u32, 0u32);
+    for f in answers {
+        let new = f.seq > through
+            && c.execute(
+                "INSERT INTO feedback (id, device_id, seq, officer_id, problem_id, satisfaction, answered_at,
+                                       answered_offset_minutes, received_at, applied)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, false) ON CONFLICT DO NOTHING",
+                &[
+                    &f.id,
+                    &device,
+                    &(f.seq as i64),
+                    &f.officer_id,
+                    &f.problem_id,
+                    &f.satisfaction.as_str(),
+                    &f.answered_at.to_utc(),
+                    &offset_minutes(&f.answered_at),
+                    &received,
+                ],
+            )
+            .await?
+                == 1;
+        if new {
+            let event = intake.answers.iter().find(|(id, _)| *id == f.id).map(|(_, e)| e);
+            if let Some(event) = event
+                && apply_answer(c, f.problem_id, &f.officer_id, event, intake).await?
+            {
+                c.execute("UPDATE feedback SET applied = true WHERE id = $1", &[&f.id]).await?;
+            }
+            stored += 1;
+            continue;
+        }
+        let held = c
+            .query_opt(
+                "SELECT id, seq, officer_id, problem_id, satisfaction, answered_at, answered_offset_minutes
+                 FROM feedback WHERE id = $1 AND device_id = $2 AND seq = $3",
+                &[&f.id, &device, &(f.seq as i64)],
+            )
+            .await?
+            .map(|r| -> Result<Feedback> {
+                Ok(Feedback {
+                    id: r.get(0),
+                    seq: r.get::<_, i64>(1) as u64,
+                    device_id: device,
+                    officer_id: r.get(2),
+                    problem_id: r.get(3),
+                    satisfaction: satisfaction(r.get(4))?,
+                    answered_at: device_time(r.get(5), r.get(6))?,
+                })
+            })
+            .transpose()?;
+        if held.as_ref() != Some(f) {
+            tracing::warn!(%device, id = %f.id, seq = f.seq, "conflicting answer refused");
+            return Err(Error::Conflict { id: f.id });
+        }
+        duplicates += 1;
+    }
+    Ok((stored, duplicates))
+}
+
+async fn apply_answer(
+    c: &impl GenericClient,
+    item: Uuid,
+    officer: &str,
+    event: &Event,
+    intake: &LedgerIntake,
+) -> Result<bool> {
+    let owner = c.query_opt("SELECT officer_id FROM ledger WHERE id = $1", &[&item]).await?;
+    if owner.and_then(|r| r.get::<_, Option<String>>(0)).as_deref() != Some(officer) {
+        return Ok(false);
+    }
+    let s = LedgerStep {
+        item,
+        expected_events: None,
+        actor: Actor::Officer,
+        actor_label: format!("officer:{officer}"),
+        event: event.clone(),
+        calendar: intake.calendar.clone(),
+    };
+    match take_step(c, &s).await {
+        Ok(_) => Ok(true),
+        Err(Error::Step(_)) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+#[async_trait]
+impl LedgerStore for PgStore {
+    async fn ledger_page(&self, f: &LedgerFilter) -> Result<LedgerPage> {
+        let client = self.client().await?;
+        let conditions = "($1::text IS NULL OR l.hall_id = $1) AND ($2::text IS NULL OR l.state = $2)
+            AND (NOT $3 OR l.state NOT IN ('closed', 'excluded')) AND ($4::text IS NULL OR l.window_id = $4)
+            AND ($5::text IS NULL OR l.staff_id = $5) AND ($6::text IS NULL OR l.source = $6)
+            AND ($7::date IS NULL OR l.due_date <= $7)
+            AND ($8::date IS NULL OR (l.due_date < $8 AND l.state NOT IN ('closed', 'excluded')))
+            AND (NOT $9 OR l.escalated)";
+        let (state, source) = (f.state.map(LedgerState::as_str), f.source.map(Source::as_str));
+        let per_page = i64::from(f.per_page.clamp(1, 500));
+        let offset = i64::from(f.page) * per_page;
+        let filter: [&(dyn tokio_postgres::types::ToSql + Sync); 9] = [
+            &f.hall_id,
+            &state,
+            &f.open_only,
+            &f.window_id,
+            &f.staff_id,
+            &source,
+            &f.due_by,
+            &f.overdue_on,
+            &f.escalated,
+        ];
+        let total: i64 =
+            client.query_one(&format!("SELECT count(*) FROM ledger l WHERE {conditions}"), &filter).await?.get(0);
+        let page: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&per_page, &offset];
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {ROW_COLUMNS} FROM ledger l WHERE {conditions}
+                     ORDER BY l.due_date NULLS LAST, l.registered_at DESC LIMIT $10 OFFSET $11"
+                ),
+                &[&filter[..], &page[..]].concat(),
+            )
+            .await?;
+        Ok(LedgerPage { items: rows.iter().map(row).collect::<Result<_>>()?, total: total as u64 })
+    }
+
+    async fn ledger_item(&self, id: Uuid) -> Result<Option<(LedgerRow, Vec<StoredEvent>)>> {
+        let mut client = self.client().await?;
+        let tx =
+            client.build_transaction().isolation_level(tokio_postgres::IsolationLevel::RepeatableRead).start().await?;
+        let found = tx.query_opt(&format!("SELECT {ROW_COLUMNS} FROM ledger l WHERE l.id = $1"), &[&id]).await?;
+        let out = match found {
+            Some(r) => Some((row(&r)?, events(&tx, id).await?)),
+            None => None,
+        };
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn ledger_step(&self, s: &LedgerStep) -> Result<Status> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let status = take_step(&tx, s).await?;
+        tx.commit().await?;
+        Ok(status)
+    }
+
+    async fn ledger_by_suffix(&self, suffix: &str) -> Result<Vec<LedgerRow>> {
+        let pattern = format!("%{suffix}");
+        let client = self.client().await?;
+        let rows = client
+            .query(&format!("SELECT {ROW_COLUMNS} FROM ledger l WHERE l.id::text LIKE $1 LIMIT 5"), &[&pattern])
+            .await?;
+        rows.iter().map(row).collect()
+    }
+
+    async fn ledger_links(&self, id: Uuid) -> Result<Vec<LedgerRow>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {ROW_COLUMNS} FROM ledger l
+                     WHERE l.id IN (SELECT b FROM ledger_links WHERE a = $1 UNION SELECT a FROM ledger_links WHERE b = $1)
+                     ORDER BY l.registered_at"
+                ),
+                &[&id],
+            )
+            .await?;
+        rows.iter().map(row).collect()
+    }
+
+    async fn link_items(&self, a: Uuid, b: Uuid, account: Uuid, at: DateTime<Utc>) -> Result<()> {
+        let (a, b) = if a < b { (a, b) } else { (b, a) };
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO ledger_links (a, b, at, account_id) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                &[&a, &b, &at, &account],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn related(
+        &self,
+        window_id: Option<&str>,
+        staff_id: Option<&str>,
+        since: NaiveDate,
+    ) -> Result<(Vec<LedgerRow>, Vec<StoredRating>)> {
+        let client = self.client().await?;
+        let items = client
+            .query(
+                &format!(
+                    "SELECT {ROW_COLUMNS} FROM ledger l
+                     WHERE (($1::text IS NOT NULL AND l.window_id = $1) OR ($2::text IS NOT NULL AND l.staff_id = $2))
+                       AND l.registered_date >= $3
+                     ORDER BY l.registered_at DESC LIMIT 100"
+                ),
+                &[&window_id, &staff_id, &since],
+            )
+            .await?;
+        let ratings = super::sync::ratings_where(
+            &client,
+            "(($1::text IS NOT NULL AND r.window_id = $1) OR ($2::text IS NOT NULL AND r.staff_id = $2))
+             AND r.device_date >= $3 ORDER BY r.device_time DESC LIMIT 100",
+            &[&window_id, &staff_id, &since],
+        )
+        .await?;
+        Ok((items.iter().map(row).collect::<Result<_>>()?, ratings))
+    }
+
+    async fn dashboard(&self, hall_id: Option<&str>, today: NaiveDate, due_soon_by: NaiveDate) -> Result<Dashboard> {
+        let client = self.client().await?;
+        let r = client
+            .query_one(
+                "SELECT count(*) FILTER (WHERE state NOT IN ('closed', 'excluded')),
+                        count(*) FILTER (WHERE state NOT IN ('closed', 'excluded') AND due_date = $2),
+                        count(*) FILTER (WHERE state NOT IN ('closed', 'excluded') AND due_date > $2 AND due_date <= $3),
+                        count(*) FILTER (WHERE state NOT IN ('closed', 'excluded') AND due_date < $2),
+                        count(*) FILTER (WHERE state NOT IN ('closed', 'excluded') AND escalated),
+                        count(*) FILTER (WHERE state = 'appealed'),
+                        count(*) FILTER (WHERE registered_date = $2),
+                        count(*) FILTER (WHERE state NOT IN ('closed', 'excluded') AND due_estimate)
+                 FROM ledger WHERE ($1::text IS NULL OR hall_id = $1)",
+                &[&hall_id, &today, &due_soon_by],
+            )
+            .await?;
+        let n = |i: usize| r.get::<_, i64>(i) as u64;
+        let month = today.with_day(1).unwrap_or(today);
+        let m = client
+            .query_one(
+                "SELECT count(*), count(*) FILTER (WHERE r.attitude <= 2 OR r.competence <= 2),
+                        count(*) FILTER (WHERE l.state = 'excluded')
+                 FROM ratings r LEFT JOIN ledger l ON l.id = r.id
+                 WHERE ($1::text IS NULL OR r.hall_id = $1) AND r.device_date >= $2 AND r.device_date <= $3
+                   AND NOT r.misuse",
+                &[&hall_id, &month, &today],
+            )
+            .await?;
+        let (ratings, bad, excluded) =
+            (m.get::<_, i64>(0) as u64, m.get::<_, i64>(1) as u64, m.get::<_, i64>(2) as u64);
+        Ok(Dashboard {
+            open: n(0),
+            due_today: n(1),
+            due_soon: n(2),
+            overdue: n(3),
+            escalated: n(4),
+            appealed: n(5),
+            registered_today: n(6),
+            estimates: n(7),
+            ratings: ratings - excluded,
+            bad_reviews: bad - excluded,
+            excluded,
+        })
+    }
+
+    async fn rating(&self, id: Uuid) -> Result<Option<StoredRating>> {
+        let client = self.client().await?;
+        Ok(super::sync::ratings_where(&client, "r.id = $1", &[&id]).await?.into_iter().next())
+    }
+
+    async fn revision(&self, id: Uuid) -> Result<Option<StoredRevision>> {
+        super::diary::revision_by_id(&self.client().await?, id).await
+    }
+
+    async fn open_items(&self) -> Result<Vec<(Uuid, Source, Vec<Event>)>> {
+        self.replayable("state NOT IN ('closed', 'excluded')").await
+    }
+
+    async fn items_missing_outcome(&self) -> Result<Vec<(Uuid, Source, Vec<Event>)>> {
+        self.replayable("outcome IS NULL AND state IN ('rectified', 'explained', 'replied', 'closed')").await
+    }
+
+    async fn set_status(&self, id: Uuid, status: &Status) -> Result<()> {
+        let client = self.client().await?;
+        let r = client.query_one("SELECT events, updated_at FROM ledger WHERE id = $1", &[&id]).await?;
+        write_status(&client, id, r.get::<_, i32>(0) as u32, status, r.get(1)).await
+    }
+}
+
+fn kind(s: &str) -> Result<DayKind> {
+    match s {
+        "holiday" => Ok(DayKind::Holiday),
+        "workday" => Ok(DayKind::Workday),
+        other => Err(Error::Backend(format!("calendar day kind {other:?}"))),
+    }
+}
+
+fn kind_str(k: DayKind) -> &'static str {
+    match k {
+        DayKind::Holiday => "holiday",
+        DayKind::Workday => "workday",
+    }
+}
+
+async fn bump_calendar(c: &impl GenericClient) -> Result<()> {
+    c.execute(
+        "INSERT INTO meta (key, value) VALUES ('calendar_version', '1')
+         ON CONFLICT (key) DO UPDATE SET value = (meta.value::bigint + 1)::text",
+        &[],
+    )
+    .await?;
+    Ok(())
+}
+
+async fn calendar_version(c: &impl GenericClient) -> Result<i64> {
+    let v = c.query_opt("SELECT value FROM meta WHERE key = 'calendar_version'", &[]).await?;
+    Ok(v.and_then(|r| r.get::<_, String>(0).parse().ok()).unwrap_or(0))
+}
+
+#[async_trait]
+impl CalendarStore for PgStore {
+    async fn calendar(&self) -> Result<(i64, Calendar)> {
+        let mut client = self.client().await?;
+        let tx = client
+            .build_transaction()
+            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await?;
+        let days = tx
+            .query("SELECT date, kind FROM calendar_days", &[])
+            .await?
+            .iter()
+            .map(|r| Ok((r.get::<_, NaiveDate>(0), kind(r.get(1))?)))
+            .collect::<Result<Vec<_>>>()?;
+        let years: Vec<i32> =
+            tx.query("SELECT year FROM calendar_years", &[]).await?.iter().map(|r| r.get(0)).collect();
+        let version = calendar_version(&tx).await?;
+        tx.commit().await?;
+        Ok((version, Calendar::new(days, years)))
+    }
+
+    async fn calendar_version(&self) -> Result<i64> {
+        calendar_version(&self.client().await?).await
+    }
+
+    async fn calendar_days(&self, year: i32) -> Result<Vec<CalendarDay>> {
+        let (from, to) = (NaiveDate::from_ymd_opt(year, 1, 1), NaiveDate::from_ymd_opt(year + 1, 1, 1));
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT date, kind, note FROM calendar_days WHERE date >= $1 AND date < $2 ORDER BY date",
+                &[&from, &to],
+            )
+            .await?;
+        rows.iter().map(|r| Ok(CalendarDay { date: r.get(0), kind: kind(r.get(1))?, note: r.get(2) })).collect()
+    }
+
+    async fn calendar_years(&self) -> Result<Vec<CalendarYear>> {
+        let rows = self
+            .client()
+            .await?
+            .query("SELECT year, source, imported_at FROM calendar_years ORDER BY year", &[])
+            .await?;
+        Ok(rows.iter().map(|r| CalendarYear { year: r.get(0), source: r.get(1), imported_at: r.get(2) }).collect())
+    }
+
+    async fn import_calendar_year(
+        &self,
+        year: i32,
+        days: &[CalendarDay],
+        source: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let (from, to) = (NaiveDate::from_ymd_opt(year, 1, 1), NaiveDate::from_ymd_opt(year + 1, 1, 1));
+        tx.execute("DELETE FROM calendar_days WHERE date >= $1 AND date < $2", &[&from, &to]).await?;
+        for d in days {
+            tx.execute(
+                "INSERT INTO calendar_days (date, kind, note) VALUES ($1, $2, $3)",
+                &[&d.date, &kind_str(d.kind), &d.note],
+            )
+            .await?;
+        }
+        tx.execute(
+            "INSERT INTO calendar_years (year, source, imported_at) VALUES ($1, $2, $3)
+             ON CONFLICT (year) DO UPDATE SET source = excluded.source, imported_at = excluded.imported_at",
+            &[&year, &source, &at],
+        )
+        .await?;
+        bump_calendar(&tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn set_calendar_day(&self, day: NaiveDate, set: Option<(DayKind, String)>) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        match &set {
+            Some((k, note)) => {
+                tx.execute(
+                    "INSERT INTO calendar_days (date, kind, note) VALUES ($1, $2, $3)
+                     ON CONFLICT (date) DO UPDATE SET kind = excluded.kind, note = excluded.note",
+                    &[&day, &kind_str(*k), note],
+                )
+                .await?
+            }
+            None => tx.execute("DELETE FROM calendar_days WHERE date = $1", &[&day]).await?,
+        };
+        bump_calendar(&tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn hall_settings(&self, hall_id: &str) -> Result<HallSettings> {
+        let row = self
+            .client()
+            .await?
+            .query_opt(
+                "SELECT verify_days, rectify_days, complex_days FROM hall_settings WHERE hall_id = $1",
+                &[&hall_id],
+            )
+            .await?;
+        Ok(row.map_or_else(HallSettings::default, |r| HallSettings {
+            verify_days: r.get::<_, i32>(0) as u32,
+            rectify_days: r.get::<_, i32>(1) as u32,
+            complex_days: r.get::<_, i32>(2) as u32,
+        }))
+    }
+
+    async fn set_hall_settings(&self, hall_id: &str, s: &HallSettings) -> Result<()> {
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO hall_settings (hall_id, verify_days, rectify_days, complex_days) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (hall_id) DO UPDATE SET verify_days = excluded.verify_days,
+                     rectify_days = excluded.rectify_days, complex_days = excluded.complex_days",
+                &[&hall_id, &(s.verify_days as i32), &(s.rectify_days as i32), &(s.complex_days as i32)],
+            )
+            .await?;
+        Ok(())
+    }
+}

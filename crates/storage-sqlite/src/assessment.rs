@@ -1,0 +1,465 @@
+//! The monthly assessment, the fleet, live alerts and the year's officers in the SQLite file.
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use tiyan_core::assessment::{AlertRule, LedgerTally, Method, Month};
+use uuid::Uuid;
+
+use super::devices::{DEVICE_COLUMNS, device_row};
+use super::{SqliteStore, conversion, time, uuid};
+use tiyan_storage::{
+    Alert, AssessmentStore, Closing, DeviceReport, Error, FigureSettings, FleetRow, HallSettings, LedgerTallyRow,
+    OfficerProblems, RatingTallies, Result, RevisionScore, TallyRow,
+};
+
+fn month(s: &str) -> rusqlite::Result<Month> {
+    Month::parse(s).ok_or_else(|| conversion(format!("month {s:?}").into()))
+}
+
+fn tally_row(r: &Row<'_>) -> rusqlite::Result<TallyRow> {
+    Ok(TallyRow {
+        month: month(&r.get::<_, String>(0)?)?,
+        staff_id: r.get(1)?,
+        window_id: r.get(2)?,
+        attitude: r.get(3)?,
+        competence: r.get(4)?,
+        count: r.get(5)?,
+    })
+}
+
+fn tallies(c: &Connection, sql: &str, hall: &str, from: &str, to: &str) -> Result<Vec<TallyRow>> {
+    Ok(c.prepare(sql)?.query_map(params![hall, from, to], tally_row)?.collect::<rusqlite::Result<_>>()?)
+}
+
+const ALERT_COLUMNS: &str =
+    "id, hall_id, window_id, raised_at, ratings, bad, minutes, acknowledged_at, account_id, note";
+
+fn alert_row(r: &Row<'_>) -> rusqlite::Result<Alert> {
+    Ok(Alert {
+        id: uuid(&r.get::<_, String>(0)?)?,
+        hall_id: r.get(1)?,
+        window_id: r.get(2)?,
+        raised_at: time(&r.get::<_, String>(3)?)?,
+        ratings: r.get(4)?,
+        bad: r.get(5)?,
+        minutes: r.get(6)?,
+        acknowledged_at: r.get::<_, Option<String>>(7)?.map(|t| time(&t)).transpose()?,
+        account_id: r.get::<_, Option<String>>(8)?.map(|t| uuid(&t)).transpose()?,
+        note: r.get(9)?,
+    })
+}
+
+fn clock(s: &str) -> rusqlite::Result<NaiveTime> {
+    NaiveTime::parse_from_str(s, "%H:%M").map_err(|e| conversion(Box::new(e)))
+}
+
+#[async_trait]
+impl AssessmentStore for SqliteStore {
+    async fn rating_tallies(&self, hall: &str, from: NaiveDate, to: NaiveDate) -> Result<RatingTallies> {
+        let hall = hall.to_string();
+        self.read_tx(move |c| {
+            let (from, to) = (from.to_string(), to.to_string());
+            // Both read the covering index `ratings_assessment` alone.
+            let mut rated = Vec::new();
+            let mut misuse = Vec::new();
+            let mut stmt = c.prepare(
+                "SELECT substr(device_date, 1, 7), staff_id, window_id, attitude, competence, count(*), misuse
+                 FROM ratings WHERE hall_id = ?1 AND device_date >= ?2 AND device_date < ?3
+                 GROUP BY 1, 2, 3, 4, 5, 7",
+            )?;
+            let mut rows = stmt.query(params![hall, from, to])?;
+            while let Some(r) = rows.next()? {
+                let row = tally_row(r)?;
+                if r.get::<_, bool>(6)? { misuse.push(row) } else { rated.push(row) }
+            }
+            let excluded = tallies(
+                c,
+                "SELECT substr(r.device_date, 1, 7), r.staff_id, r.window_id, r.attitude, r.competence, count(*)
+                 FROM ledger l JOIN ratings r ON r.id = l.id
+                 WHERE l.state = 'excluded' AND l.source = 'rating' AND r.hall_id = ?1 AND r.misuse = 0
+                   AND r.device_date >= ?2 AND r.device_date < ?3
+                 GROUP BY 1, 2, 3, 4, 5",
+                &hall,
+                &from,
+                &to,
+            )?;
+            Ok(RatingTallies { rated, misuse, excluded })
+        })
+        .await
+    }
+
+    async fn ledger_tallies(&self, hall: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<LedgerTallyRow>> {
+        let hall = hall.to_string();
+        self.read(move |c| {
+            let mut stmt = c.prepare(
+                "SELECT substr(registered_date, 1, 7), staff_id, window_id, count(*),
+                        count(*) FILTER (WHERE reply IS NOT NULL),
+                        count(*) FILTER (WHERE outcome = 'explained'),
+                        count(*) FILTER (WHERE outcome IN ('fixed', 'rectified')),
+                        count(*) FILTER (WHERE outcome IN ('fixed', 'rectified') AND rectified_on_time = 1)
+                 FROM ledger
+                 WHERE hall_id = ?1 AND registered_date >= ?2 AND registered_date < ?3 AND state <> 'excluded'
+                   AND NOT EXISTS (SELECT 1 FROM ratings r WHERE r.id = ledger.id AND r.misuse = 1)
+                 GROUP BY 1, 2, 3",
+            )?;
+            let rows = stmt.query_map(params![hall, from.to_string(), to.to_string()], |r| {
+                Ok(LedgerTallyRow {
+                    month: month(&r.get::<_, String>(0)?)?,
+                    staff_id: r.get(1)?,
+                    window_id: r.get(2)?,
+                    tally: LedgerTally {
+                        items: r.get(3)?,
+                        replied: r.get(4)?,
+                        explained: r.get(5)?,
+                        rectified: r.get(6)?,
+                        on_time: r.get(7)?,
+                    },
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    async fn methods(&self) -> Result<Vec<Method>> {
+        self.read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT version, scores, prior_weight, bottom_percent FROM assessment_methods ORDER BY version DESC",
+            )?;
+            let rows =
+                stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?)))?;
+            rows.map(|r| {
+                let (version, scores, prior_weight, bottom_percent) = r?;
+                let scores =
+                    serde_json::from_str(&scores).map_err(|e| Error::Backend(format!("method scores: {e}")))?;
+                Ok(Method { version, scores, prior_weight, bottom_percent })
+            })
+            .collect()
+        })
+        .await
+    }
+
+    async fn add_method(&self, method: &Method, account: Uuid, at: DateTime<Utc>) -> Result<Method> {
+        let method = method.clone();
+        self.write(move |tx| {
+            let scores = serde_json::to_string(&method.scores).map_err(|e| Error::Backend(e.to_string()))?;
+            let version: i64 = tx.query_row(
+                "INSERT INTO assessment_methods (version, scores, prior_weight, bottom_percent, created_at, account_id)
+                 SELECT coalesce(max(version), 0) + 1, ?1, ?2, ?3, ?4, ?5 FROM assessment_methods
+                 RETURNING version",
+                params![scores, method.prior_weight, method.bottom_percent, at.to_rfc3339(), account.to_string()],
+                |r| r.get(0),
+            )?;
+            Ok(Method { version, ..method })
+        })
+        .await
+    }
+
+    async fn figure_settings(&self, hall: &str) -> Result<FigureSettings> {
+        let hall = hall.to_string();
+        self.read(move |c| {
+            Ok(c.query_row(
+                "SELECT minimum_ratings, publish_names, opens, closes, silence_minutes, alert_minutes,
+                        alert_min_ratings, alert_bad_percent
+                 FROM hall_settings WHERE hall_id = ?1",
+                [hall],
+                |r| {
+                    Ok(FigureSettings {
+                        minimum_ratings: r.get(0)?,
+                        publish_names: r.get(1)?,
+                        opens: clock(&r.get::<_, String>(2)?)?,
+                        closes: clock(&r.get::<_, String>(3)?)?,
+                        silence_minutes: r.get(4)?,
+                        alert: AlertRule { minutes: r.get(5)?, min_ratings: r.get(6)?, bad_percent: r.get(7)? },
+                    })
+                },
+            )
+            .optional()?
+            .unwrap_or_default())
+        })
+        .await
+    }
+
+    async fn set_figure_settings(&self, hall: &str, s: &FigureSettings) -> Result<()> {
+        let (hall, s) = (hall.to_string(), *s);
+        self.write(move |tx| {
+            let limits = HallSettings::default();
+            tx.execute(
+                "INSERT INTO hall_settings (hall_id, verify_days, rectify_days, complex_days, minimum_ratings,
+                     publish_names, opens, closes, silence_minutes, alert_minutes, alert_min_ratings, alert_bad_percent)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                 ON CONFLICT (hall_id) DO UPDATE SET minimum_ratings = excluded.minimum_ratings,
+                     publish_names = excluded.publish_names, opens = excluded.opens, closes = excluded.closes,
+                     silence_minutes = excluded.silence_minutes, alert_minutes = excluded.alert_minutes,
+                     alert_min_ratings = excluded.alert_min_ratings, alert_bad_percent = excluded.alert_bad_percent",
+                params![
+                    hall,
+                    limits.verify_days,
+                    limits.rectify_days,
+                    limits.complex_days,
+                    s.minimum_ratings,
+                    s.publish_names,
+                    s.opens.format("%H:%M").to_string(),
+                    s.closes.format("%H:%M").to_string(),
+                    s.silence_minutes,
+                    s.alert.minutes,
+                    s.alert.min_ratings,
+                    s.alert.bad_percent
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn closing(&self, hall: &str, m: Month) -> Result<Option<Closing>> {
+        let hall = hall.to_string();
+        self.read(move |c| {
+            let row = c
+                .query_row(
+                    "SELECT method_version, closed_at, account_id, figures FROM month_closings
+                     WHERE hall_id = ?1 AND month = ?2",
+                    params![hall, m.to_string()],
+                    |r| {
+                        Ok((
+                            r.get::<_, i64>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, String>(2)?,
+                            r.get::<_, String>(3)?,
+                        ))
+                    },
+                )
+                .optional()?;
+            row.map(|(method_version, at, account, figures)| {
+                Ok(Closing {
+                    hall_id: hall.clone(),
+                    month: m,
+                    method_version,
+                    closed_at: time(&at)?,
+                    account_id: uuid(&account)?,
+                    figures: serde_json::from_str(&figures).map_err(|e| Error::Backend(format!("closing: {e}")))?,
+                })
+            })
+            .transpose()
+        })
+        .await
+    }
+
+    async fn closed_months(&self) -> Result<Vec<(String, Month)>> {
+        self.read(|c| {
+            let mut stmt = c.prepare("SELECT hall_id, month FROM month_closings ORDER BY month DESC, hall_id")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, month(&r.get::<_, String>(1)?)?)))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    async fn close_month(&self, closing: &Closing) -> Result<()> {
+        let c = closing.clone();
+        self.write(move |tx| {
+            let figures = serde_json::to_string(&c.figures).map_err(|e| Error::Backend(e.to_string()))?;
+            let inserted = tx.execute(
+                "INSERT INTO month_closings (hall_id, month, method_version, closed_at, account_id, figures)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+                params![
+                    c.hall_id,
+                    c.month.to_string(),
+                    c.method_version,
+                    c.closed_at.to_rfc3339(),
+                    c.account_id.to_string(),
+                    figures
+                ],
+            )?;
+            if inserted == 0 { Err(Error::Stale) } else { Ok(()) }
+        })
+        .await
+    }
+
+    async fn report_devices(&self, reports: &[(Uuid, DeviceReport)]) -> Result<()> {
+        let reports = reports.to_vec();
+        self.write(move |tx| {
+            let mut device = tx.prepare_cached(
+                "UPDATE devices SET app_version = coalesce(?2, app_version),
+                     clock_offset_seconds = coalesce(?3, clock_offset_seconds), reported_at = ?4
+                 WHERE id = ?1",
+            )?;
+            let mut newest = tx.prepare_cached(
+                "INSERT INTO device_newest (device_id, kind, seq) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (device_id, kind) DO UPDATE SET seq = excluded.seq",
+            )?;
+            for (id, report) in &reports {
+                let id = id.to_string();
+                device.execute(params![id, report.app_version, report.clock_offset_seconds, report.at.to_rfc3339()])?;
+                for (kind, seq) in &report.newest {
+                    newest.execute(params![id, kind.as_str(), seq])?;
+                }
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn fleet(&self, hall: Option<&str>) -> Result<Vec<FleetRow>> {
+        let hall = hall.map(str::to_string);
+        self.read_tx(move |c| {
+            let sql = format!(
+                "SELECT {DEVICE_COLUMNS}, app_version, clock_offset_seconds, reported_at,
+                        (SELECT coalesce(sum(max(n.seq - coalesce(s.through, 0), 0)), 0)
+                         FROM device_newest n LEFT JOIN streams s ON s.device_id = n.device_id AND s.kind = n.kind
+                         WHERE n.device_id = devices.id)
+                 FROM devices WHERE ?1 IS NULL OR hall_id = ?1 ORDER BY hall_id, role, name"
+            );
+            let mut stmt = c.prepare(&sql)?;
+            let rows = stmt.query_map([hall], |r| {
+                Ok(FleetRow {
+                    device: device_row(r)?,
+                    app_version: r.get(8)?,
+                    clock_offset_seconds: r.get(9)?,
+                    reported_at: r.get::<_, Option<String>>(10)?.map(|t| time(&t)).transpose()?,
+                    waiting: r.get(11)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    async fn window_recent(&self, window: &str, since: DateTime<Utc>) -> Result<(u64, u64)> {
+        let window = window.to_string();
+        self.read(move |c| {
+            Ok(c.query_row(
+                "SELECT count(*), count(*) FILTER (WHERE attitude <= 2 OR competence <= 2) FROM ratings
+                 WHERE window_id = ?1 AND received_at >= ?2 AND misuse = 0",
+                params![window, since.to_rfc3339()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?)
+        })
+        .await
+    }
+
+    async fn raise_alert(&self, a: &Alert, quiet_since: DateTime<Utc>) -> Result<bool> {
+        let a = a.clone();
+        // The single writer makes the check and the insert one step.
+        self.write(move |tx| {
+            let recent = tx
+                .prepare("SELECT 1 FROM alerts WHERE window_id = ?1 AND raised_at >= ?2")?
+                .exists(params![a.window_id, quiet_since.to_rfc3339()])?;
+            if recent {
+                return Ok(false);
+            }
+            tx.execute(
+                "INSERT INTO alerts (id, hall_id, window_id, raised_at, ratings, bad, minutes)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    a.id.to_string(),
+                    a.hall_id,
+                    a.window_id,
+                    a.raised_at.to_rfc3339(),
+                    a.ratings,
+                    a.bad,
+                    a.minutes
+                ],
+            )?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn open_alerts(&self, hall: Option<&str>) -> Result<Vec<Alert>> {
+        let hall = hall.map(str::to_string);
+        self.read(move |c| {
+            let sql = format!(
+                "SELECT {ALERT_COLUMNS} FROM alerts WHERE acknowledged_at IS NULL AND (?1 IS NULL OR hall_id = ?1)
+                 ORDER BY raised_at DESC"
+            );
+            Ok(c.prepare(&sql)?.query_map([hall], alert_row)?.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    async fn alert(&self, id: Uuid) -> Result<Option<Alert>> {
+        self.read(move |c| {
+            let sql = format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE id = ?1");
+            Ok(c.query_row(&sql, [id.to_string()], alert_row).optional()?)
+        })
+        .await
+    }
+
+    async fn acknowledge_alert(&self, id: Uuid, account: Uuid, note: &str, at: DateTime<Utc>) -> Result<bool> {
+        let note = note.to_string();
+        self.write(move |tx| {
+            let n = tx.execute(
+                "UPDATE alerts SET acknowledged_at = ?2, account_id = ?3, note = ?4
+                 WHERE id = ?1 AND acknowledged_at IS NULL",
+                params![id.to_string(), at.to_rfc3339(), account.to_string(), note],
+            )?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn revision_scores(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<RevisionScore>> {
+        self.read(move |c| {
+            let mut stmt = c.prepare(
+                "SELECT officer_id, entry_id, revision, json_extract(body, '$.score') FROM diary_revisions
+                 WHERE submitted_date >= ?1 AND submitted_date < ?2",
+            )?;
+            let rows = stmt.query_map(params![from.to_string(), to.to_string()], |r| {
+                Ok(RevisionScore {
+                    officer_id: r.get(0)?,
+                    entry_id: uuid(&r.get::<_, String>(1)?)?,
+                    revision: r.get(2)?,
+                    score: r.get(3)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    async fn officer_problems(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<OfficerProblems>> {
+        self.read(move |c| {
+            let mut stmt = c.prepare(
+                "SELECT officer_id, count(*), count(*) FILTER (WHERE outcome IN ('fixed', 'rectified'))
+                 FROM ledger WHERE source = 'problem' AND officer_id IS NOT NULL
+                   AND registered_date >= ?1 AND registered_date < ?2
+                 GROUP BY officer_id",
+            )?;
+            let rows = stmt.query_map(params![from.to_string(), to.to_string()], |r| {
+                Ok(OfficerProblems { officer_id: r.get(0)?, problems: r.get(1)?, rectified: r.get(2)? })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    async fn nominations(&self, year: i32) -> Result<Vec<String>> {
+        self.read(move |c| {
+            let mut stmt =
+                c.prepare("SELECT officer_id FROM excellent_officers WHERE year = ?1 ORDER BY officer_id")?;
+            Ok(stmt.query_map([year], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    async fn nominate(&self, year: i32, officer: &str, on: bool, account: Uuid, at: DateTime<Utc>) -> Result<()> {
+        let officer = officer.to_string();
+        self.write(move |tx| {
+            if on {
+                tx.execute(
+                    "INSERT INTO excellent_officers (year, officer_id, nominated_at, account_id) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT DO NOTHING",
+                    params![year, officer, at.to_rfc3339(), account.to_string()],
+                )?;
+            } else {
+                tx.execute(
+                    "DELETE FROM excellent_officers WHERE year = ?1 AND officer_id = ?2",
+                    params![year, officer],
+                )?;
+            }
+            Ok(())
+        })
+        .await
+    }
+}

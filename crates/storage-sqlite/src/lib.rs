@@ -1,0 +1,259 @@
+//! The embedded backend: one SQLite file in WAL mode, so a hall or a county
+//! runs the server with no other software. One writer connection on a thread
+//! of its own with group commit (SQLite writes one transaction at a time
+//! anyway), a thread that checkpoints the WAL beside it, and a few readers that
+//! never wait for either; reads run on the blocking pool.
+
+mod accounts;
+mod assessment;
+mod devices;
+mod diary;
+mod ledger;
+mod reference;
+mod sync;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+use tiyan_storage::{AttemptStore, Attempts, Database, DbHealth, Error, Result};
+
+const STEPS: &[&str] = &[
+    include_str!("../migrations/0001_server.sql"),
+    include_str!("../migrations/0002_diary.sql"),
+    include_str!("../migrations/0003_province.sql"),
+    include_str!("../migrations/0004_hall_office.sql"),
+    include_str!("../migrations/0005_assessment.sql"),
+];
+const READERS: usize = 4;
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: writer::Writer,
+    readers: Vec<Mutex<Connection>>,
+    next_reader: AtomicUsize,
+}
+
+/// Copies the WAL back into the database file on a thread of its own, instead
+/// of inside whichever commit crosses SQLite's threshold: the single writer
+/// spends its time on commits, and a checkpoint (a copy and an fsync of the
+/// main file) runs beside them.
+struct Checkpointer {
+    committed: Option<std::sync::mpsc::SyncSender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    /// Between passes; a pass runs only when something was committed.
+    const EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+    fn start(path: &Path) -> Result<Checkpointer> {
+        let conn = tiyan_infra::sqlite::connect(path)?;
+        let (committed, commits) = std::sync::mpsc::sync_channel::<()>(1);
+        let thread = std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || {
+                use std::sync::mpsc::RecvTimeoutError;
+                let checkpoint = || {
+                    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                        tracing::warn!(error = %e, "WAL checkpoint failed; the next one tries again");
+                    }
+                };
+                let (mut dirty, mut last) = (false, std::time::Instant::now());
+                loop {
+                    match commits.recv_timeout(Self::EVERY) {
+                        Ok(()) => dirty = true,
+                        Err(RecvTimeoutError::Timeout) => {}
+                        // The store was dropped: a last pass, and done.
+                        Err(RecvTimeoutError::Disconnected) => {
+                            if dirty {
+                                checkpoint();
+                            }
+                            return;
+                        }
+                    }
+                    if dirty && last.elapsed() >= Self::EVERY {
+                        checkpoint();
+                        (dirty, last) = (false, std::time::Instant::now());
+                    }
+                }
+            })
+            .map_err(|e| Error::Backend(format!("cannot start the checkpoint thread: {e}")))?;
+        Ok(Checkpointer { committed: Some(committed), thread: Some(thread) })
+    }
+
+    fn nudge(&self) {
+        if let Some(c) = &self.committed {
+            let _ = c.try_send(());
+        }
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.committed.take(); // the thread sees the channel close and ends
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    // A panic mid-transaction rolls it back (the Transaction's drop): the connection is sound.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl SqliteStore {
+    pub async fn open(path: &Path) -> Result<SqliteStore> {
+        let path = path.to_path_buf();
+        tokio::task::spawn_blocking(move || SqliteStore::open_blocking(&path))
+            .await
+            .map_err(|e| Error::Backend(e.to_string()))?
+    }
+
+    fn open_blocking(path: &Path) -> Result<SqliteStore> {
+        let conn = tiyan_infra::sqlite::open(path, STEPS)?;
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let writer = writer::Writer::start(conn, Checkpointer::start(path)?)?;
+        let readers =
+            (0..READERS).map(|_| tiyan_infra::sqlite::connect(path).map(Mutex::new)).collect::<Result<Vec<_>, _>>()?;
+        Ok(SqliteStore {
+            inner: Arc::new(Inner { path: path.to_path_buf(), writer, readers, next_reader: AtomicUsize::new(0) }),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// A read on one of the reader connections, off the async threads.
+    async fn read<T: Send + 'static>(&self, f: impl FnOnce(&Connection) -> Result<T> + Send + 'static) -> Result<T> {
+        let inner = self.inner.clone();
+        blocking(move || {
+            let i = inner.next_reader.fetch_add(1, Ordering::Relaxed) % inner.readers.len();
+            f(&lock(&inner.readers[i]))
+        })
+        .await
+    }
+
+    /// A read of several statements that must see one version of the data.
+    async fn read_tx<T: Send + 'static>(&self, f: impl FnOnce(&Connection) -> Result<T> + Send + 'static) -> Result<T> {
+        let inner = self.inner.clone();
+        blocking(move || {
+            let i = inner.next_reader.fetch_add(1, Ordering::Relaxed) % inner.readers.len();
+            let mut conn = lock(&inner.readers[i]);
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+            let out = f(&tx)?;
+            tx.finish()?;
+            Ok(out)
+        })
+        .await
+    }
+
+    /// A write in the single writer's transaction (see [`writer`]): answered
+    /// once committed, or with the error that kept it out.
+    async fn write<T: Send + 'static>(&self, f: impl FnOnce(&Connection) -> Result<T> + Send + 'static) -> Result<T> {
+        self.inner.writer.write(f).await
+    }
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| Error::Backend(format!("a store task failed: {e}")))?
+}
+
+/// Times are kept as RFC 3339 text.
+fn time(s: &str) -> rusqlite::Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s).map(|t| t.to_utc()).map_err(|e| conversion(Box::new(e)))
+}
+
+fn device_time(s: &str) -> rusqlite::Result<DateTime<FixedOffset>> {
+    DateTime::parse_from_rfc3339(s).map_err(|e| conversion(Box::new(e)))
+}
+
+fn date(s: &str) -> rusqlite::Result<NaiveDate> {
+    s.parse().map_err(|e: chrono::ParseError| conversion(Box::new(e)))
+}
+
+fn conversion(e: Box<dyn std::error::Error + Send + Sync>) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e)
+}
+
+fn uuid(s: &str) -> rusqlite::Result<uuid::Uuid> {
+    uuid::Uuid::parse_str(s).map_err(|e| conversion(Box::new(e)))
+}
+
+/// The device's own date and UTC offset (minutes) of a device time: figures by
+/// day and month group by them, never by the server's clock.
+fn local_day(t: &DateTime<FixedOffset>) -> (String, i32) {
+    (t.date_naive().to_string(), t.offset().local_minus_utc() / 60)
+}
+
+#[async_trait]
+impl AttemptStore for SqliteStore {
+    async fn attempts(&self, key: &str) -> Result<Attempts> {
+        let key = key.to_string();
+        self.read(move |c| {
+            let row: Option<(u32, String)> = c
+                .prepare_cached("SELECT failures, last_failure_at FROM sign_in_failures WHERE key = ?1")?
+                .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            Ok(match row {
+                Some((failures, at)) => Attempts { failures, last_failure: Some(time(&at)?) },
+                None => Attempts::default(),
+            })
+        })
+        .await
+    }
+
+    async fn record_failure(&self, key: &str, now: DateTime<Utc>) -> Result<Attempts> {
+        let key = key.to_string();
+        self.write(move |tx| {
+            let failures: u32 = tx.query_row(
+                "INSERT INTO sign_in_failures (key, failures, last_failure_at) VALUES (?1, 1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET failures = failures + 1, last_failure_at = excluded.last_failure_at
+                 RETURNING failures",
+                params![key, now.to_rfc3339()],
+                |r| r.get(0),
+            )?;
+            Ok(Attempts { failures, last_failure: Some(now) })
+        })
+        .await
+    }
+
+    async fn clear_failures(&self, key: &str) -> Result<()> {
+        let key = key.to_string();
+        self.write(move |tx| {
+            tx.execute("DELETE FROM sign_in_failures WHERE key = ?1", [key])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn prune_failures(&self, before: DateTime<Utc>) -> Result<u64> {
+        self.write(move |tx| {
+            Ok(tx.execute("DELETE FROM sign_in_failures WHERE last_failure_at < ?1", [before.to_rfc3339()])? as u64)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl Database for SqliteStore {
+    async fn health(&self) -> Result<DbHealth> {
+        self.read(|c| {
+            let schema: u32 = c.pragma_query_value(None, "user_version", |r| r.get(0))?;
+            Ok(DbHealth { backend: "sqlite", schema })
+        })
+        .await
+    }
+}

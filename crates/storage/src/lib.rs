@@ -1,0 +1,366 @@
+//! The server's storage: traits split by area, each implemented by the embedded
+//! SQLite backend and by the PostgreSQL backend. A backend only reads and
+//! writes, in transactions; whatever decides something (does a page continue
+//! the stream, may this code enrol, what does a chunk do) is a pure function in
+//! `tiyan_core`, called by both backends alike. Errors name no driver, and no
+//! row type that leaves this module carries a secret in a form that could be
+//! serialised or printed.
+
+pub mod accounts;
+pub mod assessment;
+mod error;
+pub mod ledger;
+mod location;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use tiyan_core::diary::DiaryRevision;
+use tiyan_core::intake::Catalog;
+use tiyan_core::protocol::{DeviceRole, LedgerItem, PhotoUploadState, RecordKind, Stream, Upload, UploadAck};
+use tiyan_core::rating::Rating;
+use tiyan_core::reference::{Officer, ReferenceData};
+use uuid::Uuid;
+
+pub use accounts::{Account, AccountStore, AuditEntry, AuditFilter, AuditRow, NewAccount, Session};
+pub use assessment::{
+    Alert, AssessmentStore, Closing, DeviceReport, FigureSettings, FleetRow, LedgerTallyRow, OfficerProblems,
+    RatingTallies, RevisionScore, TallyRow,
+};
+pub use ledger::{
+    CalendarDay, CalendarStore, CalendarYear, Dashboard, HallSettings, LedgerFilter, LedgerIntake, LedgerPage,
+    LedgerRow, LedgerStep, LedgerStore, NewItem, StoredEvent,
+};
+pub use location::Location;
+
+pub use tiyan_infra::sha256_hex;
+
+pub use error::{Error, Result};
+
+/// What is stored of a device's secret. Never serialised, never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub enum StoredSecret {
+    /// The SHA-256 of the 256-bit token the server handed out.
+    Sha256([u8; 32]),
+    /// An Argon2id hash made by an earlier version of the server; replaced by
+    /// a SHA-256 at the device's first request after an upgrade.
+    LegacyArgon2(String),
+}
+
+impl StoredSecret {
+    /// Parses the column both backends keep it in: hex for a SHA-256, a PHC string for Argon2id.
+    pub fn from_column(s: &str) -> Result<StoredSecret> {
+        if s.starts_with("$argon2") {
+            return Ok(StoredSecret::LegacyArgon2(s.to_string()));
+        }
+        let mut digest = [0u8; 32];
+        hex::decode_to_slice(s, &mut digest).map_err(|_| Error::Backend("a device secret is unreadable".into()))?;
+        Ok(StoredSecret::Sha256(digest))
+    }
+}
+
+impl std::fmt::Debug for StoredSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StoredSecret(..)")
+    }
+}
+
+/// An officer's Argon2id password hash, as only the sign-in check sees it.
+#[derive(Clone)]
+pub struct PasswordHash(String);
+
+impl PasswordHash {
+    pub fn new(phc: String) -> Self {
+        PasswordHash(phc)
+    }
+
+    pub fn phc(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for PasswordHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PasswordHash(..)")
+    }
+}
+
+/// An enrolled device as the rest of the server sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Device {
+    pub id: Uuid,
+    pub name: String,
+    pub role: DeviceRole,
+    pub hall_id: String,
+    pub window_id: Option<String>,
+    pub enrolled_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub last_seen_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceSummary {
+    pub device: Device,
+    pub ratings: u64,
+}
+
+/// A new one-time enrolment code: only its SHA-256 is stored.
+#[derive(Debug, Clone)]
+pub struct NewCode {
+    pub code_sha256: String,
+    pub role: DeviceRole,
+    pub hall_id: String,
+    pub window_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A device redeeming a code, with the SHA-256 of the secret it will be given.
+#[derive(Debug, Clone)]
+pub struct Enrolment {
+    pub code_sha256: String,
+    pub device_id: Uuid,
+    pub name: String,
+    pub secret_sha256: [u8; 32],
+    pub expected: Option<DeviceRole>,
+    pub now: DateTime<Utc>,
+}
+
+/// A page of records to store, already checked against the device and the
+/// reference data. Cheap to clone: the service may try it again.
+#[derive(Debug, Clone)]
+pub struct IngestPage {
+    pub device_id: Uuid,
+    pub request_id: Uuid,
+    pub upload: Arc<Upload>,
+    pub received_at: DateTime<Utc>,
+    /// The ledger items the page's bad reviews or problems make, and the
+    /// officer's answers it carries, stored in the same transaction.
+    pub ledger: Arc<LedgerIntake>,
+}
+
+/// A rating as the server keeps it: the device's record and when it arrived.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredRating {
+    #[serde(flatten)]
+    pub rating: Rating,
+    pub received_at: DateTime<Utc>,
+    pub staff_name: Option<String>,
+    pub employee_no: Option<String>,
+    pub window_number: Option<String>,
+}
+
+/// What `export` selects; every field narrows, none set means everything.
+#[derive(Debug, Clone, Default)]
+pub struct RatingFilter {
+    pub hall_id: Option<String>,
+    pub window_id: Option<String>,
+    pub staff_id: Option<String>,
+    /// The device's local dates, inclusive.
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+/// A diary revision as the server keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredRevision {
+    #[serde(flatten)]
+    pub revision: DiaryRevision,
+    pub received_at: DateTime<Utc>,
+}
+
+/// Reference data to store: already merged over what was there and validated.
+#[derive(Debug, Clone)]
+pub struct ReferenceImport {
+    pub data: ReferenceData,
+    /// SHA-256 of the merged data: the same again keeps the version.
+    pub fingerprint: String,
+    /// (sha256, bytes) of staff photos.
+    pub photos: Vec<(String, Vec<u8>)>,
+    /// (officer id, Argon2id hash) for officers whose password the import sets.
+    pub passwords: Vec<(String, PasswordHash)>,
+    pub basis: Basis,
+}
+
+/// What an import was made from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Basis {
+    /// A file: written over whatever version is current.
+    File,
+    /// A change in the page to this version of the data (None: there was no
+    /// data yet): refused as `Stale` if another version is current by now.
+    Version(Option<i64>),
+}
+
+impl Basis {
+    /// Whether the import may be written over `current`.
+    pub fn admits(self, current: Option<i64>) -> bool {
+        match self {
+            Basis::File => true,
+            Basis::Version(v) => tiyan_core::reference::edit_is_current(v, current),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct OfficerCredentials {
+    pub officer: Officer,
+    /// None: no password set yet (the officer cannot sign in).
+    pub password: Option<PasswordHash>,
+}
+
+/// The chunk at `offset` of a `size`-byte diary photo.
+#[derive(Debug, Clone)]
+pub struct PhotoChunk {
+    pub device_id: Uuid,
+    pub sha256: String,
+    pub offset: u64,
+    pub size: u64,
+    pub bytes: bytes::Bytes,
+    pub now: DateTime<Utc>,
+}
+
+/// Consecutive failed attempts under one key (an officer, a client address).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Attempts {
+    pub failures: u32,
+    pub last_failure: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DbHealth {
+    pub backend: &'static str,
+    pub schema: u32,
+}
+
+/// See [`SyncStore::device_state`].
+pub struct DeviceState {
+    pub device: Device,
+    pub secret: StoredSecret,
+    pub streams: Vec<Stream>,
+    pub reference_version: Option<i64>,
+}
+
+/// Every stream kind with how far `held` says it is held (0 when not yet).
+pub fn streams_held(held: impl Fn(RecordKind) -> Option<u64>) -> Vec<Stream> {
+    RecordKind::ALL.iter().map(|&kind| Stream { kind, through: held(kind).unwrap_or(0) }).collect()
+}
+
+/// Devices and their enrolment.
+#[async_trait]
+pub trait DeviceStore: Send + Sync {
+    async fn create_code(&self, code: &NewCode) -> Result<()>;
+    /// Uses up the code (checked by `tiyan_core::enrolment::check_code`) and
+    /// enrols the device; a device enrolled again gets the new secret and is no
+    /// longer revoked. Two redemptions of one code at once: one wins.
+    async fn redeem_code(&self, enrolment: &Enrolment) -> Result<Device>;
+    async fn device_credentials(&self, id: Uuid) -> Result<Option<(Device, StoredSecret)>>;
+    async fn replace_secret(&self, id: Uuid, secret_sha256: [u8; 32]) -> Result<()>;
+    async fn revoke(&self, id: Uuid, now: DateTime<Utc>) -> Result<()>;
+    async fn devices(&self) -> Result<Vec<DeviceSummary>>;
+}
+
+/// The record streams devices upload.
+#[async_trait]
+pub trait SyncStore: Send + Sync {
+    /// A device's state request in one read (the request every device makes
+    /// first after an outage, so one trip to the database instead of three):
+    /// the device with its secret, how far each of its streams is held, the
+    /// reference version. `None` when no such device is enrolled. The service
+    /// checks the secret before anything else of it is used.
+    async fn device_state(&self, device: Uuid) -> Result<Option<DeviceState>>;
+    /// Stores a page once, in one transaction: a replayed request id is
+    /// refused, the page must continue the stream, a record already held with
+    /// the same content is a no-op and with other content a conflict (and then
+    /// nothing of the page is kept). The same page at two processes at once:
+    /// stored once.
+    async fn ingest(&self, page: &IngestPage) -> Result<UploadAck>;
+    /// Forgets request ids seen before `before`; returns how many.
+    async fn prune_seen_requests(&self, before: DateTime<Utc>) -> Result<u64>;
+    async fn ratings(&self, filter: &RatingFilter) -> Result<Vec<StoredRating>>;
+}
+
+/// Reference data: halls, windows, staff, reasons, matters, officers.
+#[async_trait]
+pub trait ReferenceStore: Send + Sync {
+    async fn reference_version(&self) -> Result<Option<i64>>;
+    /// The current reference data, read in one transaction (never half of one
+    /// version and half of the next); officers without any password hash.
+    async fn reference(&self) -> Result<ReferenceData>;
+    /// Writes an import; the same fingerprint again keeps the version.
+    async fn import_reference(&self, import: &ReferenceImport) -> Result<i64>;
+    /// Every id a record may name, retired ones included, with the version read.
+    async fn catalog(&self) -> Result<(Option<i64>, Catalog)>;
+    async fn photo(&self, sha256: &str) -> Result<Option<Vec<u8>>>;
+    /// An active officer and their password hash, for sign-in.
+    async fn officer_credentials(&self, officer_id: &str) -> Result<Option<OfficerCredentials>>;
+}
+
+/// Officers' diaries: revisions, their photos, the ledger items of their problems.
+#[async_trait]
+pub trait DiaryStore: Send + Sync {
+    /// How much of a diary photo this device has sent (complete: held, by anyone).
+    async fn photo_upload_state(&self, device: Uuid, sha256: &str) -> Result<PhotoUploadState>;
+    /// Takes a chunk as `tiyan_core::sync::chunk_step` says; the last one
+    /// assembles the photo and keeps it only if its SHA-256 matches (else the
+    /// chunks are dropped and the error is `PhotoMismatch`). Two chunks of one
+    /// photo at once: each taken at most once, in order.
+    async fn photo_chunk(&self, chunk: &PhotoChunk) -> Result<PhotoUploadState>;
+    async fn diary_photo(&self, sha256: &str) -> Result<Option<Vec<u8>>>;
+    /// The ledger items made from this device's diary problems, with their replies.
+    async fn ledger_for_device(&self, device: Uuid) -> Result<Vec<LedgerItem>>;
+    /// Every diary revision, by device and sequence number.
+    async fn diary_revisions(&self) -> Result<Vec<StoredRevision>>;
+    /// Drops photo uploads without a chunk since `before`; returns how many.
+    async fn prune_photo_uploads(&self, before: DateTime<Utc>) -> Result<u64>;
+}
+
+/// Failed sign-in attempts, shared by every server process.
+#[async_trait]
+pub trait AttemptStore: Send + Sync {
+    async fn attempts(&self, key: &str) -> Result<Attempts>;
+    /// Counts one more failure at `now` (atomically) and returns the count.
+    async fn record_failure(&self, key: &str, now: DateTime<Utc>) -> Result<Attempts>;
+    async fn clear_failures(&self, key: &str) -> Result<()>;
+    /// Forgets counts whose last failure was before `before`; returns how many.
+    async fn prune_failures(&self, before: DateTime<Utc>) -> Result<u64>;
+}
+
+#[async_trait]
+pub trait Database: Send + Sync {
+    /// Answers only when the database does: the backend and its schema version.
+    async fn health(&self) -> Result<DbHealth>;
+}
+
+/// Everything the server keeps, behind one handle.
+pub trait Storage:
+    DeviceStore
+    + SyncStore
+    + ReferenceStore
+    + DiaryStore
+    + AttemptStore
+    + AccountStore
+    + LedgerStore
+    + CalendarStore
+    + AssessmentStore
+    + Database
+    + 'static
+{
+}
+
+impl<T> Storage for T where
+    T: DeviceStore
+        + SyncStore
+        + ReferenceStore
+        + DiaryStore
+        + AttemptStore
+        + AccountStore
+        + LedgerStore
+        + CalendarStore
+        + AssessmentStore
+        + Database
+        + 'static
+{
+}
