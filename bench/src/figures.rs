@@ -19,8 +19,8 @@ use tiyan_core::Text;
 use tiyan_core::assessment::Month;
 use tiyan_core::reference::{FORMAT, Hall, ReferenceData, Staff, Window};
 use tiyan_server::testing::{Backend, TestDb};
-use tiyan_services::assessment;
-use tiyan_storage::{Closing, Location, Storage};
+use tiyan_services::{Clock, Services, assessment};
+use tiyan_storage::{Closing, Location};
 use uuid::Uuid;
 
 use crate::stats::summarize;
@@ -127,17 +127,18 @@ async fn province(backend: Backend, ratings: u64, postgres: Option<&str>, dir: &
     );
 
     let store = db.open().await;
+    let cx = Arc::new(Services::new(store.clone(), Clock::system()));
     let reference = Arc::new(reference());
     let month = Month { year: 2026, month: 6 };
     let now = Utc::now();
     let measure = |label: &'static str| {
-        let (store, reference) = (store.clone(), reference.clone());
+        let (cx, reference) = (cx.clone(), reference.clone());
         async move {
             let mut samples = Vec::new();
             let mut counted = 0;
             for _ in 0..SAMPLES {
                 let t = Instant::now();
-                let halls = assessment::province(store.clone(), reference.clone(), month, now).await?;
+                let halls = assessment::province(&cx, reference.clone(), month).await?;
                 samples.push(t.elapsed());
                 counted = halls.iter().map(|h| h.hall.figures.ratings).sum::<u64>();
             }
@@ -153,10 +154,10 @@ async fn province(backend: Backend, ratings: u64, postgres: Option<&str>, dir: &
         }
     };
     measure("month's figures and rankings, the month before open").await?;
-    close_previous(store.as_ref(), &reference, month.previous(), now).await?;
+    close_previous(&cx, &reference, month.previous(), now).await?;
     measure("month's figures and rankings, the month before closed").await?;
     let t = Instant::now();
-    let one = assessment::settled(store.as_ref(), &reference, &hall_id(0), month, now).await?;
+    let one = assessment::settled(&cx, &reference, &hall_id(0), month).await?;
     println!(
         "one hall's month ({} ratings, {} staff ranked): {:.0} ms",
         one.hall.figures.ratings,
@@ -166,11 +167,11 @@ async fn province(backend: Backend, ratings: u64, postgres: Option<&str>, dir: &
     Ok(())
 }
 
-async fn close_previous(store: &dyn Storage, reference: &ReferenceData, m: Month, now: DateTime<Utc>) -> Result<()> {
-    let method = assessment::current_method(store).await?;
+async fn close_previous(cx: &Services, reference: &ReferenceData, m: Month, now: DateTime<Utc>) -> Result<()> {
+    let method = assessment::current_method(cx).await?;
     for h in &reference.halls {
-        let figures = assessment::compute(store, reference, &h.id, m, &method, now).await?;
-        store
+        let figures = assessment::computed(cx, reference, &h.id, m, &method).await?;
+        cx.store
             .close_month(&Closing {
                 hall_id: h.id.clone(),
                 month: m,

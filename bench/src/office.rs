@@ -17,8 +17,8 @@ use tiyan_core::protocol::Upload;
 use tiyan_server::Settings;
 use tiyan_server::testing::Backend;
 use tiyan_services::Clock;
-use tiyan_services::Hasher;
 use tiyan_services::accounts::{self, AccountForm};
+use tiyan_services::{Services, Who};
 use tiyan_storage::LedgerFilter;
 
 use crate::stats::{ms, summarize};
@@ -52,7 +52,7 @@ async fn office(backend: Backend, items: usize, postgres: Option<&str>, dir: &Pa
     let started = Instant::now();
     let per_device = items / DEVICES;
     let mut tasks = Vec::new();
-    for device in enrol(store.as_ref(), DEVICES).await? {
+    for device in enrol(&store, DEVICES).await? {
         let url = url.clone();
         tasks.push(tokio::spawn(async move {
             let api = Api::new(Http::new(&url)?);
@@ -81,16 +81,15 @@ async fn office(backend: Backend, items: usize, postgres: Option<&str>, dir: &Pa
     ensure!(total as usize == per_device * DEVICES, "{total} items in the ledger");
     println!("{total} ledger items registered through uploads in {:.1} s", started.elapsed().as_secs_f64());
 
-    let hasher = Hasher::new(1);
+    let cx = Services::new(store.clone(), clock.clone());
     let form =
         AccountForm {
             login: "sup", name: "督导", role: Role::Supervisor, hall_id: None, password: "bench password 1"
         };
-    accounts::create(store.as_ref(), &hasher, None, None, &form, clock.now()).await?;
+    accounts::create(&cx, &Who::console(clock.now()), &form).await?;
     clock.advance(chrono::Duration::days(10));
     let now = clock.now();
-    let signed =
-        accounts::sign_in(store.as_ref(), &hasher, "sup", "bench password 1", [127, 0, 0, 1].into(), now).await?;
+    let signed = accounts::sign_in(&cx, "sup", "bench password 1", [127, 0, 0, 1].into()).await?;
     let http = reqwest::Client::new();
     let cookie = format!("tiyan_admin={}", signed.token);
     let today = tiyan_core::workdays::china_date(now);

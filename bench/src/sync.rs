@@ -25,7 +25,7 @@ use tiyan_core::protocol::{DeviceRole, EnrollRequest, Upload};
 use tiyan_core::rating::Rating;
 use tiyan_server::testing::{Backend, TestDb};
 use tiyan_services::reference_files::load_json;
-use tiyan_services::{devices, reference};
+use tiyan_services::{Clock, Services, Who, devices, reference};
 use tiyan_storage::{Location, RatingFilter, Storage};
 use uuid::Uuid;
 
@@ -100,7 +100,8 @@ pub(crate) async fn start_server_with(
 ) -> Result<Server> {
     let db = TestDb::create(backend, Some(dir), postgres).await;
     let store = db.open().await;
-    reference::import(store.as_ref(), load_json(&demo())?).await?;
+    let cx = console(&store);
+    reference::import(&cx, &Who::console(cx.now()), load_json(&demo())?).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -114,18 +115,25 @@ pub(crate) async fn start_server_with(
     Ok(Server { db, store, url, stop })
 }
 
-async fn code(store: &dyn Storage) -> Result<String> {
+/// The services over `store`, as the console uses them (on the system clock).
+fn console(store: &Arc<dyn Storage>) -> Services {
+    Services::new(store.clone(), Clock::system())
+}
+
+async fn code(cx: &Services) -> Result<String> {
     let valid = chrono::Duration::hours(1);
-    Ok(devices::issue_code(store, DeviceRole::Kiosk, "jianghai", Some("jianghai-w02"), valid, Utc::now()).await?)
+    let who = Who::console(cx.now());
+    Ok(devices::issue_code(cx, &who, DeviceRole::Kiosk, "jianghai", Some("jianghai-w02"), valid).await?)
 }
 
 /// Enrols `n` devices through the service (what the HTTP call does, without the socket).
-pub(crate) async fn enrol(store: &dyn Storage, n: usize) -> Result<Vec<Credentials>> {
+pub(crate) async fn enrol(store: &Arc<dyn Storage>, n: usize) -> Result<Vec<Credentials>> {
+    let cx = console(store);
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
         let device_id = Uuid::now_v7();
-        let request = EnrollRequest { code: code(store).await?, device_id, name: format!("kiosk {i}"), role: None };
-        let e = devices::enroll(store, &request, Utc::now()).await?;
+        let request = EnrollRequest { code: code(&cx).await?, device_id, name: format!("kiosk {i}"), role: None };
+        let e = devices::enroll(&cx, &request).await?;
         out.push(Credentials { device_id, secret: e.secret });
     }
     Ok(out)
@@ -401,7 +409,7 @@ async fn breakdown(backend: Backend, args: &Args) -> Result<()> {
     let server = start_server(backend, args).await?;
     let kiosk_dir = server.db.dir.path().join("kiosk");
     let kiosk = Kiosk::open(&kiosk_dir)?;
-    let code = code(server.store.as_ref()).await?;
+    let code = code(&console(&server.store)).await?;
     Engine::new(kiosk.shared_store(), Http::new(&server.url)?).enroll(&server.url, &code, "bench").await?;
     queue(&kiosk_dir, kiosk.store().device_id(), PAGE * PAGES)?;
     let time = |f: &mut dyn FnMut() -> Result<()>| -> Result<Duration> {
@@ -430,13 +438,12 @@ async fn breakdown(backend: Backend, args: &Args) -> Result<()> {
     // The store, pages handed to it one after the other, each with its ledger items.
     let device = kiosk.store().device_id();
     let all = kiosk.store().ratings_after(0, PAGE * PAGES)?;
-    let calendar = tiyan_services::calendar::CalendarCache::default();
+    let cx = console(&server.store);
     let (mut ledger, mut ingest, mut items) = (Duration::ZERO, Duration::ZERO, 0);
     for (i, chunk) in all.chunks(PAGE).enumerate() {
         let upload = Upload::Rating(chunk.to_vec());
         let t = Instant::now();
-        let intake =
-            tiyan_services::ledger::intake(server.store.as_ref(), &calendar, &upload, device, Utc::now()).await?;
+        let intake = tiyan_services::ledger::intake(&cx, &upload, device, Utc::now()).await?;
         ledger += t.elapsed();
         items += intake.items.len();
         let page = tiyan_storage::IngestPage {
@@ -497,7 +504,7 @@ async fn drain_once(backend: Backend, args: &Args) -> Result<(Duration, Vec<Rati
     let server = start_server(backend, args).await?;
     let kiosk_dir = server.db.dir.path().join("kiosk");
     let kiosk = Kiosk::open(&kiosk_dir)?;
-    let code = code(server.store.as_ref()).await?;
+    let code = code(&console(&server.store)).await?;
     Engine::new(kiosk.shared_store(), Http::new(&server.url)?).enroll(&server.url, &code, "bench").await?;
     let device = kiosk.store().device_id();
     queue(&kiosk_dir, device, args.ratings)?;
@@ -521,7 +528,7 @@ async fn drain_once(backend: Backend, args: &Args) -> Result<(Duration, Vec<Rati
 async fn peak(backend: Backend, args: &Args) -> Result<()> {
     let server = start_server(backend, args).await?;
     let t = Instant::now();
-    let fleet = enrol(server.store.as_ref(), args.peak_kiosks).await?;
+    let fleet = enrol(&server.store, args.peak_kiosks).await?;
     let total = (args.peak_rate as u64 * args.peak_seconds) as usize;
     println!(
         "\npeak: {} kiosks enrolled in {:.1} s; {} single-rating uploads a second for {} s ({total} in all)",
@@ -608,7 +615,7 @@ async fn burst(backend: Backend, args: &Args) -> Result<()> {
 async fn burst_once(backend: Backend, args: &Args, encoding: Encoding) -> Result<()> {
     let (devices, per_device) = (args.burst_devices, args.burst_per_device);
     let server = start_server(backend, args).await?;
-    let fleet = enrol(server.store.as_ref(), devices).await?;
+    let fleet = enrol(&server.store, devices).await?;
     let pages: Vec<Vec<Rating>> =
         fleet.iter().map(|c| (1..=per_device as u64).map(|s| rating(c.device_id, s, start_time())).collect()).collect();
     let total = devices * per_device;

@@ -62,9 +62,7 @@ impl FromRequestParts<Arc<AppState>> for AuthedDevice {
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
         let (id, secret) = credentials(parts)?;
-        Ok(AuthedDevice(
-            devices::authenticate(state.services.store.as_ref(), &state.services.hasher, id, secret).await?,
-        ))
+        Ok(AuthedDevice(devices::authenticate(&state.services, id, secret).await?))
     }
 }
 

@@ -94,10 +94,10 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let services = &state.services;
-    if let Err(e) = tiyan_services::calendar::seed(services.store.as_ref(), &services.calendar, state.now()).await {
+    if let Err(e) = tiyan_services::calendar::seed(services).await {
         tracing::warn!(error = %e, "the working-day calendar could not be imported: deadlines are estimates");
     }
-    match tiyan_services::calendar::replay_missing_outcomes(services.store.as_ref(), &services.calendar).await {
+    match tiyan_services::calendar::replay_missing_outcomes(services).await {
         Ok(0) => {}
         Ok(n) => tracing::info!(items = n, "ledger items handled before outcomes were kept: replayed"),
         Err(e) => tracing::warn!(error = %e, "ledger items without an outcome could not be replayed"),

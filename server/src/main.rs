@@ -2,10 +2,9 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate};
 use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use tiyan_core::assessment::Month;
@@ -15,10 +14,10 @@ use tiyan_server::{AppState, Settings};
 use tiyan_services::export::Format;
 use tiyan_services::housekeeping::Retention;
 use tiyan_services::reference_files::{CsvFiles, load_csv, load_json};
-use tiyan_services::report::{Format as ReportFormat, Report};
-use tiyan_services::{Clock, codes};
-use tiyan_services::{accounts, assessment, devices, reference};
-use tiyan_storage::{Location, RatingFilter, Storage};
+use tiyan_services::report::Format as ReportFormat;
+use tiyan_services::{Clock, Services, Who, codes};
+use tiyan_services::{accounts, assessment, devices, export, reference};
+use tiyan_storage::{Location, RatingFilter};
 use uuid::Uuid;
 
 #[derive(Parser)]
@@ -314,13 +313,23 @@ async fn run(cli: Cli) -> Result<()> {
             tracing::info!("stopped");
             Ok(())
         }
+        // Every other command goes through the same services as the pages, as
+        // the console: the same checks, and the audit log names it.
+        command => console(Services::new(store, Clock::system()), command).await,
+    }
+}
+
+async fn console(cx: Services, command: Command) -> Result<()> {
+    let who = Who::console(cx.now());
+    match command {
+        Command::Serve { .. } => unreachable!("served above"),
         Command::Enroll { hall, window, role, valid_hours, server_url, qr } => {
             let role = match role {
                 Role::Kiosk => DeviceRole::Kiosk,
                 Role::Officer => DeviceRole::Officer,
             };
             let valid = Duration::hours(valid_hours);
-            let code = devices::issue_code(store.as_ref(), role, &hall, window.as_deref(), valid, Utc::now()).await?;
+            let code = devices::issue_code(&cx, &who, role, &hall, window.as_deref(), valid).await?;
             println!("{code}");
             eprintln!(
                 "enrolment code for {role:?} at {hall} {}, valid for {valid_hours} h",
@@ -338,7 +347,6 @@ async fn run(cli: Cli) -> Result<()> {
                 if accounts::normalize_login(&name).is_ok() { name.clone() } else { "supervisor".to_string() }
             });
             let password = read_new_password()?;
-            let hasher = tiyan_services::Hasher::default();
             let form = accounts::AccountForm {
                 login: &login,
                 name: &name,
@@ -346,17 +354,17 @@ async fn run(cli: Cli) -> Result<()> {
                 hall_id: None,
                 password: &password,
             };
-            let account = accounts::create(store.as_ref(), &hasher, None, None, &form, Utc::now()).await?;
+            let account = accounts::create(&cx, &who, &form).await?;
             eprintln!("supervisor {} ({}) made: sign in at /admin", account.name, account.login);
             Ok(())
         }
         Command::Revoke { device } => {
-            store.revoke(device, Utc::now()).await?;
+            devices::revoke(&cx, &who, device).await?;
             eprintln!("device {device} revoked: its next request will be refused");
             Ok(())
         }
         Command::Devices => {
-            for d in store.devices().await? {
+            for d in devices::list(&cx, &who).await? {
                 let dev = &d.device;
                 println!(
                     "{}\t{:?}\t{}\t{}\t{}\t{} ratings\t{}",
@@ -376,63 +384,46 @@ async fn run(cli: Cli) -> Result<()> {
                 Some(f) => load_json(&f)?,
                 None => load_csv(&CsvFiles { halls, windows, staff, reasons, matters, officers })?,
             };
-            let version = reference::import(store.as_ref(), loaded).await?;
+            let version = reference::import(&cx, &who, loaded).await?;
             eprintln!("reference data is at version {version}");
             Ok(())
         }
-        Command::Report { month, hall, format, out } => report(store, month, hall, format, out).await,
-        Command::Export { diaries: true, photos, out, .. } => export_diaries(store.as_ref(), photos, out).await,
-        Command::Export { format, hall, window, staff, from, to, out, with_phone, .. } => {
-            let ratings =
-                store.ratings(&RatingFilter { hall_id: hall, window_id: window, staff_id: staff, from, to }).await?;
+        Command::Report { month, hall, format, out } => {
+            let report = assessment::report(&cx, &who, month, hall.as_deref()).await?;
             match out {
                 Some(path) => {
                     let mut file =
                         std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
-                    tiyan_services::export::write(&mut file, &ratings, format, with_phone)?;
+                    tiyan_services::report::write(&mut file, &report, format)?;
+                    eprintln!("the figures of {month} written to {}", path.display());
+                }
+                None if format == ReportFormat::Xlsx && std::io::IsTerminal::is_terminal(&std::io::stdout()) => {
+                    anyhow::bail!("a workbook is not for the terminal: give --out FILE")
+                }
+                None => tiyan_services::report::write(&mut std::io::stdout().lock(), &report, format)?,
+            }
+            Ok(())
+        }
+        Command::Export { diaries: true, photos, out, .. } => export_diaries(&cx, &who, photos, out).await,
+        Command::Export { format, hall, window, staff, from, to, out, with_phone, .. } => {
+            let filter = RatingFilter { hall_id: hall, window_id: window, staff_id: staff, from, to };
+            let ratings = export::ratings(&cx, &who, filter, with_phone).await?;
+            match out {
+                Some(path) => {
+                    let mut file =
+                        std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+                    export::write(&mut file, &ratings, format, with_phone)?;
                     eprintln!("{} ratings written to {}", ratings.len(), path.display());
                 }
-                None => tiyan_services::export::write(&mut std::io::stdout().lock(), &ratings, format, with_phone)?,
+                None => export::write(&mut std::io::stdout().lock(), &ratings, format, with_phone)?,
             }
             Ok(())
         }
     }
 }
 
-async fn report(
-    store: Arc<dyn Storage>,
-    month: Month,
-    hall: Option<String>,
-    format: ReportFormat,
-    out: Option<PathBuf>,
-) -> Result<()> {
-    let reference = Arc::new(store.reference().await?);
-    let now = chrono::Utc::now();
-    let report = match hall {
-        Some(h) => {
-            if !reference.halls.iter().any(|x| x.id == h) {
-                anyhow::bail!("hall {h} is not in the reference data");
-            }
-            Report::Hall(Box::new(assessment::settled(store.as_ref(), &reference, &h, month, now).await?))
-        }
-        None => Report::Province { month, halls: assessment::province(store, reference, month, now).await? },
-    };
-    match out {
-        Some(path) => {
-            let mut file = std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
-            tiyan_services::report::write(&mut file, &report, format)?;
-            eprintln!("the figures of {month} written to {}", path.display());
-        }
-        None if format == ReportFormat::Xlsx && std::io::IsTerminal::is_terminal(&std::io::stdout()) => {
-            anyhow::bail!("a workbook is not for the terminal: give --out FILE")
-        }
-        None => tiyan_services::report::write(&mut std::io::stdout().lock(), &report, format)?,
-    }
-    Ok(())
-}
-
-async fn export_diaries(store: &dyn Storage, photos: Option<PathBuf>, out: Option<PathBuf>) -> Result<()> {
-    let revisions = store.diary_revisions().await?;
+async fn export_diaries(cx: &Services, who: &Who<'_>, photos: Option<PathBuf>, out: Option<PathBuf>) -> Result<()> {
+    let revisions = export::diaries(cx, who).await?;
     let json = serde_json::to_vec_pretty(&revisions)?;
     match &out {
         Some(path) => std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))?,
@@ -443,7 +434,7 @@ async fn export_diaries(store: &dyn Storage, photos: Option<PathBuf>, out: Optio
         let hashes: std::collections::BTreeSet<&str> =
             revisions.iter().flat_map(|r| r.revision.body.photos.iter().map(|p| p.sha256.as_str())).collect();
         for sha in &hashes {
-            match store.diary_photo(sha).await? {
+            match export::diary_photo(cx, sha).await? {
                 Some(bytes) => std::fs::write(dir.join(format!("{sha}.jpg")), bytes)
                     .with_context(|| format!("writing photo {sha}"))?,
                 None => eprintln!("photo {sha} has not arrived yet"),

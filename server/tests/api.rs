@@ -16,8 +16,8 @@ use tiyan_core::diary::{Channel, DiaryBody, DiaryRevision, Mode, Problem, Proble
 use tiyan_core::protocol::DeviceRole;
 use tiyan_core::rating::Rating;
 use tiyan_server::testing::Backend;
-use tiyan_services::reference;
 use tiyan_services::reference_files::load_json;
+use tiyan_services::{Who, reference};
 use tiyan_storage::{RatingFilter, StoredSecret};
 
 use tower::ServiceExt;
@@ -321,24 +321,26 @@ async fn a_kiosk_pulls_its_hall_and_the_photos_by_hash(backend: Backend) {
 async fn an_import_that_changes_nothing_keeps_the_version(backend: Backend) {
     let s = server(backend).await;
     let store = s.store.as_ref();
-    assert_eq!(reference::import(store, load_json(&demo()).unwrap()).await.unwrap(), 1);
+    let console = Who::console(s.now());
+    let import = |loaded| reference::import(s.cx(), &console, loaded);
+    assert_eq!(import(load_json(&demo()).unwrap()).await.unwrap(), 1);
     let mut changed = load_json(&demo()).unwrap();
     changed.data.reasons.pop();
-    assert_eq!(reference::import(store, changed).await.unwrap(), 2);
+    assert_eq!(import(changed).await.unwrap(), 2);
     // A staff-only import keeps the other sections.
     let mut staff_only = load_json(&demo()).unwrap();
     staff_only.data.halls.clear();
     staff_only.data.windows.clear();
     staff_only.data.reasons.clear();
     staff_only.data.staff.truncate(3);
-    assert_eq!(reference::import(store, staff_only).await.unwrap(), 3);
+    assert_eq!(import(staff_only).await.unwrap(), 3);
     let now = store.reference().await.unwrap();
     assert_eq!((now.halls.len(), now.windows.len(), now.staff.len(), now.reasons.len()), (1, 6, 3, 8));
     assert_eq!(now.version, 3);
     // An inconsistent import changes nothing.
     let mut broken = load_json(&demo()).unwrap();
     broken.data.windows[0].hall_id = "nowhere".into();
-    assert!(reference::import(store, broken).await.is_err());
+    assert!(import(broken).await.is_err());
     assert_eq!(store.reference().await.unwrap(), now);
 }
 
@@ -521,7 +523,7 @@ async fn an_officer_whose_appointment_ended_cannot_sign_in(backend: Backend) {
         o.appointed_to = "2025-12-31".parse().unwrap();
         o.appointed_from = "2025-01-01".parse().unwrap();
     }
-    reference::import(s.store.as_ref(), loaded).await.unwrap();
+    reference::import(s.cx(), &Who::console(s.now()), loaded).await.unwrap();
     let (laptop, secret) = s.enroll_as(DeviceRole::Officer, None).await;
     let (status, body) =
         s.call("POST", "/api/v1/officers/sign-in", &auth(laptop, &secret), sign_in("gz-2026-07", "tiyan-2026")).await;

@@ -73,8 +73,8 @@ async fn an_upload_that_crosses_the_rule_raises_its_alert_within_a_second(backen
     let status =
         send(&process, "POST", "/api/v1/sync/upload", &upload_headers(device, &secret), ratings(&records)).await;
     assert_eq!(status, StatusCode::OK);
-    let scope = admin.scope();
-    within_a_second("the alert", || async { alerts::open(s.store.as_ref(), &scope).await.unwrap().len() == 1 }).await;
+    let who = s.who(&admin);
+    within_a_second("the alert", || async { alerts::open(s.cx(), &who).await.unwrap().len() == 1 }).await;
     // Once: the same window's next bad ratings raise no second alert.
     let more = [tiyan_core::rating::Rating {
         id: uuid::Uuid::now_v7(),
@@ -85,7 +85,7 @@ async fn an_upload_that_crosses_the_rule_raises_its_alert_within_a_second(backen
     let status = send(&process, "POST", "/api/v1/sync/upload", &upload_headers(device, &secret), ratings(&more)).await;
     assert_eq!(status, StatusCode::OK);
     tokio::time::sleep(Duration::from_millis(600)).await;
-    assert_eq!(alerts::open(s.store.as_ref(), &scope).await.unwrap().len(), 1);
+    assert_eq!(alerts::open(s.cx(), &who).await.unwrap().len(), 1);
 }
 
 async fn a_state_request_reaches_the_fleet_within_a_second(backend: Backend) {
@@ -101,9 +101,9 @@ async fn a_state_request_reaches_the_fleet_within_a_second(backend: Backend) {
         feedback: Some(0),
     };
     assert_eq!(send(&process, "GET", &query.path(), &auth(device, &secret), vec![]).await, StatusCode::OK);
-    let (scope, calendar) = (admin.scope(), tiyan_core::workdays::Calendar::default());
+    let who = s.who(&admin);
     within_a_second("the report", || async {
-        let lines = fleet::fleet(s.store.as_ref(), &calendar, &scope, s.now()).await.unwrap();
+        let lines = fleet::fleet(s.cx(), &who).await.unwrap();
         lines.iter().any(|l| l.row.device.id == device && l.row.waiting == 12)
     })
     .await;

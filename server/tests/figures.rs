@@ -101,8 +101,7 @@ impl Hall {
     async fn step(&self, by: &Account, item: Uuid, form: StepForm) -> Result<(), Error> {
         let (row, _) = self.s.store.ledger_item(item).await?.unwrap();
         let request = StepRequest { item, expected_events: row.events, form, note: "", linked: false };
-        let cache = tiyan_services::calendar::CalendarCache::default();
-        ledger::take(self.s.store.as_ref(), &cache, &self.s.who(by), &request).await.map(|_| ())
+        ledger::take(self.s.cx(), &self.s.who(by), &request).await.map(|_| ())
     }
 
     /// Takes a bad review through an appeal the supervisor upholds.
@@ -114,7 +113,8 @@ impl Hall {
 
     async fn figures(&self, m: &str) -> assessment::MonthView {
         let reference = self.s.store.reference().await.unwrap();
-        assessment::month(self.s.store.as_ref(), &reference, "jianghai", month(m), self.s.now()).await.unwrap()
+        let who = self.s.who(&self.supervisor);
+        assessment::month(self.s.cx(), &who, &reference, "jianghai", month(m)).await.unwrap()
     }
 
     async fn get(&self, path: &str) -> (StatusCode, String) {
@@ -166,19 +166,19 @@ async fn a_closed_month_stays_frozen_and_a_later_appeal_shows_as_a_correction(ba
     h.rate("2026-10-10T10:00:00+08:00", "staff-100102", &[(5, 5); 9], false).await;
     let bad = h.rate("2026-10-10T11:00:00+08:00", "staff-100102", &[(1, 1)], false).await;
     let reference = h.s.store.reference().await.unwrap();
-    let store = h.s.store.as_ref();
+    let cx = h.s.cx();
     // A clerk may not close; the current month cannot be closed.
     let m = month("2026-10");
     assert!(matches!(
-        assessment::close(store, &reference, &h.s.who(&h.clerk), "jianghai", m).await,
+        assessment::close(cx, &h.s.who(&h.clerk), &reference, "jianghai", m).await,
         Err(Error::Forbidden(_))
     ));
     let this_month = Month::of(h.s.today());
-    assert!(assessment::close(store, &reference, &h.s.who(&h.admin), "jianghai", this_month).await.is_err());
-    assessment::close(store, &reference, &h.s.who(&h.admin), "jianghai", m).await.unwrap();
+    assert!(assessment::close(cx, &h.s.who(&h.admin), &reference, "jianghai", this_month).await.is_err());
+    assessment::close(cx, &h.s.who(&h.admin), &reference, "jianghai", m).await.unwrap();
     // Closing twice: refused, nothing changes.
     assert!(matches!(
-        assessment::close(store, &reference, &h.s.who(&h.supervisor), "jianghai", m).await,
+        assessment::close(cx, &h.s.who(&h.supervisor), &reference, "jianghai", m).await,
         Err(Error::Stale)
     ));
 
@@ -212,8 +212,7 @@ async fn the_workbook_and_the_report_command_say_the_same_numbers(backend: Backe
     h.rate("2026-10-05T10:00:00+08:00", "staff-100102", &[(4, 3), (2, 2)], false).await;
     h.rate("2026-10-06T10:00:00+08:00", "staff-100101", &[(5, 5), (5, 5)], false).await;
     let reference = h.s.store.reference().await.unwrap();
-    let figures =
-        assessment::settled(h.s.store.as_ref(), &reference, "jianghai", month("2026-10"), h.s.now()).await.unwrap();
+    let figures = assessment::settled(h.s.cx(), &reference, "jianghai", month("2026-10")).await.unwrap();
     let bytes = workbook(&Report::Hall(Box::new(figures.clone()))).unwrap();
 
     let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes)).unwrap();
@@ -267,10 +266,8 @@ async fn the_workbook_and_the_report_command_say_the_same_numbers(backend: Backe
 
 async fn the_fleet_shows_what_a_kiosk_still_holds(backend: Backend) {
     let h = hall(backend).await;
-    let scope = h.admin.scope();
-    let calendar = tiyan_core::workdays::Calendar::default();
     let fleet = || async {
-        let lines = tiyan_services::fleet::fleet(h.s.store.as_ref(), &calendar, &scope, h.s.now()).await.unwrap();
+        let lines = tiyan_services::fleet::fleet(h.s.cx(), &h.s.who(&h.admin)).await.unwrap();
         lines.into_iter().find(|l| l.row.device.id == h.device).unwrap()
     };
     let ask = |query: String| {
@@ -319,31 +316,31 @@ async fn the_fleet_shows_what_a_kiosk_still_holds(backend: Backend) {
 
 async fn a_mostly_bad_window_alerts_once_until_acknowledged(backend: Backend) {
     let h = hall(backend).await;
-    let store = h.s.store.as_ref();
-    let scope = h.admin.scope();
+    let (store, cx) = (h.s.store.as_ref(), h.s.cx());
+    let admin = || h.s.who(&h.admin);
     // Three ratings, two bad: fewer than four, no alert.
     h.rate("2026-11-23T10:00:00+08:00", "staff-100102", &[(5, 5), (1, 1), (2, 3)], false).await;
-    assert!(alerts::open(store, &scope).await.unwrap().is_empty());
+    assert!(alerts::open(cx, &admin()).await.unwrap().is_empty());
     // The fourth makes 2 of 4 bad: an alert, at once.
     h.rate("2026-11-23T10:01:00+08:00", "staff-100102", &[(5, 4)], false).await;
-    let open = alerts::open(store, &scope).await.unwrap();
+    let open = alerts::open(cx, &admin()).await.unwrap();
     assert_eq!(open.len(), 1);
     assert_eq!((open[0].window_id.as_str(), open[0].ratings, open[0].bad), ("jianghai-w02", 4, 2));
     // More bad ratings while it is open: still one alert.
     h.rate("2026-11-23T10:02:00+08:00", "staff-100102", &[(1, 1), (1, 1)], false).await;
-    assert_eq!(alerts::open(store, &scope).await.unwrap().len(), 1);
+    assert_eq!(alerts::open(cx, &admin()).await.unwrap().len(), 1);
     // A clerk may not acknowledge; an empty note is refused; the hall's administrator acknowledges.
     let id = open[0].id;
-    assert!(matches!(alerts::acknowledge(store, &h.s.who(&h.clerk), id, "看过了").await, Err(Error::Forbidden(_))));
-    assert!(alerts::acknowledge(store, &h.s.who(&h.admin), id, "  ").await.is_err());
-    alerts::acknowledge(store, &h.s.who(&h.admin), id, "已与窗口负责人沟通，增派人手").await.unwrap();
-    assert!(alerts::open(store, &scope).await.unwrap().is_empty());
-    assert!(matches!(alerts::acknowledge(store, &h.s.who(&h.admin), id, "again").await, Err(Error::Stale)));
+    assert!(matches!(alerts::acknowledge(cx, &h.s.who(&h.clerk), id, "看过了").await, Err(Error::Forbidden(_))));
+    assert!(alerts::acknowledge(cx, &h.s.who(&h.admin), id, "  ").await.is_err());
+    alerts::acknowledge(cx, &h.s.who(&h.admin), id, "已与窗口负责人沟通，增派人手").await.unwrap();
+    assert!(alerts::open(cx, &admin()).await.unwrap().is_empty());
+    assert!(matches!(alerts::acknowledge(cx, &h.s.who(&h.admin), id, "again").await, Err(Error::Stale)));
     let log = store.audit_log(&AuditFilter { limit: 50, ..AuditFilter::default() }).await.unwrap();
     assert!(log.iter().any(|e| e.entry.action == "alert_acknowledged" && e.entry.detail.contains("增派人手")));
     // Within the rule's span after one was raised, no new one.
     h.rate("2026-11-23T10:03:00+08:00", "staff-100102", &[(1, 1)], false).await;
-    assert!(alerts::open(store, &scope).await.unwrap().is_empty());
+    assert!(alerts::open(cx, &admin()).await.unwrap().is_empty());
 }
 
 async fn only_a_supervisor_nominates_the_years_officers(backend: Backend) {
@@ -352,15 +349,15 @@ async fn only_a_supervisor_nominates_the_years_officers(backend: Backend) {
     let reference = store.reference().await.unwrap();
     let officer = reference.officers[0].id.clone();
     let year = 2026;
-    assert!(officer_year::nominate(store, &reference, &h.s.who(&h.admin), year, &officer, true).await.is_err());
-    assert!(officer_year::nominate(store, &reference, &h.s.who(&h.supervisor), year, "nobody", true).await.is_err());
-    officer_year::nominate(store, &reference, &h.s.who(&h.supervisor), year, &officer, true).await.unwrap();
-    let lines = officer_year::year(store, &reference, year).await.unwrap();
+    assert!(officer_year::nominate(h.s.cx(), &h.s.who(&h.admin), &reference, year, &officer, true).await.is_err());
+    assert!(officer_year::nominate(h.s.cx(), &h.s.who(&h.supervisor), &reference, year, "nobody", true).await.is_err());
+    officer_year::nominate(h.s.cx(), &h.s.who(&h.supervisor), &reference, year, &officer, true).await.unwrap();
+    let lines = officer_year::year(h.s.cx(), &reference, year).await.unwrap();
     let line = lines.iter().find(|l| l.officer_id == officer).unwrap();
     assert!(line.nominated);
     assert_eq!((line.entries, line.problems, line.rectified), (0, 0, 0));
-    officer_year::nominate(store, &reference, &h.s.who(&h.supervisor), year, &officer, false).await.unwrap();
-    assert!(!officer_year::year(store, &reference, year).await.unwrap().iter().any(|l| l.nominated));
+    officer_year::nominate(h.s.cx(), &h.s.who(&h.supervisor), &reference, year, &officer, false).await.unwrap();
+    assert!(!officer_year::year(h.s.cx(), &reference, year).await.unwrap().iter().any(|l| l.nominated));
 }
 
 async fn the_public_page_shows_closed_months_without_a_citizen_or_a_full_name(backend: Backend) {
@@ -371,7 +368,7 @@ async fn the_public_page_shows_closed_months_without_a_citizen_or_a_full_name(ba
     assert!(!body.contains("2026-10"), "nothing is published before a month is closed");
     assert_eq!(h.get("/public/jianghai/2026-10").await.0, StatusCode::NOT_FOUND);
     let reference = h.s.store.reference().await.unwrap();
-    assessment::close(h.s.store.as_ref(), &reference, &h.s.who(&h.admin), "jianghai", month("2026-10")).await.unwrap();
+    assessment::close(h.s.cx(), &h.s.who(&h.admin), &reference, "jianghai", month("2026-10")).await.unwrap();
     let (status, body) = h.get("/public").await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("/public/jianghai/2026-10"), "{body}");
@@ -382,7 +379,7 @@ async fn the_public_page_shows_closed_months_without_a_citizen_or_a_full_name(ba
     // The hall turns names on: masked.
     let mut settings = h.s.store.figure_settings("jianghai").await.unwrap();
     settings.publish_names = true;
-    assessment::set_settings(h.s.store.as_ref(), &h.s.who(&h.admin), "jianghai", &settings).await.unwrap();
+    assessment::set_settings(h.s.cx(), &h.s.who(&h.admin), "jianghai", &settings).await.unwrap();
     let (_, body) = h.get("/public/jianghai/2026-10?lang=en").await;
     assert!(body.contains("李*华") && !body.contains("李明华"), "{body}");
     assert!(body.contains("Published evaluation results"));

@@ -18,7 +18,7 @@ use tiyan_core::accounts::Role;
 use tiyan_core::assessment::Month;
 use tiyan_core::rating::Rating;
 use tiyan_server::testing::Backend;
-use tiyan_services::calendar::{self, CalendarCache, CalendarEdit};
+use tiyan_services::calendar::{self, CalendarEdit};
 use tiyan_services::ledger::{self, StepForm, StepRequest};
 use tiyan_services::{Error, Invalid};
 use tiyan_services::{alerts, assessment};
@@ -83,7 +83,7 @@ impl Hall {
     async fn step(&self, by: &Account, item: Uuid, form: StepForm) -> Result<(), Error> {
         let (row, _) = self.s.store.ledger_item(item).await?.unwrap();
         let request = StepRequest { item, expected_events: row.events, form, note: "核实", linked: false };
-        ledger::take(self.s.store.as_ref(), &CalendarCache::default(), &self.s.who(by), &request).await.map(|_| ())
+        ledger::take(self.s.cx(), &self.s.who(by), &request).await.map(|_| ())
     }
 }
 
@@ -140,41 +140,41 @@ async fn a_month_closes_once_it_is_over_by_the_halls_date(backend: Backend) {
         h.rate_at(&format!("2026-11-30T23:5{minute}:00+08:00"), 5, 5).await;
     }
     let reference = h.s.store.reference().await.unwrap();
-    let store = h.s.store.as_ref();
+    let cx = h.s.cx();
     let november = Month::parse("2026-11").unwrap();
     h.s.clock.set(instant("2026-11-30T23:59:00+08:00"));
-    let early = assessment::close(store, &reference, &h.s.who(&h.admin), "jianghai", november).await;
+    let early = assessment::close(cx, &h.s.who(&h.admin), &reference, "jianghai", november).await;
     assert!(matches!(early, Err(Error::Invalid(Invalid::MonthNotOver))), "{early:?}");
     // A minute past midnight in the hall (16:01 UTC on 30 November) the month is over.
     h.s.clock.set(instant("2026-12-01T00:01:00+08:00"));
-    assessment::close(store, &reference, &h.s.who(&h.admin), "jianghai", november).await.unwrap();
-    let view = assessment::month(store, &reference, "jianghai", november, h.s.now()).await.unwrap();
+    assessment::close(cx, &h.s.who(&h.admin), &reference, "jianghai", november).await.unwrap();
+    let view = assessment::month(cx, &h.s.who(&h.admin), &reference, "jianghai", november).await.unwrap();
     assert_eq!(view.closed.as_ref().map(|c| c.closed_at), Some(h.s.now()));
     assert_eq!(view.figures.hall.figures.ratings, 3);
     // December is the hall's current month now: not closed.
     let december = Month::parse("2026-12").unwrap();
-    assert!(assessment::close(store, &reference, &h.s.who(&h.supervisor), "jianghai", december).await.is_err());
+    assert!(assessment::close(cx, &h.s.who(&h.supervisor), &reference, "jianghai", december).await.is_err());
 }
 
 async fn a_live_alert_counts_its_fifteen_minutes_across_midnight_and_the_new_year(backend: Backend) {
     let h = hall(backend).await;
-    let store = h.s.store.as_ref();
-    let scope = h.admin.scope();
+    let cx = h.s.cx();
+    let admin = || h.s.who(&h.admin);
     // New Year's Eve: a good and a bad rating, then a bad one at 23:58.
     h.rate_at("2026-12-31T23:52:00+08:00", 5, 5).await;
     h.rate_at("2026-12-31T23:55:00+08:00", 1, 1).await;
     h.rate_at("2026-12-31T23:58:00+08:00", 2, 3).await;
-    assert!(alerts::open(store, &scope).await.unwrap().is_empty(), "three ratings are too few");
+    assert!(alerts::open(cx, &admin()).await.unwrap().is_empty(), "three ratings are too few");
     // Three minutes into 2027 the fourth makes 2 bad of 4 within fifteen minutes.
     h.rate_at("2027-01-01T00:03:00+08:00", 4, 4).await;
-    let open = alerts::open(store, &scope).await.unwrap();
+    let open = alerts::open(cx, &admin()).await.unwrap();
     assert_eq!(open.len(), 1, "the window's minutes run across midnight");
     assert_eq!((open[0].ratings, open[0].bad, open[0].minutes), (4, 2, 15));
     assert_eq!(open[0].raised_at, instant("2027-01-01T00:03:00+08:00"));
-    alerts::acknowledge(store, &h.s.who(&h.admin), open[0].id, "已到窗口了解情况").await.unwrap();
+    alerts::acknowledge(cx, &admin(), open[0].id, "已到窗口了解情况").await.unwrap();
     // At 00:20 the evening's ratings are out of the window: one bad of one is no alert.
     h.rate_at("2027-01-01T00:20:00+08:00", 1, 1).await;
-    assert!(alerts::open(store, &scope).await.unwrap().is_empty());
+    assert!(alerts::open(cx, &admin()).await.unwrap().is_empty());
 }
 
 async fn a_deadline_in_a_year_without_a_calendar_is_an_estimate_and_says_so(backend: Backend) {
@@ -208,9 +208,7 @@ async fn a_deadline_in_a_year_without_a_calendar_is_an_estimate_and_says_so(back
         {"name": "元旦", "date": "2027-01-01", "isOffDay": true},
         {"name": "元旦", "date": "2027-01-04", "isOffDay": true}]}"#;
     let who = h.s.who(&h.supervisor);
-    calendar::edit(h.s.store.as_ref(), &CalendarCache::default(), &who, CalendarEdit::File(file.as_bytes().to_vec()))
-        .await
-        .unwrap();
+    calendar::edit(h.s.cx(), &who, CalendarEdit::File(file.as_bytes().to_vec())).await.unwrap();
     let (row, _) = h.s.store.ledger_item(item).await.unwrap().unwrap();
     assert_eq!(row.due_date.map(|d| d.to_string()).as_deref(), Some("2027-01-07"));
     assert!(!row.due_estimate, "no longer an estimate");

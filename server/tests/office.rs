@@ -20,7 +20,6 @@ use tiyan_core::reference::{Hall, Window};
 use tiyan_server::testing::Backend;
 use tiyan_services::Clock;
 use tiyan_services::Error;
-use tiyan_services::Hasher;
 use tiyan_services::ledger::{self, StepForm, StepRequest};
 use tiyan_services::reference::{self, Edit, StaffForm};
 use tiyan_storage::{Account, AuditFilter, LedgerFilter};
@@ -53,8 +52,6 @@ struct Office {
 
 async fn office(backend: Backend) -> Office {
     let s = server(backend).await;
-    let hasher = Hasher::new(2);
-    let store = s.store.as_ref();
     let supervisor = s.account(None, "sup", Role::Supervisor, None).await;
     let text = |zh: &str| Text { zh: zh.into(), en: String::new() };
     for edit in [
@@ -77,7 +74,7 @@ async fn office(backend: Backend) -> Office {
             photo: None,
         },
     ] {
-        reference::edit(store, &hasher, &s.who(&supervisor), edit).await.unwrap();
+        reference::edit(s.cx(), &s.who(&supervisor), edit).await.unwrap();
     }
     let by = Some(&supervisor);
     let clerk = s.account(by, "clerk", Role::Clerk, Some("jianghai")).await;
@@ -115,12 +112,12 @@ impl Office {
     async fn bad_review_elsewhere(&self) -> Uuid {
         let device = Uuid::now_v7();
         let code = tiyan_services::devices::issue_code(
-            self.s.store.as_ref(),
+            self.s.cx(),
+            &self.s.who(&self.supervisor),
             tiyan_core::protocol::DeviceRole::Kiosk,
             "haizhu",
             Some("haizhu-w01"),
             Duration::hours(1),
-            self.s.now(),
         )
         .await
         .unwrap();
@@ -138,8 +135,7 @@ impl Office {
     async fn step(&self, by: &Account, item: Uuid, form: StepForm, note: &str) -> Result<LedgerState, Error> {
         let (row, _) = self.s.store.ledger_item(item).await?.unwrap();
         let request = StepRequest { item, expected_events: row.events, form, note, linked: false };
-        let cache = tiyan_services::calendar::CalendarCache::default();
-        ledger::take(self.s.store.as_ref(), &cache, &self.s.who(by), &request).await.map(|s| s.state)
+        ledger::take(self.s.cx(), &self.s.who(by), &request).await.map(|s| s.state)
     }
 
     async fn state(&self, item: Uuid) -> LedgerState {
@@ -189,8 +185,7 @@ async fn bad_reviews_become_items_and_steps_follow_the_roles(backend: Backend) {
     assert_eq!(events.len(), 7, "registered + six steps, each an event");
     // A step with an old count of events is stale: someone acted meanwhile.
     let stale = StepRequest { item: ids[1], expected_events: 0, form: StepForm::Verify, note: "", linked: false };
-    let cache = tiyan_services::calendar::CalendarCache::default();
-    let refused = ledger::take(o.s.store.as_ref(), &cache, &o.s.who(&o.clerk), &stale).await;
+    let refused = ledger::take(o.s.cx(), &o.s.who(&o.clerk), &stale).await;
     assert!(matches!(refused, Err(Error::Stale)), "{refused:?}");
     assert_eq!(o.state(ids[1]).await, LedgerState::Registered);
 }
@@ -203,8 +198,7 @@ async fn two_clerks_taking_one_step_at_once_record_it_once(backend: Backend) {
         let o = o.clone();
         tasks.push(tokio::spawn(async move {
             let request = StepRequest { item, expected_events: 1, form: StepForm::Verify, note: "", linked: false };
-            let cache = tiyan_services::calendar::CalendarCache::default();
-            ledger::take(o.s.store.as_ref(), &cache, &o.s.who(&o.clerk), &request).await
+            ledger::take(o.s.cx(), &o.s.who(&o.clerk), &request).await
         }));
     }
     let mut ok = 0;
@@ -223,9 +217,7 @@ async fn an_upheld_appeal_takes_the_rating_out_of_the_counts(backend: Backend) {
     let o = office(backend).await;
     let ids = o.bad_reviews(2).await;
     let today = o.s.today();
-    let cache = tiyan_services::calendar::CalendarCache::default();
-    let counts =
-        || async { ledger::dashboard(o.s.store.as_ref(), &cache, &o.supervisor.scope(), today).await.unwrap() };
+    let counts = || async { ledger::dashboard(o.s.cx(), &o.s.who(&o.supervisor), today).await.unwrap() };
     let before = counts().await;
     o.step(&o.clerk, ids[0], StepForm::Verify, "").await.unwrap();
     o.step(&o.clerk, ids[0], StepForm::Appeal, "群众误操作，监控可证").await.unwrap();
@@ -249,23 +241,18 @@ async fn each_account_sees_its_own_halls_ledger_only(backend: Backend) {
     let o = office(backend).await;
     let here = o.bad_reviews(1).await[0];
     let there = o.bad_review_elsewhere().await;
-    let list = |a: &Account| {
-        let scope = a.scope();
-        let store = o.s.store.clone();
-        async move {
-            let page = ledger::list(store.as_ref(), &scope, LedgerFilter { per_page: 50, ..LedgerFilter::default() })
-                .await
-                .unwrap();
-            page.items.iter().map(|i| i.id).collect::<Vec<_>>()
-        }
-    };
-    assert_eq!(list(&o.clerk).await, vec![here]);
-    assert_eq!(list(&o.other_clerk).await, vec![there]);
-    assert_eq!(list(&o.supervisor).await.len(), 2);
+    async fn list(o: &Office, a: &Account) -> Vec<Uuid> {
+        let page = ledger::list(o.s.cx(), &o.s.who(a), LedgerFilter { per_page: 50, ..LedgerFilter::default() })
+            .await
+            .unwrap();
+        page.items.iter().map(|i| i.id).collect()
+    }
+    assert_eq!(list(&o, &o.clerk).await, vec![here]);
+    assert_eq!(list(&o, &o.other_clerk).await, vec![there]);
+    assert_eq!(list(&o, &o.supervisor).await.len(), 2);
     // A clerk asking for another hall's list by its filter still gets their own.
-    let scope = o.clerk.scope();
     let filter = LedgerFilter { hall_id: Some("haizhu".into()), per_page: 50, ..LedgerFilter::default() };
-    let page = ledger::list(o.s.store.as_ref(), &scope, filter).await.unwrap();
+    let page = ledger::list(o.s.cx(), &o.s.who(&o.clerk), filter).await.unwrap();
     assert!(page.items.iter().all(|i| i.hall_id.as_deref() == Some("jianghai")));
     // In the page: another hall's item by its address is "not found", as is a made-up one.
     let mut clerk = Browser::signed_in(&o.s, "clerk").await;

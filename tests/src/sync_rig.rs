@@ -13,8 +13,8 @@ use tiyan_client::sync::transport::Http;
 use tiyan_core::protocol::DeviceRole;
 use tiyan_core::rating::{Rating, RatingInput};
 use tiyan_server::testing::{Backend, TestDb};
-use tiyan_services::reference_files::load_json;
-use tiyan_services::{devices, reference};
+use tiyan_services::reference_files::{Loaded, load_json};
+use tiyan_services::{Services, Who, devices, reference};
 use tiyan_storage::{RatingFilter, Storage};
 use tokio::sync::oneshot;
 use uuid::Uuid;
@@ -35,7 +35,7 @@ impl TestServer {
     pub async fn start(backend: Backend) -> Result<TestServer> {
         let db = TestDb::new(backend).await;
         let store = db.open().await;
-        reference::import(store.as_ref(), load_json(&demo_reference())?).await?;
+        import(&store, load_json(&demo_reference())?).await?;
         let (addr, stop, task) = serve(store.clone()).await?;
         Ok(TestServer { store, addr, db, stop: Some(stop), task })
     }
@@ -45,12 +45,12 @@ impl TestServer {
     }
 
     pub async fn code(&self, window: &str) -> Result<String> {
-        Ok(issue(self.store.as_ref(), DeviceRole::Kiosk, Some(window)).await?)
+        Ok(issue(&self.store, DeviceRole::Kiosk, Some(window)).await?)
     }
 
     /// An enrolment code for an officer laptop of the demo hall.
     pub async fn officer_code(&self) -> Result<String> {
-        Ok(issue(self.store.as_ref(), DeviceRole::Officer, None).await?)
+        Ok(issue(&self.store, DeviceRole::Officer, None).await?)
     }
 
     /// The device's ratings as the server holds them, in sequence order.
@@ -82,8 +82,20 @@ pub async fn serve(store: Arc<dyn Storage>) -> Result<(SocketAddr, oneshot::Send
     Ok((addr, stop, task))
 }
 
-pub async fn issue(store: &dyn Storage, role: DeviceRole, window: Option<&str>) -> tiyan_services::Result<String> {
-    devices::issue_code(store, role, "jianghai", window, Duration::hours(1), crate::clock().now()).await
+/// The services over `store` on the tests' clock, as the console uses them.
+pub fn console(store: &Arc<dyn Storage>) -> Services {
+    Services::new(store.clone(), crate::clock().clone())
+}
+
+/// Reference data imported as the console imports it.
+pub async fn import(store: &Arc<dyn Storage>, loaded: Loaded) -> tiyan_services::Result<i64> {
+    let cx = console(store);
+    reference::import(&cx, &Who::console(cx.now()), loaded).await
+}
+
+pub async fn issue(store: &Arc<dyn Storage>, role: DeviceRole, window: Option<&str>) -> tiyan_services::Result<String> {
+    let cx = console(store);
+    devices::issue_code(&cx, &Who::console(cx.now()), role, "jianghai", window, Duration::hours(1)).await
 }
 
 pub async fn ratings_of(store: &dyn Storage, device: Uuid) -> Result<Vec<Rating>> {

@@ -13,7 +13,6 @@ use tiyan_core::Level;
 use tiyan_core::protocol::{DeviceRole, MAX_PAGE};
 use tiyan_core::rating::Rating;
 use tiyan_server::testing::{Backend, TestDb};
-use tiyan_services::reference;
 use tiyan_services::reference_files::load_json;
 use tiyan_storage::Storage;
 use tiyan_system_tests::demo_reference;
@@ -41,7 +40,7 @@ struct Pair {
 async fn pair(backend: Backend) -> Result<Pair> {
     let db = TestDb::new(backend).await;
     let store = db.open().await;
-    reference::import(store.as_ref(), load_json(&demo_reference())?).await?;
+    tiyan_system_tests::sync_rig::import(&store, load_json(&demo_reference())?).await?;
     let (addr_a, stop_a, _) = serve(db.open().await).await?;
     let (addr_b, stop_b, _) = serve(db.open().await).await?;
     let a = Http::new(&format!("http://{addr_a}"))?;
@@ -65,7 +64,7 @@ async fn call(
 impl Pair {
     async fn enroll(&self, role: DeviceRole) -> Result<(Uuid, String)> {
         let window = (role == DeviceRole::Kiosk).then_some("jianghai-w02");
-        let code = issue(self.store.as_ref(), role, window).await?;
+        let code = issue(&self.store, role, window).await?;
         let device = Uuid::now_v7();
         let body = serde_json::to_vec(&json!({"code": code, "device_id": device, "name": "race"}))?;
         let (status, answer) = call(&self.a, Method::Post, "/api/v1/enroll", &[], body).await?;
@@ -170,7 +169,7 @@ async fn a_page_that_overtakes_its_predecessor_waits_for_it(backend: Backend) ->
 async fn a_code_redeemed_twice_at_once_enrols_one_device(backend: Backend) -> Result<()> {
     let p = pair(backend).await?;
     for round in 0..10 {
-        let code = issue(p.store.as_ref(), DeviceRole::Kiosk, Some("jianghai-w02")).await?;
+        let code = issue(&p.store, DeviceRole::Kiosk, Some("jianghai-w02")).await?;
         let enrol = |to: &Http| {
             let body = serde_json::to_vec(&json!({"code": code, "device_id": Uuid::now_v7(), "name": "race"})).unwrap();
             let to = to.clone();
@@ -239,7 +238,7 @@ async fn a_device_never_reads_half_of_one_version_and_half_of_the_next(backend: 
             for w in &mut loaded.data.windows {
                 w.name.en = format!("edition {edition}");
             }
-            reference::import(store.as_ref(), loaded).await?;
+            tiyan_system_tests::sync_rig::import(&store, loaded).await?;
         }
         Ok::<_, anyhow::Error>(())
     });

@@ -149,10 +149,9 @@ async fn a_lock_out_at_the_server_holds_on_every_laptop(backend: Backend) -> Res
 async fn the_clerks_reply_reaches_the_laptop_and_the_officers_answer_lands_once(backend: Backend) -> Result<()> {
     use tiyan_core::accounts::Role;
     use tiyan_core::ledger::Satisfaction;
+    use tiyan_services::Who;
     use tiyan_services::accounts::{self, AccountForm};
-    use tiyan_services::calendar::CalendarCache;
     use tiyan_services::ledger::{self, StepForm, StepRequest};
-    use tiyan_services::{Hasher, Who};
 
     let dir = tempfile::tempdir()?;
     let server = TestServer::start(backend).await?;
@@ -164,23 +163,22 @@ async fn the_clerks_reply_reaches_the_laptop_and_the_officers_answer_lands_once(
     engine.run_once().await?;
 
     // The clerk of the hall verifies, fixes it at once and replies.
-    let hasher = Hasher::new(1);
-    let now = tiyan_system_tests::clock().now();
+    let cx = tiyan_system_tests::sync_rig::console(&server.store);
+    let now = cx.now();
     let form =
         |login, role, hall_id| AccountForm { login, name: login, role, hall_id, password: "correct horse battery" };
-    let sup =
-        accounts::create(server.store.as_ref(), &hasher, None, None, &form("sup", Role::Supervisor, None), now).await?;
+    let sup = accounts::create(&cx, &Who::console(now), &form("sup", Role::Supervisor, None)).await?;
+    let here = std::net::Ipv4Addr::LOCALHOST.into();
     let clerk_form = form("clerk", Role::Clerk, Some("jianghai"));
-    let clerk = accounts::create(server.store.as_ref(), &hasher, Some(&sup), None, &clerk_form, now).await?;
-    let who = Who { account: &clerk, client: std::net::Ipv4Addr::LOCALHOST.into(), now };
-    let cache = CalendarCache::default();
+    let clerk = accounts::create(&cx, &Who::account(&sup, here, now), &clerk_form).await?;
+    let who = Who::account(&clerk, here, now);
     for (events, step, note) in [
         (1, StepForm::Verify, "属实"),
         (2, StepForm::FixAtOnce, "已换大号叫号屏"),
         (3, StepForm::Reply, "已更换为 55 寸叫号屏，感谢您的监督。"),
     ] {
         let request = StepRequest { item: problem, expected_events: events, form: step, note, linked: false };
-        ledger::take(server.store.as_ref(), &cache, &who, &request).await?;
+        ledger::take(&cx, &who, &request).await?;
     }
 
     // The laptop's next sync brings the reply.

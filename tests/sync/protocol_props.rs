@@ -20,7 +20,6 @@ use tiyan_client::sync::transport::{Method, Request, Response, Transport, Transp
 use tiyan_core::protocol::{DeviceRole, RecordKind};
 use tiyan_server::testing::{Backend, TestDb};
 use tiyan_server::{AppState, Settings, app};
-use tiyan_services::reference;
 use tiyan_services::reference_files::load_json;
 use tiyan_storage::{RatingFilter, Storage};
 use tower::ServiceExt;
@@ -148,8 +147,8 @@ impl Sut {
             let db = TestDb::new(backend).await;
             let server = db.open().await;
             let demo = load_json(&tiyan_system_tests::demo_reference()).expect("demo");
-            reference::import(server.as_ref(), demo).await.expect("import");
-            let code = tiyan_system_tests::sync_rig::issue(server.as_ref(), DeviceRole::Kiosk, Some("jianghai-w02"))
+            tiyan_system_tests::sync_rig::import(&server, demo).await.expect("import");
+            let code = tiyan_system_tests::sync_rig::issue(&server, DeviceRole::Kiosk, Some("jianghai-w02"))
                 .await
                 .expect("code");
             (db, server, code)

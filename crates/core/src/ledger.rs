@@ -107,12 +107,19 @@ pub enum Satisfaction {
 }
 
 impl Satisfaction {
+    pub const ALL: [Satisfaction; 3] =
+        [Satisfaction::Satisfied, Satisfaction::BasicallySatisfied, Satisfaction::Dissatisfied];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Satisfaction::Satisfied => "satisfied",
             Satisfaction::BasicallySatisfied => "basically_satisfied",
             Satisfaction::Dissatisfied => "dissatisfied",
         }
+    }
+
+    pub fn parse(s: &str) -> Option<Satisfaction> {
+        Satisfaction::ALL.into_iter().find(|x| x.as_str() == s)
     }
 }
 

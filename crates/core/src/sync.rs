@@ -32,6 +32,20 @@ pub fn check_page(device: Uuid, keys: &[(u64, Uuid)]) -> Result<(), PageError> {
     Ok(())
 }
 
+/// What a record sent again is, against what is held under its id and
+/// sequence number: the same content is a duplicate (a no-op, the device
+/// lost an acknowledgement); other content, or nothing held there, is a
+/// conflict, logged and refused, never an overwrite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resend {
+    Duplicate,
+    Conflict,
+}
+
+pub fn resend<T: PartialEq>(held: Option<&T>, sent: &T) -> Resend {
+    if held == Some(sent) { Resend::Duplicate } else { Resend::Conflict }
+}
+
 /// Given that the server holds the stream up to `through`: the page must not
 /// leave a hole after it. Returns what the server holds once the page is in.
 /// Records at or below `through` are resends, checked one by one for sameness.

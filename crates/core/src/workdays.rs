@@ -24,6 +24,22 @@ pub enum DayKind {
     Workday,
 }
 
+impl DayKind {
+    pub const ALL: [DayKind; 2] = [DayKind::Holiday, DayKind::Workday];
+
+    /// Its name in storage and in forms.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DayKind::Holiday => "holiday",
+            DayKind::Workday => "workday",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DayKind> {
+        DayKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
 /// The calendar: the exceptions to "Monday to Friday", and the years whose
 /// official arrangement is known (a year not known is counted as plain weeks,
 /// and what falls in it is an estimate).

@@ -5,16 +5,16 @@
 
 use std::net::IpAddr;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use tiyan_core::accounts::Role;
 use tiyan_infra::secret::{new_token, token_digest};
 use uuid::Uuid;
 
-use super::audit::{self, Actor};
+use super::audit::{self, AuditAction};
 use super::lockout::Tally;
-use super::{Hasher, Who};
+use super::{Services, Who};
 use crate::error::{Error, Invalid, Result};
-use tiyan_storage::{Account, NewAccount, PasswordHash, Session, Storage};
+use tiyan_storage::{Account, NewAccount, PasswordHash, Session};
 
 /// What people choose as a password: long enough to resist guessing offline.
 pub const MIN_PASSWORD_CHARS: usize = 10;
@@ -49,29 +49,19 @@ pub struct AccountForm<'a> {
     pub password: &'a str,
 }
 
-/// Makes an account; `by` is who asks (None: the command line, which may make
-/// only a supervisor, the first account of a new server).
-pub async fn create(
-    store: &dyn Storage,
-    hasher: &Hasher,
-    by: Option<&Account>,
-    client: Option<IpAddr>,
-    form: &AccountForm<'_>,
-    now: DateTime<Utc>,
-) -> Result<Account> {
+/// Makes an account, by someone who may (the console makes supervisors, the
+/// first accounts of a new server; the page the rest).
+pub async fn create(cx: &Services, who: &Who<'_>, form: &AccountForm<'_>) -> Result<Account> {
+    let store = cx.store.as_ref();
     let hall_id = form.hall_id.map(str::trim).filter(|h| !h.is_empty());
-    let allowed = match by {
-        Some(a) => a.scope().manages_account(form.role, hall_id),
-        None => form.role == Role::Supervisor && hall_id.is_none(),
-    };
-    if !allowed {
+    if !who.scope().manages_account(form.role, hall_id) {
         return Err(Error::Forbidden("you may not make this account".into()));
     }
     if form.role.has_hall() != hall_id.is_some() {
         return Err(Invalid::HallForRole.into());
     }
     if let Some(h) = hall_id {
-        super::reference::known_place(store, h, None).await?;
+        super::reference::known_place(cx, h, None).await?;
     }
     let name = form.name.trim();
     if name.is_empty() || name.chars().count() > 40 {
@@ -79,7 +69,7 @@ pub async fn create(
     }
     check_password(form.password)?;
     let login = normalize_login(form.login)?;
-    let hash = hasher.hash(form.password).await?;
+    let hash = cx.hasher.hash(form.password).await?;
     let account = store
         .create_account(&NewAccount {
             id: Uuid::now_v7(),
@@ -88,12 +78,11 @@ pub async fn create(
             role: form.role,
             hall_id: hall_id.map(str::to_string),
             password: PasswordHash::new(hash),
-            created_at: now,
+            created_at: who.now,
         })
         .await?;
-    let actor = by.map_or(Actor::Console, Actor::Account);
     let detail = format!("{} {}", account.role.as_str(), account.hall_id.as_deref().unwrap_or("*"));
-    audit::record(store, actor, client, "account_created", &account.login, &detail, now).await?;
+    audit::record(cx, who, AuditAction::AccountCreated, &account.login, &detail).await?;
     Ok(account)
 }
 
@@ -104,42 +93,37 @@ pub struct SignedIn {
     pub csrf: String,
 }
 
-pub async fn sign_in(
-    store: &dyn Storage,
-    hasher: &Hasher,
-    login: &str,
-    password: &str,
-    client: IpAddr,
-    now: DateTime<Utc>,
-) -> Result<SignedIn> {
+pub async fn sign_in(cx: &Services, login: &str, password: &str, client: IpAddr) -> Result<SignedIn> {
+    let (store, now) = (cx.store.as_ref(), cx.now());
     let login = login.trim().to_lowercase();
     let tally = Tally::new(format!("account:{login}"), client);
     if let Err(e) = tally.check(store, now).await {
-        audit::record(store, Actor::Attempt(&login), Some(client), "sign_in_locked", &login, "", now).await?;
+        audit::attempt(cx, &login, client, AuditAction::SignInLocked, now).await?;
         return Err(e);
     }
     let found = store.account_credentials(&login).await?;
     let hash = found.as_ref().map(|(_, h)| h.phc().to_string());
     // An unknown login costs the same hash time as a wrong password.
-    let ok = hasher.verify(password, hash.as_deref().unwrap_or(tiyan_infra::secret::DUMMY_HASH)).await?;
+    let ok = cx.hasher.verify(password, hash.as_deref().unwrap_or(tiyan_infra::secret::DUMMY_HASH)).await?;
     let account = match found {
         Some((account, _)) if ok => account,
         _ => {
             tally.failed(store, now).await?;
-            audit::record(store, Actor::Attempt(&login), Some(client), "sign_in_failed", &login, "", now).await?;
+            audit::attempt(cx, &login, client, AuditAction::SignInFailed, now).await?;
             return Err(Error::WrongPassword);
         }
     };
     tally.succeeded(store).await?;
     let (token, csrf) = (new_token(), new_token());
     store.create_session(&hex::encode(token_digest(&token)), account.id, &csrf, now).await?;
-    audit::record(store, Actor::Account(&account), Some(client), "sign_in", &account.login, "", now).await?;
+    audit::record(cx, &Who::account(&account, client, now), AuditAction::SignIn, &account.login, "").await?;
     Ok(SignedIn { account, token, csrf })
 }
 
 /// The session behind a cookie's token, if it is in force: one idle for longer
 /// than `idle` has ended.
-pub async fn session(store: &dyn Storage, token: &str, idle: Duration, now: DateTime<Utc>) -> Result<Option<Session>> {
+pub async fn session(cx: &Services, token: &str, idle: Duration) -> Result<Option<Session>> {
+    let (store, now) = (cx.store.as_ref(), cx.now());
     let key = hex::encode(token_digest(token));
     let Some(session) = store.session(&key).await? else { return Ok(None) };
     if now - session.last_seen_at > idle {
@@ -153,63 +137,60 @@ pub async fn session(store: &dyn Storage, token: &str, idle: Duration, now: Date
     Ok(Some(session))
 }
 
-pub async fn sign_out(
-    store: &dyn Storage,
-    token: &str,
-    account: &Account,
-    client: IpAddr,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    store.end_session(&hex::encode(token_digest(token))).await?;
-    audit::record(store, Actor::Account(account), Some(client), "sign_out", &account.login, "", now).await
+pub async fn sign_out(cx: &Services, who: &Who<'_>, token: &str) -> Result<()> {
+    cx.store.end_session(&hex::encode(token_digest(token))).await?;
+    let login = who.signed_in().map(|a| a.login.as_str()).unwrap_or_default();
+    audit::record(cx, who, AuditAction::SignOut, login, "").await
 }
 
 /// Changes another account's role, hall or standing, or sets a new password,
 /// by someone allowed to manage both what it was and what it becomes.
 pub async fn update(
-    store: &dyn Storage,
+    cx: &Services,
     who: &Who<'_>,
     id: Uuid,
     role: Role,
     hall_id: Option<&str>,
     disabled: bool,
 ) -> Result<Account> {
-    let (by, client, now) = (who.account, who.client, who.now);
-    let target = visible(store, by, id).await?;
+    let store = cx.store.as_ref();
+    let target = visible(cx, who, id).await?;
     let hall_id = hall_id.map(str::trim).filter(|h| !h.is_empty());
-    if !by.scope().manages_account(role, hall_id) || role.has_hall() != hall_id.is_some() {
+    if !who.scope().manages_account(role, hall_id) || role.has_hall() != hall_id.is_some() {
         return Err(Error::Forbidden("you may not give this account that role or hall".into()));
     }
-    if target.id == by.id {
+    if who.signed_in().is_some_and(|by| by.id == target.id) {
         return Err(Invalid::OwnAccount.into());
     }
-    let disabled_at = if disabled { Some(target.disabled_at.unwrap_or(now)) } else { None };
+    let disabled_at = if disabled { Some(target.disabled_at.unwrap_or(who.now)) } else { None };
     store.update_account(id, role, hall_id, disabled_at).await?;
     let detail = format!("{} {}{}", role.as_str(), hall_id.unwrap_or("*"), if disabled { " disabled" } else { "" });
-    audit::record(store, Actor::Account(by), Some(client), "account_changed", &target.login, &detail, now).await?;
+    audit::record(cx, who, AuditAction::AccountChanged, &target.login, &detail).await?;
     store.account(id).await?.ok_or_else(|| Error::NotFound("account".into()))
 }
 
-pub async fn reset_password(
-    store: &dyn Storage,
-    hasher: &Hasher,
-    who: &Who<'_>,
-    id: Uuid,
-    password: &str,
-) -> Result<()> {
-    let (by, client, now) = (who.account, who.client, who.now);
-    let target = visible(store, by, id).await?;
+pub async fn reset_password(cx: &Services, who: &Who<'_>, id: Uuid, password: &str) -> Result<()> {
+    let target = visible(cx, who, id).await?;
     check_password(password)?;
-    let hash = hasher.hash(password).await?;
-    store.set_password(id, &PasswordHash::new(hash)).await?;
-    audit::record(store, Actor::Account(by), Some(client), "password_reset", &target.login, "", now).await
+    let hash = cx.hasher.hash(password).await?;
+    cx.store.set_password(id, &PasswordHash::new(hash)).await?;
+    audit::record(cx, who, AuditAction::PasswordReset, &target.login, "").await
 }
 
-/// An account `by` may manage, else "not found" (what it may not manage, it
-/// may not learn exists).
-async fn visible(store: &dyn Storage, by: &Account, id: Uuid) -> Result<Account> {
-    match store.account(id).await? {
-        Some(a) if by.scope().manages_account(a.role, a.hall_id.as_deref()) => Ok(a),
+/// Their own account and those `who` may manage: of their hall, or every one.
+pub async fn list(cx: &Services, who: &Who<'_>) -> Result<Vec<Account>> {
+    let scope = who.scope();
+    let own = who.signed_in().map(|a| a.id);
+    let mut list = cx.store.accounts(scope.hall_id.as_deref()).await?;
+    list.retain(|a| Some(a.id) == own || scope.manages_account(a.role, a.hall_id.as_deref()));
+    Ok(list)
+}
+
+/// An account `who` may manage, else "not found" (what they may not manage,
+/// they may not learn exists).
+pub async fn visible(cx: &Services, who: &Who<'_>, id: Uuid) -> Result<Account> {
+    match cx.store.account(id).await? {
+        Some(a) if who.scope().manages_account(a.role, a.hall_id.as_deref()) => Ok(a),
         _ => Err(Error::NotFound("account".into())),
     }
 }

@@ -4,13 +4,12 @@
 //! with a note.
 
 use chrono::{DateTime, Duration, Utc};
-use tiyan_core::accounts::Scope;
 use tiyan_core::assessment::AlertRule;
 use tiyan_core::protocol::Upload;
 use uuid::Uuid;
 
-use super::Who;
-use super::audit::{self, Actor};
+use super::audit::{self, AuditAction};
+use super::{Services, Who};
 use crate::error::{Error, Invalid, Result};
 use tiyan_storage::{Alert, Storage};
 
@@ -68,14 +67,16 @@ pub async fn check(store: &dyn Storage, windows: &[(String, String)], now: DateT
     Ok(raised)
 }
 
-pub async fn open(store: &dyn Storage, scope: &Scope) -> Result<Vec<Alert>> {
-    Ok(store.open_alerts(scope.hall_id.as_deref()).await?)
+/// The alerts not yet acknowledged of the halls `who` sees.
+pub async fn open(cx: &Services, who: &Who<'_>) -> Result<Vec<Alert>> {
+    Ok(cx.store.open_alerts(who.scope().hall_id.as_deref()).await?)
 }
 
 /// A hall administrator (or a supervisor) acknowledges an alert with a note.
-pub async fn acknowledge(store: &dyn Storage, who: &Who<'_>, id: Uuid, note: &str) -> Result<()> {
+pub async fn acknowledge(cx: &Services, who: &Who<'_>, id: Uuid, note: &str) -> Result<()> {
+    let store = cx.store.as_ref();
     let alert = store.alert(id).await?.ok_or_else(|| Error::NotFound("alert".into()))?;
-    let scope = who.account.scope();
+    let scope = who.scope();
     if !scope.sees(&alert.hall_id) {
         return Err(Error::NotFound("alert".into()));
     }
@@ -89,10 +90,9 @@ pub async fn acknowledge(store: &dyn Storage, who: &Who<'_>, id: Uuid, note: &st
     if note.chars().count() > 2000 {
         return Err(Invalid::NoteTooLong.into());
     }
-    if !store.acknowledge_alert(id, who.account.id, note, who.now).await? {
+    if !store.acknowledge_alert(id, who.person()?.id, note, who.now).await? {
         return Err(Error::Stale);
     }
     let target = format!("{} {}", alert.window_id, alert.raised_at.to_rfc3339());
-    audit::record(store, Actor::Account(who.account), Some(who.client), "alert_acknowledged", &target, note, who.now)
-        .await
+    audit::record(cx, who, AuditAction::AlertAcknowledged, &target, note).await
 }

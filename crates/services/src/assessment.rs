@@ -12,8 +12,8 @@ use tiyan_core::accounts::Role;
 use tiyan_core::assessment::{LedgerTally, Method, Month, Tally, near_bottom, rank};
 use tiyan_core::reference::ReferenceData;
 
-use super::Who;
-use super::audit::{self, Actor};
+use super::audit::{self, AuditAction};
+use super::{Services, Who};
 use crate::error::{Error, Invalid, Result};
 use tiyan_storage::{Closing, FigureSettings, LedgerTallyRow, RatingTallies, Storage};
 
@@ -193,7 +193,11 @@ pub enum Subject {
 }
 
 /// The current method (the newest version).
-pub async fn current_method(store: &dyn Storage) -> Result<Method> {
+pub async fn current_method(cx: &Services) -> Result<Method> {
+    newest_method(cx.store.as_ref()).await
+}
+
+async fn newest_method(store: &dyn Storage) -> Result<Method> {
     Ok(store.methods().await?.into_iter().next().unwrap_or_default())
 }
 
@@ -206,8 +210,19 @@ async fn method_version(store: &dyn Storage, version: i64) -> Result<Method> {
         .ok_or_else(|| Error::Backend(format!("method version {version} is missing")))
 }
 
-/// A hall's figures for `month` with `method`, computed from what the database holds now.
-pub async fn compute(
+/// A hall's figures for `month` with `method`, computed from what the database
+/// holds now (for the benches, which freeze months of a province without a person).
+pub async fn computed(
+    cx: &Services,
+    reference: &ReferenceData,
+    hall: &str,
+    month: Month,
+    method: &Method,
+) -> Result<MonthFigures> {
+    compute(cx.store.as_ref(), reference, hall, month, method, cx.now()).await
+}
+
+async fn compute(
     store: &dyn Storage,
     reference: &ReferenceData,
     hall: &str,
@@ -379,8 +394,21 @@ fn figures(
 }
 
 /// The month as the page shows it: live with the current method, or, once
-/// closed, frozen, with what has changed since beside it.
+/// closed, frozen, with what has changed since beside it; of a hall `who` sees.
 pub async fn month(
+    cx: &Services,
+    who: &Who<'_>,
+    reference: &ReferenceData,
+    hall: &str,
+    month: Month,
+) -> Result<MonthView> {
+    if !who.scope().sees(hall) {
+        return Err(Error::NotFound("hall".into()));
+    }
+    month_view(cx.store.as_ref(), reference, hall, month, who.now).await
+}
+
+async fn month_view(
     store: &dyn Storage,
     reference: &ReferenceData,
     hall: &str,
@@ -389,7 +417,7 @@ pub async fn month(
 ) -> Result<MonthView> {
     match store.closing(hall, month).await? {
         None => {
-            let method = current_method(store).await?;
+            let method = newest_method(store).await?;
             let figures = compute(store, reference, hall, month, &method, now).await?;
             Ok(MonthView { figures, closed: None, corrections: Vec::new() })
         }
@@ -404,8 +432,35 @@ pub async fn month(
     }
 }
 
-/// The month's figures as they stand for a report: frozen if it was closed, else computed now.
-pub async fn settled(
+/// The months published (closed), by hall: what the public page lists.
+pub async fn published_months(cx: &Services) -> Result<Vec<(String, Month)>> {
+    Ok(cx.store.closed_months().await?)
+}
+
+/// A published month of a hall, for anyone: only a closed month is published
+/// (None otherwise), with whether the hall names its staff (masked).
+pub async fn published(
+    cx: &Services,
+    reference: &ReferenceData,
+    hall: &str,
+    m: Month,
+) -> Result<Option<(MonthView, bool)>> {
+    let store = cx.store.as_ref();
+    if store.closing(hall, m).await?.is_none() {
+        return Ok(None);
+    }
+    let view = month_view(store, reference, hall, m, cx.now()).await?;
+    Ok(Some((view, store.figure_settings(hall).await?.publish_names)))
+}
+
+/// The month's figures as they stand for a report or the public page (figures
+/// are published: anyone may have them): frozen if it was closed, else
+/// computed now.
+pub async fn settled(cx: &Services, reference: &ReferenceData, hall: &str, m: Month) -> Result<MonthFigures> {
+    settled_in(cx.store.as_ref(), reference, hall, m, cx.now()).await
+}
+
+async fn settled_in(
     store: &dyn Storage,
     reference: &ReferenceData,
     hall: &str,
@@ -414,21 +469,35 @@ pub async fn settled(
 ) -> Result<MonthFigures> {
     match store.closing(hall, m).await? {
         Some(c) => serde_json::from_value(c.figures).map_err(|e| Error::Backend(format!("closed month {m}: {e}"))),
-        None => compute(store, reference, hall, m, &current_method(store).await?, now).await,
+        None => compute(store, reference, hall, m, &newest_method(store).await?, now).await,
     }
 }
 
+/// A month's report of one hall or of every hall `who` sees (see [`settled`]); logged.
+pub async fn report(cx: &Services, who: &Who<'_>, m: Month, hall: Option<&str>) -> Result<crate::report::Report> {
+    use crate::report::Report;
+    let reference = cx.reference().await?;
+    let scope = who.scope();
+    let report = match hall.or(scope.hall_id.as_deref()) {
+        Some(h) => {
+            if !scope.sees(h) || !reference.halls.iter().any(|x| x.id == h) {
+                return Err(Invalid::UnknownHall(h.to_string()).into());
+            }
+            Report::Hall(Box::new(settled(cx, &reference, h, m).await?))
+        }
+        None => Report::Province { month: m, halls: province(cx, reference, m).await? },
+    };
+    audit::record(cx, who, AuditAction::ReportWritten, hall.unwrap_or("*"), &m.to_string()).await?;
+    Ok(report)
+}
+
 /// Every active hall's month (see [`settled`]), computed side by side.
-pub async fn province(
-    store: std::sync::Arc<dyn Storage>,
-    reference: std::sync::Arc<ReferenceData>,
-    m: Month,
-    now: DateTime<Utc>,
-) -> Result<Vec<MonthFigures>> {
+pub async fn province(cx: &Services, reference: std::sync::Arc<ReferenceData>, m: Month) -> Result<Vec<MonthFigures>> {
+    let now = cx.now();
     let mut tasks = tokio::task::JoinSet::new();
     for (i, hall) in reference.halls.iter().enumerate() {
-        let (store, reference, hall) = (store.clone(), reference.clone(), hall.id.clone());
-        tasks.spawn(async move { (i, settled(store.as_ref(), &reference, &hall, m, now).await) });
+        let (store, reference, hall) = (cx.store.clone(), reference.clone(), hall.id.clone());
+        tasks.spawn(async move { (i, settled_in(store.as_ref(), &reference, &hall, m, now).await) });
     }
     let mut out = Vec::new();
     while let Some(done) = tasks.join_next().await {
@@ -464,15 +533,17 @@ fn corrections(frozen: &MonthFigures, live: &MonthFigures) -> Vec<Correction> {
 
 /// Closes a month: its figures are frozen with the current method's version.
 /// A month is closed once it is over, by a hall administrator of the hall or a supervisor.
-pub async fn close(store: &dyn Storage, reference: &ReferenceData, who: &Who<'_>, hall: &str, m: Month) -> Result<()> {
-    if !who.account.scope().administers(hall) {
+pub async fn close(cx: &Services, who: &Who<'_>, reference: &ReferenceData, hall: &str, m: Month) -> Result<()> {
+    if !who.scope().administers(hall) {
         return Err(Error::Forbidden("you may not close this hall's month".into()));
     }
-    super::reference::known_place(store, hall, None).await?;
+    let by = who.person()?;
+    let store = cx.store.as_ref();
+    super::reference::known_place(cx, hall, None).await?;
     if m.next().first_day() > tiyan_core::workdays::china_date(who.now) {
         return Err(Invalid::MonthNotOver.into());
     }
-    let method = current_method(store).await?;
+    let method = newest_method(store).await?;
     let figures = compute(store, reference, hall, m, &method, who.now).await?;
     let detail = format!("method v{}, {} ratings", method.version, figures.hall.figures.ratings);
     let closing = Closing {
@@ -480,17 +551,21 @@ pub async fn close(store: &dyn Storage, reference: &ReferenceData, who: &Who<'_>
         month: m,
         method_version: method.version,
         closed_at: who.now,
-        account_id: who.account.id,
+        account_id: by.id,
         figures: serde_json::to_value(&figures).map_err(|e| Error::Backend(e.to_string()))?,
     };
     store.close_month(&closing).await?;
     let target = format!("{hall} {m}");
-    audit::record(store, Actor::Account(who.account), Some(who.client), "month_closed", &target, &detail, who.now).await
+    audit::record(cx, who, AuditAction::MonthClosed, &target, &detail).await
 }
 
 /// The last twelve months up to `end` of a hall, a window or a staff member, with the current method.
-pub async fn trend(store: &dyn Storage, hall: &str, subject: &Subject, end: Month) -> Result<Vec<TrendPoint>> {
-    let method = current_method(store).await?;
+pub async fn trend(cx: &Services, who: &Who<'_>, hall: &str, subject: &Subject, end: Month) -> Result<Vec<TrendPoint>> {
+    if !who.scope().sees(hall) {
+        return Err(Error::NotFound("hall".into()));
+    }
+    let store = cx.store.as_ref();
+    let method = newest_method(store).await?;
     let months = end.last(12);
     let tallies = store.rating_tallies(hall, months[0].first_day(), end.next().first_day()).await?;
     let mine = |r: &tiyan_storage::TallyRow| match subject {
@@ -522,25 +597,34 @@ pub async fn trend(store: &dyn Storage, hall: &str, subject: &Subject, end: Mont
 
 /// A new version of the method (supervisors only; it applies from now on,
 /// closed months keep theirs).
-pub async fn set_method(store: &dyn Storage, who: &Who<'_>, method: &Method) -> Result<Method> {
-    if who.account.role != Role::Supervisor {
+pub async fn set_method(cx: &Services, who: &Who<'_>, method: &Method) -> Result<Method> {
+    if who.scope().role != Role::Supervisor {
         return Err(Error::Forbidden("only a supervisor changes the method".into()));
     }
+    let by = who.person()?;
     method.check().map_err(Invalid::Method)?;
-    let saved = store.add_method(method, who.account.id, who.now).await?;
+    let saved = cx.store.add_method(method, by.id, who.now).await?;
     let detail = format!("{} · bottom {}%", saved.formula(), saved.bottom_percent);
     let target = format!("v{}", saved.version);
-    audit::record(store, Actor::Account(who.account), Some(who.client), "method_set", &target, &detail, who.now)
-        .await?;
+    audit::record(cx, who, AuditAction::MethodSet, &target, &detail).await?;
     Ok(saved)
 }
 
-/// A hall's settings for its figures, fleet and alerts (its administrators and supervisors).
-pub async fn set_settings(store: &dyn Storage, who: &Who<'_>, hall: &str, s: &FigureSettings) -> Result<()> {
-    if !who.account.scope().administers(hall) {
+/// A hall's settings for its figures, fleet and alerts, to someone who sees the hall.
+pub async fn settings(cx: &Services, who: &Who<'_>, hall: &str) -> Result<FigureSettings> {
+    if !who.scope().sees(hall) {
+        return Err(Error::NotFound("hall".into()));
+    }
+    Ok(cx.store.figure_settings(hall).await?)
+}
+
+/// Sets a hall's settings for its figures, fleet and alerts (its administrators and supervisors).
+pub async fn set_settings(cx: &Services, who: &Who<'_>, hall: &str, s: &FigureSettings) -> Result<()> {
+    if !who.scope().administers(hall) {
         return Err(Error::Forbidden("you may not change this hall's settings".into()));
     }
-    super::reference::known_place(store, hall, None).await?;
+    let store = cx.store.as_ref();
+    super::reference::known_place(cx, hall, None).await?;
     let ok = (1..=1000).contains(&s.minimum_ratings)
         && s.opens < s.closes
         && (5..=24 * 60).contains(&s.silence_minutes)
@@ -562,8 +646,7 @@ pub async fn set_settings(store: &dyn Storage, who: &Who<'_>, hall: &str, s: &Fi
         s.alert.min_ratings,
         s.alert.minutes
     );
-    audit::record(store, Actor::Account(who.account), Some(who.client), "figure_settings_set", hall, &detail, who.now)
-        .await
+    audit::record(cx, who, AuditAction::FigureSettingsSet, hall, &detail).await
 }
 
 #[cfg(test)]

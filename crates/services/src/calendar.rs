@@ -13,11 +13,11 @@ use tiyan_core::accounts::Role;
 use tiyan_core::ledger::replay;
 use tiyan_core::workdays::{Calendar, DayKind};
 
-use super::Who;
-use super::audit::{self, Actor};
+use super::audit::{self, AuditAction};
 use super::cache::Versioned;
+use super::{Services, Who};
 use crate::error::{Error, Invalid, Result};
-use tiyan_storage::{CalendarDay, HallSettings, Storage};
+use tiyan_storage::{CalendarDay, CalendarYear, HallSettings, Storage};
 
 /// The years `chinese_holiday` knows that a new server imports at its first start.
 pub const REGISTRY_YEARS: [i32; 2] = [2025, 2026];
@@ -115,38 +115,36 @@ pub fn parse_holiday_cn(json: &[u8]) -> Result<(i32, Vec<CalendarDay>)> {
 }
 
 /// Imports a year and recomputes the open items' deadlines.
-pub async fn import_year(
-    store: &dyn Storage,
-    cache: &CalendarCache,
-    year: i32,
-    days: &[CalendarDay],
-    source: &str,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    store.import_calendar_year(year, days, source, now).await?;
-    recompute(store, cache).await
+async fn import_year(cx: &Services, year: i32, days: &[CalendarDay], source: &str, now: DateTime<Utc>) -> Result<()> {
+    cx.store.import_calendar_year(year, days, source, now).await?;
+    recompute(cx).await
 }
 
 /// On a server's first start: the official years the registry crate knows.
-pub async fn seed(store: &dyn Storage, cache: &CalendarCache, now: DateTime<Utc>) -> Result<()> {
-    if !store.calendar_years().await?.is_empty() {
+pub async fn seed(cx: &Services) -> Result<()> {
+    if !cx.store.calendar_years().await?.is_empty() {
         return Ok(());
     }
     for year in REGISTRY_YEARS {
-        store.import_calendar_year(year, &registry_year(year)?, REGISTRY, now).await?;
+        cx.store.import_calendar_year(year, &registry_year(year)?, REGISTRY, cx.now()).await?;
     }
     tracing::info!(years = ?REGISTRY_YEARS, "working-day calendar imported from the published data");
-    recompute(store, cache).await
+    recompute(cx).await
 }
 
-pub async fn set_day(
-    store: &dyn Storage,
-    cache: &CalendarCache,
-    date: NaiveDate,
-    day: Option<(DayKind, String)>,
-) -> Result<()> {
-    store.set_calendar_day(date, day).await?;
-    recompute(store, cache).await
+/// The years imported, and the exceptions of `year`.
+pub async fn year(cx: &Services, year: i32) -> Result<(Vec<CalendarYear>, Vec<CalendarDay>)> {
+    Ok((cx.store.calendar_years().await?, cx.store.calendar_days(year).await?))
+}
+
+/// The limits of each hall `who` sees, and whether they may change them.
+pub async fn limits(cx: &Services, who: &Who<'_>) -> Result<Vec<(String, HallSettings, bool)>> {
+    let scope = who.scope();
+    let mut out = Vec::new();
+    for h in cx.reference().await?.halls.iter().filter(|h| scope.sees(&h.id)) {
+        out.push((h.id.clone(), cx.store.hall_settings(&h.id).await?, scope.administers(&h.id)));
+    }
+    Ok(out)
 }
 
 /// A change to the calendar or a hall's limits made in the hall office.
@@ -164,8 +162,8 @@ pub enum CalendarEdit {
 /// Makes a change by `who`: the calendar is every hall's, so only a
 /// supervisor changes it; a hall's limits, its administrator or a
 /// supervisor. Logged.
-pub async fn edit(store: &dyn Storage, cache: &CalendarCache, who: &Who<'_>, edit: CalendarEdit) -> Result<()> {
-    let scope = who.account.scope();
+pub async fn edit(cx: &Services, who: &Who<'_>, edit: CalendarEdit) -> Result<()> {
+    let scope = who.scope();
     let allowed = match &edit {
         CalendarEdit::Limits(hall, _) => scope.administers(hall),
         _ => scope.role == Role::Supervisor,
@@ -176,28 +174,29 @@ pub async fn edit(store: &dyn Storage, cache: &CalendarCache, who: &Who<'_>, edi
     let now = who.now;
     let (action, target, detail) = match edit {
         CalendarEdit::Registry(year) => {
-            import_year(store, cache, year, &registry_year(year)?, REGISTRY, now).await?;
-            ("calendar_imported", year.to_string(), REGISTRY.to_string())
+            import_year(cx, year, &registry_year(year)?, REGISTRY, now).await?;
+            (AuditAction::CalendarImported, year.to_string(), REGISTRY.to_string())
         }
         CalendarEdit::File(bytes) => {
             let (year, days) = parse_holiday_cn(&bytes)?;
-            import_year(store, cache, year, &days, "holiday-cn file", now).await?;
-            ("calendar_imported", year.to_string(), format!("holiday-cn file, {} days", days.len()))
+            import_year(cx, year, &days, "holiday-cn file", now).await?;
+            (AuditAction::CalendarImported, year.to_string(), format!("holiday-cn file, {} days", days.len()))
         }
         CalendarEdit::Day(date, day) => {
             let detail = day.as_ref().map_or_else(|| "weekday".to_string(), |(k, note)| format!("{k:?} {note}"));
-            set_day(store, cache, date, day).await?;
-            ("calendar_day_set", date.to_string(), detail)
+            cx.store.set_calendar_day(date, day).await?;
+            recompute(cx).await?;
+            (AuditAction::CalendarDaySet, date.to_string(), detail)
         }
         CalendarEdit::Limits(hall, limits) => {
             check_limits(&limits)?;
-            super::reference::known_place(store, &hall, None).await?;
-            store.set_hall_settings(&hall, &limits).await?;
+            super::reference::known_place(cx, &hall, None).await?;
+            cx.store.set_hall_settings(&hall, &limits).await?;
             let detail = format!("{}/{}/{}", limits.verify_days, limits.rectify_days, limits.complex_days);
-            ("hall_limits_set", hall, detail)
+            (AuditAction::HallLimitsSet, hall, detail)
         }
     };
-    audit::record(store, Actor::Account(who.account), Some(who.client), action, &target, &detail, now).await
+    audit::record(cx, who, action, &target, &detail).await
 }
 
 /// Limits a hall may set: at least a day each, at most a quarter's working
@@ -212,26 +211,27 @@ fn check_limits(l: &HallSettings) -> Result<()> {
 }
 
 /// Every open item's deadline again, with the calendar as it is now (an
-/// estimate becomes a date once its year is imported).
-pub async fn recompute(store: &dyn Storage, cache: &CalendarCache) -> Result<()> {
-    let calendar = cache.current(store).await?;
-    for (id, source, events) in store.open_items().await? {
+/// estimate becomes a date once its year is imported). An item that took a
+/// step meanwhile was replayed by that step, with this calendar already.
+pub async fn recompute(cx: &Services) -> Result<()> {
+    let calendar = cx.calendar().await?;
+    for (id, source, events) in cx.store.open_items().await? {
         let status = replay(&events, source, &calendar)?;
-        store.set_status(id, &status).await?;
+        cx.store.set_status(id, events.len() as u32, &status).await?;
     }
     Ok(())
 }
 
 /// Items dealt with before each item's outcome was kept get it from their
 /// events (once: afterwards none is missing). Returns how many.
-pub async fn replay_missing_outcomes(store: &dyn Storage, cache: &CalendarCache) -> Result<usize> {
-    let items = store.items_missing_outcome().await?;
+pub async fn replay_missing_outcomes(cx: &Services) -> Result<usize> {
+    let items = cx.store.items_missing_outcome().await?;
     if items.is_empty() {
         return Ok(0);
     }
-    let calendar = cache.current(store).await?;
+    let calendar = cx.calendar().await?;
     for (id, source, events) in &items {
-        store.set_status(*id, &replay(events, *source, &calendar)?).await?;
+        cx.store.set_status(*id, events.len() as u32, &replay(events, *source, &calendar)?).await?;
     }
     Ok(items.len())
 }

@@ -149,6 +149,15 @@ impl Error {
     }
 }
 
+impl From<tiyan_core::ledger::StepRefusal> for Error {
+    fn from(e: tiyan_core::ledger::StepRefusal) -> Self {
+        match e {
+            tiyan_core::ledger::StepRefusal::Stale => Error::Stale,
+            tiyan_core::ledger::StepRefusal::Step(e) => Error::Step(e),
+        }
+    }
+}
+
 impl From<tiyan_storage::Error> for Error {
     fn from(e: tiyan_storage::Error) -> Self {
         use tiyan_storage::Error as S;
@@ -161,7 +170,6 @@ impl From<tiyan_storage::Error> for Error {
             S::Chunk(e) => Error::Chunk(e),
             S::PhotoMismatch => Error::PhotoMismatch,
             S::Rejected(e) => Error::Rejected(e),
-            S::Step(e) => Error::Step(e),
             S::Stale => Error::Stale,
             S::LoginTaken(login) => Error::Invalid(Invalid::LoginTaken(login)),
             S::UnknownHall(hall) => Error::Invalid(Invalid::UnknownHall(hall)),

@@ -9,7 +9,42 @@ use serde::Serialize;
 use tiyan_core::cell::spreadsheet_safe;
 use tiyan_core::mask::mask_phone;
 
-use tiyan_storage::StoredRating;
+use crate::audit::{self, AuditAction};
+use crate::{Services, Who};
+use tiyan_storage::{RatingFilter, StoredRating, StoredRevision};
+
+/// The ratings `filter` selects, of the halls `who` sees, for an export; logged
+/// (with whether the numbers leave in full: an export travels further than the server).
+pub async fn ratings(
+    cx: &Services,
+    who: &Who<'_>,
+    mut filter: RatingFilter,
+    with_phone: bool,
+) -> crate::Result<Vec<StoredRating>> {
+    let scope = who.scope();
+    if scope.hall_id.is_some() {
+        filter.hall_id = scope.hall_id.clone();
+    }
+    let ratings = cx.store.ratings(&filter).await?;
+    let detail = format!("{} ratings{}", ratings.len(), if with_phone { ", phone numbers in full" } else { "" });
+    audit::record(cx, who, AuditAction::RatingsExported, filter.hall_id.as_deref().unwrap_or("*"), &detail).await?;
+    Ok(ratings)
+}
+
+/// Every diary revision, with a way to the photos they name; supervisors (and the console) only; logged.
+pub async fn diaries(cx: &Services, who: &Who<'_>) -> crate::Result<Vec<StoredRevision>> {
+    if who.scope().hall_id.is_some() {
+        return Err(crate::Error::Forbidden("diaries are every hall's".into()));
+    }
+    let revisions = cx.store.diary_revisions().await?;
+    audit::record(cx, who, AuditAction::DiariesExported, "*", &format!("{} revisions", revisions.len())).await?;
+    Ok(revisions)
+}
+
+/// A diary photo by its SHA-256 (None: it has not arrived yet).
+pub async fn diary_photo(cx: &Services, sha256: &str) -> crate::Result<Option<Vec<u8>>> {
+    Ok(cx.store.diary_photo(sha256).await?)
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {

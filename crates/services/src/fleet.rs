@@ -3,12 +3,12 @@
 //! silent during its hall's opening hours.
 
 use chrono::{DateTime, Duration, Utc};
-use tiyan_core::accounts::Scope;
 use tiyan_core::protocol::{DeviceRole, StateQuery};
 use tiyan_core::workdays::Calendar;
 
+use super::{Services, Who};
 use crate::error::{Error, Result};
-use tiyan_storage::{DeviceReport, FigureSettings, FleetRow, Storage};
+use tiyan_storage::{DeviceReport, FigureSettings, FleetRow};
 
 /// The halls' own clock: figures and opening hours are China time.
 const HALL_OFFSET_HOURS: i64 = 8;
@@ -41,13 +41,10 @@ pub fn report(query: &StateQuery, now: DateTime<Utc>) -> Result<DeviceReport> {
 }
 
 /// The devices `scope` sees, each with whether it has gone silent.
-pub async fn fleet(
-    store: &dyn Storage,
-    calendar: &Calendar,
-    scope: &Scope,
-    now: DateTime<Utc>,
-) -> Result<Vec<FleetLine>> {
-    let rows = store.fleet(scope.hall_id.as_deref()).await?;
+pub async fn fleet(cx: &Services, who: &Who<'_>) -> Result<Vec<FleetLine>> {
+    let (store, now) = (cx.store.as_ref(), who.now);
+    let calendar = cx.calendar().await?;
+    let rows = store.fleet(who.scope().hall_id.as_deref()).await?;
     let mut settings: Vec<(String, FigureSettings)> = Vec::new();
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
@@ -62,7 +59,7 @@ pub async fn fleet(
         let last_contact = row.device.last_seen_at.max(row.reported_at);
         let silent = row.device.role == DeviceRole::Kiosk
             && row.device.revoked_at.is_none()
-            && is_silent(last_contact.unwrap_or(row.device.enrolled_at), &s, calendar, now);
+            && is_silent(last_contact.unwrap_or(row.device.enrolled_at), &s, &calendar, now);
         out.push(FleetLine { row, last_contact, silent });
     }
     Ok(out)

@@ -9,31 +9,25 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
 use tiyan_core::accounts::Scope;
-use tiyan_core::ledger::{Action, Actor, Event, LedgerState, Satisfaction, Source, Status, replay, step};
+use tiyan_core::ledger::{Action, Actor, Event, LedgerState, Satisfaction, Source, Status, replay, step, take_step};
 use tiyan_core::mask::mask_phone;
 use tiyan_core::protocol::Upload;
 use tiyan_core::workdays::{Calendar, Urgency, china_date};
 use uuid::Uuid;
 
-use super::Who;
-use super::audit::{self, Actor as AuditActor};
-use super::calendar::CalendarCache;
+use super::audit::{self, AuditAction};
+use super::{Services, Who};
 use crate::error::{Error, Invalid, Result};
 use tiyan_storage::{
-    Account, Dashboard, HallSettings, LedgerFilter, LedgerIntake, LedgerPage, LedgerRow, LedgerStep, NewItem, Storage,
+    Account, AppendEvent, Dashboard, HallSettings, LedgerFilter, LedgerIntake, LedgerPage, LedgerRow, NewItem,
     StoredEvent, StoredRating, StoredRevision,
 };
 
 /// What an upload brings the ledger: every bad review and every problem
 /// becomes an item, registered to be verified within its hall's limit; every
 /// answer of an officer becomes the step it stands for.
-pub async fn intake(
-    store: &dyn Storage,
-    calendar: &CalendarCache,
-    upload: &Upload,
-    device: Uuid,
-    received_at: DateTime<Utc>,
-) -> Result<LedgerIntake> {
+pub async fn intake(cx: &Services, upload: &Upload, device: Uuid, received_at: DateTime<Utc>) -> Result<LedgerIntake> {
+    let store = cx.store.as_ref();
     let mut settings: HashMap<Option<String>, HallSettings> = HashMap::new();
     let mut limits = async |hall: &Option<String>| -> Result<HallSettings> {
         if let Some(s) = settings.get(hall) {
@@ -56,7 +50,7 @@ pub async fn intake(
     if !needs_calendar {
         return Ok(intake);
     }
-    let calendar = calendar.current(store).await?;
+    let calendar = cx.calendar().await?;
     let register = |verify_days: u32, source: Source| -> Result<(Event, Status)> {
         let event = Event { at: received_at, date, action: Action::Register { verify_days }, note: String::new() };
         let status = replay(std::slice::from_ref(&event), source, &calendar)?;
@@ -113,19 +107,46 @@ pub async fn intake(
         }
         Upload::Feedback(answers) => {
             for a in answers {
-                let Some((item, _)) = store.ledger_item(a.problem_id).await? else { continue };
+                let Some((item, events)) = store.ledger_item(a.problem_id).await? else { continue };
+                // An officer answers only for their own problem, and only when it waits for an answer.
+                if item.officer_id.as_deref() != Some(a.officer_id.as_str()) {
+                    continue;
+                }
                 let reopen_days = limits(&item.hall_id).await?.rectify_days;
                 let action = Action::Satisfaction { satisfaction: a.satisfaction, reopen_days };
-                intake.answers.push((a.id, Event { at: received_at, date, action, note: String::new() }));
+                let event = Event { at: received_at, date, action, note: String::new() };
+                let label = format!("officer:{}", a.officer_id);
+                match decide(&item, &events, None, Actor::Officer, label, event, &calendar) {
+                    Ok(step) => intake.answers.push((a.id, step)),
+                    Err(Error::Step(_)) => {}
+                    Err(e) => return Err(e),
+                }
             }
         }
     }
-    intake.calendar = calendar;
     Ok(intake)
 }
 
+/// A step on an item as read (`events`, its history): decided by
+/// `tiyan_core::ledger::take_step`, to be written only if the item is still
+/// as read.
+fn decide(
+    item: &LedgerRow,
+    events: &[StoredEvent],
+    expected_events: Option<u32>,
+    actor: Actor,
+    label: String,
+    event: Event,
+    calendar: &Calendar,
+) -> Result<AppendEvent> {
+    let history: Vec<Event> = events.iter().map(|e| e.event.clone()).collect();
+    let held = events.len() as u32;
+    let status = take_step(&history, held, expected_events, item.source, actor, &event, calendar)?;
+    Ok(AppendEvent { item: item.id, seq: held + 1, actor: label, event, status })
+}
+
 /// A step as the page asks for it; the days come from the hall's limits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum StepForm {
     Verify,
     FixAtOnce,
@@ -225,8 +246,8 @@ fn sees(scope: &Scope, item: &LedgerRow) -> bool {
 }
 
 /// The item if `scope` sees it, else "not found".
-async fn visible(store: &dyn Storage, scope: &Scope, id: Uuid) -> Result<(LedgerRow, Vec<StoredEvent>)> {
-    match store.ledger_item(id).await? {
+async fn visible(cx: &Services, scope: &Scope, id: Uuid) -> Result<(LedgerRow, Vec<StoredEvent>)> {
+    match cx.store.ledger_item(id).await? {
         Some((row, events)) if sees(scope, &row) => Ok((row, events)),
         _ => Err(Error::NotFound("ledger item".into())),
     }
@@ -244,15 +265,11 @@ pub struct StepRequest<'a> {
     pub linked: bool,
 }
 
-/// Takes a step for an account.
-pub async fn take(
-    store: &dyn Storage,
-    calendar: &CalendarCache,
-    who: &Who<'_>,
-    request: &StepRequest<'_>,
-) -> Result<Status> {
+/// Takes a step for a person of the hall office, on the item and, when asked,
+/// on each linked item where the same step may be taken; logged.
+pub async fn take(cx: &Services, who: &Who<'_>, request: &StepRequest<'_>) -> Result<Status> {
     let StepRequest { item: id, expected_events, form, note, linked } = *request;
-    let (by, client, now) = (who.account, who.client, who.now);
+    let by = who.person()?;
     let note = note.trim();
     if note.chars().count() > 2000 {
         return Err(Invalid::NoteTooLong.into());
@@ -260,87 +277,77 @@ pub async fn take(
     if form == StepForm::Reply && note.is_empty() {
         return Err(tiyan_core::ledger::StepError::EmptyReply.into());
     }
-    let scope = by.scope();
-    let (item, _) = visible(store, &scope, id).await?;
+    let scope = who.scope();
+    let (item, _) = visible(cx, &scope, id).await?;
     // Someone acted since the person looked: they look again (checked once
-    // more inside the step's transaction, where it is decided).
+    // more where the step is written).
     if item.events != expected_events {
         return Err(Error::Stale);
     }
     if !form.allowed(&scope, &item) {
         return Err(Error::Forbidden("this step is not yours to take, or not now".into()));
     }
-    let calendar = calendar.current(store).await?;
-    let status = step_one(store, &calendar, by, &item, Some(expected_events), form, note, now).await?;
-    audit::record(store, AuditActor::Account(by), Some(client), "ledger_step", &id.to_string(), form.key(), now)
-        .await?;
+    let calendar = cx.calendar().await?;
+    let step = Step { by, form, note, calendar: &calendar, now: who.now };
+    let status = step_one(cx, &step, &item, Some(expected_events)).await?;
+    audit::record(cx, who, AuditAction::LedgerStep, &id.to_string(), form.key()).await?;
     if linked {
-        for other in store.ledger_links(id).await? {
+        for other in cx.store.ledger_links(id).await? {
             if sees(&scope, &other) && form.allowed(&scope, &other) {
-                step_one(store, &calendar, by, &other, None, form, note, now).await?;
+                step_one(cx, &step, &other, None).await?;
                 let detail = format!("{} (linked with {id})", form.key());
-                audit::record(
-                    store,
-                    AuditActor::Account(by),
-                    Some(client),
-                    "ledger_step",
-                    &other.id.to_string(),
-                    &detail,
-                    now,
-                )
-                .await?;
+                audit::record(cx, who, AuditAction::LedgerStep, &other.id.to_string(), &detail).await?;
             }
         }
     }
     Ok(status)
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn step_one(
-    store: &dyn Storage,
-    calendar: &Arc<Calendar>,
-    by: &Account,
-    item: &LedgerRow,
-    expected_events: Option<u32>,
+/// A step as it is taken on each item it is taken on.
+struct Step<'a> {
+    by: &'a Account,
     form: StepForm,
-    note: &str,
+    note: &'a str,
+    calendar: &'a Arc<Calendar>,
     now: DateTime<Utc>,
-) -> Result<Status> {
+}
+
+/// One step on one item: read, decided by core, written if nobody took
+/// another step meanwhile (`expected_events`: the count the person saw).
+async fn step_one(cx: &Services, step: &Step<'_>, item: &LedgerRow, expected_events: Option<u32>) -> Result<Status> {
     let limits = match &item.hall_id {
-        Some(h) => store.hall_settings(h).await?,
+        Some(h) => cx.store.hall_settings(h).await?,
         None => HallSettings::default(),
     };
-    let event = Event { at: now, date: china_date(now), action: form.action(limits), note: note.to_string() };
-    Ok(store
-        .ledger_step(&LedgerStep {
-            item: item.id,
-            expected_events,
-            actor: Actor::Account(by.role),
-            actor_label: by.id.to_string(),
-            event,
-            calendar: calendar.clone(),
-        })
-        .await?)
+    let event = Event {
+        at: step.now,
+        date: china_date(step.now),
+        action: step.form.action(limits),
+        note: step.note.to_string(),
+    };
+    // The item as it stands now (the list the person chose from may be older).
+    let (item, events) = cx.store.ledger_item(item.id).await?.ok_or_else(|| Error::NotFound("ledger item".into()))?;
+    let actor = Actor::Account(step.by.role);
+    let decided = decide(&item, &events, expected_events, actor, step.by.id.to_string(), event, step.calendar)?;
+    cx.store.append_ledger_event(&decided).await?;
+    Ok(decided.status)
 }
 
 /// The list for an account: its hall only, unless it sees every hall.
-pub async fn list(store: &dyn Storage, scope: &Scope, mut filter: LedgerFilter) -> Result<LedgerPage> {
+pub async fn list(cx: &Services, who: &Who<'_>, mut filter: LedgerFilter) -> Result<LedgerPage> {
+    let scope = who.scope();
     if scope.role != tiyan_core::accounts::Role::Supervisor {
         filter.hall_id = scope.hall_id.clone();
     }
-    Ok(store.ledger_page(&filter).await?)
+    Ok(cx.store.ledger_page(&filter).await?)
 }
 
-pub async fn dashboard(
-    store: &dyn Storage,
-    calendar: &CalendarCache,
-    scope: &Scope,
-    today: NaiveDate,
-) -> Result<Dashboard> {
-    let calendar = calendar.current(store).await?;
+/// The dashboard's counts of the halls `who` sees, on the hall's date `today`.
+pub async fn dashboard(cx: &Services, who: &Who<'_>, today: NaiveDate) -> Result<Dashboard> {
+    let calendar = cx.calendar().await?;
     // "Due soon": by the next working day.
     let soon = calendar.add_working_days(today, 1).date;
-    Ok(store.dashboard(scope.hall_id.as_deref(), today, soon).await?)
+    Ok(cx.store.dashboard(who.scope().hall_id.as_deref(), today, soon).await?)
 }
 
 /// Everything an item's page shows.
@@ -357,21 +364,18 @@ pub struct ItemView {
     pub related_items: Vec<LedgerRow>,
     pub related_ratings: Vec<StoredRating>,
     pub linked: Vec<LedgerRow>,
+    /// The accounts that took steps, by the id the events name them with: (name, login).
+    pub accounts: HashMap<String, (String, String)>,
     /// The steps this account may take now.
-    pub steps: Vec<&'static str>,
+    pub steps: Vec<StepForm>,
     pub may_reveal: bool,
     pub may_link: bool,
 }
 
-pub async fn view(
-    store: &dyn Storage,
-    calendar: &CalendarCache,
-    scope: &Scope,
-    id: Uuid,
-    today: NaiveDate,
-) -> Result<ItemView> {
-    let (item, events) = visible(store, scope, id).await?;
-    let calendar = calendar.current(store).await?;
+pub async fn view(cx: &Services, who: &Who<'_>, id: Uuid, today: NaiveDate) -> Result<ItemView> {
+    let (store, scope) = (cx.store.as_ref(), &who.scope());
+    let (item, events) = visible(cx, scope, id).await?;
+    let calendar = cx.calendar().await?;
     let mut rating = match item.source {
         Source::Rating => store.rating(item.id).await?,
         Source::Problem => None,
@@ -390,12 +394,16 @@ pub async fn view(
     related_ratings.iter_mut().for_each(|r| r.rating.phone = None);
     let related_items = related_items.into_iter().filter(|r| r.id != item.id && sees(scope, r)).collect();
     let linked = store.ledger_links(item.id).await?.into_iter().filter(|r| sees(scope, r)).collect();
-    let steps = StepForm::ALL
-        .into_iter()
-        .chain([StepForm::Escalate])
-        .filter(|f| f.allowed(scope, &item))
-        .map(StepForm::key)
-        .collect();
+    let steps = StepForm::ALL.into_iter().chain([StepForm::Escalate]).filter(|f| f.allowed(scope, &item)).collect();
+    let mut accounts = HashMap::new();
+    for e in &events {
+        if let Ok(id) = Uuid::parse_str(&e.actor)
+            && !accounts.contains_key(&e.actor)
+            && let Some(a) = store.account(id).await?
+        {
+            accounts.insert(e.actor.clone(), (a.name, a.login));
+        }
+    }
     let handles = item.hall_id.as_deref().is_some_and(|h| scope.handles_ledger(h));
     Ok(ItemView {
         urgency: item.due_date.map(|due| calendar.urgency(due, today)).filter(|_| item.state.is_open()),
@@ -409,43 +417,43 @@ pub async fn view(
         related_items,
         related_ratings,
         linked,
+        accounts,
         steps,
     })
 }
 
 /// The call-back number in full, for the clerk handling the item; logged.
-pub async fn reveal_phone(store: &dyn Storage, who: &Who<'_>, id: Uuid) -> Result<String> {
-    let (by, client, now) = (who.account, who.client, who.now);
-    let scope = by.scope();
-    let (item, _) = visible(store, &scope, id).await?;
+pub async fn reveal_phone(cx: &Services, who: &Who<'_>, id: Uuid) -> Result<String> {
+    let scope = who.scope();
+    let (item, _) = visible(cx, &scope, id).await?;
     if !item.hall_id.as_deref().is_some_and(|h| scope.handles_ledger(h)) {
         return Err(Error::Forbidden("only the clerk handling the item sees the number".into()));
     }
-    let phone = store
+    let phone = cx
+        .store
         .rating(item.id)
         .await?
         .and_then(|r| r.rating.phone)
         .ok_or_else(|| Error::NotFound("call-back number".into()))?;
-    audit::record(store, AuditActor::Account(by), Some(client), "reveal_phone", &id.to_string(), "", now).await?;
+    audit::record(cx, who, AuditAction::RevealPhone, &id.to_string(), "").await?;
     Ok(phone)
 }
 
 /// Links two items of a hall the clerk handles, so one step can answer both.
-pub async fn link(store: &dyn Storage, who: &Who<'_>, a: Uuid, b: Uuid) -> Result<()> {
-    let (by, client, now) = (who.account, who.client, who.now);
-    let scope = by.scope();
+pub async fn link(cx: &Services, who: &Who<'_>, a: Uuid, b: Uuid) -> Result<()> {
+    let by = who.person()?;
+    let scope = who.scope();
     if a == b {
         return Err(Invalid::LinkSelf.into());
     }
-    let (x, _) = visible(store, &scope, a).await?;
-    let (y, _) = visible(store, &scope, b).await?;
+    let (x, _) = visible(cx, &scope, a).await?;
+    let (y, _) = visible(cx, &scope, b).await?;
     let handles = |r: &LedgerRow| r.hall_id.as_deref().is_some_and(|h| scope.handles_ledger(h));
     if !handles(&x) || !handles(&y) {
         return Err(Error::Forbidden("only the hall's clerk links its items".into()));
     }
-    store.link_items(a, b, by.id, now).await?;
-    audit::record(store, AuditActor::Account(by), Some(client), "ledger_link", &a.to_string(), &b.to_string(), now)
-        .await
+    cx.store.link_items(a, b, by.id, who.now).await?;
+    audit::record(cx, who, AuditAction::LedgerLink, &a.to_string(), &b.to_string()).await
 }
 
 /// What an item's state means for its colour in a list.
@@ -458,13 +466,14 @@ pub fn open_states() -> impl Iterator<Item = LedgerState> {
 }
 
 /// The one item `scope` sees whose id ends with `suffix` (the short id the list shows).
-pub async fn find_by_suffix(store: &dyn Storage, scope: &Scope, suffix: &str) -> Result<Uuid> {
+pub async fn find_by_suffix(cx: &Services, who: &Who<'_>, suffix: &str) -> Result<Uuid> {
+    let scope = &who.scope();
     let suffix = suffix.trim().to_ascii_lowercase();
     if !(8..=36).contains(&suffix.len()) || !suffix.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
         return Err(Invalid::Value("id").into());
     }
     let found: Vec<Uuid> =
-        store.ledger_by_suffix(&suffix).await?.into_iter().filter(|r| sees(scope, r)).map(|r| r.id).collect();
+        cx.store.ledger_by_suffix(&suffix).await?.into_iter().filter(|r| sees(scope, r)).map(|r| r.id).collect();
     match found.as_slice() {
         [one] => Ok(*one),
         _ => Err(Error::NotFound("ledger item".into())),
@@ -472,8 +481,9 @@ pub async fn find_by_suffix(store: &dyn Storage, scope: &Scope, suffix: &str) ->
 }
 
 /// A photo of the diary entry a problem came with, to someone who sees the item.
-pub async fn photo(store: &dyn Storage, scope: &Scope, id: Uuid, sha256: &str) -> Result<Vec<u8>> {
-    let (item, _) = visible(store, scope, id).await?;
+pub async fn photo(cx: &Services, who: &Who<'_>, id: Uuid, sha256: &str) -> Result<Vec<u8>> {
+    let store = cx.store.as_ref();
+    let (item, _) = visible(cx, &who.scope(), id).await?;
     let revision = match item.revision_id {
         Some(r) => store.revision(r).await?,
         None => None,

@@ -41,6 +41,7 @@ use chrono::{DateTime, Utc};
 use deferred::Deferred;
 use ingest::{CatalogCache, Ingested};
 use reference::ReferenceCache;
+use tiyan_core::accounts::{Role, Scope};
 use tiyan_storage::{Account, Storage};
 
 /// What every flow works with, made once per process: the store, the caches
@@ -72,6 +73,16 @@ impl Services {
         }
     }
 
+    /// The working-day calendar as it stands.
+    pub async fn calendar(&self) -> Result<Arc<tiyan_core::workdays::Calendar>> {
+        self.calendar.current(self.store.as_ref()).await
+    }
+
+    /// The reference data as it stands.
+    pub async fn reference(&self) -> Result<Arc<tiyan_core::reference::ReferenceData>> {
+        self.reference.current(self.store.as_ref()).await
+    }
+
     /// Now, by the clock the process was started with (see `clock.rs`).
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
@@ -86,11 +97,53 @@ impl Services {
     }
 }
 
-/// Who asks, from where, and when: what every change in the hall office needs
-/// (to check what the account may do, and for the audit log).
+/// Who asks, and when: what every change needs, to decide what they may do
+/// (in the services, never in a page) and for the audit log.
 #[derive(Debug, Clone, Copy)]
 pub struct Who<'a> {
-    pub account: &'a Account,
-    pub client: IpAddr,
+    pub by: By<'a>,
     pub now: DateTime<Utc>,
+}
+
+/// Who is asking.
+#[derive(Debug, Clone, Copy)]
+pub enum By<'a> {
+    /// A hall-office account, signed in from `client`.
+    Account { account: &'a Account, client: IpAddr },
+    /// `tiyan-server`'s commands, run on the server's own machine by whoever
+    /// may read its configuration and database: they may do what a supervisor
+    /// may, and the log names them "console".
+    Console,
+}
+
+impl<'a> Who<'a> {
+    pub fn account(account: &'a Account, client: IpAddr, now: DateTime<Utc>) -> Who<'a> {
+        Who { by: By::Account { account, client }, now }
+    }
+
+    pub fn console(now: DateTime<Utc>) -> Who<'static> {
+        Who { by: By::Console, now }
+    }
+
+    /// What they may see and do.
+    pub fn scope(&self) -> Scope {
+        match self.by {
+            By::Account { account, .. } => account.scope(),
+            By::Console => Scope { role: Role::Supervisor, hall_id: None },
+        }
+    }
+
+    /// The account asking (None: the console).
+    pub fn signed_in(&self) -> Option<&'a Account> {
+        match self.by {
+            By::Account { account, .. } => Some(account),
+            By::Console => None,
+        }
+    }
+
+    /// The account asking, for what only a person in the hall office does
+    /// (what is recorded under their name: a step, an acknowledgement).
+    pub fn person(&self) -> Result<&'a Account> {
+        self.signed_in().ok_or_else(|| Error::Forbidden("this is done in the hall office, by a person".into()))
+    }
 }

@@ -10,10 +10,9 @@ use tiyan_core::accounts::Role;
 use tiyan_core::reference::ReferenceData;
 use uuid::Uuid;
 
-use super::Who;
-use super::audit::{self, Actor};
+use super::audit::{self, AuditAction};
+use super::{Services, Who};
 use crate::error::{Error, Invalid, Result};
-use tiyan_storage::Storage;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OfficerLine {
@@ -37,7 +36,8 @@ fn span(year: i32) -> Result<(NaiveDate, NaiveDate)> {
 
 /// Every officer who wrote or reported anything in `year`, and every appointed
 /// one, most problems rectified first.
-pub async fn year(store: &dyn Storage, reference: &ReferenceData, year: i32) -> Result<Vec<OfficerLine>> {
+pub async fn year(cx: &Services, reference: &ReferenceData, year: i32) -> Result<Vec<OfficerLine>> {
+    let store = cx.store.as_ref();
     let (from, to) = span(year)?;
     let mut latest: HashMap<Uuid, (u32, String, Option<u8>)> = HashMap::new();
     for r in store.revision_scores(from, to).await? {
@@ -95,22 +95,22 @@ pub async fn year(store: &dyn Storage, reference: &ReferenceData, year: i32) -> 
 
 /// A supervisor nominates (or withdraws) one of the year's excellent officers.
 pub async fn nominate(
-    store: &dyn Storage,
-    reference: &ReferenceData,
+    cx: &Services,
     who: &Who<'_>,
+    reference: &ReferenceData,
     year: i32,
     officer: &str,
     on: bool,
 ) -> Result<()> {
-    if who.account.role != Role::Supervisor {
+    if who.scope().role != Role::Supervisor {
         return Err(Error::Forbidden("only a supervisor nominates".into()));
     }
+    let by = who.person()?;
     span(year)?;
     if !reference.officers.iter().any(|o| o.id == officer) {
         return Err(Invalid::OfficerUnknown(officer.to_string()).into());
     }
-    store.nominate(year, officer, on, who.account.id, who.now).await?;
-    let action = if on { "officer_nominated" } else { "officer_withdrawn" };
-    audit::record(store, Actor::Account(who.account), Some(who.client), action, officer, &year.to_string(), who.now)
-        .await
+    cx.store.nominate(year, officer, on, by.id, who.now).await?;
+    let action = if on { AuditAction::OfficerNominated } else { AuditAction::OfficerWithdrawn };
+    audit::record(cx, who, action, officer, &year.to_string()).await
 }

@@ -9,17 +9,23 @@ use tiyan_core::protocol::DeviceRole;
 use tiyan_core::reference::{FORMAT, Hall, Matter, Officer, Reason, ReferenceData, Staff, Window, check_password_hash};
 use tiyan_infra::photo;
 
-use super::audit::{self, Actor as AuditActor};
+use super::audit::{self, AuditAction};
 use super::cache::Versioned;
-use super::{Hasher, Who};
+use super::{Services, Who};
 use crate::error::{Error, Invalid, Result};
 use crate::reference_files::Loaded;
 use tiyan_storage::{Basis, Device, PasswordHash, ReferenceImport, Storage, sha256_hex};
 
 /// Imports `loaded` over the current data (sections it leaves empty keep what
-/// is there) and returns the version now in force. A failed read of the current
-/// data fails the import: it is never taken for "nothing there".
-pub async fn import(store: &dyn Storage, loaded: Loaded) -> Result<i64> {
+/// is there) and returns the version now in force; from the console (a
+/// province's data arrives as files), by someone who may change every hall;
+/// logged. A failed read of the current data fails the import: it is never
+/// taken for "nothing there".
+pub async fn import(cx: &Services, who: &Who<'_>, loaded: Loaded) -> Result<i64> {
+    if who.scope().role != Role::Supervisor {
+        return Err(Error::Forbidden("a whole import changes every hall".into()));
+    }
+    let store = cx.store.as_ref();
     let current = match store.reference_version().await? {
         Some(_) => Some(store.reference().await?),
         None => None,
@@ -35,8 +41,17 @@ pub async fn import(store: &dyn Storage, loaded: Loaded) -> Result<i64> {
         passwords.push((id, PasswordHash::new(hash)));
     }
     let fingerprint = sha256_hex(&serde_json::to_vec(&merged).map_err(Error::internal)?);
+    let detail = format!(
+        "{} halls, {} windows, {} staff, {} officers",
+        merged.halls.len(),
+        merged.windows.len(),
+        merged.staff.len(),
+        merged.officers.len()
+    );
     let import = ReferenceImport { data: merged, fingerprint, photos: loaded.photos, passwords, basis: Basis::File };
-    Ok(store.import_reference(&import).await?)
+    let version = store.import_reference(&import).await?;
+    audit::record(cx, who, AuditAction::ReferenceImported, &format!("version {version}"), &detail).await?;
+    Ok(version)
 }
 
 /// A kiosk gets its own hall (with the staff PIN hashes it checks sign-ins
@@ -56,9 +71,20 @@ pub fn for_device(mut d: ReferenceData, device: &Device) -> ReferenceData {
     d
 }
 
+/// A staff member's portrait (as devices get it), to someone who sees their hall.
+pub async fn staff_photo(cx: &Services, who: &Who<'_>, sha256: &str) -> Result<Vec<u8>> {
+    let scope = who.scope();
+    let data = cx.reference().await?;
+    let theirs = data.staff.iter().any(|s| s.photo_sha256.as_deref() == Some(sha256) && scope.sees(&s.hall_id));
+    if !theirs {
+        return Err(Error::NotFound("photo".into()));
+    }
+    cx.store.photo(sha256).await?.ok_or_else(|| Error::NotFound("photo".into()))
+}
+
 /// Refuses a hall (and a window of it) the reference data does not hold.
-pub async fn known_place(store: &dyn Storage, hall_id: &str, window_id: Option<&str>) -> Result<()> {
-    let data = store.reference().await?;
+pub async fn known_place(cx: &Services, hall_id: &str, window_id: Option<&str>) -> Result<()> {
+    let data = cx.reference().await?;
     if !data.halls.iter().any(|h| h.id == hall_id) {
         return Err(Invalid::UnknownHall(hall_id.to_string()).into());
     }
@@ -218,13 +244,14 @@ fn upsert<T>(rows: &mut Vec<T>, row: T, same: impl Fn(&T) -> bool) {
 /// change is made to the data as read here and written only if nobody changed
 /// it meanwhile (else `Stale`: the person looks again), so two
 /// administrators saving at once never lose one's change.
-pub async fn edit(store: &dyn Storage, hasher: &Hasher, who: &Who<'_>, edit: Edit) -> Result<i64> {
+pub async fn edit(cx: &Services, who: &Who<'_>, edit: Edit) -> Result<i64> {
+    let (store, hasher) = (cx.store.as_ref(), &cx.hasher);
     let mut data = store.reference().await?;
     let based_on = Some(data.version).filter(|v| *v > 0);
     if data.format.is_empty() {
         data.format = FORMAT.to_string();
     }
-    if !may_edit(&who.account.scope(), &data, &edit) {
+    if !may_edit(&who.scope(), &data, &edit) {
         return Err(Error::Forbidden("this change is not yours to make".into()));
     }
     let (kind, id) = (edit.kind(), edit.id().to_string());
@@ -298,16 +325,7 @@ pub async fn edit(store: &dyn Storage, hasher: &Hasher, who: &Who<'_>, edit: Edi
         .await?;
     let detail = format!("version {version}");
     let target = format!("{}:{id}", kind.as_str());
-    audit::record(
-        store,
-        AuditActor::Account(who.account),
-        Some(who.client),
-        "reference_changed",
-        &target,
-        &detail,
-        who.now,
-    )
-    .await?;
+    audit::record(cx, who, AuditAction::ReferenceChanged, &target, &detail).await?;
     Ok(version)
 }
 

@@ -81,10 +81,7 @@ pub(super) async fn insert_revisions(
         }
         let existing = tx.query_opt(&held, &[&r.id, &device, &(r.seq as i64)]).await?;
         let existing = existing.map(|row| revision_from_row(&row)).transpose()?;
-        if existing.map(|h| h.revision).as_ref() != Some(r) {
-            tracing::warn!(%device, id = %r.id, seq = r.seq, "conflicting diary revision refused");
-            return Err(Error::Conflict { id: r.id });
-        }
+        tiyan_storage::resent(existing.map(|h| h.revision).as_ref(), r, device, r.id, r.seq)?;
         duplicates += 1;
     }
     Ok((stored, duplicates))

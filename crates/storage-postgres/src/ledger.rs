@@ -1,16 +1,14 @@
-//! The ledger, the calendar and the halls' limits in PostgreSQL. A step locks
-//! its item's row (`FOR UPDATE`), so two clerks acting on one item at once, at
-//! one process or two, are taken one after the other and the second sees the
-//! first.
+//! The ledger, the calendar and the halls' limits in PostgreSQL. A step is
+//! written only if the item still has the events it was decided on: two
+//! clerks acting on one item at once, at one process or two, meet at the
+//! item's row lock, and the second finds the count moved (`Stale`).
 
 use std::collections::HashSet;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use deadpool_postgres::GenericClient;
-use tiyan_core::ledger::{
-    Actor, Event, LedgerState, Outcome, Satisfaction, Source, Status, take_step as take_step_rule,
-};
+use tiyan_core::ledger::{Event, LedgerState, Outcome, Satisfaction, Source, Status};
 use tiyan_core::protocol::Feedback;
 use tiyan_core::workdays::{Calendar, DayKind};
 use tokio_postgres::Row;
@@ -18,8 +16,8 @@ use uuid::Uuid;
 
 use super::{PgStore, device_time, json, offset_minutes};
 use tiyan_storage::{
-    CalendarDay, CalendarStore, CalendarYear, Dashboard, Error, HallSettings, LedgerFilter, LedgerIntake, LedgerPage,
-    LedgerRow, LedgerStep, LedgerStore, NewItem, Result, StoredEvent, StoredRating, StoredRevision,
+    AppendEvent, CalendarDay, CalendarStore, CalendarYear, Dashboard, Error, HallSettings, LedgerFilter, LedgerIntake,
+    LedgerPage, LedgerRow, LedgerStore, NewItem, Result, StoredEvent, StoredRating, StoredRevision,
 };
 
 pub(super) const ROW_COLUMNS: &str = "l.id, l.source, l.hall_id, l.window_id, l.staff_id, l.device_id, l.entry_id,
@@ -27,8 +25,7 @@ pub(super) const ROW_COLUMNS: &str = "l.id, l.source, l.hall_id, l.window_id, l.
     l.escalated, l.reply, l.satisfaction, l.events, l.updated_at, l.revision_id";
 
 fn satisfaction(s: &str) -> Result<Satisfaction> {
-    serde_json::from_value(serde_json::Value::String(s.to_string()))
-        .map_err(|_| Error::Backend(format!("satisfaction {s:?}")))
+    Satisfaction::parse(s).ok_or_else(|| Error::Backend(format!("satisfaction {s:?}")))
 }
 
 pub(super) fn row(r: &Row) -> Result<LedgerRow> {
@@ -109,27 +106,41 @@ impl PgStore {
     }
 }
 
-async fn write_status(c: &impl GenericClient, item: Uuid, events: u32, s: &Status, at: DateTime<Utc>) -> Result<()> {
-    c.execute(
-        "UPDATE ledger SET state = $2, due_date = $3, due_estimate = $4, escalated = $5, reply = $6, satisfaction = $7,
-                           events = $8, updated_at = $9, outcome = $10, rectified_on_time = $11
-         WHERE id = $1",
-        &[
-            &item,
-            &s.state.as_str(),
-            &s.due.map(|d| d.date),
-            &s.due.is_some_and(|d| d.estimate),
-            &s.escalated,
-            &s.reply,
-            &s.satisfaction.map(Satisfaction::as_str),
-            &(events as i32),
-            &at,
-            &s.outcome.map(Outcome::as_str),
-            &s.rectified_on_time,
-        ],
-    )
-    .await?;
-    Ok(())
+/// Writes an item's status if it still has `held` events (then it has
+/// `events`); `at`, when given, is when it changed. Returns whether it did.
+/// Two writers at once: the second waits for the first's row lock, then finds
+/// the count moved and writes nothing.
+async fn write_status(
+    c: &impl GenericClient,
+    item: Uuid,
+    held: u32,
+    events: u32,
+    s: &Status,
+    at: Option<DateTime<Utc>>,
+) -> Result<bool> {
+    let changed = c
+        .execute(
+            "UPDATE ledger SET state = $2, due_date = $3, due_estimate = $4, escalated = $5, reply = $6,
+                               satisfaction = $7, events = $8, updated_at = coalesce($9, updated_at), outcome = $10,
+                               rectified_on_time = $11
+             WHERE id = $1 AND events = $12",
+            &[
+                &item,
+                &s.state.as_str(),
+                &s.due.map(|d| d.date),
+                &s.due.is_some_and(|d| d.estimate),
+                &s.escalated,
+                &s.reply,
+                &s.satisfaction.map(Satisfaction::as_str),
+                &(events as i32),
+                &at,
+                &s.outcome.map(Outcome::as_str),
+                &s.rectified_on_time,
+                &(held as i32),
+            ],
+        )
+        .await?;
+    Ok(changed == 1)
 }
 
 const INSERT_ITEMS: &str = "INSERT INTO ledger (id, source, hall_id, window_id, staff_id, device_id, entry_id,
@@ -226,18 +237,13 @@ pub(super) async fn insert_items(c: &impl GenericClient, items: &[NewItem]) -> R
     Ok(())
 }
 
-/// A step inside the caller's transaction, the item's row locked.
-pub(super) async fn take_step(c: &impl GenericClient, s: &LedgerStep) -> Result<Status> {
-    let found = c.query_opt("SELECT source, events FROM ledger WHERE id = $1 FOR UPDATE", &[&s.item]).await?;
-    let found = found.ok_or_else(|| Error::NotFound("ledger item".into()))?;
-    let (source, count): (&str, i32) = (found.get(0), found.get(1));
-    let source = Source::parse(source).ok_or_else(|| Error::Backend(format!("source {source:?}")))?;
-    let count = count as u32;
-    let history: Vec<Event> = events(c, s.item).await?.into_iter().map(|e| e.event).collect();
-    let status = take_step_rule(&history, count, s.expected_events, source, s.actor, &s.event, &s.calendar)?;
-    insert_event(c, s.item, count + 1, &s.actor_label, &s.event).await?;
-    write_status(c, s.item, count + 1, &status, s.event.at).await?;
-    Ok(status)
+/// A decided step, in the caller's transaction (see the SQLite backend).
+pub(super) async fn append_event(c: &impl GenericClient, e: &AppendEvent) -> Result<()> {
+    if !write_status(c, e.item, e.seq - 1, e.seq, &e.status, Some(e.event.at)).await? {
+        let exists = c.query_opt("SELECT 1 FROM ledger WHERE id = $1", &[&e.item]).await?.is_some();
+        return Err(if exists { Error::Stale } else { Error::NotFound("ledger item".into()) });
+    }
+    insert_event(c, e.item, e.seq, &e.actor, &e.event).await
 }
 
 /// An officer's answers in the upload's transaction (see the SQLite backend).
@@ -271,10 +277,8 @@ pub(super) async fn insert_feedback(
             .await?
                 == 1;
         if new {
-            let event = intake.answers.iter().find(|(id, _)| *id == f.id).map(|(_, e)| e);
-            if let Some(event) = event
-                && apply_answer(c, f.problem_id, &f.officer_id, event, intake).await?
-            {
+            if let Some((_, step)) = intake.answers.iter().find(|(id, _)| *id == f.id) {
+                append_event(c, step).await?;
                 c.execute("UPDATE feedback SET applied = true WHERE id = $1", &[&f.id]).await?;
             }
             stored += 1;
@@ -299,39 +303,10 @@ pub(super) async fn insert_feedback(
                 })
             })
             .transpose()?;
-        if held.as_ref() != Some(f) {
-            tracing::warn!(%device, id = %f.id, seq = f.seq, "conflicting answer refused");
-            return Err(Error::Conflict { id: f.id });
-        }
+        tiyan_storage::resent(held.as_ref(), f, device, f.id, f.seq)?;
         duplicates += 1;
     }
     Ok((stored, duplicates))
-}
-
-async fn apply_answer(
-    c: &impl GenericClient,
-    item: Uuid,
-    officer: &str,
-    event: &Event,
-    intake: &LedgerIntake,
-) -> Result<bool> {
-    let owner = c.query_opt("SELECT officer_id FROM ledger WHERE id = $1", &[&item]).await?;
-    if owner.and_then(|r| r.get::<_, Option<String>>(0)).as_deref() != Some(officer) {
-        return Ok(false);
-    }
-    let s = LedgerStep {
-        item,
-        expected_events: None,
-        actor: Actor::Officer,
-        actor_label: format!("officer:{officer}"),
-        event: event.clone(),
-        calendar: intake.calendar.clone(),
-    };
-    match take_step(c, &s).await {
-        Ok(_) => Ok(true),
-        Err(Error::Step(_)) => Ok(false),
-        Err(e) => Err(e),
-    }
 }
 
 #[async_trait]
@@ -386,12 +361,12 @@ impl LedgerStore for PgStore {
         Ok(out)
     }
 
-    async fn ledger_step(&self, s: &LedgerStep) -> Result<Status> {
+    async fn append_ledger_event(&self, e: &AppendEvent) -> Result<()> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        let status = take_step(&tx, s).await?;
+        append_event(&tx, e).await?;
         tx.commit().await?;
-        Ok(status)
+        Ok(())
     }
 
     async fn ledger_by_suffix(&self, suffix: &str) -> Result<Vec<LedgerRow>> {
@@ -520,26 +495,13 @@ impl LedgerStore for PgStore {
         self.replayable("outcome IS NULL AND state IN ('rectified', 'explained', 'replied', 'closed')").await
     }
 
-    async fn set_status(&self, id: Uuid, status: &Status) -> Result<()> {
-        let client = self.client().await?;
-        let r = client.query_one("SELECT events, updated_at FROM ledger WHERE id = $1", &[&id]).await?;
-        write_status(&client, id, r.get::<_, i32>(0) as u32, status, r.get(1)).await
+    async fn set_status(&self, id: Uuid, events: u32, status: &Status) -> Result<()> {
+        write_status(&self.client().await?, id, events, events, status, None).await.map(|_| ())
     }
 }
 
 fn kind(s: &str) -> Result<DayKind> {
-    match s {
-        "holiday" => Ok(DayKind::Holiday),
-        "workday" => Ok(DayKind::Workday),
-        other => Err(Error::Backend(format!("calendar day kind {other:?}"))),
-    }
-}
-
-fn kind_str(k: DayKind) -> &'static str {
-    match k {
-        DayKind::Holiday => "holiday",
-        DayKind::Workday => "workday",
-    }
+    DayKind::parse(s).ok_or_else(|| Error::Backend(format!("calendar day kind {s:?}")))
 }
 
 async fn bump_calendar(c: &impl GenericClient) -> Result<()> {
@@ -620,7 +582,7 @@ impl CalendarStore for PgStore {
         for d in days {
             tx.execute(
                 "INSERT INTO calendar_days (date, kind, note) VALUES ($1, $2, $3)",
-                &[&d.date, &kind_str(d.kind), &d.note],
+                &[&d.date, &DayKind::as_str(d.kind), &d.note],
             )
             .await?;
         }
@@ -643,7 +605,7 @@ impl CalendarStore for PgStore {
                 tx.execute(
                     "INSERT INTO calendar_days (date, kind, note) VALUES ($1, $2, $3)
                      ON CONFLICT (date) DO UPDATE SET kind = excluded.kind, note = excluded.note",
-                    &[&day, &kind_str(*k), note],
+                    &[&day, &DayKind::as_str(*k), note],
                 )
                 .await?
             }

@@ -147,9 +147,8 @@ async fn insert_ratings(
             .await?;
         let held: HashMap<u64, Rating> =
             rows.iter().map(|r| rating_from_row(r).map(|h| (h.seq, h))).collect::<Result<_>>()?;
-        if let Some(r) = resent.iter().find(|r| held.get(&r.seq) != Some(**r)) {
-            tracing::warn!(%device, id = %r.id, seq = r.seq, "conflicting record refused");
-            return Err(Error::Conflict { id: r.id });
+        for r in &resent {
+            tiyan_storage::resent(held.get(&r.seq), *r, device, r.id, r.seq)?;
         }
     }
     Ok((inserted.len() as u32, resent.len() as u32))

@@ -78,10 +78,7 @@ pub(super) fn insert_revisions(
             ))?
             .query_row(params![r.id.to_string(), device_id, r.seq], revision_from_row)
             .optional()?;
-        if held.map(|h| h.revision).as_ref() != Some(r) {
-            tracing::warn!(device = device_id, id = %r.id, seq = r.seq, "conflicting diary revision refused");
-            return Err(Error::Conflict { id: r.id });
-        }
+        tiyan_storage::resent(held.map(|h| h.revision).as_ref(), r, r.device_id, r.id, r.seq)?;
         duplicates += 1;
     }
     Ok((stored, duplicates))

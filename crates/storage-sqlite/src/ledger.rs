@@ -3,17 +3,15 @@
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
-use tiyan_core::ledger::{
-    Actor, Event, LedgerState, Outcome, Satisfaction, Source, Status, take_step as take_step_rule,
-};
+use tiyan_core::ledger::{Event, LedgerState, Outcome, Satisfaction, Source, Status};
 use tiyan_core::protocol::Feedback;
 use tiyan_core::workdays::{Calendar, DayKind};
 use uuid::Uuid;
 
 use super::{SqliteStore, conversion, date, time, uuid};
 use tiyan_storage::{
-    CalendarDay, CalendarStore, CalendarYear, Dashboard, Error, HallSettings, LedgerFilter, LedgerIntake, LedgerPage,
-    LedgerRow, LedgerStep, LedgerStore, NewItem, Result, StoredEvent, StoredRating, StoredRevision,
+    AppendEvent, CalendarDay, CalendarStore, CalendarYear, Dashboard, Error, HallSettings, LedgerFilter, LedgerIntake,
+    LedgerPage, LedgerRow, LedgerStore, NewItem, Result, StoredEvent, StoredRating, StoredRevision,
 };
 
 pub(super) const ROW_COLUMNS: &str =
@@ -26,7 +24,7 @@ fn parsed<T>(value: Option<T>, what: &str, raw: &str) -> rusqlite::Result<T> {
 }
 
 fn satisfaction(s: &str) -> rusqlite::Result<Satisfaction> {
-    serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|e| conversion(Box::new(e)))
+    parsed(Satisfaction::parse(s), "satisfaction", s)
 }
 
 pub(super) fn row(r: &Row) -> rusqlite::Result<LedgerRow> {
@@ -110,26 +108,38 @@ impl SqliteStore {
     }
 }
 
-fn write_status(c: &Connection, item: &str, events: u32, s: &Status, at: DateTime<Utc>) -> Result<()> {
-    c.prepare_cached(
-        "UPDATE ledger SET state = ?2, due_date = ?3, due_estimate = ?4, escalated = ?5, reply = ?6,
-                           satisfaction = ?7, events = ?8, updated_at = ?9, outcome = ?10, rectified_on_time = ?11
-         WHERE id = ?1",
-    )?
-    .execute(params![
-        item,
-        s.state.as_str(),
-        s.due.map(|d| d.date.to_string()),
-        s.due.is_some_and(|d| d.estimate),
-        s.escalated,
-        s.reply,
-        s.satisfaction.map(Satisfaction::as_str),
-        events,
-        at.to_rfc3339(),
-        s.outcome.map(Outcome::as_str),
-        s.rectified_on_time
-    ])?;
-    Ok(())
+/// Writes an item's status if it still has `held` events (then it has
+/// `events`); `at`, when given, is when it changed. Returns whether it did.
+fn write_status(
+    c: &Connection,
+    item: &str,
+    held: u32,
+    events: u32,
+    s: &Status,
+    at: Option<DateTime<Utc>>,
+) -> Result<bool> {
+    let changed = c
+        .prepare_cached(
+            "UPDATE ledger SET state = ?2, due_date = ?3, due_estimate = ?4, escalated = ?5, reply = ?6,
+                               satisfaction = ?7, events = ?8, updated_at = coalesce(?9, updated_at), outcome = ?10,
+                               rectified_on_time = ?11
+             WHERE id = ?1 AND events = ?12",
+        )?
+        .execute(params![
+            item,
+            s.state.as_str(),
+            s.due.map(|d| d.date.to_string()),
+            s.due.is_some_and(|d| d.estimate),
+            s.escalated,
+            s.reply,
+            s.satisfaction.map(Satisfaction::as_str),
+            events,
+            at.map(|t| t.to_rfc3339()),
+            s.outcome.map(Outcome::as_str),
+            s.rectified_on_time,
+            held
+        ])?;
+    Ok(changed == 1)
 }
 
 /// New items of an upload, in the upload's transaction. A bad review sent
@@ -193,54 +203,19 @@ pub(super) fn insert_items(c: &Connection, items: &[NewItem]) -> Result<()> {
     Ok(())
 }
 
-/// A step on an item inside the caller's transaction: the item and its events
-/// read, the step decided by core (`tiyan_core::ledger::take_step`), the event
-/// and the status written.
-pub(super) fn take_step(c: &Connection, s: &LedgerStep) -> Result<Status> {
-    let item = s.item.to_string();
-    let found: Option<(String, u32)> = c
-        .query_row("SELECT source, events FROM ledger WHERE id = ?1", [&item], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    let (source, count) = found.ok_or_else(|| Error::NotFound("ledger item".into()))?;
-    let source = Source::parse(&source).ok_or_else(|| Error::Backend(format!("source {source:?}")))?;
-    let history: Vec<Event> = events(c, &item)?.into_iter().map(|e| e.event).collect();
-    let status = take_step_rule(&history, count, s.expected_events, source, s.actor, &s.event, &s.calendar)?;
-    insert_event(c, &item, count + 1, &s.actor_label, &s.event)?;
-    write_status(c, &item, count + 1, &status, s.event.at)?;
-    Ok(status)
-}
-
-/// An officer's answer, in the upload's transaction: applied when the item
-/// waits for it, kept as a record either way (false: it did not apply).
-pub(super) fn apply_answer(
-    c: &Connection,
-    item: Uuid,
-    officer: &str,
-    event: &Event,
-    calendar: &std::sync::Arc<Calendar>,
-) -> Result<bool> {
-    let owner: Option<Option<String>> =
-        c.query_row("SELECT officer_id FROM ledger WHERE id = ?1", [item.to_string()], |r| r.get(0)).optional()?;
-    if owner.flatten().as_deref() != Some(officer) {
-        return Ok(false);
+/// A decided step, in the caller's transaction: the status written if the
+/// item is still as it was read, then the event appended.
+pub(super) fn append_event(c: &Connection, e: &AppendEvent) -> Result<()> {
+    let item = e.item.to_string();
+    if !write_status(c, &item, e.seq - 1, e.seq, &e.status, Some(e.event.at))? {
+        let exists = c.query_row("SELECT 1 FROM ledger WHERE id = ?1", [&item], |_| Ok(())).optional()?.is_some();
+        return Err(if exists { Error::Stale } else { Error::NotFound("ledger item".into()) });
     }
-    let s = LedgerStep {
-        item,
-        expected_events: None,
-        actor: Actor::Officer,
-        actor_label: format!("officer:{officer}"),
-        event: event.clone(),
-        calendar: calendar.clone(),
-    };
-    match take_step(c, &s) {
-        Ok(_) => Ok(true),
-        Err(Error::Step(_)) => Ok(false),
-        Err(e) => Err(e),
-    }
+    insert_event(c, &item, e.seq, &e.actor, &e.event)
 }
 
 /// An officer's answers in the upload's transaction: each stored once (a resend
-/// must be the same), and applied to its item when the item waits for one.
+/// must be the same), and its step taken when the rules let it apply.
 pub(super) fn insert_feedback(
     c: &Connection,
     device_id: &str,
@@ -268,10 +243,8 @@ pub(super) fn insert_feedback(
                 received
             ])? == 1;
         if new {
-            let event = intake.answers.iter().find(|(id, _)| *id == f.id).map(|(_, e)| e);
-            if let Some(event) = event
-                && apply_answer(c, f.problem_id, &f.officer_id, event, &intake.calendar)?
-            {
+            if let Some((_, step)) = intake.answers.iter().find(|(id, _)| *id == f.id) {
+                append_event(c, step)?;
                 c.execute("UPDATE feedback SET applied = 1 WHERE id = ?1", [f.id.to_string()])?;
             }
             stored += 1;
@@ -295,10 +268,7 @@ pub(super) fn insert_feedback(
                 },
             )
             .optional()?;
-        if held.as_ref() != Some(f) {
-            tracing::warn!(device = device_id, id = %f.id, seq = f.seq, "conflicting answer refused");
-            return Err(Error::Conflict { id: f.id });
-        }
+        tiyan_storage::resent(held.as_ref(), f, f.device_id, f.id, f.seq)?;
         duplicates += 1;
     }
     Ok((stored, duplicates))
@@ -353,9 +323,9 @@ impl LedgerStore for SqliteStore {
         .await
     }
 
-    async fn ledger_step(&self, s: &LedgerStep) -> Result<Status> {
-        let s = s.clone();
-        self.write(move |c| take_step(c, &s)).await
+    async fn append_ledger_event(&self, e: &AppendEvent) -> Result<()> {
+        let e = e.clone();
+        self.write(move |c| append_event(c, &e)).await
     }
 
     async fn ledger_by_suffix(&self, suffix: &str) -> Result<Vec<LedgerRow>> {
@@ -481,33 +451,14 @@ impl LedgerStore for SqliteStore {
         self.replayable("outcome IS NULL AND state IN ('rectified', 'explained', 'replied', 'closed')").await
     }
 
-    async fn set_status(&self, id: Uuid, status: &Status) -> Result<()> {
+    async fn set_status(&self, id: Uuid, events: u32, status: &Status) -> Result<()> {
         let status = status.clone();
-        self.write(move |c| {
-            let item = id.to_string();
-            let (events, updated): (u32, String) =
-                c.query_row("SELECT events, updated_at FROM ledger WHERE id = ?1", [&item], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })?;
-            write_status(c, &item, events, &status, time(&updated)?)
-        })
-        .await
+        self.write(move |c| write_status(c, &id.to_string(), events, events, &status, None).map(|_| ())).await
     }
 }
 
 fn kind(s: &str) -> rusqlite::Result<DayKind> {
-    match s {
-        "holiday" => Ok(DayKind::Holiday),
-        "workday" => Ok(DayKind::Workday),
-        other => Err(conversion(format!("calendar day kind {other:?}").into())),
-    }
-}
-
-fn kind_str(k: DayKind) -> &'static str {
-    match k {
-        DayKind::Holiday => "holiday",
-        DayKind::Workday => "workday",
-    }
+    parsed(DayKind::parse(s), "calendar day kind", s)
 }
 
 fn bump_calendar(c: &Connection) -> Result<()> {
@@ -589,7 +540,7 @@ impl CalendarStore for SqliteStore {
             for d in &days {
                 c.execute(
                     "INSERT INTO calendar_days (date, kind, note) VALUES (?1, ?2, ?3)",
-                    params![d.date.to_string(), kind_str(d.kind), d.note],
+                    params![d.date.to_string(), DayKind::as_str(d.kind), d.note],
                 )?;
             }
             c.execute(
@@ -608,7 +559,7 @@ impl CalendarStore for SqliteStore {
                 Some((k, note)) => c.execute(
                     "INSERT INTO calendar_days (date, kind, note) VALUES (?1, ?2, ?3)
                      ON CONFLICT (date) DO UPDATE SET kind = excluded.kind, note = excluded.note",
-                    params![day.to_string(), kind_str(*k), note],
+                    params![day.to_string(), DayKind::as_str(*k), note],
                 )?,
                 None => c.execute("DELETE FROM calendar_days WHERE date = ?1", [day.to_string()])?,
             };

@@ -117,10 +117,7 @@ fn insert_ratings(
         }
         // Compared only on this rare path, so the usual one reads nothing back.
         let existing = held.query_row(params![row.id, device_id, r.seq], rating_from_row).optional()?;
-        if existing.as_ref() != Some(r) {
-            tracing::warn!(device = device_id, id = %r.id, seq = r.seq, "conflicting record refused");
-            return Err(Error::Conflict { id: r.id });
-        }
+        tiyan_storage::resent(existing.as_ref(), r, r.device_id, r.id, r.seq)?;
         duplicates += 1;
     }
     Ok((stored, duplicates))

@@ -10,7 +10,6 @@
 
 use tiyan_core::enrolment::CodeRefusal;
 use tiyan_core::intake::RecordRefused;
-use tiyan_core::ledger::StepError;
 use tiyan_core::sync::{ChunkError, PageError};
 use uuid::Uuid;
 
@@ -34,8 +33,6 @@ pub enum Error {
     PhotoMismatch,
     #[error(transparent)]
     Rejected(#[from] RecordRefused),
-    #[error(transparent)]
-    Step(#[from] StepError),
     /// Someone else changed the row since it was read.
     #[error("the item changed meanwhile: look at it again")]
     Stale,
@@ -58,15 +55,6 @@ pub enum Error {
     Backend(String),
     #[error("internal: {0}")]
     Internal(String),
-}
-
-impl From<tiyan_core::ledger::StepRefusal> for Error {
-    fn from(e: tiyan_core::ledger::StepRefusal) -> Self {
-        match e {
-            tiyan_core::ledger::StepRefusal::Stale => Error::Stale,
-            tiyan_core::ledger::StepRefusal::Step(e) => Error::Step(e),
-        }
-    }
 }
 
 #[cfg(feature = "sqlite")]

@@ -1,15 +1,15 @@
 //! The ledger (台账) as storage keeps it: items, their events, links; the
 //! working-day calendar; each hall's limits. Storage appends events and keeps
-//! each item's derived status beside it; what a step may do and what an item's
-//! events make of it are `tiyan_core::ledger`'s decisions, called by both
-//! backends inside their transactions.
-
-use std::sync::Arc;
+//! each item's derived status beside it. What a step may do and what an
+//! item's events make of it are `tiyan_core::ledger`'s decisions, taken by the
+//! services on what storage read; storage writes the outcome only if the item
+//! is still as it was read (its count of events), so two steps at once never
+//! both land.
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
-use tiyan_core::ledger::{Actor, Event, LedgerState, Satisfaction, Source, Status};
+use tiyan_core::ledger::{Event, LedgerState, Satisfaction, Source, Status};
 use tiyan_core::workdays::{Calendar, DayKind};
 use uuid::Uuid;
 
@@ -42,9 +42,10 @@ pub struct NewItem {
 #[derive(Debug, Clone, Default)]
 pub struct LedgerIntake {
     pub items: Vec<NewItem>,
-    /// The event each of the page's answers makes, by the answer's id.
-    pub answers: Vec<(Uuid, Event)>,
-    pub calendar: Arc<Calendar>,
+    /// The step each of the page's answers takes on its item, by the answer's
+    /// id: only those the rules let apply (an answer to an item that waits for
+    /// none is kept, not applied).
+    pub answers: Vec<(Uuid, AppendEvent)>,
 }
 
 /// An item as the list and its page show it.
@@ -127,20 +128,18 @@ pub struct Dashboard {
     pub excluded: u64,
 }
 
-/// A step on an item, taken in one transaction: the item's events are read
-/// (and locked), the step checked by `tiyan_core::ledger::step`, the status
-/// replayed with `calendar`, the event appended.
-#[derive(Debug, Clone)]
-pub struct LedgerStep {
+/// A step decided on an item's history (`tiyan_core::ledger::take_step`):
+/// event number `seq` and the status the history with it makes. Written, with
+/// the status, only if the item still has `seq - 1` events; else `Stale`, and
+/// nothing is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppendEvent {
     pub item: Uuid,
-    /// The number of events the person saw; another count means someone else
-    /// acted meanwhile, and the step is refused. None: take it as it stands.
-    pub expected_events: Option<u32>,
-    pub actor: Actor,
+    pub seq: u32,
     /// The account's id, `officer:<id>` or `server`.
-    pub actor_label: String,
+    pub actor: String,
     pub event: Event,
-    pub calendar: Arc<Calendar>,
+    pub status: Status,
 }
 
 /// A hall's limits in working days.
@@ -177,8 +176,8 @@ pub struct CalendarYear {
 pub trait LedgerStore: Send + Sync {
     async fn ledger_page(&self, filter: &LedgerFilter) -> Result<LedgerPage>;
     async fn ledger_item(&self, id: Uuid) -> Result<Option<(LedgerRow, Vec<StoredEvent>)>>;
-    /// Takes a step (see [`LedgerStep`]) and returns the item's new status.
-    async fn ledger_step(&self, step: &LedgerStep) -> Result<Status>;
+    /// Appends a decided step (see [`AppendEvent`]).
+    async fn append_ledger_event(&self, step: &AppendEvent) -> Result<()>;
     /// Items whose id ends with `suffix` (lower-case hex; the short id the list shows), at most 5.
     async fn ledger_by_suffix(&self, suffix: &str) -> Result<Vec<LedgerRow>>;
     /// The items linked with this one.
@@ -198,7 +197,9 @@ pub trait LedgerStore: Send + Sync {
     async fn open_items(&self) -> Result<Vec<(Uuid, Source, Vec<Event>)>>;
     /// Items dealt with before outcomes were kept (none after their first replay), with their events.
     async fn items_missing_outcome(&self) -> Result<Vec<(Uuid, Source, Vec<Event>)>>;
-    async fn set_status(&self, id: Uuid, status: &Status) -> Result<()>;
+    /// Writes an item's status replayed from its `events` events, unless it
+    /// took a step meanwhile (that step wrote its own status).
+    async fn set_status(&self, id: Uuid, events: u32, status: &Status) -> Result<()>;
 }
 
 #[async_trait]

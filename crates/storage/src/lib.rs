@@ -30,14 +30,27 @@ pub use assessment::{
     RatingTallies, RevisionScore, TallyRow,
 };
 pub use ledger::{
-    CalendarDay, CalendarStore, CalendarYear, Dashboard, HallSettings, LedgerFilter, LedgerIntake, LedgerPage,
-    LedgerRow, LedgerStep, LedgerStore, NewItem, StoredEvent,
+    AppendEvent, CalendarDay, CalendarStore, CalendarYear, Dashboard, HallSettings, LedgerFilter, LedgerIntake,
+    LedgerPage, LedgerRow, LedgerStore, NewItem, StoredEvent,
 };
 pub use location::Location;
 
 pub use tiyan_infra::sha256_hex;
 
 pub use error::{Error, Result};
+
+/// A record the page sends again (its id and sequence number already taken):
+/// a duplicate passes; a conflict (`tiyan_core::sync::resend`) is logged and
+/// refuses the page.
+pub fn resent<T: PartialEq>(held: Option<&T>, sent: &T, device: Uuid, id: Uuid, seq: u64) -> Result<()> {
+    match tiyan_core::sync::resend(held, sent) {
+        tiyan_core::sync::Resend::Duplicate => Ok(()),
+        tiyan_core::sync::Resend::Conflict => {
+            tracing::warn!(%device, %id, seq, "conflicting record refused");
+            Err(Error::Conflict { id })
+        }
+    }
+}
 
 /// What is stored of a device's secret. Never serialised, never printed.
 #[derive(Clone, PartialEq, Eq)]

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::ledger::context;
 use super::page::{Choice, Chrome, Section, render, when};
-use super::session::{Failure, Office, Posted};
+use super::session::{Failure, Office, OnPage, Posted};
 use crate::AppState;
 use crate::error::{Error, Invalid};
 use tiyan_services::accounts::{self, AccountForm};
@@ -64,15 +64,11 @@ pub async fn page(State(state): State<Arc<AppState>>, office: Office) -> Respons
     let result = async {
         let c = Chrome::new(&office, Section::Accounts)?;
         let t = office.t();
-        let fail = |error| Failure::Page { error, lang: office.lang };
         let cx = context(&state, &office).await?;
         let lang = super::names::language(office.lang);
         let halls: Vec<(String, String)> =
             cx.data.halls.iter().map(|h| (h.id.clone(), h.name.get(lang).to_string())).collect();
-        let scope = office.scope();
-        let mut list =
-            state.services.store.accounts(office.account.hall_id.as_deref()).await.map_err(|e| fail(e.into()))?;
-        list.retain(|a| a.id == office.account.id || scope.manages_account(a.role, a.hall_id.as_deref()));
+        let list = accounts::list(&state.services, &office.who()).await.on(&office)?;
         let accounts = list
             .iter()
             .map(|a| {
@@ -129,16 +125,7 @@ pub async fn create(State(state): State<Arc<AppState>>, posted: Posted<NewAccoun
                 hall_id: Some(form.hall.as_str()),
                 password: &form.password,
             };
-            let who = office.who();
-            accounts::create(
-                state.services.store.as_ref(),
-                &state.services.hasher,
-                Some(who.account),
-                Some(who.client),
-                &new,
-                who.now,
-            )
-            .await
+            accounts::create(&state.services, &office.who(), &new).await
         };
         office.after(made.map(|_| office.t().created), "/admin/accounts")
     };
@@ -166,15 +153,8 @@ pub async fn update(
     let result = async {
         let id = account_id(&office, &id)?;
         let role = role(&office, &form.role)?;
-        let changed = accounts::update(
-            state.services.store.as_ref(),
-            &office.who(),
-            id,
-            role,
-            Some(&form.hall),
-            form.disabled.is_some(),
-        )
-        .await;
+        let changed =
+            accounts::update(&state.services, &office.who(), id, role, Some(&form.hall), form.disabled.is_some()).await;
         office.after(changed.map(|_| office.t().saved_plain), "/admin/accounts")
     };
     result.await.unwrap_or_else(IntoResponse::into_response)
@@ -195,14 +175,7 @@ pub async fn reset_password(
     let result = async {
         let id = account_id(&office, &id)?;
         let reset = if form.password == form.password_again {
-            accounts::reset_password(
-                state.services.store.as_ref(),
-                &state.services.hasher,
-                &office.who(),
-                id,
-                &form.password,
-            )
-            .await
+            accounts::reset_password(&state.services, &office.who(), id, &form.password).await
         } else {
             Err(Invalid::PasswordsDiffer.into())
         };

@@ -9,9 +9,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::page::{Chrome, Section, query_value, render, when};
-use super::session::{Failure, Office};
+use super::session::{Office, OnPage};
 use crate::AppState;
-use crate::error::Error;
+use tiyan_services::audit::{self, AuditAction};
 use tiyan_storage::AuditFilter;
 
 const PER_PAGE: u32 = 100;
@@ -45,18 +45,10 @@ pub struct AuditQuery {
 pub async fn page(State(state): State<Arc<AppState>>, office: Office, Query(q): Query<AuditQuery>) -> Response {
     let result = async {
         let c = Chrome::new(&office, Section::Audit)?;
-        if !office.scope().reads_audit_log() {
-            return Err(Failure::Page { error: Error::NotFound("page".into()), lang: office.lang });
-        }
         let trimmed = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
         let filter =
             AuditFilter { action: trimmed(&q.action), actor: trimmed(&q.actor), before: q.before, limit: PER_PAGE };
-        let rows = state
-            .services
-            .store
-            .audit_log(&filter)
-            .await
-            .map_err(|e| Failure::Page { error: e.into(), lang: office.lang })?;
+        let rows = audit::log(&state.services, &office.who(), &filter).await.on(&office)?;
         let older_href = (rows.len() as u32 == PER_PAGE).then(|| {
             let last = rows.last().map_or(0, |r| r.id);
             format!(
@@ -71,7 +63,9 @@ pub async fn page(State(state): State<Arc<AppState>>, office: Office, Query(q): 
                 when: when(r.entry.at),
                 actor: r.entry.actor,
                 client: r.entry.client,
-                action: r.entry.action,
+                // An entry of an action this build does not know shows its name.
+                action: AuditAction::parse(&r.entry.action)
+                    .map_or_else(|| r.entry.action.clone(), |a| office.t().audit_action(a).to_string()),
                 target: r.entry.target,
                 detail: r.entry.detail,
             })

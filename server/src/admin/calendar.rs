@@ -16,7 +16,7 @@ use tiyan_core::workdays::DayKind;
 
 use super::ledger::context;
 use super::page::{Choice, Chrome, Section, missing_years, render, when};
-use super::session::{Failure, Office, Posted, Uploaded};
+use super::session::{Office, OnPage, Posted, Uploaded};
 use crate::AppState;
 use crate::error::{Error, Invalid};
 use tiyan_services::calendar::{self, CalendarEdit, REGISTRY_YEARS};
@@ -74,12 +74,10 @@ pub async fn page(State(state): State<Arc<AppState>>, office: Office, Query(q): 
     let result = async {
         let c = Chrome::new(&office, Section::Calendar)?;
         let t = office.t();
-        let fail = |error| Failure::Page { error, lang: office.lang };
         let cx = context(&state, &office).await?;
-        let store = state.services.store.as_ref();
         let today = office.today();
         let year = q.year.filter(|y| (2000..=2100).contains(y)).unwrap_or(today.year());
-        let imported = store.calendar_years().await.map_err(|e| fail(e.into()))?;
+        let (imported, days) = calendar::year(&state.services, year).await.on(&office)?;
         let years = imported
             .iter()
             .map(|y| YearLine {
@@ -91,10 +89,7 @@ pub async fn page(State(state): State<Arc<AppState>>, office: Office, Query(q): 
             })
             .collect();
         let zh = office.lang == super::texts::Lang::Zh;
-        let days = store
-            .calendar_days(year)
-            .await
-            .map_err(|e| fail(e.into()))?
+        let days = days
             .into_iter()
             .map(|d| DayLine {
                 date: d.date.to_string(),
@@ -106,16 +101,18 @@ pub async fn page(State(state): State<Arc<AppState>>, office: Office, Query(q): 
             .collect();
         let missing = missing_years(&cx.calendar, today);
         let warning = (!missing.is_empty()).then(|| t.fill(t.missing_years, "years", missing.join("、")));
+        let limits = calendar::limits(&state.services, &office.who())
+            .await
+            .on(&office)?
+            .into_iter()
+            .map(|(hall, limits, may_change)| LimitsLine {
+                hall: cx.names.hall(Some(&hall)),
+                hall_id: hall,
+                limits,
+                may_change,
+            })
+            .collect();
         let scope = office.scope();
-        let mut limits = Vec::new();
-        for h in cx.data.halls.iter().filter(|h| scope.sees(&h.id)) {
-            limits.push(LimitsLine {
-                hall_id: h.id.clone(),
-                hall: cx.names.hall(Some(&h.id)),
-                limits: store.hall_settings(&h.id).await.map_err(|e| fail(e.into()))?,
-                may_change: scope.administers(&h.id),
-            });
-        }
         let page = CalendarPage {
             c,
             years,
@@ -139,7 +136,7 @@ async fn apply(
     back: &str,
 ) -> Response {
     let changed = match edit {
-        Ok(edit) => calendar::edit(state.services.store.as_ref(), &state.services.calendar, &office.who(), edit).await,
+        Ok(edit) => calendar::edit(&state.services, &office.who(), edit).await,
         Err(e) => Err(e),
     };
     office.after(changed.map(|_| done), back).unwrap_or_else(IntoResponse::into_response)
@@ -176,10 +173,9 @@ pub async fn set_day(State(state): State<Arc<AppState>>, posted: Posted<DayPost>
     let edit = (|| {
         let date: NaiveDate = form.date.trim().parse().map_err(|_| Invalid::Value("date"))?;
         let note: String = form.note.trim().chars().take(40).collect();
-        let day = match form.kind.as_str() {
-            "holiday" => Some((DayKind::Holiday, note)),
-            "workday" => Some((DayKind::Workday, note)),
-            "weekday" => None,
+        let day = match (form.kind.as_str(), DayKind::parse(&form.kind)) {
+            (_, Some(kind)) => Some((kind, note)),
+            ("weekday", None) => None,
             _ => return Err(Invalid::Value("kind").into()),
         };
         Ok::<_, Error>((date, day))

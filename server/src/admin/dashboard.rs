@@ -10,8 +10,9 @@ use axum::response::{IntoResponse, Response};
 
 use super::ledger::{ItemLine, PER_PAGE, context, line, list_href};
 use super::page::{Chrome, Section, missing_years, render, when};
-use super::session::{Failure, Office, Posted};
+use super::session::{Office, OnPage, Posted};
 use crate::AppState;
+use crate::error::Error;
 use tiyan_services::{alerts, fleet, ledger};
 use tiyan_storage::LedgerFilter;
 
@@ -53,7 +54,6 @@ pub async fn page(State(state): State<Arc<AppState>>, office: Office) -> Respons
         let c = Chrome::new(&office, Section::Dashboard)?;
         let t = office.t();
         let today = office.today();
-        let fail = |error| Failure::Page { error, lang: office.lang };
         let cx = context(&state, &office).await?;
         let scope = office.scope();
         // The live alerts and the fleet as of the last request this process took.
@@ -68,16 +68,16 @@ pub async fn page(State(state): State<Arc<AppState>>, office: Office) -> Respons
             per_page: ATTENTION.min(PER_PAGE),
             ..LedgerFilter::default()
         };
-        let store = state.services.store.as_ref();
+        let (services, who) = (&state.services, office.who());
         // Four reads that need nothing of each other: taken together, the page
         // waits for the slowest of them rather than for their sum.
         let (d, page, open_alerts, fleet_lines) = tokio::try_join!(
-            ledger::dashboard(store, &state.services.calendar, &scope, today),
-            ledger::list(store, &scope, due),
-            alerts::open(store, &scope),
-            fleet::fleet(store, &cx.calendar, &scope, office.now),
+            ledger::dashboard(services, &who, today),
+            ledger::list(services, &who, due),
+            alerts::open(services, &who),
+            fleet::fleet(services, &who),
         )
-        .map_err(fail)?;
+        .on(&office)?;
         let soon = next_working_day.to_string();
         let today_s = today.to_string();
         let tiles = vec![
@@ -151,9 +151,8 @@ pub async fn acknowledge(
 ) -> Response {
     let Posted { office, form } = posted;
     let result = async {
-        let id = uuid::Uuid::parse_str(&id)
-            .map_err(|_| Failure::Page { error: crate::error::Error::NotFound("alert".into()), lang: office.lang })?;
-        let done = alerts::acknowledge(state.services.store.as_ref(), &office.who(), id, &form.note).await;
+        let id = uuid::Uuid::parse_str(&id).map_err(|_| Error::NotFound("alert".into())).on(&office)?;
+        let done = alerts::acknowledge(&state.services, &office.who(), id, &form.note).await;
         office.after(done.map(|_| office.t().acknowledged), "/admin")
     };
     result.await.unwrap_or_else(IntoResponse::into_response)

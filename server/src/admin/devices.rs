@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::ledger::context;
 use super::page::{Choice, Chrome, Section, render, when};
-use super::session::{Failure, Office, Posted};
+use super::session::{Office, OnPage, Posted};
 use crate::AppState;
 use crate::error::{Error, Invalid};
 use tiyan_services::codes;
@@ -61,12 +61,10 @@ pub async fn page(State(state): State<Arc<AppState>>, office: Office) -> Respons
         let t = office.t();
         let cx = context(&state, &office).await?;
         let scope = office.scope();
-        let fail = |error| Failure::Page { error, lang: office.lang };
         // Reports this process was given a moment ago show too.
         state.services.settle().await;
-        let list = devices::list(state.services.store.as_ref(), &scope).await.map_err(fail)?;
-        let fleet =
-            fleet::fleet(state.services.store.as_ref(), &cx.calendar, &scope, office.now).await.map_err(fail)?;
+        let list = devices::list(&state.services, &office.who()).await.on(&office)?;
+        let fleet = fleet::fleet(&state.services, &office.who()).await.on(&office)?;
         let devices = fleet
             .iter()
             .map(|l| {
@@ -143,32 +141,22 @@ pub async fn issue_code(State(state): State<Arc<AppState>>, posted: Posted<CodeP
         let c = Chrome::new(&office, Section::Devices)?;
         let t = office.t();
         let cx = context(&state, &office).await?;
-        let fail = |error: Error| Failure::Page { error, lang: office.lang };
         let (role, hall, window) = match form.role.as_str() {
             "kiosk" => {
-                let (hall, window) =
-                    form.place.split_once('|').ok_or_else(|| fail(Invalid::Required("window").into()))?;
+                let (hall, window) = form.place.split_once('|').ok_or(Invalid::Required("window")).on(&office)?;
                 (DeviceRole::Kiosk, hall.to_string(), Some(window.to_string()))
             }
             "officer" => (DeviceRole::Officer, form.hall.clone(), None),
-            _ => return Err(fail(Invalid::Value("kind").into())),
+            _ => return Err(Invalid::Value("kind")).on(&office),
         };
         let valid = Duration::hours(form.hours);
-        let issued = devices::issue_code_for(
-            state.services.store.as_ref(),
-            &office.who(),
-            role,
-            &hall,
-            window.as_deref(),
-            valid,
-        )
-        .await;
+        let issued = devices::issue_code(&state.services, &office.who(), role, &hall, window.as_deref(), valid).await;
         let code = match issued {
             Ok(code) => code,
             Err(e) => return office.after(Err(e), "/admin/devices"),
         };
         let server = office.server_url(state.settings.public_url.as_deref());
-        let png = codes::qr_png(&codes::enrolment_uri(&server, &code)).map_err(|e| fail(Error::internal(e)))?;
+        let png = codes::qr_png(&codes::enrolment_uri(&server, &code)).map_err(Error::internal).on(&office)?;
         let place = match &window {
             Some(w) => format!("{} · {}", cx.names.hall(Some(&hall)), cx.names.window(Some(w))),
             None => cx.names.hall(Some(&hall)),
@@ -194,9 +182,8 @@ pub async fn revoke(
 ) -> Response {
     let office = posted.office;
     let result = async {
-        let id = Uuid::parse_str(&id)
-            .map_err(|_| Failure::Page { error: Error::NotFound("device".into()), lang: office.lang })?;
-        let revoked = devices::revoke(state.services.store.as_ref(), &office.who(), id).await;
+        let id = Uuid::parse_str(&id).map_err(|_| Error::NotFound("device".into())).on(&office)?;
+        let revoked = devices::revoke(&state.services, &office.who(), id).await;
         office.after(revoked.map(|_| office.t().revoked), "/admin/devices")
     };
     result.await.unwrap_or_else(IntoResponse::into_response)

@@ -19,7 +19,7 @@ use tiyan_core::mask::mask_name;
 use super::chart::trend_svg;
 use super::ledger::{Context, context};
 use super::page::{Choice, Chrome, Section, query_value, render, when};
-use super::session::{Failure, Office, Posted};
+use super::session::{Failure, Office, OnPage, Posted};
 use super::texts::Texts;
 use crate::AppState;
 use crate::error::{Error, Invalid};
@@ -190,10 +190,9 @@ struct Tables {
 
 async fn tables(state: &AppState, office: &Office, cx: &Context, place: &Place) -> Result<Tables, Failure> {
     let t = office.t();
-    let fail = |error| Failure::Page { error, lang: office.lang };
-    let store = state.services.store.as_ref();
-    let view = assessment::month(store, &cx.data, &place.hall, place.month, office.now).await.map_err(fail)?;
-    let points = assessment::trend(store, &place.hall, &Subject::Hall, place.month).await.map_err(fail)?;
+    let (services, who) = (&state.services, office.who());
+    let view = assessment::month(services, &who, &cx.data, &place.hall, place.month).await.on(office)?;
+    let points = assessment::trend(services, &who, &place.hall, &Subject::Hall, place.month).await.on(office)?;
     let f = &view.figures;
     let (hall, month) = (f.hall.hall_id.as_str(), f.month);
     let trend = |kind: &str, id: &str| href("/admin/figures/trend", hall, month, &[(kind, id)]);
@@ -287,11 +286,9 @@ pub async fn page(State(state): State<Arc<AppState>>, office: Office, Query(q): 
         let c = Chrome::new(&office, Section::Figures)?;
         let cx = context(&state, &office).await?;
         let place = q.resolve(&office, &cx)?;
-        let fail = |error| Failure::Page { error, lang: office.lang };
-        let store = state.services.store.as_ref();
         let tb = tables(&state, &office, &cx, &place).await?;
-        let settings = store.figure_settings(&place.hall).await.map_err(|e| fail(e.into()))?;
-        let current = assessment::current_method(store).await.map_err(fail)?;
+        let settings = assessment::settings(&state.services, &office.who(), &place.hall).await.on(&office)?;
+        let current = assessment::current_method(&state.services).await.on(&office)?;
         let scope = office.scope();
         let over = place.month.next().first_day() <= office.today();
         let page = FiguresPage {
@@ -372,12 +369,9 @@ pub async fn download(State(state): State<Arc<AppState>>, office: Office, Query(
         Chrome::new(&office, Section::Figures)?;
         let cx = context(&state, &office).await?;
         let place = q.resolve(&office, &cx)?;
-        let fail = |error| Failure::Page { error, lang: office.lang };
-        let figures =
-            assessment::settled(state.services.store.as_ref(), &cx.data, &place.hall, place.month, office.now)
-                .await
-                .map_err(fail)?;
-        let bytes = workbook(&Report::Hall(Box::new(figures))).map_err(|e| fail(Error::internal(e)))?;
+        let view =
+            assessment::month(&state.services, &office.who(), &cx.data, &place.hall, place.month).await.on(&office)?;
+        let bytes = workbook(&Report::Hall(Box::new(view.figures))).map_err(Error::internal).on(&office)?;
         let name = format!("tiyan-{}-{}.xlsx", place.hall, place.month);
         let disposition = format!(
             "attachment; filename=\"{}\"",
@@ -417,14 +411,13 @@ pub async fn trend(State(state): State<Arc<AppState>>, office: Office, Query(q):
         let t = office.t();
         let cx = context(&state, &office).await?;
         let place = q.resolve(&office, &cx)?;
-        let fail = |error| Failure::Page { error, lang: office.lang };
         let (subject, name) = match (&q.window, &q.staff) {
             (Some(w), _) if !w.is_empty() => (Subject::Window(w.clone()), cx.names.window(Some(w))),
             (_, Some(s)) if !s.is_empty() => (Subject::Staff(s.clone()), cx.names.staff(Some(s))),
             _ => (Subject::Hall, cx.names.hall(Some(&place.hall))),
         };
         let points =
-            assessment::trend(state.services.store.as_ref(), &place.hall, &subject, place.month).await.map_err(fail)?;
+            assessment::trend(&state.services, &office.who(), &place.hall, &subject, place.month).await.on(&office)?;
         let chart = trend_chart(&points, t);
         let page = TrendPage {
             c,
@@ -454,7 +447,7 @@ pub async fn close(State(state): State<Arc<AppState>>, posted: Posted<ClosePost>
         let back =
             href("/admin/figures", &form.hall, Month::parse(&form.month).unwrap_or(Month::of(office.today())), &[]);
         let closed = match Month::parse(&form.month) {
-            Some(m) => assessment::close(state.services.store.as_ref(), &cx.data, &office.who(), &form.hall, m).await,
+            Some(m) => assessment::close(&state.services, &office.who(), &cx.data, &form.hall, m).await,
             None => Err(Invalid::Value("month").into()),
         };
         office.after(closed.map(|_| office.t().month_closed_done), &back)
@@ -493,7 +486,7 @@ pub async fn settings(State(state): State<Arc<AppState>>, posted: Posted<Setting
                     bad_percent: form.alert_bad_percent,
                 },
             };
-            assessment::set_settings(state.services.store.as_ref(), &office.who(), &form.hall, &s).await
+            assessment::set_settings(&state.services, &office.who(), &form.hall, &s).await
         };
         let back = format!("/admin/figures?hall={}", query_value(&form.hall));
         office.after(saved.await.map(|_| office.t().saved), &back)
@@ -522,7 +515,7 @@ pub async fn method(State(state): State<Arc<AppState>>, posted: Posted<MethodPos
             Ok(scores) => {
                 let m =
                     Method { version: 0, scores, prior_weight: form.prior_weight, bottom_percent: form.bottom_percent };
-                assessment::set_method(state.services.store.as_ref(), &office.who(), &m).await.map(|_| ())
+                assessment::set_method(&state.services, &office.who(), &m).await.map(|_| ())
             }
             Err(_) => Err(Invalid::Method(tiyan_core::assessment::MethodError::Scores).into()),
         };

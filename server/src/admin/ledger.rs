@@ -2,7 +2,6 @@
 //! item with its source, history and the steps the account may take, the
 //! reveal of a call-back number, links between items, and a problem's photos.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use askama::Template;
@@ -11,19 +10,19 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
-use tiyan_core::ledger::{Action, LedgerState, Source};
+use tiyan_core::ledger::{Action, LedgerState, Satisfaction, Source};
 use tiyan_core::rating::Rating;
 use tiyan_core::workdays::{Calendar, Urgency};
 use uuid::Uuid;
 
 use super::names::{Names, choices};
 use super::page::{Choice, Chrome, Section, date, query_value, render, when};
-use super::session::{Failure, Nothing, Office, Posted};
+use super::session::{Failure, Nothing, Office, OnPage, Posted};
 use super::texts::Texts;
 use crate::AppState;
 use crate::error::Error;
 use tiyan_services::ledger::{self, ItemView, StepForm, StepRequest};
-use tiyan_storage::{LedgerFilter, LedgerRow, StoredEvent, StoredRating};
+use tiyan_storage::{LedgerFilter, LedgerRow, StoredRating};
 
 pub const PER_PAGE: u32 = 50;
 
@@ -174,9 +173,8 @@ pub struct Context {
 }
 
 pub async fn context(state: &AppState, office: &Office) -> Result<Context, Failure> {
-    let fail = |error| Failure::Page { error, lang: office.lang };
-    let data = state.services.reference.current(state.services.store.as_ref()).await.map_err(fail)?;
-    let calendar = state.services.calendar.current(state.services.store.as_ref()).await.map_err(fail)?;
+    let data = state.services.reference().await.on(office)?;
+    let calendar = state.services.calendar().await.on(office)?;
     Ok(Context { names: Names::new(&data, office.lang), calendar, data })
 }
 
@@ -186,11 +184,8 @@ pub async fn list(State(state): State<Arc<AppState>>, office: Office, Query(q): 
         let t = office.t();
         let today = office.today();
         let cx = context(&state, &office).await?;
-        let scope = office.scope();
         let filter = q.filter(today);
-        let page = ledger::list(state.services.store.as_ref(), &scope, filter.clone())
-            .await
-            .map_err(|error| Failure::Page { error, lang: office.lang })?;
+        let page = ledger::list(&state.services, &office.who(), filter.clone()).await.on(&office)?;
         let pages = page.total.div_ceil(u64::from(PER_PAGE)).max(1) as u32;
         let hall_of_account = office.account.hall_id.clone();
         let hall_shown = hall_of_account.clone().or_else(|| some(&q.hall));
@@ -342,30 +337,21 @@ fn rating_line(r: &StoredRating, names: &Names, t: &Texts) -> RatingLine {
 }
 
 /// Who took a step, in words: an account's name, the officer, or the server.
-async fn actors(state: &AppState, events: &[StoredEvent], names: &Names, t: &Texts) -> HashMap<String, String> {
-    let mut out = HashMap::new();
-    for e in events {
-        if out.contains_key(&e.actor) {
-            continue;
-        }
-        let name = if let Some(officer) = e.actor.strip_prefix("officer:") {
-            format!("{}（{}）", names.officer(Some(officer)), t.officer)
-        } else if let Ok(id) = Uuid::parse_str(&e.actor) {
-            match state.services.store.account(id).await {
-                Ok(Some(a)) => format!("{}（{}）", a.name, a.login),
-                _ => e.actor.clone(),
-            }
-        } else {
-            t.system.to_string()
-        };
-        out.insert(e.actor.clone(), name);
+fn actor(v: &ItemView, label: &str, names: &Names, t: &Texts) -> String {
+    if let Some(officer) = label.strip_prefix("officer:") {
+        format!("{}（{}）", names.officer(Some(officer)), t.officer)
+    } else if let Some((name, login)) = v.accounts.get(label) {
+        format!("{name}（{login}）")
+    } else if Uuid::parse_str(label).is_ok() {
+        label.to_string()
+    } else {
+        t.system.to_string()
     }
-    out
 }
 
 /// What a step did, beyond its name: the days it set.
 fn event_step(t: &Texts, action: &Action) -> String {
-    let name = t.step(action.name());
+    let name = t.action(action);
     match action {
         Action::Register { verify_days: d } | Action::Rectify { days: d, .. } | Action::RejectAppeal { days: d } => {
             format!("{name}（{}）", t.fill(t.working_days, "n", d))
@@ -380,17 +366,13 @@ async fn item_page(state: &AppState, office: &Office, id: Uuid, phone: Option<St
     let t = office.t();
     let today = office.today();
     let cx = context(state, office).await?;
-    let fail = |error| Failure::Page { error, lang: office.lang };
-    let v: ItemView = ledger::view(state.services.store.as_ref(), &state.services.calendar, &office.scope(), id, today)
-        .await
-        .map_err(fail)?;
-    let actors = actors(state, &v.events, &cx.names, t).await;
+    let v: ItemView = ledger::view(&state.services, &office.who(), id, today).await.on(office)?;
     let events = v
         .events
         .iter()
         .map(|e| EventLine {
             when: when(e.event.at),
-            actor: actors.get(&e.actor).cloned().unwrap_or_default(),
+            actor: actor(&v, &e.actor, &cx.names, t),
             step: event_step(t, &e.event.action),
             note: e.event.note.clone(),
         })
@@ -398,10 +380,14 @@ async fn item_page(state: &AppState, office: &Office, id: Uuid, phone: Option<St
     let steps = v
         .steps
         .iter()
-        .map(|k| StepButton {
-            key: k,
-            label: t.step(k),
-            kind: if matches!(*k, "uphold_appeal" | "dissatisfied") { "danger" } else { "" },
+        .map(|&f| StepButton {
+            key: f.key(),
+            label: t.step(f),
+            kind: if matches!(f, StepForm::UpholdAppeal | StepForm::Satisfaction(Satisfaction::Dissatisfied)) {
+                "danger"
+            } else {
+                ""
+            },
         })
         .collect();
     let rating = v.rating.as_ref().map(|r| RatingView {
@@ -459,7 +445,7 @@ async fn item_page(state: &AppState, office: &Office, id: Uuid, phone: Option<St
 }
 
 fn item_id(office: &Office, id: &str) -> Result<Uuid, Failure> {
-    Uuid::parse_str(id).map_err(|_| Failure::Page { error: Error::NotFound("ledger item".into()), lang: office.lang })
+    Uuid::parse_str(id).map_err(|_| Error::NotFound("ledger item".into())).on(office)
 }
 
 pub async fn item(State(state): State<Arc<AppState>>, office: Office, Path(id): Path<String>) -> Response {
@@ -481,9 +467,7 @@ pub async fn step(State(state): State<Arc<AppState>>, Path(id): Path<String>, po
     let result = async {
         let id = item_id(&office, &id)?;
         let back = format!("/admin/ledger/{id}");
-        let Some(step) = StepForm::parse(&form.step) else {
-            return Err(Failure::Page { error: Error::Malformed("no such step".into()), lang: office.lang });
-        };
+        let step = StepForm::parse(&form.step).ok_or_else(|| Error::Malformed("no such step".into())).on(&office)?;
         let request = StepRequest {
             item: id,
             expected_events: form.expected_events,
@@ -491,8 +475,7 @@ pub async fn step(State(state): State<Arc<AppState>>, Path(id): Path<String>, po
             note: &form.note,
             linked: form.linked.is_some(),
         };
-        let taken =
-            ledger::take(state.services.store.as_ref(), &state.services.calendar, &office.who(), &request).await;
+        let taken = ledger::take(&state.services, &office.who(), &request).await;
         office.after(taken.map(|_| office.t().step_taken), &back)
     };
     result.await.unwrap_or_else(IntoResponse::into_response)
@@ -504,9 +487,7 @@ pub async fn reveal(State(state): State<Arc<AppState>>, Path(id): Path<String>, 
     let office = posted.office;
     let result = async {
         let id = item_id(&office, &id)?;
-        let phone = ledger::reveal_phone(state.services.store.as_ref(), &office.who(), id)
-            .await
-            .map_err(|error| Failure::Page { error, lang: office.lang })?;
+        let phone = ledger::reveal_phone(&state.services, &office.who(), id).await.on(&office)?;
         item_page(&state, &office, id, Some(phone)).await
     };
     result.await.unwrap_or_else(IntoResponse::into_response)
@@ -523,7 +504,7 @@ pub async fn link(State(state): State<Arc<AppState>>, Path(id): Path<String>, po
         let id = item_id(&office, &id)?;
         let back = format!("/admin/ledger/{id}");
         let linked = match resolve(&state, &office, form.other.trim()).await {
-            Ok(other) => ledger::link(state.services.store.as_ref(), &office.who(), id, other).await,
+            Ok(other) => ledger::link(&state.services, &office.who(), id, other).await,
             Err(e) => Err(e),
         };
         office.after(linked.map(|_| office.t().linked_done), &back)
@@ -535,7 +516,7 @@ pub async fn link(State(state): State<Arc<AppState>>, Path(id): Path<String>, po
 async fn resolve(state: &AppState, office: &Office, typed: &str) -> Result<Uuid, Error> {
     match Uuid::parse_str(typed) {
         Ok(id) => Ok(id),
-        Err(_) => ledger::find_by_suffix(state.services.store.as_ref(), &office.scope(), typed).await,
+        Err(_) => ledger::find_by_suffix(&state.services, &office.who(), typed).await,
     }
 }
 
@@ -547,9 +528,7 @@ pub async fn photo(
 ) -> Response {
     let result = async {
         let id = item_id(&office, &id)?;
-        let bytes = ledger::photo(state.services.store.as_ref(), &office.scope(), id, &sha256)
-            .await
-            .map_err(|error| Failure::Page { error, lang: office.lang })?;
+        let bytes = ledger::photo(&state.services, &office.who(), id, &sha256).await.on(&office)?;
         Ok::<_, Failure>(
             ([(header::CONTENT_TYPE, "image/jpeg"), (header::CACHE_CONTROL, "private, no-store")], bytes)
                 .into_response(),

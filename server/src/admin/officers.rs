@@ -13,7 +13,7 @@ use tiyan_core::accounts::Role;
 
 use super::ledger::context;
 use super::page::{Choice, Chrome, Section, render, when};
-use super::session::{Failure, Office, Posted};
+use super::session::{Office, OnPage, Posted};
 use super::texts::Texts;
 use crate::AppState;
 use tiyan_services::officer_year::{self, OfficerLine};
@@ -42,9 +42,7 @@ pub async fn page(State(state): State<Arc<AppState>>, office: Office, Query(q): 
         let c = Chrome::new(&office, Section::Officers)?;
         let cx = context(&state, &office).await?;
         let year = year_of(&office, &q);
-        let lines = officer_year::year(state.services.store.as_ref(), &cx.data, year)
-            .await
-            .map_err(|error| Failure::Page { error, lang: office.lang })?;
+        let lines = officer_year::year(&state.services, &cx.data, year).await.on(&office)?;
         let this = office.today().year();
         let years =
             (this - 4..=this).rev().map(|y| Choice::new(y.to_string(), y.to_string(), &year.to_string())).collect();
@@ -68,9 +66,9 @@ pub async fn print(State(state): State<Arc<AppState>>, office: Office, Query(q):
         Chrome::new(&office, Section::Officers)?;
         let cx = context(&state, &office).await?;
         let year = year_of(&office, &q);
-        let lines = officer_year::year(state.services.store.as_ref(), &cx.data, year)
+        let lines = officer_year::year(&state.services, &cx.data, year)
             .await
-            .map_err(|error| Failure::Page { error, lang: office.lang })?
+            .on(&office)?
             .into_iter()
             .filter(|l| l.nominated)
             .collect();
@@ -91,15 +89,9 @@ pub async fn nominate(State(state): State<Arc<AppState>>, posted: Posted<Nominat
     let Posted { office, form } = posted;
     let result = async {
         let cx = context(&state, &office).await?;
-        let done = officer_year::nominate(
-            state.services.store.as_ref(),
-            &cx.data,
-            &office.who(),
-            form.year,
-            &form.officer,
-            form.on == "1",
-        )
-        .await;
+        let done =
+            officer_year::nominate(&state.services, &office.who(), &cx.data, form.year, &form.officer, form.on == "1")
+                .await;
         office.after(done.map(|_| office.t().nominated_done), &format!("/admin/officers?year={}", form.year))
     };
     result.await.unwrap_or_else(IntoResponse::into_response)

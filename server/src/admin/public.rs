@@ -61,10 +61,9 @@ struct IndexPage {
 pub async fn index(State(state): State<Arc<AppState>>, Query(q): Query<LangQuery>) -> Response {
     let lang = q.lang();
     let t = lang.texts();
-    let store = state.services.store.as_ref();
     let loaded = async {
-        let data = state.services.reference.current(store).await?;
-        let closed = store.closed_months().await?;
+        let data = state.services.reference().await?;
+        let closed = assessment::published_months(&state.services).await?;
         let names = Names::new(&data, lang);
         let suffix = if lang == Lang::En { "?lang=en" } else { "" };
         let halls = data
@@ -110,16 +109,11 @@ pub async fn month(
 ) -> Response {
     let lang = q.lang();
     let t = lang.texts();
-    let store = state.services.store.as_ref();
     let Some(m) = Month::parse(&month) else { return error_page(t, StatusCode::NOT_FOUND, t.not_found) };
     let loaded = async {
-        let data = state.services.reference.current(store).await?;
-        if store.closing(&hall, m).await?.is_none() {
-            return Ok(None);
-        }
-        let view = assessment::month(store, &data, &hall, m, state.now()).await?;
-        let names_on = store.figure_settings(&hall).await?.publish_names;
-        Ok::<_, Error>(Some((data, view, names_on)))
+        let data = state.services.reference().await?;
+        let published = assessment::published(&state.services, &data, &hall, m).await?;
+        Ok::<_, Error>(published.map(|(view, names_on)| (data, view, names_on)))
     };
     let (data, view, names_on) = match loaded.await {
         Ok(Some(x)) => x,

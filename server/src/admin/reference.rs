@@ -19,7 +19,7 @@ use tiyan_core::reference::{Hall, Matter, Officer, Reason, ReferenceData, Window
 
 use super::ledger::context;
 use super::page::{Choice, Chrome, Section, render};
-use super::session::{Failure, Office, Posted, Uploaded};
+use super::session::{Failure, Office, OnPage, Posted, Uploaded};
 use super::texts::Texts;
 use crate::AppState;
 use crate::error::{Error, Invalid};
@@ -374,7 +374,7 @@ fn kind_of(office: &Office, kind: &str) -> Result<Kind, Failure> {
 
 async fn apply(state: &AppState, office: &Office, edit: Result<Edit, Error>, kind: Kind) -> Result<Response, Failure> {
     let saved = match edit {
-        Ok(edit) => reference::edit(state.services.store.as_ref(), &state.services.hasher, &office.who(), edit).await,
+        Ok(edit) => reference::edit(&state.services, &office.who(), edit).await,
         Err(e) => Err(e),
     };
     office.after(saved.map(|_| office.t().saved), &format!("/admin/reference#{}", kind.as_str()))
@@ -425,9 +425,8 @@ pub async fn retire(
 
 /// A staff member's portrait (as devices get it), to someone signed in.
 pub async fn photo(State(state): State<Arc<AppState>>, office: Office, Path(sha256): Path<String>) -> Response {
-    match state.services.store.photo(&sha256).await {
-        Ok(Some(bytes)) => ([(header::CONTENT_TYPE, "image/jpeg")], bytes).into_response(),
-        Ok(None) => Failure::Page { error: Error::NotFound("photo".into()), lang: office.lang }.into_response(),
-        Err(error) => Failure::Page { error: error.into(), lang: office.lang }.into_response(),
+    match reference::staff_photo(&state.services, &office.who(), &sha256).await.on(&office) {
+        Ok(bytes) => ([(header::CONTENT_TYPE, "image/jpeg")], bytes).into_response(),
+        Err(failure) => failure.into_response(),
     }
 }

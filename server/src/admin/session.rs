@@ -71,7 +71,7 @@ impl Office {
     }
 
     pub fn who(&self) -> Who<'_> {
-        Who { account: &self.account, client: self.client, now: self.now }
+        Who::account(&self.account, self.client, self.now)
     }
 
     pub fn scope(&self) -> Scope {
@@ -104,6 +104,18 @@ impl Office {
             response = (jar, response).into_response();
         }
         response
+    }
+}
+
+/// A service's answer on a page: its error becomes an error page in the
+/// reader's language (the one way every handler turns an error into a page).
+pub trait OnPage<T> {
+    fn on(self, office: &Office) -> Result<T, Failure>;
+}
+
+impl<T, E: Into<Error>> OnPage<T> for Result<T, E> {
+    fn on(self, office: &Office) -> Result<T, Failure> {
+        self.map_err(|e| Failure::Page { error: e.into(), lang: office.lang })
     }
 }
 
@@ -247,7 +259,7 @@ impl FromRequestParts<Arc<AppState>> for Office {
             return Err(Failure::SignIn { next, ended: false });
         };
         let now = state.now();
-        let session = accounts::session(state.services.store.as_ref(), &token, state.settings.session_idle, now)
+        let session = accounts::session(&state.services, &token, state.settings.session_idle)
             .await
             .map_err(|error| Failure::Page { error, lang })?;
         let Some(session) = session else { return Err(Failure::SignIn { next, ended: true }) };

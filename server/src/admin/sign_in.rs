@@ -51,9 +51,7 @@ pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap, Query(
     // Already signed in: straight on.
     let jar = CookieJar::from_headers(&headers);
     if let Some(token) = jar.get(session::SESSION_COOKIE)
-        && let Ok(Some(_)) =
-            accounts::session(state.services.store.as_ref(), token.value(), state.settings.session_idle, state.now())
-                .await
+        && let Ok(Some(_)) = accounts::session(&state.services, token.value(), state.settings.session_idle).await
     {
         return see_other(&next);
     }
@@ -82,15 +80,7 @@ pub async fn submit(
         return Failure::Refused { lang }.into_response();
     }
     let next = local_path(form.next.as_deref());
-    let signed = accounts::sign_in(
-        state.services.store.as_ref(),
-        &state.services.hasher,
-        &form.login,
-        &form.password,
-        client,
-        state.now(),
-    )
-    .await;
+    let signed = accounts::sign_in(&state.services, &form.login, &form.password, client).await;
     match signed {
         Ok(signed) => {
             let cookie = session_cookie(signed.token, session::secure(&state));
@@ -106,9 +96,7 @@ pub async fn submit(
 
 pub async fn sign_out(State(state): State<Arc<AppState>>, posted: Posted<Nothing>) -> Response {
     let office = posted.office;
-    let result =
-        accounts::sign_out(state.services.store.as_ref(), &office.token, &office.account, office.client, office.now)
-            .await;
+    let result = accounts::sign_out(&state.services, &office.who(), &office.token).await;
     match result {
         Ok(()) => (clear_session(office.secure), see_other("/admin/sign-in")).into_response(),
         Err(error) => Failure::Page { error, lang: office.lang }.into_response(),

@@ -3,10 +3,12 @@
 //! missing; templates read them as `t.name`.
 
 use tiyan_core::accounts::Role;
-use tiyan_core::ledger::{LedgerState, Satisfaction, Source, StepError};
+use tiyan_core::ledger::{Action, LedgerState, Satisfaction, Source, StepError};
 use tiyan_core::workdays::{DayKind, Urgency};
 
 use crate::error::{Error, Invalid};
+use tiyan_services::audit::AuditAction;
+use tiyan_services::ledger::StepForm;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
@@ -416,27 +418,82 @@ impl Texts {
         }
     }
 
-    /// A ledger step's button, or an event's name in the history.
-    pub fn step(&self, key: &str) -> &'static str {
-        let (zh, en) = match key {
-            "register" => ("登记", "Registered"),
-            "verify" => ("核实", "Verify"),
-            "fix_at_once" => ("立行立改", "Fixed at once"),
-            "rectify" => ("限期整改", "Rectify by a deadline"),
-            "rectify_complex" => ("限期整改（复杂情况）", "Rectify by a deadline (complex case)"),
-            "explain" => ("解释说明", "Explain"),
-            "record_rectification" => ("整改完成", "Rectification done"),
-            "appeal" => ("提出申诉", "Appeal"),
-            "uphold_appeal" => ("申诉成立", "Uphold the appeal"),
-            "reject_appeal" => ("驳回申诉", "Reject the appeal"),
-            "reply" => ("反馈", "Reply"),
-            "satisfied" => ("回访：满意", "Call-back: satisfied"),
-            "basically_satisfied" => ("回访：基本满意", "Call-back: basically satisfied"),
-            "dissatisfied" => ("回访：不满意（重新整改）", "Call-back: not satisfied (reopen)"),
-            "satisfaction" => ("满意度评价", "Satisfaction"),
-            "close" => ("办结", "Close"),
-            "escalate" => ("督办", "Escalate"),
-            _ => ("", ""),
+    /// A ledger step's button.
+    pub fn step(&self, form: StepForm) -> &'static str {
+        let (zh, en) = match form {
+            StepForm::Verify => ("核实", "Verify"),
+            StepForm::FixAtOnce => ("立行立改", "Fixed at once"),
+            StepForm::Rectify { complex: false } => ("限期整改", "Rectify by a deadline"),
+            StepForm::Rectify { complex: true } => ("限期整改（复杂情况）", "Rectify by a deadline (complex case)"),
+            StepForm::Explain => ("解释说明", "Explain"),
+            StepForm::RecordRectification => ("整改完成", "Rectification done"),
+            StepForm::Appeal => ("提出申诉", "Appeal"),
+            StepForm::UpholdAppeal => ("申诉成立", "Uphold the appeal"),
+            StepForm::RejectAppeal => ("驳回申诉", "Reject the appeal"),
+            StepForm::Reply => ("反馈", "Reply"),
+            StepForm::Satisfaction(Satisfaction::Satisfied) => ("回访：满意", "Call-back: satisfied"),
+            StepForm::Satisfaction(Satisfaction::BasicallySatisfied) => {
+                ("回访：基本满意", "Call-back: basically satisfied")
+            }
+            StepForm::Satisfaction(Satisfaction::Dissatisfied) => {
+                ("回访：不满意（重新整改）", "Call-back: not satisfied (reopen)")
+            }
+            StepForm::Close => ("办结", "Close"),
+            StepForm::Escalate => ("督办", "Escalate"),
+        };
+        if self.zh() { zh } else { en }
+    }
+
+    /// An event's name in an item's history.
+    pub fn action(&self, action: &Action) -> &'static str {
+        let (zh, en) = match action {
+            Action::Register { .. } => ("登记", "Registered"),
+            Action::Verify => ("核实", "Verify"),
+            Action::FixAtOnce => ("立行立改", "Fixed at once"),
+            Action::Rectify { .. } => ("限期整改", "Rectify by a deadline"),
+            Action::Explain => ("解释说明", "Explain"),
+            Action::RecordRectification => ("整改完成", "Rectification done"),
+            Action::Appeal => ("提出申诉", "Appeal"),
+            Action::UpholdAppeal => ("申诉成立", "Uphold the appeal"),
+            Action::RejectAppeal { .. } => ("驳回申诉", "Reject the appeal"),
+            Action::Reply => ("反馈", "Reply"),
+            Action::Satisfaction { .. } => ("满意度评价", "Satisfaction"),
+            Action::Close => ("办结", "Close"),
+            Action::Escalate => ("督办", "Escalate"),
+        };
+        if self.zh() { zh } else { en }
+    }
+
+    /// What an entry of the audit log records.
+    pub fn audit_action(&self, action: AuditAction) -> &'static str {
+        use AuditAction as A;
+        let (zh, en) = match action {
+            A::SignIn => ("登录", "Signed in"),
+            A::SignInFailed => ("登录失败", "Sign-in failed"),
+            A::SignInLocked => ("登录被锁定", "Sign-in locked"),
+            A::SignOut => ("退出", "Signed out"),
+            A::AccountCreated => ("新建账号", "Account made"),
+            A::AccountChanged => ("修改账号", "Account changed"),
+            A::PasswordReset => ("重置密码", "Password reset"),
+            A::CodeIssued => ("签发注册码", "Enrolment code issued"),
+            A::DeviceRevoked => ("吊销设备", "Device revoked"),
+            A::ReferenceImported => ("导入基础数据", "Reference data imported"),
+            A::ReferenceChanged => ("修改基础数据", "Reference data changed"),
+            A::CalendarImported => ("导入节假日", "Calendar imported"),
+            A::CalendarDaySet => ("调整日历", "Calendar day set"),
+            A::HallLimitsSet => ("设置办理时限", "Hall limits set"),
+            A::LedgerStep => ("台账办理", "Ledger step"),
+            A::LedgerLink => ("关联台账", "Items linked"),
+            A::RevealPhone => ("查看完整电话", "Phone number revealed"),
+            A::AlertAcknowledged => ("确认预警", "Alert acknowledged"),
+            A::MonthClosed => ("月度结账", "Month closed"),
+            A::MethodSet => ("修改考核方法", "Method changed"),
+            A::FigureSettingsSet => ("修改考核设置", "Figure settings changed"),
+            A::OfficerNominated => ("推选优秀体验官", "Officer nominated"),
+            A::OfficerWithdrawn => ("撤回推选", "Nomination withdrawn"),
+            A::RatingsExported => ("导出评价", "Ratings exported"),
+            A::DiariesExported => ("导出日记", "Diaries exported"),
+            A::ReportWritten => ("导出考核报表", "Report written"),
         };
         if self.zh() { zh } else { en }
     }
@@ -566,10 +623,17 @@ mod tests {
         for s in LedgerState::ALL {
             assert!(!ZH.state(&s).is_empty() && !EN.state(&s).is_empty());
         }
-        for key in
-            ["register", "verify", "rectify_complex", "uphold_appeal", "dissatisfied", "escalate", "satisfaction"]
-        {
-            assert!(!ZH.step(key).is_empty() && !EN.step(key).is_empty(), "{key}");
+        // Steps, events and audit actions are enums matched exhaustively: a new
+        // one without words does not compile; none may have empty words.
+        for f in StepForm::ALL.into_iter().chain([StepForm::Escalate]) {
+            assert!(!ZH.step(f).is_empty() && !EN.step(f).is_empty(), "{f:?}");
+        }
+        for a in AuditAction::ALL {
+            assert!(!ZH.audit_action(a).is_empty() && !EN.audit_action(a).is_empty(), "{a:?}");
+        }
+        let satisfied = Action::Satisfaction { satisfaction: Satisfaction::Satisfied, reopen_days: 5 };
+        for a in [Action::Register { verify_days: 1 }, Action::Escalate, satisfied] {
+            assert!(!ZH.action(&a).is_empty() && !EN.action(&a).is_empty(), "{a:?}");
         }
     }
 }

@@ -13,7 +13,7 @@ use crate::AppState;
 use crate::auth::{AuthedDevice, DeviceCredentials};
 use crate::envelope::{self, Body};
 use crate::error::{Error, HttpError};
-use tiyan_services::{alerts, devices, fleet, ingest};
+use tiyan_services::{devices, ingest};
 
 /// Answers only when the database does, with the backend and its schema version.
 pub async fn health(State(state): State<Arc<AppState>>) -> Result<Response, HttpError> {
@@ -27,7 +27,7 @@ pub async fn health(State(state): State<Arc<AppState>>) -> Result<Response, Http
 }
 
 pub async fn enroll(State(state): State<Arc<AppState>>, Body(req): Body<EnrollRequest>) -> Result<Response, HttpError> {
-    Ok(envelope::ok(devices::enroll(state.services.store.as_ref(), &req, state.now()).await?))
+    Ok(envelope::ok(devices::enroll(&state.services, &req).await?))
 }
 
 /// What the server holds of the device; the query (a `StateQuery`) is what
@@ -37,14 +37,9 @@ pub async fn state(
     who: DeviceCredentials,
     RawQuery(query): RawQuery,
 ) -> Result<Response, HttpError> {
-    // The device and its state in one read: in a burst every device asks at
-    // once, and each trip to the database is a wait for a reader or a connection.
-    let (device, held) =
-        devices::state(state.services.store.as_ref(), &state.services.hasher, who.id, &who.secret).await?;
-    let report: StateQuery = serde_urlencoded::from_str(query.as_deref().unwrap_or(""))
-        .map_err(|e| Error::Malformed(format!("the state query: {e}")))?;
-    state.services.deferred.device_reported(device.id, fleet::report(&report, state.now())?);
-    Ok(envelope::ok(held))
+    let report = serde_urlencoded::from_str::<StateQuery>(query.as_deref().unwrap_or(""))
+        .map_err(|e| tiyan_services::Error::Malformed(format!("the state query: {e}")));
+    Ok(envelope::ok(devices::state(&state.services, who.id, &who.secret, report).await?))
 }
 
 pub async fn upload(
@@ -59,25 +54,5 @@ pub async fn upload(
         .and_then(|v| Uuid::parse_str(v).ok())
         .ok_or_else(|| Error::Malformed(format!("an upload needs a UUID in the {REQUEST_ID_HEADER} header")))?;
     let wait = state.settings.predecessor_wait;
-    let store = state.services.store.as_ref();
-    // The windows the page rates: their live alert is checked just after it is stored.
-    let windows = alerts::rated_windows(&upload);
-    let now = state.now();
-    let ack = ingest::upload(
-        store,
-        &state.services.catalog,
-        &state.services.calendar,
-        &state.services.ingested,
-        wait,
-        &device,
-        request_id,
-        upload,
-        now,
-    )
-    .await?;
-    if ack.stored > 0 {
-        state.services.deferred.windows_rated(windows);
-        tracing::info!(device = %device.id, kind = ?ack.kind, stored = ack.stored, duplicates = ack.duplicates, through = ack.through, "records stored");
-    }
-    Ok(envelope::ok(ack))
+    Ok(envelope::ok(ingest::upload(&state.services, &device, request_id, upload, wait).await?))
 }

@@ -23,7 +23,7 @@ use tiyan_server::{AppState, Settings, app};
 use tiyan_services::Clock;
 use tiyan_services::accounts::{self, AccountForm};
 use tiyan_services::reference_files::load_json;
-use tiyan_services::{Hasher, Who, calendar, devices, reference};
+use tiyan_services::{Services, Who, calendar, devices, reference};
 use tiyan_storage::Account;
 use tiyan_storage::{RatingFilter, Storage};
 use tower::ServiceExt;
@@ -59,11 +59,12 @@ pub fn demo() -> std::path::PathBuf {
 pub async fn server(backend: Backend) -> Server {
     let db = TestDb::new(backend).await;
     let store = db.open().await;
-    reference::import(store.as_ref(), load_json(&demo()).unwrap()).await.unwrap();
     let clock = Clock::manual(instant(START));
-    // The published years, as a new server imports them at its first start.
-    calendar::seed(store.as_ref(), &calendar::CalendarCache::default(), clock.now()).await.unwrap();
     let state = process_state(&store, clock.clone());
+    let cx = &state.services;
+    reference::import(cx, &Who::console(clock.now()), load_json(&demo()).unwrap()).await.unwrap();
+    // The published years, as a new server imports them at its first start.
+    calendar::seed(cx).await.unwrap();
     Server { router: app(state.clone()), state, store, db, clock }
 }
 
@@ -88,21 +89,27 @@ impl Server {
         app(process_state(&self.store, clock))
     }
 
+    /// The services of the server's process.
+    pub fn cx(&self) -> &Services {
+        &self.state.services
+    }
+
     /// `account` acting from this machine, now by the server's clock.
     pub fn who<'a>(&self, account: &'a Account) -> Who<'a> {
-        Who { account, client: IpAddr::V4(Ipv4Addr::LOCALHOST), now: self.now() }
+        Who::account(account, IpAddr::V4(Ipv4Addr::LOCALHOST), self.now())
     }
 
     /// An account made by `by` (None: the first supervisor, as `user add` makes it), with [`PASSWORD`].
     pub async fn account(&self, by: Option<&Account>, login: &str, role: Role, hall_id: Option<&str>) -> Account {
         let form = AccountForm { login, name: login, role, hall_id, password: PASSWORD };
-        accounts::create(self.store.as_ref(), &Hasher::new(2), by, None, &form, self.now()).await.unwrap()
+        let who = by.map_or_else(|| Who::console(self.now()), |a| self.who(a));
+        accounts::create(self.cx(), &who, &form).await.unwrap()
     }
 
     /// A code issued `age` ago, valid for an hour.
     pub async fn code(&self, window: Option<&str>, role: DeviceRole, age: Duration) -> String {
-        let issued = self.now() - age;
-        devices::issue_code(self.store.as_ref(), role, "jianghai", window, Duration::hours(1), issued).await.unwrap()
+        let issued = Who::console(self.now() - age);
+        devices::issue_code(self.cx(), &issued, role, "jianghai", window, Duration::hours(1)).await.unwrap()
     }
 
     pub async fn call(
