@@ -95,6 +95,12 @@ impl LedgerState {
     pub fn is_open(self) -> bool {
         !matches!(self, LedgerState::Closed | LedgerState::Excluded)
     }
+
+    /// Dealt with (fixed, rectified or explained), whatever came after: such
+    /// an item has an outcome.
+    pub fn is_dealt_with(self) -> bool {
+        matches!(self, LedgerState::Rectified | LedgerState::Explained | LedgerState::Replied | LedgerState::Closed)
+    }
 }
 
 /// What the citizen or officer thinks of the rectification.

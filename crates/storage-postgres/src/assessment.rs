@@ -10,7 +10,7 @@ use super::PgStore;
 use super::devices::{DEVICE_COLUMNS, device_row};
 use tiyan_storage::{
     Alert, AssessmentStore, Closing, DeviceReport, Error, FigureSettings, FleetRow, HallSettings, LedgerTallyRow,
-    OfficerProblems, RatingTallies, Result, RevisionScore, TallyRow,
+    OfficerProblems, RatingTallies, Result, RevisionScore, TallyRow, predicate,
 };
 
 fn month(s: &str) -> Result<Month> {
@@ -339,8 +339,11 @@ impl AssessmentStore for PgStore {
             .client()
             .await?
             .query_one(
-                "SELECT count(*), count(*) FILTER (WHERE attitude <= 2 OR competence <= 2) FROM ratings
+                &format!(
+                    "SELECT count(*), count(*) FILTER (WHERE {bad}) FROM ratings
                  WHERE window_id = $1 AND received_at >= $2 AND NOT misuse",
+                    bad = predicate::bad("")
+                ),
                 &[&window, &since],
             )
             .await?;

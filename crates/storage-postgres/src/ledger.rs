@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::{PgStore, device_time, json, offset_minutes};
 use tiyan_storage::{
     AppendEvent, CalendarDay, CalendarStore, CalendarYear, Dashboard, Error, HallSettings, LedgerFilter, LedgerIntake,
-    LedgerPage, LedgerRow, LedgerStore, NewItem, Result, StoredEvent, StoredRating, StoredRevision,
+    LedgerPage, LedgerRow, LedgerStore, NewItem, Result, StoredEvent, StoredRating, StoredRevision, predicate,
 };
 
 pub(super) const ROW_COLUMNS: &str = "l.id, l.source, l.hall_id, l.window_id, l.staff_id, l.device_id, l.entry_id,
@@ -90,7 +90,7 @@ async fn insert_event(c: &impl GenericClient, item: Uuid, seq: u32, actor: &str,
 
 impl PgStore {
     /// The items `condition` (a fixed WHERE clause) selects, with their events, read in one snapshot.
-    async fn replayable(&self, condition: &'static str) -> Result<Vec<(Uuid, Source, Vec<Event>)>> {
+    async fn replayable(&self, condition: &str) -> Result<Vec<(Uuid, Source, Vec<Event>)>> {
         let mut client = self.client().await?;
         let tx =
             client.build_transaction().isolation_level(tokio_postgres::IsolationLevel::RepeatableRead).start().await?;
@@ -313,12 +313,15 @@ pub(super) async fn insert_feedback(
 impl LedgerStore for PgStore {
     async fn ledger_page(&self, f: &LedgerFilter) -> Result<LedgerPage> {
         let client = self.client().await?;
-        let conditions = "($1::text IS NULL OR l.hall_id = $1) AND ($2::text IS NULL OR l.state = $2)
-            AND (NOT $3 OR l.state NOT IN ('closed', 'excluded')) AND ($4::text IS NULL OR l.window_id = $4)
+        let conditions = format!(
+            "($1::text IS NULL OR l.hall_id = $1) AND ($2::text IS NULL OR l.state = $2)
+            AND (NOT $3 OR {open}) AND ($4::text IS NULL OR l.window_id = $4)
             AND ($5::text IS NULL OR l.staff_id = $5) AND ($6::text IS NULL OR l.source = $6)
             AND ($7::date IS NULL OR l.due_date <= $7)
-            AND ($8::date IS NULL OR (l.due_date < $8 AND l.state NOT IN ('closed', 'excluded')))
-            AND (NOT $9 OR l.escalated)";
+            AND ($8::date IS NULL OR (l.due_date < $8 AND {open}))
+            AND (NOT $9 OR l.escalated)",
+            open = predicate::open("l.state")
+        );
         let (state, source) = (f.state.map(LedgerState::as_str), f.source.map(Source::as_str));
         let per_page = i64::from(f.per_page.clamp(1, 500));
         let offset = i64::from(f.page) * per_page;
@@ -437,15 +440,18 @@ impl LedgerStore for PgStore {
         let client = self.client().await?;
         let r = client
             .query_one(
-                "SELECT count(*) FILTER (WHERE state NOT IN ('closed', 'excluded')),
-                        count(*) FILTER (WHERE state NOT IN ('closed', 'excluded') AND due_date = $2),
-                        count(*) FILTER (WHERE state NOT IN ('closed', 'excluded') AND due_date > $2 AND due_date <= $3),
-                        count(*) FILTER (WHERE state NOT IN ('closed', 'excluded') AND due_date < $2),
-                        count(*) FILTER (WHERE state NOT IN ('closed', 'excluded') AND escalated),
+                &format!(
+                    "SELECT count(*) FILTER (WHERE {open}),
+                        count(*) FILTER (WHERE {open} AND due_date = $2),
+                        count(*) FILTER (WHERE {open} AND due_date > $2 AND due_date <= $3),
+                        count(*) FILTER (WHERE {open} AND due_date < $2),
+                        count(*) FILTER (WHERE {open} AND escalated),
                         count(*) FILTER (WHERE state = 'appealed'),
                         count(*) FILTER (WHERE registered_date = $2),
-                        count(*) FILTER (WHERE state NOT IN ('closed', 'excluded') AND due_estimate)
+                        count(*) FILTER (WHERE {open} AND due_estimate)
                  FROM ledger WHERE ($1::text IS NULL OR hall_id = $1)",
+                    open = predicate::open("state")
+                ),
                 &[&hall_id, &today, &due_soon_by],
             )
             .await?;
@@ -453,11 +459,14 @@ impl LedgerStore for PgStore {
         let month = today.with_day(1).unwrap_or(today);
         let m = client
             .query_one(
-                "SELECT count(*), count(*) FILTER (WHERE r.attitude <= 2 OR r.competence <= 2),
+                &format!(
+                    "SELECT count(*), count(*) FILTER (WHERE {bad}),
                         count(*) FILTER (WHERE l.state = 'excluded')
                  FROM ratings r LEFT JOIN ledger l ON l.id = r.id
                  WHERE ($1::text IS NULL OR r.hall_id = $1) AND r.device_date >= $2 AND r.device_date <= $3
                    AND NOT r.misuse",
+                    bad = predicate::bad("r.")
+                ),
                 &[&hall_id, &month, &today],
             )
             .await?;
@@ -488,11 +497,11 @@ impl LedgerStore for PgStore {
     }
 
     async fn open_items(&self) -> Result<Vec<(Uuid, Source, Vec<Event>)>> {
-        self.replayable("state NOT IN ('closed', 'excluded')").await
+        self.replayable(&predicate::open("state")).await
     }
 
     async fn items_missing_outcome(&self) -> Result<Vec<(Uuid, Source, Vec<Event>)>> {
-        self.replayable("outcome IS NULL AND state IN ('rectified', 'explained', 'replied', 'closed')").await
+        self.replayable(&format!("outcome IS NULL AND {}", predicate::dealt_with("state"))).await
     }
 
     async fn set_status(&self, id: Uuid, events: u32, status: &Status) -> Result<()> {

@@ -10,7 +10,7 @@ use super::devices::{DEVICE_COLUMNS, device_row};
 use super::{SqliteStore, conversion, time, uuid};
 use tiyan_storage::{
     Alert, AssessmentStore, Closing, DeviceReport, Error, FigureSettings, FleetRow, HallSettings, LedgerTallyRow,
-    OfficerProblems, RatingTallies, Result, RevisionScore, TallyRow,
+    OfficerProblems, RatingTallies, Result, RevisionScore, TallyRow, predicate,
 };
 
 fn month(s: &str) -> rusqlite::Result<Month> {
@@ -329,8 +329,11 @@ impl AssessmentStore for SqliteStore {
         let window = window.to_string();
         self.read(move |c| {
             Ok(c.query_row(
-                "SELECT count(*), count(*) FILTER (WHERE attitude <= 2 OR competence <= 2) FROM ratings
+                &format!(
+                    "SELECT count(*), count(*) FILTER (WHERE {bad}) FROM ratings
                  WHERE window_id = ?1 AND received_at >= ?2 AND misuse = 0",
+                    bad = predicate::bad("")
+                ),
                 params![window, since.to_rfc3339()],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?)

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::{SqliteStore, conversion, date, time, uuid};
 use tiyan_storage::{
     AppendEvent, CalendarDay, CalendarStore, CalendarYear, Dashboard, Error, HallSettings, LedgerFilter, LedgerIntake,
-    LedgerPage, LedgerRow, LedgerStore, NewItem, Result, StoredEvent, StoredRating, StoredRevision,
+    LedgerPage, LedgerRow, LedgerStore, NewItem, Result, StoredEvent, StoredRating, StoredRevision, predicate,
 };
 
 pub(super) const ROW_COLUMNS: &str =
@@ -90,7 +90,8 @@ fn insert_event(c: &Connection, item: &str, seq: u32, actor: &str, e: &Event) ->
 
 impl SqliteStore {
     /// The items `condition` (a fixed WHERE clause) selects, with their events, read in one transaction.
-    async fn replayable(&self, condition: &'static str) -> Result<Vec<(Uuid, Source, Vec<Event>)>> {
+    async fn replayable(&self, condition: &str) -> Result<Vec<(Uuid, Source, Vec<Event>)>> {
+        let condition = condition.to_string();
         self.read_tx(move |c| {
             let ids: Vec<(String, String)> = c
                 .prepare(&format!("SELECT id, source FROM ledger WHERE {condition}"))?
@@ -279,12 +280,15 @@ impl LedgerStore for SqliteStore {
     async fn ledger_page(&self, f: &LedgerFilter) -> Result<LedgerPage> {
         let f = f.clone();
         self.read_tx(move |c| {
-            let conditions = "(?1 IS NULL OR l.hall_id = ?1) AND (?2 IS NULL OR l.state = ?2)
-                AND (?3 = 0 OR l.state NOT IN ('closed', 'excluded')) AND (?4 IS NULL OR l.window_id = ?4)
+            let conditions = format!(
+                "(?1 IS NULL OR l.hall_id = ?1) AND (?2 IS NULL OR l.state = ?2)
+                AND (?3 = 0 OR {open}) AND (?4 IS NULL OR l.window_id = ?4)
                 AND (?5 IS NULL OR l.staff_id = ?5) AND (?6 IS NULL OR l.source = ?6)
                 AND (?7 IS NULL OR l.due_date <= ?7)
-                AND (?8 IS NULL OR (l.due_date < ?8 AND l.state NOT IN ('closed', 'excluded')))
-                AND (?9 = 0 OR l.escalated = 1)";
+                AND (?8 IS NULL OR (l.due_date < ?8 AND {open}))
+                AND (?9 = 0 OR l.escalated = 1)",
+                open = predicate::open("l.state")
+            );
             let (state, source) = (f.state.map(LedgerState::as_str), f.source.map(Source::as_str));
             let (due_by, overdue_on) = (f.due_by.map(|d| d.to_string()), f.overdue_on.map(|d| d.to_string()));
             let filter = params![
@@ -397,15 +401,18 @@ impl LedgerStore for SqliteStore {
             let (today, soon) = (today.to_string(), due_soon_by.to_string());
             let month = format!("{}-01", &today[..7]);
             let counts = c.query_row(
-                "SELECT count(*) FILTER (WHERE state NOT IN ('closed', 'excluded')),
-                        count(*) FILTER (WHERE state NOT IN ('closed', 'excluded') AND due_date = ?2),
-                        count(*) FILTER (WHERE state NOT IN ('closed', 'excluded') AND due_date > ?2 AND due_date <= ?3),
-                        count(*) FILTER (WHERE state NOT IN ('closed', 'excluded') AND due_date < ?2),
-                        count(*) FILTER (WHERE state NOT IN ('closed', 'excluded') AND escalated = 1),
+                &format!(
+                    "SELECT count(*) FILTER (WHERE {open}),
+                        count(*) FILTER (WHERE {open} AND due_date = ?2),
+                        count(*) FILTER (WHERE {open} AND due_date > ?2 AND due_date <= ?3),
+                        count(*) FILTER (WHERE {open} AND due_date < ?2),
+                        count(*) FILTER (WHERE {open} AND escalated = 1),
                         count(*) FILTER (WHERE state = 'appealed'),
                         count(*) FILTER (WHERE registered_date = ?2),
-                        count(*) FILTER (WHERE state NOT IN ('closed', 'excluded') AND due_estimate = 1)
+                        count(*) FILTER (WHERE {open} AND due_estimate = 1)
                  FROM ledger WHERE (?1 IS NULL OR hall_id = ?1)",
+                    open = predicate::open("state")
+                ),
                 params![hall_id, today, soon],
                 |r| {
                     Ok(Dashboard {
@@ -422,11 +429,14 @@ impl LedgerStore for SqliteStore {
                 },
             )?;
             let (ratings, bad, excluded): (u64, u64, u64) = c.query_row(
-                "SELECT count(*), count(*) FILTER (WHERE r.attitude <= 2 OR r.competence <= 2),
+                &format!(
+                    "SELECT count(*), count(*) FILTER (WHERE {bad}),
                         count(*) FILTER (WHERE l.state = 'excluded')
                  FROM ratings r LEFT JOIN ledger l ON l.id = r.id
                  WHERE (?1 IS NULL OR r.hall_id = ?1) AND r.device_date >= ?2 AND r.device_date <= ?3
                    AND r.misuse = 0",
+                    bad = predicate::bad("r.")
+                ),
                 params![hall_id, month, today],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )?;
@@ -444,11 +454,11 @@ impl LedgerStore for SqliteStore {
     }
 
     async fn open_items(&self) -> Result<Vec<(Uuid, Source, Vec<Event>)>> {
-        self.replayable("state NOT IN ('closed', 'excluded')").await
+        self.replayable(&predicate::open("state")).await
     }
 
     async fn items_missing_outcome(&self) -> Result<Vec<(Uuid, Source, Vec<Event>)>> {
-        self.replayable("outcome IS NULL AND state IN ('rectified', 'explained', 'replied', 'closed')").await
+        self.replayable(&format!("outcome IS NULL AND {}", predicate::dealt_with("state"))).await
     }
 
     async fn set_status(&self, id: Uuid, events: u32, status: &Status) -> Result<()> {

@@ -11,6 +11,7 @@ pub mod assessment;
 mod error;
 pub mod ledger;
 mod location;
+pub mod predicate;
 
 use std::sync::Arc;
 
