@@ -332,8 +332,16 @@ impl Outcome {
         }
     }
 
+    pub const ALL: [Outcome; 3] = [Outcome::Fixed, Outcome::Rectified, Outcome::Explained];
+
     pub fn parse(s: &str) -> Option<Outcome> {
-        [Outcome::Fixed, Outcome::Rectified, Outcome::Explained].into_iter().find(|o| o.as_str() == s)
+        Outcome::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+
+    /// Something was put right (at once or to a deadline): what the
+    /// rectification rate and an officer's "led to a rectification" count.
+    pub fn is_rectification(self) -> bool {
+        matches!(self, Outcome::Fixed | Outcome::Rectified)
     }
 }
 

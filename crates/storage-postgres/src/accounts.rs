@@ -7,11 +7,10 @@ use tokio_postgres::Row;
 use uuid::Uuid;
 
 use super::PgStore;
+use tiyan_storage::sql::ACCOUNT_COLUMNS;
 use tiyan_storage::{
-    Account, AccountStore, AuditEntry, AuditFilter, AuditRow, Error, NewAccount, PasswordHash, Result, Session,
+    Account, AccountStore, AuditEntry, AuditFilter, AuditRow, Error, NewAccount, PasswordHash, Result, Session, sql,
 };
-
-const ACCOUNT_COLUMNS: &str = "a.id, a.login, a.name, a.role, a.hall_id, a.created_at, a.disabled_at";
 
 fn account_row(r: &Row) -> Result<Account> {
     let role: &str = r.get(3);
@@ -52,40 +51,17 @@ impl AccountStore for PgStore {
     }
 
     async fn account_credentials(&self, login: &str) -> Result<Option<(Account, PasswordHash)>> {
-        let row = self
-            .client()
-            .await?
-            .query_opt(
-                &format!(
-                    "SELECT {ACCOUNT_COLUMNS}, a.password_hash FROM accounts a WHERE a.login = $1 AND a.disabled_at IS NULL"
-                ),
-                &[&login],
-            )
-            .await?;
+        let row = self.client().await?.query_opt(sql::accounts::CREDENTIALS.as_str(), &[&login]).await?;
         row.map(|r| Ok((account_row(&r)?, PasswordHash::new(r.get(7))))).transpose()
     }
 
     async fn account(&self, id: Uuid) -> Result<Option<Account>> {
-        let row = self
-            .client()
-            .await?
-            .query_opt(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.id = $1"), &[&id])
-            .await?;
+        let row = self.client().await?.query_opt(sql::accounts::BY_ID.as_str(), &[&id]).await?;
         row.map(|r| account_row(&r)).transpose()
     }
 
     async fn accounts(&self, hall: Option<&str>) -> Result<Vec<Account>> {
-        let rows = self
-            .client()
-            .await?
-            .query(
-                &format!(
-                    "SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE ($1::text IS NULL OR a.hall_id = $1)
-                     ORDER BY a.disabled_at IS NOT NULL, a.role, a.login"
-                ),
-                &[&hall],
-            )
-            .await?;
+        let rows = self.client().await?.query(sql::accounts::LIST.as_str(), &[&hall]).await?;
         rows.iter().map(account_row).collect()
     }
 
@@ -98,17 +74,12 @@ impl AccountStore for PgStore {
     ) -> Result<()> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        let n = tx
-            .execute(
-                "UPDATE accounts SET role = $2, hall_id = $3, disabled_at = $4 WHERE id = $1",
-                &[&id, &role.as_str(), &hall_id, &disabled],
-            )
-            .await?;
+        let n = tx.execute(sql::accounts::UPDATE, &[&id, &role.as_str(), &hall_id, &disabled]).await?;
         if n == 0 {
             return Err(Error::NotFound("account".into()));
         }
         if disabled.is_some() {
-            tx.execute("DELETE FROM sessions WHERE account_id = $1", &[&id]).await?;
+            tx.execute(sql::accounts::END_SESSIONS_OF, &[&id]).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -117,7 +88,7 @@ impl AccountStore for PgStore {
     async fn set_password(&self, id: Uuid, password: &PasswordHash) -> Result<()> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        if tx.execute("UPDATE accounts SET password_hash = $2 WHERE id = $1", &[&id, &password.phc()]).await? == 0 {
+        if tx.execute(sql::accounts::SET_PASSWORD, &[&id, &password.phc()]).await? == 0 {
             return Err(Error::NotFound("account".into()));
         }
         tx.execute("DELETE FROM sessions WHERE account_id = $1", &[&id]).await?;
@@ -126,29 +97,12 @@ impl AccountStore for PgStore {
     }
 
     async fn create_session(&self, token_sha256: &str, account: Uuid, csrf: &str, now: DateTime<Utc>) -> Result<()> {
-        self.client()
-            .await?
-            .execute(
-                "INSERT INTO sessions (token_sha256, account_id, csrf, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $4)",
-                &[&token_sha256, &account, &csrf, &now],
-            )
-            .await?;
+        self.client().await?.execute(sql::accounts::NEW_SESSION, &[&token_sha256, &account, &csrf, &now]).await?;
         Ok(())
     }
 
     async fn session(&self, token_sha256: &str) -> Result<Option<Session>> {
-        let row = self
-            .client()
-            .await?
-            .query_opt(
-                &format!(
-                    "SELECT {ACCOUNT_COLUMNS}, s.csrf, s.created_at, s.last_seen_at FROM sessions s
-                     JOIN accounts a ON a.id = s.account_id
-                     WHERE s.token_sha256 = $1 AND a.disabled_at IS NULL"
-                ),
-                &[&token_sha256],
-            )
-            .await?;
+        let row = self.client().await?.query_opt(sql::accounts::SESSION.as_str(), &[&token_sha256]).await?;
         row.map(|r| {
             Ok(Session { account: account_row(&r)?, csrf: r.get(7), created_at: r.get(8), last_seen_at: r.get(9) })
         })
@@ -156,28 +110,24 @@ impl AccountStore for PgStore {
     }
 
     async fn touch_session(&self, token_sha256: &str, now: DateTime<Utc>) -> Result<()> {
-        self.client()
-            .await?
-            .execute("UPDATE sessions SET last_seen_at = $2 WHERE token_sha256 = $1", &[&token_sha256, &now])
-            .await?;
+        self.client().await?.execute(sql::accounts::TOUCH_SESSION, &[&token_sha256, &now]).await?;
         Ok(())
     }
 
     async fn end_session(&self, token_sha256: &str) -> Result<()> {
-        self.client().await?.execute("DELETE FROM sessions WHERE token_sha256 = $1", &[&token_sha256]).await?;
+        self.client().await?.execute(sql::accounts::END_SESSION, &[&token_sha256]).await?;
         Ok(())
     }
 
     async fn prune_sessions(&self, idle_before: DateTime<Utc>) -> Result<u64> {
-        Ok(self.client().await?.execute("DELETE FROM sessions WHERE last_seen_at < $1", &[&idle_before]).await?)
+        Ok(self.client().await?.execute(sql::accounts::PRUNE_SESSIONS, &[&idle_before]).await?)
     }
 
     async fn audit(&self, e: &AuditEntry) -> Result<()> {
         self.client()
             .await?
             .execute(
-                "INSERT INTO audit_log (at, account_id, actor, client, action, target, detail)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                sql::accounts::AUDIT,
                 &[&e.at, &e.account_id, &e.actor, &e.client, &e.action, &e.target, &e.detail],
             )
             .await?;
@@ -188,13 +138,7 @@ impl AccountStore for PgStore {
         let rows = self
             .client()
             .await?
-            .query(
-                "SELECT id, at, account_id, actor, client, action, target, detail FROM audit_log
-                 WHERE ($1::text IS NULL OR action = $1) AND ($2::text IS NULL OR actor = $2)
-                   AND ($3::bigint IS NULL OR id < $3)
-                 ORDER BY id DESC LIMIT $4",
-                &[&f.action, &f.actor, &f.before, &i64::from(f.limit.clamp(1, 500))],
-            )
+            .query(sql::accounts::AUDIT_LOG, &[&f.action, &f.actor, &f.before, &i64::from(f.limit.clamp(1, 500))])
             .await?;
         Ok(rows
             .iter()

@@ -7,10 +7,11 @@ use tokio_postgres::Row;
 use uuid::Uuid;
 
 use super::PgStore;
-use super::devices::{DEVICE_COLUMNS, device_row};
+use super::devices::device_row;
+use tiyan_storage::sql::DEVICE_COLUMNS;
 use tiyan_storage::{
     Alert, AssessmentStore, Closing, DeviceReport, Error, FigureSettings, FleetRow, HallSettings, LedgerTallyRow,
-    OfficerProblems, RatingTallies, Result, RevisionScore, TallyRow, predicate,
+    OfficerProblems, RatingTallies, Result, RevisionScore, TallyRow, predicate, sql,
 };
 
 fn month(s: &str) -> Result<Month> {
@@ -31,9 +32,6 @@ fn tally_row(r: &Row) -> Result<TallyRow> {
         count: count(r, 5),
     })
 }
-
-const ALERT_COLUMNS: &str =
-    "id, hall_id, window_id, raised_at, ratings, bad, minutes, acknowledged_at, account_id, note";
 
 fn alert_row(r: &Row) -> Alert {
     Alert {
@@ -98,15 +96,18 @@ impl AssessmentStore for PgStore {
             .client()
             .await?
             .query(
-                "SELECT to_char(registered_date, 'YYYY-MM'), staff_id, window_id, count(*),
+                &format!(
+                    "SELECT to_char(registered_date, 'YYYY-MM'), staff_id, window_id, count(*),
                         count(*) FILTER (WHERE reply IS NOT NULL),
                         count(*) FILTER (WHERE outcome = 'explained'),
-                        count(*) FILTER (WHERE outcome IN ('fixed', 'rectified')),
-                        count(*) FILTER (WHERE outcome IN ('fixed', 'rectified') AND rectified_on_time)
+                        count(*) FILTER (WHERE {rectified}),
+                        count(*) FILTER (WHERE {rectified} AND rectified_on_time)
                  FROM ledger
                  WHERE hall_id = $1 AND registered_date >= $2 AND registered_date < $3 AND state <> 'excluded'
                    AND NOT EXISTS (SELECT 1 FROM ratings r WHERE r.id = ledger.id AND r.misuse)
                  GROUP BY 1, 2, 3",
+                    rectified = predicate::rectified("outcome")
+                ),
                 &[&hall, &from, &to],
             )
             .await?;
@@ -171,16 +172,7 @@ impl AssessmentStore for PgStore {
     }
 
     async fn figure_settings(&self, hall: &str) -> Result<FigureSettings> {
-        let row = self
-            .client()
-            .await?
-            .query_opt(
-                "SELECT minimum_ratings, publish_names, opens, closes, silence_minutes, alert_minutes,
-                        alert_min_ratings, alert_bad_percent
-                 FROM hall_settings WHERE hall_id = $1",
-                &[&hall],
-            )
-            .await?;
+        let row = self.client().await?.query_opt(sql::assessment::FIGURE_SETTINGS, &[&hall]).await?;
         let Some(r) = row else { return Ok(FigureSettings::default()) };
         let n = |i: usize| r.get::<_, i32>(i).max(0) as u32;
         Ok(FigureSettings {
@@ -198,13 +190,7 @@ impl AssessmentStore for PgStore {
         self.client()
             .await?
             .execute(
-                "INSERT INTO hall_settings (hall_id, verify_days, rectify_days, complex_days, minimum_ratings,
-                     publish_names, opens, closes, silence_minutes, alert_minutes, alert_min_ratings, alert_bad_percent)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-                 ON CONFLICT (hall_id) DO UPDATE SET minimum_ratings = excluded.minimum_ratings,
-                     publish_names = excluded.publish_names, opens = excluded.opens, closes = excluded.closes,
-                     silence_minutes = excluded.silence_minutes, alert_minutes = excluded.alert_minutes,
-                     alert_min_ratings = excluded.alert_min_ratings, alert_bad_percent = excluded.alert_bad_percent",
+                sql::assessment::SET_FIGURE_SETTINGS,
                 &[
                     &hall,
                     &int(limits.verify_days),
@@ -249,11 +235,7 @@ impl AssessmentStore for PgStore {
     }
 
     async fn closed_months(&self) -> Result<Vec<(String, Month)>> {
-        let rows = self
-            .client()
-            .await?
-            .query("SELECT hall_id, month FROM month_closings ORDER BY month DESC, hall_id", &[])
-            .await?;
+        let rows = self.client().await?.query(sql::assessment::CLOSED_MONTHS, &[]).await?;
         rows.iter().map(|r| Ok((r.get(0), month(r.get(1))?))).collect()
     }
 
@@ -355,15 +337,12 @@ impl AssessmentStore for PgStore {
         let tx = client.transaction().await?;
         // One window's alerts are raised one at a time, by any process.
         tx.execute("SELECT pg_advisory_xact_lock(hashtext('alert:' || $1))", &[&a.window_id]).await?;
-        let recent = tx
-            .query_opt("SELECT 1 FROM alerts WHERE window_id = $1 AND raised_at >= $2", &[&a.window_id, &quiet_since])
-            .await?;
+        let recent = tx.query_opt(sql::assessment::RECENT_ALERT, &[&a.window_id, &quiet_since]).await?;
         if recent.is_some() {
             return Ok(false);
         }
         tx.execute(
-            "INSERT INTO alerts (id, hall_id, window_id, raised_at, ratings, bad, minutes)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            sql::assessment::NEW_ALERT,
             &[
                 &a.id,
                 &a.hall_id,
@@ -380,28 +359,17 @@ impl AssessmentStore for PgStore {
     }
 
     async fn open_alerts(&self, hall: Option<&str>) -> Result<Vec<Alert>> {
-        let sql = format!(
-            "SELECT {ALERT_COLUMNS} FROM alerts WHERE acknowledged_at IS NULL AND ($1::text IS NULL OR hall_id = $1)
-             ORDER BY raised_at DESC"
-        );
-        Ok(self.client().await?.query(&sql, &[&hall]).await?.iter().map(alert_row).collect())
+        let sql = sql::assessment::OPEN_ALERTS.as_str();
+        Ok(self.client().await?.query(sql, &[&hall]).await?.iter().map(alert_row).collect())
     }
 
     async fn alert(&self, id: Uuid) -> Result<Option<Alert>> {
-        let sql = format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE id = $1");
-        Ok(self.client().await?.query_opt(&sql, &[&id]).await?.as_ref().map(alert_row))
+        let sql = sql::assessment::ALERT.as_str();
+        Ok(self.client().await?.query_opt(sql, &[&id]).await?.as_ref().map(alert_row))
     }
 
     async fn acknowledge_alert(&self, id: Uuid, account: Uuid, note: &str, at: DateTime<Utc>) -> Result<bool> {
-        let n = self
-            .client()
-            .await?
-            .execute(
-                "UPDATE alerts SET acknowledged_at = $2, account_id = $3, note = $4
-                 WHERE id = $1 AND acknowledged_at IS NULL",
-                &[&id, &at, &account, &note],
-            )
-            .await?;
+        let n = self.client().await?.execute(sql::assessment::ACKNOWLEDGE_ALERT, &[&id, &at, &account, &note]).await?;
         Ok(n == 1)
     }
 
@@ -427,17 +395,7 @@ impl AssessmentStore for PgStore {
     }
 
     async fn officer_problems(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<OfficerProblems>> {
-        let rows = self
-            .client()
-            .await?
-            .query(
-                "SELECT officer_id, count(*), count(*) FILTER (WHERE outcome IN ('fixed', 'rectified'))
-                 FROM ledger WHERE source = 'problem' AND officer_id IS NOT NULL
-                   AND registered_date >= $1 AND registered_date < $2
-                 GROUP BY officer_id",
-                &[&from, &to],
-            )
-            .await?;
+        let rows = self.client().await?.query(sql::assessment::OFFICER_PROBLEMS.as_str(), &[&from, &to]).await?;
         Ok(rows
             .iter()
             .map(|r| OfficerProblems { officer_id: r.get(0), problems: count(r, 1), rectified: count(r, 2) })
@@ -445,28 +403,16 @@ impl AssessmentStore for PgStore {
     }
 
     async fn nominations(&self, year: i32) -> Result<Vec<String>> {
-        let rows = self
-            .client()
-            .await?
-            .query("SELECT officer_id FROM excellent_officers WHERE year = $1 ORDER BY officer_id", &[&year])
-            .await?;
+        let rows = self.client().await?.query(sql::assessment::NOMINATIONS, &[&year]).await?;
         Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
     async fn nominate(&self, year: i32, officer: &str, on: bool, account: Uuid, at: DateTime<Utc>) -> Result<()> {
         let client = self.client().await?;
         if on {
-            client
-                .execute(
-                    "INSERT INTO excellent_officers (year, officer_id, nominated_at, account_id) VALUES ($1, $2, $3, $4)
-                     ON CONFLICT DO NOTHING",
-                    &[&year, &officer, &at, &account],
-                )
-                .await?;
+            client.execute(sql::assessment::NOMINATE, &[&year, &officer, &at, &account]).await?;
         } else {
-            client
-                .execute("DELETE FROM excellent_officers WHERE year = $1 AND officer_id = $2", &[&year, &officer])
-                .await?;
+            client.execute(sql::assessment::WITHDRAW, &[&year, &officer]).await?;
         }
         Ok(())
     }

@@ -12,7 +12,7 @@ use tokio_postgres::Row;
 use uuid::Uuid;
 
 use super::{PgStore, device_time, json, offset_minutes};
-use tiyan_storage::{DiaryStore, Error, PhotoChunk, Result, StoredRevision, sha256_hex};
+use tiyan_storage::{DiaryStore, Error, PhotoChunk, Result, StoredRevision, sha256_hex, sql};
 
 const REVISION_COLUMNS: &str = "id, device_id, seq, entry_id, revision, officer_id, submitted_at,
     submitted_offset_minutes, body::text, received_at";
@@ -126,12 +126,7 @@ impl DiaryStore for PgStore {
             ChunkStep::Append { last } => last,
         };
         let (size, offset) = (c.size as i64, c.offset as i64);
-        tx.execute(
-            "INSERT INTO photo_uploads (sha256, device_id, size, updated_at) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (sha256, device_id) DO UPDATE SET updated_at = excluded.updated_at",
-            &[&c.sha256, &c.device_id, &size, &c.now],
-        )
-        .await?;
+        tx.execute(sql::diary::UPLOAD_STARTED, &[&c.sha256, &c.device_id, &size, &c.now]).await?;
         tx.execute(
             "INSERT INTO photo_chunks (sha256, device_id, \"offset\", bytes) VALUES ($1, $2, $3, $4)",
             &[&c.sha256, &c.device_id, &offset, &c.bytes.as_ref()],
@@ -151,38 +146,25 @@ impl DiaryStore for PgStore {
         for row in &rows {
             bytes.extend_from_slice(row.get::<_, &[u8]>(0));
         }
-        tx.execute("DELETE FROM photo_uploads WHERE sha256 = $1 AND device_id = $2", &[&c.sha256, &c.device_id])
-            .await?;
+        tx.execute(sql::diary::UPLOAD_DONE, &[&c.sha256, &c.device_id]).await?;
         if sha256_hex(&bytes) != c.sha256 {
             tx.commit().await?;
             tracing::warn!(device = %c.device_id, sha256 = c.sha256, "a photo's bytes did not match its SHA-256: discarded");
             return Err(Error::PhotoMismatch);
         }
-        tx.execute(
-            "INSERT INTO diary_photos (sha256, bytes, received_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-            &[&c.sha256, &bytes, &c.now],
-        )
-        .await?;
+        tx.execute(sql::diary::KEEP_PHOTO, &[&c.sha256, &bytes, &c.now]).await?;
         tx.commit().await?;
         Ok(PhotoUploadState { received: c.size, complete: true })
     }
 
     async fn diary_photo(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
         let client = self.client().await?;
-        Ok(client.query_opt("SELECT bytes FROM diary_photos WHERE sha256 = $1", &[&sha256]).await?.map(|r| r.get(0)))
+        Ok(client.query_opt(sql::diary::PHOTO, &[&sha256]).await?.map(|r| r.get(0)))
     }
 
     async fn ledger_for_device(&self, device: Uuid) -> Result<Vec<LedgerItem>> {
         let client = self.client().await?;
-        let rows = client
-            .query(
-                &format!(
-                    "SELECT {} FROM ledger l WHERE l.device_id = $1 AND l.source = 'problem' ORDER BY l.registered_at",
-                    super::ledger::ROW_COLUMNS
-                ),
-                &[&device],
-            )
-            .await?;
+        let rows = client.query(sql::diary::PROBLEMS_OF_DEVICE.as_str(), &[&device]).await?;
         rows.iter()
             .map(|r| {
                 let r = super::ledger::row(r)?;
@@ -209,6 +191,6 @@ impl DiaryStore for PgStore {
     }
 
     async fn prune_photo_uploads(&self, before: DateTime<Utc>) -> Result<u64> {
-        Ok(self.client().await?.execute("DELETE FROM photo_uploads WHERE updated_at < $1", &[&before]).await?)
+        Ok(self.client().await?.execute(sql::diary::PRUNE_UPLOADS, &[&before]).await?)
     }
 }

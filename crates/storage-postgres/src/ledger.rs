@@ -15,14 +15,11 @@ use tokio_postgres::Row;
 use uuid::Uuid;
 
 use super::{PgStore, device_time, json, offset_minutes};
+use tiyan_storage::sql::LEDGER_COLUMNS;
 use tiyan_storage::{
     AppendEvent, CalendarDay, CalendarStore, CalendarYear, Dashboard, Error, HallSettings, LedgerFilter, LedgerIntake,
-    LedgerPage, LedgerRow, LedgerStore, NewItem, Result, StoredEvent, StoredRating, StoredRevision, predicate,
+    LedgerPage, LedgerRow, LedgerStore, NewItem, Result, StoredEvent, StoredRating, StoredRevision, predicate, sql,
 };
-
-pub(super) const ROW_COLUMNS: &str = "l.id, l.source, l.hall_id, l.window_id, l.staff_id, l.device_id, l.entry_id,
-    l.officer_id, l.category, l.summary, l.registered_at, l.registered_date, l.state, l.due_date, l.due_estimate,
-    l.escalated, l.reply, l.satisfaction, l.events, l.updated_at, l.revision_id";
 
 fn satisfaction(s: &str) -> Result<Satisfaction> {
     Satisfaction::parse(s).ok_or_else(|| Error::Backend(format!("satisfaction {s:?}")))
@@ -120,10 +117,7 @@ async fn write_status(
 ) -> Result<bool> {
     let changed = c
         .execute(
-            "UPDATE ledger SET state = $2, due_date = $3, due_estimate = $4, escalated = $5, reply = $6,
-                               satisfaction = $7, events = $8, updated_at = coalesce($9, updated_at), outcome = $10,
-                               rectified_on_time = $11
-             WHERE id = $1 AND events = $12",
+            sql::ledger::WRITE_STATUS,
             &[
                 &item,
                 &s.state.as_str(),
@@ -228,11 +222,7 @@ pub(super) async fn insert_items(c: &impl GenericClient, items: &[NewItem]) -> R
     }
     // A problem reworded in a later revision keeps its state and takes the new words.
     for i in items.iter().filter(|i| i.source == Source::Problem && !inserted.contains(&i.id)) {
-        c.execute(
-            "UPDATE ledger SET category = $2, summary = $3, revision_id = $4 WHERE id = $1 AND entry_id = $5",
-            &[&i.id, &i.category, &i.summary, &i.revision_id, &i.entry_id],
-        )
-        .await?;
+        c.execute(sql::ledger::REWORD, &[&i.id, &i.category, &i.summary, &i.revision_id, &i.entry_id]).await?;
     }
     Ok(())
 }
@@ -240,7 +230,7 @@ pub(super) async fn insert_items(c: &impl GenericClient, items: &[NewItem]) -> R
 /// A decided step, in the caller's transaction (see the SQLite backend).
 pub(super) async fn append_event(c: &impl GenericClient, e: &AppendEvent) -> Result<()> {
     if !write_status(c, e.item, e.seq - 1, e.seq, &e.status, Some(e.event.at)).await? {
-        let exists = c.query_opt("SELECT 1 FROM ledger WHERE id = $1", &[&e.item]).await?.is_some();
+        let exists = c.query_opt(sql::ledger::EXISTS, &[&e.item]).await?.is_some();
         return Err(if exists { Error::Stale } else { Error::NotFound("ledger item".into()) });
     }
     insert_event(c, e.item, e.seq, &e.actor, &e.event).await
@@ -342,7 +332,7 @@ impl LedgerStore for PgStore {
         let rows = client
             .query(
                 &format!(
-                    "SELECT {ROW_COLUMNS} FROM ledger l WHERE {conditions}
+                    "SELECT {LEDGER_COLUMNS} FROM ledger l WHERE {conditions}
                      ORDER BY l.due_date NULLS LAST, l.registered_at DESC LIMIT $10 OFFSET $11"
                 ),
                 &[&filter[..], &page[..]].concat(),
@@ -355,7 +345,7 @@ impl LedgerStore for PgStore {
         let mut client = self.client().await?;
         let tx =
             client.build_transaction().isolation_level(tokio_postgres::IsolationLevel::RepeatableRead).start().await?;
-        let found = tx.query_opt(&format!("SELECT {ROW_COLUMNS} FROM ledger l WHERE l.id = $1"), &[&id]).await?;
+        let found = tx.query_opt(sql::ledger::ITEM.as_str(), &[&id]).await?;
         let out = match found {
             Some(r) => Some((row(&r)?, events(&tx, id).await?)),
             None => None,
@@ -376,35 +366,20 @@ impl LedgerStore for PgStore {
         let pattern = format!("%{suffix}");
         let client = self.client().await?;
         let rows = client
-            .query(&format!("SELECT {ROW_COLUMNS} FROM ledger l WHERE l.id::text LIKE $1 LIMIT 5"), &[&pattern])
+            .query(&format!("SELECT {LEDGER_COLUMNS} FROM ledger l WHERE l.id::text LIKE $1 LIMIT 5"), &[&pattern])
             .await?;
         rows.iter().map(row).collect()
     }
 
     async fn ledger_links(&self, id: Uuid) -> Result<Vec<LedgerRow>> {
         let client = self.client().await?;
-        let rows = client
-            .query(
-                &format!(
-                    "SELECT {ROW_COLUMNS} FROM ledger l
-                     WHERE l.id IN (SELECT b FROM ledger_links WHERE a = $1 UNION SELECT a FROM ledger_links WHERE b = $1)
-                     ORDER BY l.registered_at"
-                ),
-                &[&id],
-            )
-            .await?;
+        let rows = client.query(sql::ledger::LINKED.as_str(), &[&id]).await?;
         rows.iter().map(row).collect()
     }
 
     async fn link_items(&self, a: Uuid, b: Uuid, account: Uuid, at: DateTime<Utc>) -> Result<()> {
         let (a, b) = if a < b { (a, b) } else { (b, a) };
-        self.client()
-            .await?
-            .execute(
-                "INSERT INTO ledger_links (a, b, at, account_id) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-                &[&a, &b, &at, &account],
-            )
-            .await?;
+        self.client().await?.execute(sql::ledger::LINK, &[&a, &b, &at, &account]).await?;
         Ok(())
     }
 
@@ -415,17 +390,7 @@ impl LedgerStore for PgStore {
         since: NaiveDate,
     ) -> Result<(Vec<LedgerRow>, Vec<StoredRating>)> {
         let client = self.client().await?;
-        let items = client
-            .query(
-                &format!(
-                    "SELECT {ROW_COLUMNS} FROM ledger l
-                     WHERE (($1::text IS NOT NULL AND l.window_id = $1) OR ($2::text IS NOT NULL AND l.staff_id = $2))
-                       AND l.registered_date >= $3
-                     ORDER BY l.registered_at DESC LIMIT 100"
-                ),
-                &[&window_id, &staff_id, &since],
-            )
-            .await?;
+        let items = client.query(sql::ledger::RELATED.as_str(), &[&window_id, &staff_id, &since]).await?;
         let ratings = super::sync::ratings_where(
             &client,
             "(($1::text IS NOT NULL AND r.window_id = $1) OR ($2::text IS NOT NULL AND r.staff_id = $2))
@@ -524,7 +489,7 @@ async fn bump_calendar(c: &impl GenericClient) -> Result<()> {
 }
 
 async fn calendar_version(c: &impl GenericClient) -> Result<i64> {
-    let v = c.query_opt("SELECT value FROM meta WHERE key = 'calendar_version'", &[]).await?;
+    let v = c.query_opt(sql::calendar::VERSION, &[]).await?;
     Ok(v.and_then(|r| r.get::<_, String>(0).parse().ok()).unwrap_or(0))
 }
 
@@ -539,13 +504,12 @@ impl CalendarStore for PgStore {
             .start()
             .await?;
         let days = tx
-            .query("SELECT date, kind FROM calendar_days", &[])
+            .query(sql::calendar::DAYS, &[])
             .await?
             .iter()
             .map(|r| Ok((r.get::<_, NaiveDate>(0), kind(r.get(1))?)))
             .collect::<Result<Vec<_>>>()?;
-        let years: Vec<i32> =
-            tx.query("SELECT year FROM calendar_years", &[]).await?.iter().map(|r| r.get(0)).collect();
+        let years: Vec<i32> = tx.query(sql::calendar::YEARS_KNOWN, &[]).await?.iter().map(|r| r.get(0)).collect();
         let version = calendar_version(&tx).await?;
         tx.commit().await?;
         Ok((version, Calendar::new(days, years)))
@@ -557,23 +521,12 @@ impl CalendarStore for PgStore {
 
     async fn calendar_days(&self, year: i32) -> Result<Vec<CalendarDay>> {
         let (from, to) = (NaiveDate::from_ymd_opt(year, 1, 1), NaiveDate::from_ymd_opt(year + 1, 1, 1));
-        let rows = self
-            .client()
-            .await?
-            .query(
-                "SELECT date, kind, note FROM calendar_days WHERE date >= $1 AND date < $2 ORDER BY date",
-                &[&from, &to],
-            )
-            .await?;
+        let rows = self.client().await?.query(sql::calendar::DAYS_BETWEEN, &[&from, &to]).await?;
         rows.iter().map(|r| Ok(CalendarDay { date: r.get(0), kind: kind(r.get(1))?, note: r.get(2) })).collect()
     }
 
     async fn calendar_years(&self) -> Result<Vec<CalendarYear>> {
-        let rows = self
-            .client()
-            .await?
-            .query("SELECT year, source, imported_at FROM calendar_years ORDER BY year", &[])
-            .await?;
+        let rows = self.client().await?.query(sql::calendar::YEARS, &[]).await?;
         Ok(rows.iter().map(|r| CalendarYear { year: r.get(0), source: r.get(1), imported_at: r.get(2) }).collect())
     }
 
@@ -587,20 +540,11 @@ impl CalendarStore for PgStore {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         let (from, to) = (NaiveDate::from_ymd_opt(year, 1, 1), NaiveDate::from_ymd_opt(year + 1, 1, 1));
-        tx.execute("DELETE FROM calendar_days WHERE date >= $1 AND date < $2", &[&from, &to]).await?;
+        tx.execute(sql::calendar::CLEAR_DAYS, &[&from, &to]).await?;
         for d in days {
-            tx.execute(
-                "INSERT INTO calendar_days (date, kind, note) VALUES ($1, $2, $3)",
-                &[&d.date, &DayKind::as_str(d.kind), &d.note],
-            )
-            .await?;
+            tx.execute(sql::calendar::ADD_DAY, &[&d.date, &DayKind::as_str(d.kind), &d.note]).await?;
         }
-        tx.execute(
-            "INSERT INTO calendar_years (year, source, imported_at) VALUES ($1, $2, $3)
-             ON CONFLICT (year) DO UPDATE SET source = excluded.source, imported_at = excluded.imported_at",
-            &[&year, &source, &at],
-        )
-        .await?;
+        tx.execute(sql::calendar::SET_YEAR, &[&year, &source, &at]).await?;
         bump_calendar(&tx).await?;
         tx.commit().await?;
         Ok(())
@@ -610,15 +554,8 @@ impl CalendarStore for PgStore {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         match &set {
-            Some((k, note)) => {
-                tx.execute(
-                    "INSERT INTO calendar_days (date, kind, note) VALUES ($1, $2, $3)
-                     ON CONFLICT (date) DO UPDATE SET kind = excluded.kind, note = excluded.note",
-                    &[&day, &DayKind::as_str(*k), note],
-                )
-                .await?
-            }
-            None => tx.execute("DELETE FROM calendar_days WHERE date = $1", &[&day]).await?,
+            Some((k, note)) => tx.execute(sql::calendar::SET_DAY, &[&day, &DayKind::as_str(*k), note]).await?,
+            None => tx.execute(sql::calendar::CLEAR_DAY, &[&day]).await?,
         };
         bump_calendar(&tx).await?;
         tx.commit().await?;
@@ -626,14 +563,7 @@ impl CalendarStore for PgStore {
     }
 
     async fn hall_settings(&self, hall_id: &str) -> Result<HallSettings> {
-        let row = self
-            .client()
-            .await?
-            .query_opt(
-                "SELECT verify_days, rectify_days, complex_days FROM hall_settings WHERE hall_id = $1",
-                &[&hall_id],
-            )
-            .await?;
+        let row = self.client().await?.query_opt(sql::calendar::LIMITS, &[&hall_id]).await?;
         Ok(row.map_or_else(HallSettings::default, |r| HallSettings {
             verify_days: r.get::<_, i32>(0) as u32,
             rectify_days: r.get::<_, i32>(1) as u32,
@@ -645,9 +575,7 @@ impl CalendarStore for PgStore {
         self.client()
             .await?
             .execute(
-                "INSERT INTO hall_settings (hall_id, verify_days, rectify_days, complex_days) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (hall_id) DO UPDATE SET verify_days = excluded.verify_days,
-                     rectify_days = excluded.rectify_days, complex_days = excluded.complex_days",
+                sql::calendar::SET_LIMITS,
                 &[&hall_id, &(s.verify_days as i32), &(s.rectify_days as i32), &(s.complex_days as i32)],
             )
             .await?;

@@ -17,7 +17,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::NoTls;
 
-use tiyan_storage::{AttemptStore, Attempts, Database, DbHealth, Error, Result};
+use tiyan_storage::{AttemptStore, Attempts, Database, DbHealth, Error, Result, sql};
 
 const STEPS: &[&str] = &[
     include_str!("../migrations/0001_server.sql"),
@@ -116,8 +116,7 @@ fn json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
 impl AttemptStore for PgStore {
     async fn attempts(&self, key: &str) -> Result<Attempts> {
         let client = self.client().await?;
-        let row =
-            client.query_opt("SELECT failures, last_failure_at FROM sign_in_failures WHERE key = $1", &[&key]).await?;
+        let row = client.query_opt(sql::attempts::ATTEMPTS, &[&key]).await?;
         Ok(row.map_or_else(Attempts::default, |r| Attempts {
             failures: r.get::<_, i32>(0) as u32,
             last_failure: Some(r.get(1)),
@@ -139,12 +138,12 @@ impl AttemptStore for PgStore {
     }
 
     async fn clear_failures(&self, key: &str) -> Result<()> {
-        self.client().await?.execute("DELETE FROM sign_in_failures WHERE key = $1", &[&key]).await?;
+        self.client().await?.execute(sql::attempts::CLEAR, &[&key]).await?;
         Ok(())
     }
 
     async fn prune_failures(&self, before: DateTime<Utc>) -> Result<u64> {
-        Ok(self.client().await?.execute("DELETE FROM sign_in_failures WHERE last_failure_at < $1", &[&before]).await?)
+        Ok(self.client().await?.execute(sql::attempts::PRUNE, &[&before]).await?)
     }
 }
 

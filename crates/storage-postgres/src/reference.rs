@@ -11,7 +11,7 @@ use tokio_postgres::IsolationLevel;
 use tokio_postgres::Row;
 
 use super::PgStore;
-use tiyan_storage::{Error, OfficerCredentials, PasswordHash, ReferenceImport, ReferenceStore, Result};
+use tiyan_storage::{Error, OfficerCredentials, PasswordHash, ReferenceImport, ReferenceStore, Result, sql};
 
 /// Taken by an import for its transaction: two imports at once run one after the other.
 const IMPORT_LOCK: i64 = 0x7469_7961_6e00_0002;
@@ -30,7 +30,7 @@ fn officer_row(r: &Row) -> Officer {
 }
 
 async fn meta(c: &impl GenericClient, key: &str) -> Result<Option<String>> {
-    Ok(c.query_opt("SELECT value FROM meta WHERE key = $1", &[&key]).await?.map(|r| r.get(0)))
+    Ok(c.query_opt(sql::reference::META, &[&key]).await?.map(|r| r.get(0)))
 }
 
 async fn version(c: &impl GenericClient) -> Result<Option<i64>> {
@@ -46,11 +46,7 @@ pub(super) fn parse_version(value: Option<String>) -> Option<i64> {
 }
 
 async fn set_meta(c: &impl GenericClient, key: &str, value: &str) -> Result<()> {
-    c.execute(
-        "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        &[&key, &value],
-    )
-    .await?;
+    c.execute(sql::reference::SET_META, &[&key, &value]).await?;
     Ok(())
 }
 
@@ -89,7 +85,7 @@ impl ReferenceStore for PgStore {
             write_reference(&tx, &import.data).await?;
         }
         for (id, hash) in &import.passwords {
-            tx.execute("UPDATE officers SET password_hash = $1 WHERE id = $2", &[&hash.phc(), id]).await?;
+            tx.execute(sql::reference::OFFICER_PASSWORD, &[&hash.phc(), id]).await?;
         }
         let version = match current {
             Some(v) if unchanged => v,
@@ -116,8 +112,8 @@ impl ReferenceStore for PgStore {
             let hall = catalog.halls.entry(r.get(0)).or_default();
             if r.get(2) { &mut hall.staff } else { &mut hall.windows }.insert(r.get(1));
         }
-        catalog.reasons = tx.query("SELECT code FROM reasons", &[]).await?.iter().map(|r| r.get(0)).collect();
-        catalog.officers = tx.query("SELECT id FROM officers", &[]).await?.iter().map(|r| r.get(0)).collect();
+        catalog.reasons = tx.query(sql::reference::REASON_CODES, &[]).await?.iter().map(|r| r.get(0)).collect();
+        catalog.officers = tx.query(sql::reference::OFFICER_IDS, &[]).await?.iter().map(|r| r.get(0)).collect();
         let v = version(&tx).await?;
         tx.commit().await?;
         Ok((v, catalog))
@@ -125,7 +121,7 @@ impl ReferenceStore for PgStore {
 
     async fn photo(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
         let client = self.client().await?;
-        Ok(client.query_opt("SELECT bytes FROM photos WHERE sha256 = $1", &[&sha256]).await?.map(|r| r.get(0)))
+        Ok(client.query_opt(sql::reference::PHOTO, &[&sha256]).await?.map(|r| r.get(0)))
     }
 
     async fn officer_credentials(&self, officer_id: &str) -> Result<Option<OfficerCredentials>> {

@@ -15,10 +15,11 @@ use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 use uuid::Uuid;
 
-use super::devices::{DEVICE_COLUMNS, device_row};
+use super::devices::device_row;
 use super::{PgStore, device_time, diary, json, ledger, offset_minutes, reference};
+use tiyan_storage::sql::DEVICE_COLUMNS;
 use tiyan_storage::{
-    DeviceState, Error, IngestPage, RatingFilter, Result, StoredRating, StoredSecret, SyncStore, streams_held,
+    DeviceState, Error, IngestPage, RatingFilter, Result, StoredRating, StoredSecret, SyncStore, sql, streams_held,
 };
 
 pub(super) const RATING_COLUMNS: &str = "r.id, r.device_id, r.seq, r.device_time, r.device_offset_minutes, r.hall_id,
@@ -249,14 +250,14 @@ impl SyncStore for PgStore {
         ledger::insert_items(&tx, &page.ledger.items).await?;
         let advance = tx.prepare_cached("UPDATE streams SET through = $3 WHERE device_id = $1 AND kind = $2").await?;
         tx.execute(&advance, &[&device, &kind.as_str(), &(next as i64)]).await?;
-        let seen_at = tx.prepare_cached("UPDATE devices SET last_seen_at = $1 WHERE id = $2").await?;
+        let seen_at = tx.prepare_cached(sql::sync::SEEN).await?;
         tx.execute(&seen_at, &[&page.received_at, &device]).await?;
         tx.commit().await?;
         Ok(UploadAck { kind, through: next, stored, duplicates })
     }
 
     async fn prune_seen_requests(&self, before: DateTime<Utc>) -> Result<u64> {
-        Ok(self.client().await?.execute("DELETE FROM seen_requests WHERE at < $1", &[&before]).await?)
+        Ok(self.client().await?.execute(sql::sync::PRUNE_SEEN, &[&before]).await?)
     }
 
     async fn ratings(&self, f: &RatingFilter) -> Result<Vec<StoredRating>> {

@@ -6,11 +6,12 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use tiyan_core::assessment::{AlertRule, LedgerTally, Method, Month};
 use uuid::Uuid;
 
-use super::devices::{DEVICE_COLUMNS, device_row};
-use super::{SqliteStore, conversion, time, uuid};
+use super::devices::device_row;
+use super::{SqliteStore, conversion, q, time, uuid};
+use tiyan_storage::sql::DEVICE_COLUMNS;
 use tiyan_storage::{
     Alert, AssessmentStore, Closing, DeviceReport, Error, FigureSettings, FleetRow, HallSettings, LedgerTallyRow,
-    OfficerProblems, RatingTallies, Result, RevisionScore, TallyRow, predicate,
+    OfficerProblems, RatingTallies, Result, RevisionScore, TallyRow, predicate, sql,
 };
 
 fn month(s: &str) -> rusqlite::Result<Month> {
@@ -31,9 +32,6 @@ fn tally_row(r: &Row<'_>) -> rusqlite::Result<TallyRow> {
 fn tallies(c: &Connection, sql: &str, hall: &str, from: &str, to: &str) -> Result<Vec<TallyRow>> {
     Ok(c.prepare(sql)?.query_map(params![hall, from, to], tally_row)?.collect::<rusqlite::Result<_>>()?)
 }
-
-const ALERT_COLUMNS: &str =
-    "id, hall_id, window_id, raised_at, ratings, bad, minutes, acknowledged_at, account_id, note";
 
 fn alert_row(r: &Row<'_>) -> rusqlite::Result<Alert> {
     Ok(Alert {
@@ -92,17 +90,18 @@ impl AssessmentStore for SqliteStore {
     async fn ledger_tallies(&self, hall: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<LedgerTallyRow>> {
         let hall = hall.to_string();
         self.read(move |c| {
-            let mut stmt = c.prepare(
+            let mut stmt = c.prepare(&format!(
                 "SELECT substr(registered_date, 1, 7), staff_id, window_id, count(*),
                         count(*) FILTER (WHERE reply IS NOT NULL),
                         count(*) FILTER (WHERE outcome = 'explained'),
-                        count(*) FILTER (WHERE outcome IN ('fixed', 'rectified')),
-                        count(*) FILTER (WHERE outcome IN ('fixed', 'rectified') AND rectified_on_time = 1)
+                        count(*) FILTER (WHERE {rectified}),
+                        count(*) FILTER (WHERE {rectified} AND rectified_on_time = 1)
                  FROM ledger
                  WHERE hall_id = ?1 AND registered_date >= ?2 AND registered_date < ?3 AND state <> 'excluded'
                    AND NOT EXISTS (SELECT 1 FROM ratings r WHERE r.id = ledger.id AND r.misuse = 1)
                  GROUP BY 1, 2, 3",
-            )?;
+                rectified = predicate::rectified("outcome")
+            ))?;
             let rows = stmt.query_map(params![hall, from.to_string(), to.to_string()], |r| {
                 Ok(LedgerTallyRow {
                     month: month(&r.get::<_, String>(0)?)?,
@@ -159,22 +158,16 @@ impl AssessmentStore for SqliteStore {
     async fn figure_settings(&self, hall: &str) -> Result<FigureSettings> {
         let hall = hall.to_string();
         self.read(move |c| {
-            Ok(c.query_row(
-                "SELECT minimum_ratings, publish_names, opens, closes, silence_minutes, alert_minutes,
-                        alert_min_ratings, alert_bad_percent
-                 FROM hall_settings WHERE hall_id = ?1",
-                [hall],
-                |r| {
-                    Ok(FigureSettings {
-                        minimum_ratings: r.get(0)?,
-                        publish_names: r.get(1)?,
-                        opens: clock(&r.get::<_, String>(2)?)?,
-                        closes: clock(&r.get::<_, String>(3)?)?,
-                        silence_minutes: r.get(4)?,
-                        alert: AlertRule { minutes: r.get(5)?, min_ratings: r.get(6)?, bad_percent: r.get(7)? },
-                    })
-                },
-            )
+            Ok(c.query_row(&q(sql::assessment::FIGURE_SETTINGS), [hall], |r| {
+                Ok(FigureSettings {
+                    minimum_ratings: r.get(0)?,
+                    publish_names: r.get(1)?,
+                    opens: clock(&r.get::<_, String>(2)?)?,
+                    closes: clock(&r.get::<_, String>(3)?)?,
+                    silence_minutes: r.get(4)?,
+                    alert: AlertRule { minutes: r.get(5)?, min_ratings: r.get(6)?, bad_percent: r.get(7)? },
+                })
+            })
             .optional()?
             .unwrap_or_default())
         })
@@ -186,13 +179,7 @@ impl AssessmentStore for SqliteStore {
         self.write(move |tx| {
             let limits = HallSettings::default();
             tx.execute(
-                "INSERT INTO hall_settings (hall_id, verify_days, rectify_days, complex_days, minimum_ratings,
-                     publish_names, opens, closes, silence_minutes, alert_minutes, alert_min_ratings, alert_bad_percent)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
-                 ON CONFLICT (hall_id) DO UPDATE SET minimum_ratings = excluded.minimum_ratings,
-                     publish_names = excluded.publish_names, opens = excluded.opens, closes = excluded.closes,
-                     silence_minutes = excluded.silence_minutes, alert_minutes = excluded.alert_minutes,
-                     alert_min_ratings = excluded.alert_min_ratings, alert_bad_percent = excluded.alert_bad_percent",
+                &q(sql::assessment::SET_FIGURE_SETTINGS),
                 params![
                     hall,
                     limits.verify_days,
@@ -248,7 +235,7 @@ impl AssessmentStore for SqliteStore {
 
     async fn closed_months(&self) -> Result<Vec<(String, Month)>> {
         self.read(|c| {
-            let mut stmt = c.prepare("SELECT hall_id, month FROM month_closings ORDER BY month DESC, hall_id")?;
+            let mut stmt = c.prepare(&q(sql::assessment::CLOSED_MONTHS))?;
             let rows = stmt.query_map([], |r| Ok((r.get(0)?, month(&r.get::<_, String>(1)?)?)))?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
@@ -346,14 +333,13 @@ impl AssessmentStore for SqliteStore {
         // The single writer makes the check and the insert one step.
         self.write(move |tx| {
             let recent = tx
-                .prepare("SELECT 1 FROM alerts WHERE window_id = ?1 AND raised_at >= ?2")?
+                .prepare(&q(sql::assessment::RECENT_ALERT))?
                 .exists(params![a.window_id, quiet_since.to_rfc3339()])?;
             if recent {
                 return Ok(false);
             }
             tx.execute(
-                "INSERT INTO alerts (id, hall_id, window_id, raised_at, ratings, bad, minutes)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                &q(sql::assessment::NEW_ALERT),
                 params![
                     a.id.to_string(),
                     a.hall_id,
@@ -372,19 +358,16 @@ impl AssessmentStore for SqliteStore {
     async fn open_alerts(&self, hall: Option<&str>) -> Result<Vec<Alert>> {
         let hall = hall.map(str::to_string);
         self.read(move |c| {
-            let sql = format!(
-                "SELECT {ALERT_COLUMNS} FROM alerts WHERE acknowledged_at IS NULL AND (?1 IS NULL OR hall_id = ?1)
-                 ORDER BY raised_at DESC"
-            );
-            Ok(c.prepare(&sql)?.query_map([hall], alert_row)?.collect::<rusqlite::Result<_>>()?)
+            let sql = &q(&sql::assessment::OPEN_ALERTS);
+            Ok(c.prepare(sql)?.query_map([hall], alert_row)?.collect::<rusqlite::Result<_>>()?)
         })
         .await
     }
 
     async fn alert(&self, id: Uuid) -> Result<Option<Alert>> {
         self.read(move |c| {
-            let sql = format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE id = ?1");
-            Ok(c.query_row(&sql, [id.to_string()], alert_row).optional()?)
+            let sql = &q(&sql::assessment::ALERT);
+            Ok(c.query_row(sql, [id.to_string()], alert_row).optional()?)
         })
         .await
     }
@@ -393,8 +376,7 @@ impl AssessmentStore for SqliteStore {
         let note = note.to_string();
         self.write(move |tx| {
             let n = tx.execute(
-                "UPDATE alerts SET acknowledged_at = ?2, account_id = ?3, note = ?4
-                 WHERE id = ?1 AND acknowledged_at IS NULL",
+                &q(sql::assessment::ACKNOWLEDGE_ALERT),
                 params![id.to_string(), at.to_rfc3339(), account.to_string(), note],
             )?;
             Ok(n == 1)
@@ -423,12 +405,7 @@ impl AssessmentStore for SqliteStore {
 
     async fn officer_problems(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<OfficerProblems>> {
         self.read(move |c| {
-            let mut stmt = c.prepare(
-                "SELECT officer_id, count(*), count(*) FILTER (WHERE outcome IN ('fixed', 'rectified'))
-                 FROM ledger WHERE source = 'problem' AND officer_id IS NOT NULL
-                   AND registered_date >= ?1 AND registered_date < ?2
-                 GROUP BY officer_id",
-            )?;
+            let mut stmt = c.prepare(&q(&sql::assessment::OFFICER_PROBLEMS))?;
             let rows = stmt.query_map(params![from.to_string(), to.to_string()], |r| {
                 Ok(OfficerProblems { officer_id: r.get(0)?, problems: r.get(1)?, rectified: r.get(2)? })
             })?;
@@ -439,8 +416,7 @@ impl AssessmentStore for SqliteStore {
 
     async fn nominations(&self, year: i32) -> Result<Vec<String>> {
         self.read(move |c| {
-            let mut stmt =
-                c.prepare("SELECT officer_id FROM excellent_officers WHERE year = ?1 ORDER BY officer_id")?;
+            let mut stmt = c.prepare(&q(sql::assessment::NOMINATIONS))?;
             Ok(stmt.query_map([year], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
         })
         .await
@@ -451,15 +427,11 @@ impl AssessmentStore for SqliteStore {
         self.write(move |tx| {
             if on {
                 tx.execute(
-                    "INSERT INTO excellent_officers (year, officer_id, nominated_at, account_id) VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT DO NOTHING",
+                    &q(sql::assessment::NOMINATE),
                     params![year, officer, at.to_rfc3339(), account.to_string()],
                 )?;
             } else {
-                tx.execute(
-                    "DELETE FROM excellent_officers WHERE year = ?1 AND officer_id = ?2",
-                    params![year, officer],
-                )?;
+                tx.execute(&q(sql::assessment::WITHDRAW), params![year, officer])?;
             }
             Ok(())
         })

@@ -7,10 +7,9 @@ use tiyan_core::enrolment::{CodeState, check_code};
 use tiyan_core::protocol::DeviceRole;
 use uuid::Uuid;
 
-use super::{SqliteStore, conversion, time, uuid};
-use tiyan_storage::{Device, DeviceStore, DeviceSummary, Enrolment, Error, NewCode, Result, StoredSecret};
-
-pub(super) const DEVICE_COLUMNS: &str = "id, name, role, hall_id, window_id, enrolled_at, revoked_at, last_seen_at";
+use super::{SqliteStore, conversion, q, time, uuid};
+use tiyan_storage::sql::DEVICE_COLUMNS;
+use tiyan_storage::{Device, DeviceStore, DeviceSummary, Enrolment, Error, NewCode, Result, StoredSecret, sql};
 
 pub(super) fn device_row(r: &Row<'_>) -> rusqlite::Result<Device> {
     let role: String = r.get(2)?;
@@ -45,8 +44,7 @@ impl DeviceStore for SqliteStore {
         self.write(move |tx| {
             check_place(tx, &code.hall_id, code.window_id.as_deref())?;
             tx.execute(
-                "INSERT INTO enrolment_codes (code_sha256, role, hall_id, window_id, created_at, expires_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                &q(sql::devices::NEW_CODE),
                 params![
                     code.code_sha256,
                     code.role.as_str(),
@@ -86,10 +84,7 @@ impl DeviceStore for SqliteStore {
             // check_code refused a code that is not there: this one is.
             let (hall_id, window_id) = found.map(|(_, hall, window, _, _)| (hall, window)).unwrap_or_default();
             let id = e.device_id.to_string();
-            tx.execute(
-                "UPDATE enrolment_codes SET used_at = ?1, used_by = ?2 WHERE code_sha256 = ?3",
-                params![e.now.to_rfc3339(), id, e.code_sha256],
-            )?;
+            tx.execute(&q(sql::devices::USE_CODE), params![e.now.to_rfc3339(), id, e.code_sha256])?;
             tx.execute(
                 "INSERT INTO devices (id, name, role, hall_id, window_id, secret_hash, enrolled_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
@@ -117,10 +112,7 @@ impl DeviceStore for SqliteStore {
 
     async fn replace_secret(&self, id: Uuid, secret_sha256: [u8; 32]) -> Result<()> {
         self.write(move |tx| {
-            tx.execute(
-                "UPDATE devices SET secret_hash = ?1 WHERE id = ?2",
-                params![hex::encode(secret_sha256), id.to_string()],
-            )?;
+            tx.execute(&q(sql::devices::REPLACE_SECRET), params![hex::encode(secret_sha256), id.to_string()])?;
             Ok(())
         })
         .await
@@ -128,10 +120,7 @@ impl DeviceStore for SqliteStore {
 
     async fn revoke(&self, id: Uuid, now: DateTime<Utc>) -> Result<()> {
         self.write(move |tx| {
-            let n = tx.execute(
-                "UPDATE devices SET revoked_at = coalesce(revoked_at, ?1) WHERE id = ?2",
-                params![now.to_rfc3339(), id.to_string()],
-            )?;
+            let n = tx.execute(&q(sql::devices::REVOKE), params![now.to_rfc3339(), id.to_string()])?;
             if n == 0 {
                 return Err(Error::NotFound(format!("device {id}")));
             }
@@ -142,10 +131,7 @@ impl DeviceStore for SqliteStore {
 
     async fn devices(&self) -> Result<Vec<DeviceSummary>> {
         self.read(|c| {
-            let mut stmt = c.prepare(&format!(
-                "SELECT {DEVICE_COLUMNS}, (SELECT count(*) FROM ratings r WHERE r.device_id = d.id)
-                 FROM devices d ORDER BY hall_id, window_id, enrolled_at"
-            ))?;
+            let mut stmt = c.prepare(&q(&sql::devices::LIST))?;
             let rows = stmt.query_map([], |r| Ok(DeviceSummary { device: device_row(r)?, ratings: r.get(8)? }))?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
@@ -156,7 +142,7 @@ impl DeviceStore for SqliteStore {
 /// The device and its stored secret; also read by the state request's one read.
 pub(super) fn credentials(c: &Connection, id: Uuid) -> Result<Option<(Device, StoredSecret)>> {
     let row = c
-        .prepare_cached(&format!("SELECT {DEVICE_COLUMNS}, secret_hash FROM devices WHERE id = ?1"))?
+        .prepare_cached(&q(&sql::devices::CREDENTIALS))?
         .query_row([id.to_string()], |r| Ok((device_row(r)?, r.get::<_, String>(8)?)))
         .optional()?;
     row.map(|(d, s)| Ok((d, StoredSecret::from_column(&s)?))).transpose()

@@ -10,8 +10,8 @@ use tiyan_core::protocol::{LedgerItem, MAX_DIARY_PHOTO_BYTES, PhotoUploadState};
 use tiyan_core::sync::{ChunkHeld, ChunkStep, chunk_step};
 use uuid::Uuid;
 
-use super::{SqliteStore, conversion, device_time, local_day, time, uuid};
-use tiyan_storage::{DiaryStore, Error, PhotoChunk, Result, StoredRevision, sha256_hex};
+use super::{SqliteStore, conversion, device_time, local_day, q, time, uuid};
+use tiyan_storage::{DiaryStore, Error, PhotoChunk, Result, StoredRevision, sha256_hex, sql};
 
 fn json_error(e: serde_json::Error) -> Error {
     Error::Backend(e.to_string())
@@ -85,10 +85,7 @@ pub(super) fn insert_revisions(
 }
 
 fn ledger_for_device(conn: &Connection, device: Uuid) -> Result<Vec<LedgerItem>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {} FROM ledger l WHERE l.device_id = ?1 AND l.source = 'problem' ORDER BY l.registered_at",
-        super::ledger::ROW_COLUMNS
-    ))?;
+    let mut stmt = conn.prepare_cached(&q(&sql::diary::PROBLEMS_OF_DEVICE))?;
     let rows = stmt.query_map([device.to_string()], super::ledger::row)?;
     rows.map(|r| {
         let r = r?;
@@ -139,11 +136,7 @@ fn take_chunk(tx: &Connection, c: &PhotoChunk) -> Result<Option<PhotoUploadState
         ChunkStep::Append { last } => last,
     };
     let now = c.now.to_rfc3339();
-    tx.execute(
-        "INSERT INTO photo_uploads (sha256, device_id, size, updated_at) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (sha256, device_id) DO UPDATE SET updated_at = excluded.updated_at",
-        params![c.sha256, device, c.size, now],
-    )?;
+    tx.execute(&q(sql::diary::UPLOAD_STARTED), params![c.sha256, device, c.size, now])?;
     tx.execute(
         "INSERT INTO photo_chunks (sha256, device_id, offset, bytes) VALUES (?1, ?2, ?3, ?4)",
         params![c.sha256, device, c.offset, c.bytes.as_ref()],
@@ -160,15 +153,12 @@ fn take_chunk(tx: &Connection, c: &PhotoChunk) -> Result<Option<PhotoUploadState
             bytes.extend_from_slice(row.get_ref(0)?.as_blob().map_err(|e| Error::Backend(e.to_string()))?);
         }
     }
-    tx.execute("DELETE FROM photo_uploads WHERE sha256 = ?1 AND device_id = ?2", params![c.sha256, device])?;
+    tx.execute(&q(sql::diary::UPLOAD_DONE), params![c.sha256, device])?;
     if sha256_hex(&bytes) != c.sha256 {
         tracing::warn!(%device, sha256 = c.sha256, "a photo's bytes did not match its SHA-256: discarded");
         return Ok(None);
     }
-    tx.execute(
-        "INSERT INTO diary_photos (sha256, bytes, received_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
-        params![c.sha256, bytes, now],
-    )?;
+    tx.execute(&q(sql::diary::KEEP_PHOTO), params![c.sha256, bytes, now])?;
     Ok(Some(PhotoUploadState { received: c.size, complete: true }))
 }
 
@@ -186,10 +176,7 @@ impl DiaryStore for SqliteStore {
 
     async fn diary_photo(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
         let sha256 = sha256.to_string();
-        self.read(move |c| {
-            Ok(c.query_row("SELECT bytes FROM diary_photos WHERE sha256 = ?1", [sha256], |r| r.get(0)).optional()?)
-        })
-        .await
+        self.read(move |c| Ok(c.query_row(&q(sql::diary::PHOTO), [sha256], |r| r.get(0)).optional()?)).await
     }
 
     async fn ledger_for_device(&self, device: Uuid) -> Result<Vec<LedgerItem>> {
@@ -206,9 +193,6 @@ impl DiaryStore for SqliteStore {
     }
 
     async fn prune_photo_uploads(&self, before: DateTime<Utc>) -> Result<u64> {
-        self.write(move |tx| {
-            Ok(tx.execute("DELETE FROM photo_uploads WHERE updated_at < ?1", [before.to_rfc3339()])? as u64)
-        })
-        .await
+        self.write(move |tx| Ok(tx.execute(&q(sql::diary::PRUNE_UPLOADS), [before.to_rfc3339()])? as u64)).await
     }
 }

@@ -8,16 +8,12 @@ use tiyan_core::protocol::Feedback;
 use tiyan_core::workdays::{Calendar, DayKind};
 use uuid::Uuid;
 
-use super::{SqliteStore, conversion, date, time, uuid};
+use super::{SqliteStore, conversion, date, q, time, uuid};
+use tiyan_storage::sql::LEDGER_COLUMNS;
 use tiyan_storage::{
     AppendEvent, CalendarDay, CalendarStore, CalendarYear, Dashboard, Error, HallSettings, LedgerFilter, LedgerIntake,
-    LedgerPage, LedgerRow, LedgerStore, NewItem, Result, StoredEvent, StoredRating, StoredRevision, predicate,
+    LedgerPage, LedgerRow, LedgerStore, NewItem, Result, StoredEvent, StoredRating, StoredRevision, predicate, sql,
 };
-
-pub(super) const ROW_COLUMNS: &str =
-    "l.id, l.source, l.hall_id, l.window_id, l.staff_id, l.device_id, l.entry_id, l.officer_id,
-    l.category, l.summary, l.registered_at, l.registered_date, l.state, l.due_date, l.due_estimate, l.escalated,
-    l.reply, l.satisfaction, l.events, l.updated_at, l.revision_id";
 
 fn parsed<T>(value: Option<T>, what: &str, raw: &str) -> rusqlite::Result<T> {
     value.ok_or_else(|| conversion(format!("{what} {raw:?}").into()))
@@ -119,27 +115,20 @@ fn write_status(
     s: &Status,
     at: Option<DateTime<Utc>>,
 ) -> Result<bool> {
-    let changed = c
-        .prepare_cached(
-            "UPDATE ledger SET state = ?2, due_date = ?3, due_estimate = ?4, escalated = ?5, reply = ?6,
-                               satisfaction = ?7, events = ?8, updated_at = coalesce(?9, updated_at), outcome = ?10,
-                               rectified_on_time = ?11
-             WHERE id = ?1 AND events = ?12",
-        )?
-        .execute(params![
-            item,
-            s.state.as_str(),
-            s.due.map(|d| d.date.to_string()),
-            s.due.is_some_and(|d| d.estimate),
-            s.escalated,
-            s.reply,
-            s.satisfaction.map(Satisfaction::as_str),
-            events,
-            at.map(|t| t.to_rfc3339()),
-            s.outcome.map(Outcome::as_str),
-            s.rectified_on_time,
-            held
-        ])?;
+    let changed = c.prepare_cached(&q(sql::ledger::WRITE_STATUS))?.execute(params![
+        item,
+        s.state.as_str(),
+        s.due.map(|d| d.date.to_string()),
+        s.due.is_some_and(|d| d.estimate),
+        s.escalated,
+        s.reply,
+        s.satisfaction.map(Satisfaction::as_str),
+        events,
+        at.map(|t| t.to_rfc3339()),
+        s.outcome.map(Outcome::as_str),
+        s.rectified_on_time,
+        held
+    ])?;
     Ok(changed == 1)
 }
 
@@ -189,10 +178,7 @@ pub(super) fn insert_items(c: &Connection, items: &[NewItem]) -> Result<()> {
         if inserted == 1 {
             insert_event(c, &id, 1, "server", &i.event)?;
         } else if i.source == Source::Problem {
-            c.prepare_cached(
-                "UPDATE ledger SET category = ?2, summary = ?3, revision_id = ?4 WHERE id = ?1 AND entry_id = ?5",
-            )?
-            .execute(params![
+            c.prepare_cached(&q(sql::ledger::REWORD))?.execute(params![
                 id,
                 i.category,
                 i.summary,
@@ -209,7 +195,7 @@ pub(super) fn insert_items(c: &Connection, items: &[NewItem]) -> Result<()> {
 pub(super) fn append_event(c: &Connection, e: &AppendEvent) -> Result<()> {
     let item = e.item.to_string();
     if !write_status(c, &item, e.seq - 1, e.seq, &e.status, Some(e.event.at))? {
-        let exists = c.query_row("SELECT 1 FROM ledger WHERE id = ?1", [&item], |_| Ok(())).optional()?.is_some();
+        let exists = c.query_row(&q(sql::ledger::EXISTS), [&item], |_| Ok(())).optional()?.is_some();
         return Err(if exists { Error::Stale } else { Error::NotFound("ledger item".into()) });
     }
     insert_event(c, &item, e.seq, &e.actor, &e.event)
@@ -305,7 +291,7 @@ impl LedgerStore for SqliteStore {
             let total: u64 =
                 c.query_row(&format!("SELECT count(*) FROM ledger l WHERE {conditions}"), filter, |r| r.get(0))?;
             let mut stmt = c.prepare_cached(&format!(
-                "SELECT {ROW_COLUMNS} FROM ledger l WHERE {conditions}
+                "SELECT {LEDGER_COLUMNS} FROM ledger l WHERE {conditions}
                  ORDER BY l.due_date IS NULL, l.due_date, l.registered_at DESC LIMIT ?10 OFFSET ?11"
             ))?;
             let per_page = f.per_page.clamp(1, 500);
@@ -320,8 +306,7 @@ impl LedgerStore for SqliteStore {
     async fn ledger_item(&self, id: Uuid) -> Result<Option<(LedgerRow, Vec<StoredEvent>)>> {
         self.read_tx(move |c| {
             let item = id.to_string();
-            let found =
-                c.query_row(&format!("SELECT {ROW_COLUMNS} FROM ledger l WHERE l.id = ?1"), [&item], row).optional()?;
+            let found = c.query_row(&q(&sql::ledger::ITEM), [&item], row).optional()?;
             found.map(|r| Ok((r, events(c, &item)?))).transpose()
         })
         .await
@@ -336,7 +321,7 @@ impl LedgerStore for SqliteStore {
         let pattern = format!("%{suffix}");
         self.read(move |c| {
             let mut stmt =
-                c.prepare_cached(&format!("SELECT {ROW_COLUMNS} FROM ledger l WHERE l.id LIKE ?1 LIMIT 5"))?;
+                c.prepare_cached(&format!("SELECT {LEDGER_COLUMNS} FROM ledger l WHERE l.id LIKE ?1 LIMIT 5"))?;
             Ok(stmt.query_map([pattern], row)?.collect::<rusqlite::Result<_>>()?)
         })
         .await
@@ -344,11 +329,7 @@ impl LedgerStore for SqliteStore {
 
     async fn ledger_links(&self, id: Uuid) -> Result<Vec<LedgerRow>> {
         self.read(move |c| {
-            let mut stmt = c.prepare_cached(&format!(
-                "SELECT {ROW_COLUMNS} FROM ledger l
-                 WHERE l.id IN (SELECT b FROM ledger_links WHERE a = ?1 UNION SELECT a FROM ledger_links WHERE b = ?1)
-                 ORDER BY l.registered_at"
-            ))?;
+            let mut stmt = c.prepare_cached(&q(&sql::ledger::LINKED))?;
             Ok(stmt.query_map([id.to_string()], row)?.collect::<rusqlite::Result<_>>()?)
         })
         .await
@@ -358,7 +339,7 @@ impl LedgerStore for SqliteStore {
         let (a, b) = if a < b { (a, b) } else { (b, a) };
         self.write(move |c| {
             c.execute(
-                "INSERT INTO ledger_links (a, b, at, account_id) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                &q(sql::ledger::LINK),
                 params![a.to_string(), b.to_string(), at.to_rfc3339(), account.to_string()],
             )?;
             Ok(())
@@ -376,12 +357,7 @@ impl LedgerStore for SqliteStore {
         self.read_tx(move |c| {
             let since = since.to_string();
             let items = c
-                .prepare_cached(&format!(
-                    "SELECT {ROW_COLUMNS} FROM ledger l
-                     WHERE ((?1 IS NOT NULL AND l.window_id = ?1) OR (?2 IS NOT NULL AND l.staff_id = ?2))
-                       AND l.registered_date >= ?3
-                     ORDER BY l.registered_at DESC LIMIT 100"
-                ))?
+                .prepare_cached(&q(&sql::ledger::RELATED))?
                 .query_map(params![window_id, staff_id, since], row)?
                 .collect::<rusqlite::Result<_>>()?;
             let ratings = super::sync::ratings_where(
@@ -481,8 +457,7 @@ fn bump_calendar(c: &Connection) -> Result<()> {
 }
 
 fn calendar_version(c: &Connection) -> Result<i64> {
-    let v: Option<String> =
-        c.query_row("SELECT value FROM meta WHERE key = 'calendar_version'", [], |r| r.get(0)).optional()?;
+    let v: Option<String> = c.query_row(&q(sql::calendar::VERSION), [], |r| r.get(0)).optional()?;
     Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0))
 }
 
@@ -491,11 +466,11 @@ impl CalendarStore for SqliteStore {
     async fn calendar(&self) -> Result<(i64, Calendar)> {
         self.read_tx(|c| {
             let days: Vec<(NaiveDate, DayKind)> = c
-                .prepare("SELECT date, kind FROM calendar_days")?
+                .prepare(&q(sql::calendar::DAYS))?
                 .query_map([], |r| Ok((date(&r.get::<_, String>(0)?)?, kind(&r.get::<_, String>(1)?)?)))?
                 .collect::<rusqlite::Result<_>>()?;
             let years: Vec<i32> = c
-                .prepare("SELECT year FROM calendar_years")?
+                .prepare(&q(sql::calendar::YEARS_KNOWN))?
                 .query_map([], |r| r.get(0))?
                 .collect::<rusqlite::Result<_>>()?;
             Ok((calendar_version(c)?, Calendar::new(days, years)))
@@ -509,8 +484,7 @@ impl CalendarStore for SqliteStore {
 
     async fn calendar_days(&self, year: i32) -> Result<Vec<CalendarDay>> {
         self.read(move |c| {
-            let mut stmt =
-                c.prepare("SELECT date, kind, note FROM calendar_days WHERE date >= ?1 AND date < ?2 ORDER BY date")?;
+            let mut stmt = c.prepare(&q(sql::calendar::DAYS_BETWEEN))?;
             let rows = stmt.query_map(params![format!("{year:04}-01-01"), format!("{:04}-01-01", year + 1)], |r| {
                 Ok(CalendarDay {
                     date: date(&r.get::<_, String>(0)?)?,
@@ -525,7 +499,7 @@ impl CalendarStore for SqliteStore {
 
     async fn calendar_years(&self) -> Result<Vec<CalendarYear>> {
         self.read(|c| {
-            let mut stmt = c.prepare("SELECT year, source, imported_at FROM calendar_years ORDER BY year")?;
+            let mut stmt = c.prepare(&q(sql::calendar::YEARS))?;
             let rows = stmt.query_map([], |r| {
                 Ok(CalendarYear { year: r.get(0)?, source: r.get(1)?, imported_at: time(&r.get::<_, String>(2)?)? })
             })?;
@@ -544,20 +518,13 @@ impl CalendarStore for SqliteStore {
         let (days, source) = (days.to_vec(), source.to_string());
         self.write(move |c| {
             c.execute(
-                "DELETE FROM calendar_days WHERE date >= ?1 AND date < ?2",
+                &q(sql::calendar::CLEAR_DAYS),
                 params![format!("{year:04}-01-01"), format!("{:04}-01-01", year + 1)],
             )?;
             for d in &days {
-                c.execute(
-                    "INSERT INTO calendar_days (date, kind, note) VALUES (?1, ?2, ?3)",
-                    params![d.date.to_string(), DayKind::as_str(d.kind), d.note],
-                )?;
+                c.execute(&q(sql::calendar::ADD_DAY), params![d.date.to_string(), DayKind::as_str(d.kind), d.note])?;
             }
-            c.execute(
-                "INSERT INTO calendar_years (year, source, imported_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (year) DO UPDATE SET source = excluded.source, imported_at = excluded.imported_at",
-                params![year, source, at.to_rfc3339()],
-            )?;
+            c.execute(&q(sql::calendar::SET_YEAR), params![year, source, at.to_rfc3339()])?;
             bump_calendar(c)
         })
         .await
@@ -566,12 +533,10 @@ impl CalendarStore for SqliteStore {
     async fn set_calendar_day(&self, day: NaiveDate, set: Option<(DayKind, String)>) -> Result<()> {
         self.write(move |c| {
             match &set {
-                Some((k, note)) => c.execute(
-                    "INSERT INTO calendar_days (date, kind, note) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (date) DO UPDATE SET kind = excluded.kind, note = excluded.note",
-                    params![day.to_string(), DayKind::as_str(*k), note],
-                )?,
-                None => c.execute("DELETE FROM calendar_days WHERE date = ?1", [day.to_string()])?,
+                Some((k, note)) => {
+                    c.execute(&q(sql::calendar::SET_DAY), params![day.to_string(), DayKind::as_str(*k), note])?
+                }
+                None => c.execute(&q(sql::calendar::CLEAR_DAY), [day.to_string()])?,
             };
             bump_calendar(c)
         })
@@ -581,11 +546,9 @@ impl CalendarStore for SqliteStore {
     async fn hall_settings(&self, hall_id: &str) -> Result<HallSettings> {
         let hall_id = hall_id.to_string();
         self.read(move |c| {
-            Ok(c.query_row(
-                "SELECT verify_days, rectify_days, complex_days FROM hall_settings WHERE hall_id = ?1",
-                [hall_id],
-                |r| Ok(HallSettings { verify_days: r.get(0)?, rectify_days: r.get(1)?, complex_days: r.get(2)? }),
-            )
+            Ok(c.query_row(&q(sql::calendar::LIMITS), [hall_id], |r| {
+                Ok(HallSettings { verify_days: r.get(0)?, rectify_days: r.get(1)?, complex_days: r.get(2)? })
+            })
             .optional()?
             .unwrap_or_default())
         })
@@ -595,12 +558,7 @@ impl CalendarStore for SqliteStore {
     async fn set_hall_settings(&self, hall_id: &str, s: &HallSettings) -> Result<()> {
         let (hall_id, s) = (hall_id.to_string(), *s);
         self.write(move |c| {
-            c.execute(
-                "INSERT INTO hall_settings (hall_id, verify_days, rectify_days, complex_days) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (hall_id) DO UPDATE SET verify_days = excluded.verify_days,
-                     rectify_days = excluded.rectify_days, complex_days = excluded.complex_days",
-                params![hall_id, s.verify_days, s.rectify_days, s.complex_days],
-            )?;
+            c.execute(&q(sql::calendar::SET_LIMITS), params![hall_id, s.verify_days, s.rectify_days, s.complex_days])?;
             Ok(())
         })
         .await

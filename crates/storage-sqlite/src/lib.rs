@@ -21,7 +21,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use tiyan_storage::{AttemptStore, Attempts, Database, DbHealth, Error, Result};
+use tiyan_storage::{AttemptStore, Attempts, Database, DbHealth, Error, Result, sql};
 
 const STEPS: &[&str] = &[
     include_str!("../migrations/0001_server.sql"),
@@ -172,6 +172,12 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'sta
 }
 
 /// Times are kept as RFC 3339 text.
+/// A statement of [`tiyan_storage::sql`] as SQLite reads it: PostgreSQL's
+/// `$1` as `?1` (the same numbers, so both backends bind alike).
+fn q(sql: &str) -> std::borrow::Cow<'_, str> {
+    if sql.contains('$') { std::borrow::Cow::Owned(sql.replace('$', "?")) } else { std::borrow::Cow::Borrowed(sql) }
+}
+
 fn time(s: &str) -> rusqlite::Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s).map(|t| t.to_utc()).map_err(|e| conversion(Box::new(e)))
 }
@@ -204,7 +210,7 @@ impl AttemptStore for SqliteStore {
         let key = key.to_string();
         self.read(move |c| {
             let row: Option<(u32, String)> = c
-                .prepare_cached("SELECT failures, last_failure_at FROM sign_in_failures WHERE key = ?1")?
+                .prepare_cached(&q(sql::attempts::ATTEMPTS))?
                 .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?;
             Ok(match row {
@@ -233,17 +239,14 @@ impl AttemptStore for SqliteStore {
     async fn clear_failures(&self, key: &str) -> Result<()> {
         let key = key.to_string();
         self.write(move |tx| {
-            tx.execute("DELETE FROM sign_in_failures WHERE key = ?1", [key])?;
+            tx.execute(&q(sql::attempts::CLEAR), [key])?;
             Ok(())
         })
         .await
     }
 
     async fn prune_failures(&self, before: DateTime<Utc>) -> Result<u64> {
-        self.write(move |tx| {
-            Ok(tx.execute("DELETE FROM sign_in_failures WHERE last_failure_at < ?1", [before.to_rfc3339()])? as u64)
-        })
-        .await
+        self.write(move |tx| Ok(tx.execute(&q(sql::attempts::PRUNE), [before.to_rfc3339()])? as u64)).await
     }
 }
 

@@ -6,8 +6,8 @@ use tiyan_core::Text;
 use tiyan_core::intake::Catalog;
 use tiyan_core::reference::{FORMAT, Hall, Matter, Officer, Reason, ReferenceData, Staff, Window, next_version};
 
-use super::{SqliteStore, date};
-use tiyan_storage::{Error, OfficerCredentials, PasswordHash, ReferenceImport, ReferenceStore, Result};
+use super::{SqliteStore, date, q};
+use tiyan_storage::{Error, OfficerCredentials, PasswordHash, ReferenceImport, ReferenceStore, Result, sql};
 
 const OFFICER_COLUMNS: &str = "id, name, gender, age, occupation, appointed_from, appointed_to";
 
@@ -24,7 +24,7 @@ fn officer_row(r: &Row) -> rusqlite::Result<Officer> {
 }
 
 fn meta(c: &Connection, key: &str) -> Result<Option<String>> {
-    Ok(c.prepare_cached("SELECT value FROM meta WHERE key = ?1")?.query_row([key], |r| r.get(0)).optional()?)
+    Ok(c.prepare_cached(&q(sql::reference::META))?.query_row([key], |r| r.get(0)).optional()?)
 }
 
 pub(super) fn version(c: &Connection) -> Result<Option<i64>> {
@@ -32,10 +32,7 @@ pub(super) fn version(c: &Connection) -> Result<Option<i64>> {
 }
 
 fn set_meta(tx: &Connection, key: &str, value: &str) -> Result<()> {
-    tx.execute(
-        "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        [key, value],
-    )?;
+    tx.execute(&q(sql::reference::SET_META), [key, value])?;
     Ok(())
 }
 
@@ -65,7 +62,7 @@ impl ReferenceStore for SqliteStore {
                 write_reference(tx, &import.data)?;
             }
             for (id, hash) in &import.passwords {
-                tx.execute("UPDATE officers SET password_hash = ?1 WHERE id = ?2", params![hash.phc(), id])?;
+                tx.execute(&q(sql::reference::OFFICER_PASSWORD), params![hash.phc(), id])?;
             }
             match current {
                 Some(v) if unchanged => Ok(v),
@@ -92,9 +89,9 @@ impl ReferenceStore for SqliteStore {
                 }
             }
             catalog.reasons =
-                tx.prepare("SELECT code FROM reasons")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+                tx.prepare(&q(sql::reference::REASON_CODES))?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
             catalog.officers =
-                tx.prepare("SELECT id FROM officers")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+                tx.prepare(&q(sql::reference::OFFICER_IDS))?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
             Ok((version(tx)?, catalog))
         })
         .await
@@ -102,10 +99,7 @@ impl ReferenceStore for SqliteStore {
 
     async fn photo(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
         let sha256 = sha256.to_string();
-        self.read(move |c| {
-            Ok(c.query_row("SELECT bytes FROM photos WHERE sha256 = ?1", [sha256], |r| r.get(0)).optional()?)
-        })
-        .await
+        self.read(move |c| Ok(c.query_row(&q(sql::reference::PHOTO), [sha256], |r| r.get(0)).optional()?)).await
     }
 
     async fn officer_credentials(&self, officer_id: &str) -> Result<Option<OfficerCredentials>> {

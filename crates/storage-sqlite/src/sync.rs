@@ -11,8 +11,8 @@ use tiyan_core::rating::Rating;
 use tiyan_core::sync::continue_stream;
 use uuid::Uuid;
 
-use super::{SqliteStore, conversion, device_time, devices, diary, ledger, local_day, reference, time, uuid};
-use tiyan_storage::{DeviceState, Error, IngestPage, RatingFilter, Result, StoredRating, SyncStore, streams_held};
+use super::{SqliteStore, conversion, device_time, devices, diary, ledger, local_day, q, reference, time, uuid};
+use tiyan_storage::{DeviceState, Error, IngestPage, RatingFilter, Result, StoredRating, SyncStore, sql, streams_held};
 
 /// The record columns of `ratings`, in the order [`rating_from_row`] reads them.
 pub(super) const RATING_COLUMNS: &str = "r.id, r.device_id, r.seq, r.device_time, r.hall_id, r.window_id, r.staff_id,
@@ -209,16 +209,14 @@ impl SyncStore for SqliteStore {
                  ON CONFLICT (device_id, kind) DO UPDATE SET through = excluded.through",
             )?
             .execute(params![device_id, kind.as_str(), next])?;
-            tx.prepare_cached("UPDATE devices SET last_seen_at = ?1 WHERE id = ?2")?
-                .execute(params![received, device_id])?;
+            tx.prepare_cached(&q(sql::sync::SEEN))?.execute(params![received, device_id])?;
             Ok(UploadAck { kind, through: next, stored, duplicates })
         })
         .await
     }
 
     async fn prune_seen_requests(&self, before: DateTime<Utc>) -> Result<u64> {
-        self.write(move |tx| Ok(tx.execute("DELETE FROM seen_requests WHERE at < ?1", [before.to_rfc3339()])? as u64))
-            .await
+        self.write(move |tx| Ok(tx.execute(&q(sql::sync::PRUNE_SEEN), [before.to_rfc3339()])? as u64)).await
     }
 
     async fn ratings(&self, filter: &RatingFilter) -> Result<Vec<StoredRating>> {

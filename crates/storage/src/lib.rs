@@ -12,6 +12,7 @@ mod error;
 pub mod ledger;
 mod location;
 pub mod predicate;
+pub mod sql;
 
 use std::sync::Arc;
 

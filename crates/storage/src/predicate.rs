@@ -5,7 +5,7 @@
 use std::sync::LazyLock;
 
 use tiyan_core::Level;
-use tiyan_core::ledger::LedgerState;
+use tiyan_core::ledger::{LedgerState, Outcome};
 
 fn states(keep: impl Fn(LedgerState) -> bool) -> String {
     let names: Vec<String> =
@@ -20,6 +20,11 @@ fn levels(keep: impl Fn(Level) -> bool) -> String {
 
 static OPEN: LazyLock<String> = LazyLock::new(|| states(LedgerState::is_open));
 static DEALT_WITH: LazyLock<String> = LazyLock::new(|| states(LedgerState::is_dealt_with));
+static RECTIFIED: LazyLock<String> = LazyLock::new(|| {
+    let names: Vec<String> =
+        Outcome::ALL.into_iter().filter(|o| o.is_rectification()).map(|o| format!("'{}'", o.as_str())).collect();
+    names.join(", ")
+});
 static BAD: LazyLock<String> = LazyLock::new(|| levels(Level::is_bad));
 
 /// The item whose state is in `column` still needs someone's work ([`LedgerState::is_open`]).
@@ -30,6 +35,11 @@ pub fn open(column: &str) -> String {
 /// The item was dealt with, whatever came after ([`LedgerState::is_dealt_with`]).
 pub fn dealt_with(column: &str) -> String {
     format!("{column} IN ({})", *DEALT_WITH)
+}
+
+/// The item's outcome (in `column`) put something right ([`Outcome::is_rectification`]).
+pub fn rectified(column: &str) -> String {
+    format!("{column} IN ({})", *RECTIFIED)
 }
 
 /// A bad review: either dimension at a bad level ([`Level::is_bad`]); `r` is
@@ -49,6 +59,7 @@ mod tests {
             "l.state IN ('registered', 'verified', 'rectifying', 'appealed', 'rectified', 'explained', 'replied')"
         );
         assert_eq!(dealt_with("state"), "state IN ('rectified', 'explained', 'replied', 'closed')");
-        assert_eq!(bad("r."), "(r.attitude IN (1, 2) OR r.competence IN (1, 2))");
+        assert_eq!(rectified("outcome"), "outcome IN ('fixed', 'rectified')");
+        assert_eq!(bad("r."), "(r.attitude IN (2, 1) OR r.competence IN (2, 1))");
     }
 }
