@@ -8,6 +8,8 @@
 
 pub mod accounts;
 pub mod assessment;
+#[cfg(feature = "conformance")]
+pub mod conformance;
 mod error;
 pub mod ledger;
 mod location;
