@@ -72,11 +72,11 @@ pub fn typescript() -> String {
     d.visit::<crate::app_log::LogTail>();
     d.visit::<sync::SyncStatus>();
     d.visit::<protocol::DeviceRole>();
-    d.visit::<crate::officer_commands::OfficerStatus>();
-    d.visit::<crate::officer_commands::OfficerCard>();
+    d.visit::<tiyan_client::laptop::OfficerStatus>();
+    d.visit::<tiyan_client::laptop::OfficerCard>();
     d.visit::<reference::DiaryChoices>();
-    d.visit::<crate::officer_commands::EntryRow>();
-    d.visit::<crate::officer_commands::EntryDetail>();
+    d.visit::<tiyan_client::laptop::EntryRow>();
+    d.visit::<tiyan_client::laptop::EntryDetail>();
     d.visit::<diary::Draft>();
     d.visit::<diary::PhotoInfo>();
     d.visit::<core_diary::DiaryBody>();

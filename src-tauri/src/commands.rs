@@ -27,15 +27,24 @@ const LOG_LINES: usize = 200;
 
 pub(crate) type Answer<T> = Result<T, CommandError>;
 
-/// Runs `f` off the UI thread: async commands run on Tauri's multi-threaded
-/// tokio runtime, and `block_in_place` lets this worker block on SQLite's fsync
-/// or Argon2 while the other workers carry on. (A hop to the blocking pool
-/// would cost a thread wake-up on every rating, a third of a fast commit.)
+/// Runs `f` on a device handle off the UI thread: async commands run on
+/// Tauri's multi-threaded tokio runtime, and `block_in_place` lets this worker
+/// block on SQLite's fsync or Argon2 while the other workers carry on. (A hop
+/// to the blocking pool would cost a thread wake-up on every rating, a third
+/// of a fast commit.)
+pub(crate) async fn off_the_ui<H: Send + Sync + 'static, T: Send + 'static>(
+    handle: &State<'_, Arc<H>>,
+    f: impl FnOnce(&H) -> tiyan_client::Result<T> + Send + 'static,
+) -> Answer<T> {
+    tokio::task::block_in_place(|| f(handle)).map_err(CommandError::from)
+}
+
+/// [`off_the_ui`] on the kiosk.
 pub(crate) async fn blocking<T: Send + 'static>(
     kiosk: &State<'_, Arc<Kiosk>>,
     f: impl FnOnce(&Kiosk) -> tiyan_client::Result<T> + Send + 'static,
 ) -> Answer<T> {
-    tokio::task::block_in_place(|| f(kiosk)).map_err(CommandError::from)
+    off_the_ui(kiosk, f).await
 }
 
 #[tauri::command]

@@ -28,8 +28,8 @@ use std::sync::Arc;
 use chrono::{DateTime, FixedOffset};
 use clap::Parser;
 use tauri::{Builder, Manager, Runtime};
-use tiyan_client::Kiosk;
 use tiyan_client::clock::{Clock, StartedClock, SystemClock};
+use tiyan_client::{Kiosk, Laptop};
 
 pub use error::CommandError;
 pub use shell::Shell;
@@ -139,13 +139,16 @@ pub fn build<R: Runtime>(builder: Builder<R>, data_dir: &Path, start: Start) -> 
         |url: &str| tiyan_client::sync::transport::Http::new(url),
         tiyan_client::sync::Backoff::default(),
     );
+    // The one data folder behind both handles: the device is a kiosk or an
+    // officer's laptop (its role, chosen at setup), and each window calls its own.
+    let laptop = Arc::new(Laptop::new(kiosk.shared_store(), data_dir.to_path_buf()));
     let kiosk = Arc::new(kiosk);
     let at_start = (kiosk.clone(), sync.clone(), listening);
     Ok(builder
         .manage(shell)
         .manage(kiosk)
+        .manage(laptop)
         .manage(sync)
-        .manage(officer_commands::OfficerDesk::default())
         .setup(move |app| {
             let (kiosk, sync, listening) = at_start;
             if let Some(listening) = listening {

@@ -82,6 +82,10 @@ pub enum Error {
     NotOfficerDevice,
     #[error("the ledger has no reply to answer on this problem (or it was answered already)")]
     NothingToAnswer,
+    #[error("no officer is signed in")]
+    OfficerSignedOut,
+    #[error("the server's address is not usable: {0}")]
+    InvalidServer(String),
 }
 
 impl From<rusqlite::Error> for Error {
@@ -153,6 +157,8 @@ impl Error {
             Error::OfficerNotAppointed => ErrorCode::OfficerNotAppointed,
             Error::NotOfficerDevice => ErrorCode::NotOfficerDevice,
             Error::NothingToAnswer => ErrorCode::NothingToAnswer,
+            Error::OfficerSignedOut => ErrorCode::OfficerSignedOut,
+            Error::InvalidServer(_) => ErrorCode::InvalidServer,
         }
     }
 }

@@ -2,8 +2,8 @@
 //! migrations, append-only records with per-device sequence numbers), reference
 //! data with staff thumbnails, PINs, ratings and their CSV export.
 //!
-//! Nothing here needs WebKit: the Tauri shell calls [`Kiosk`], and so do tests
-//! and benchmarks.
+//! Nothing here needs WebKit: the Tauri shell calls [`Kiosk`] on a kiosk and
+//! [`Laptop`] on an officer's laptop, and so do tests and benchmarks.
 
 pub mod clock;
 pub mod db;
@@ -12,6 +12,7 @@ mod diary_export;
 mod error;
 pub mod export;
 pub mod kiosk;
+pub mod laptop;
 pub mod ledger;
 pub mod officers;
 /// The photo pipeline (shared with the server, which processes staff portraits alike).
@@ -29,5 +30,6 @@ pub use error::{Error, Result};
 pub use tiyan_infra::secret;
 
 pub use kiosk::Kiosk;
+pub use laptop::Laptop;
 pub use store::Store;
 pub use tiyan_infra::sha256_hex;
