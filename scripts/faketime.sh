@@ -23,7 +23,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 moments=("2026-12-31 15:57:00" "2027-03-31 16:01:00" "2027-06-15 02:00:00" "2028-02-29 04:00:00")
-packages=(tiyan-server tiyan-core)
+packages=(tiyan-server tiyan-services tiyan-storage tiyan-core)
 
 command -v faketime >/dev/null || { echo "faketime is not installed (scripts/setup.sh installs it)" >&2; exit 1; }
 

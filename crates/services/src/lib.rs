@@ -14,6 +14,7 @@ pub mod clock;
 pub mod codes;
 pub mod deferred;
 pub mod devices;
+pub mod diary;
 mod error;
 pub mod export;
 pub mod fleet;
@@ -71,6 +72,11 @@ impl Services {
             ingested: Ingested::default(),
             clock,
         }
+    }
+
+    /// The backend and its schema version, answered only when the database answers.
+    pub async fn health(&self) -> Result<tiyan_storage::DbHealth> {
+        Ok(self.store.health().await?)
     }
 
     /// The working-day calendar as it stands.

@@ -5,22 +5,14 @@
 
 use std::net::IpAddr;
 
-use chrono::{DateTime, Utc};
 use tiyan_core::reference::Officer;
 
-use super::Hasher;
+use super::Services;
 use super::lockout::Tally;
 use crate::error::{Error, Result};
-use tiyan_storage::Storage;
 
-pub async fn sign_in(
-    store: &dyn Storage,
-    hasher: &Hasher,
-    officer_id: &str,
-    password: &str,
-    client: IpAddr,
-    now: DateTime<Utc>,
-) -> Result<Officer> {
+pub async fn sign_in(cx: &Services, officer_id: &str, password: &str, client: IpAddr) -> Result<Officer> {
+    let (store, hasher, now) = (cx.store.as_ref(), &cx.hasher, cx.now());
     let tally = Tally::new(format!("officer:{officer_id}"), client);
     if let Err(e) = tally.check(store, now).await {
         tracing::warn!(officer = officer_id, %client, "officer sign-in refused: {e}");

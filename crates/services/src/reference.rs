@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use tiyan_core::Text;
 use tiyan_core::accounts::{Role, Scope};
-use tiyan_core::protocol::DeviceRole;
+use tiyan_core::protocol::{DeviceRole, ReferenceUpdate};
 use tiyan_core::reference::{FORMAT, Hall, Matter, Officer, Reason, ReferenceData, Staff, Window, check_password_hash};
 use tiyan_infra::photo;
 
@@ -52,6 +52,33 @@ pub async fn import(cx: &Services, who: &Who<'_>, loaded: Loaded) -> Result<i64>
     let version = store.import_reference(&import).await?;
     audit::record(cx, who, AuditAction::ReferenceImported, &format!("version {version}"), &detail).await?;
     Ok(version)
+}
+
+/// What changed for a device since the version it holds (`since`): nothing
+/// when it holds the current one, else the current data cut to what it needs.
+/// The version sent is the one read with the data, in one transaction.
+pub async fn update_for(cx: &Services, device: &Device, since: Option<i64>) -> Result<ReferenceUpdate> {
+    let version = cx.store.reference_version().await?;
+    if version.is_none() || version == since {
+        return Ok(ReferenceUpdate { version, data: None });
+    }
+    let data = for_device(cx.store.reference().await?, device);
+    Ok(ReferenceUpdate { version: Some(data.version), data: Some(data) })
+}
+
+/// A staff portrait, to a kiosk of the staff member's hall (no other device
+/// is given staff).
+pub async fn device_photo(cx: &Services, device: &Device, sha256: &str) -> Result<Vec<u8>> {
+    if !tiyan_core::sync::is_sha256_hex(sha256) {
+        return Err(Error::Malformed("a photo is named by the lower-case hex SHA-256 of its bytes".into()));
+    }
+    let data = cx.reference().await?;
+    let theirs = device.role == DeviceRole::Kiosk
+        && data.staff.iter().any(|s| s.photo_sha256.as_deref() == Some(sha256) && s.hall_id == device.hall_id);
+    if !theirs {
+        return Err(Error::NotFound("photo".into()));
+    }
+    cx.store.photo(sha256).await?.ok_or_else(|| Error::NotFound("photo".into()))
 }
 
 /// A kiosk gets its own hall (with the staff PIN hashes it checks sign-ins

@@ -17,7 +17,7 @@ use tiyan_services::{devices, ingest};
 
 /// Answers only when the database does, with the backend and its schema version.
 pub async fn health(State(state): State<Arc<AppState>>) -> Result<Response, HttpError> {
-    let db = state.services.store.health().await?;
+    let db = state.services.health().await?;
     Ok(envelope::ok(Health {
         status: "ok".into(),
         version: env!("CARGO_PKG_VERSION").into(),
