@@ -20,6 +20,8 @@ pub struct AuditLine {
     pub when: String,
     pub actor: String,
     pub client: String,
+    /// The action's words, and its name (what the filter takes).
+    pub label: String,
     pub action: String,
     pub target: String,
     pub detail: String,
@@ -63,9 +65,10 @@ pub async fn page(State(state): State<Arc<AppState>>, office: Office, Query(q): 
                 when: when(r.entry.at),
                 actor: r.entry.actor,
                 client: r.entry.client,
-                // An entry of an action this build does not know shows its name.
-                action: AuditAction::parse(&r.entry.action)
-                    .map_or_else(|| r.entry.action.clone(), |a| office.t().audit_action(a).to_string()),
+                // An entry of an action this build does not know shows its name only.
+                label: AuditAction::parse(&r.entry.action)
+                    .map_or_else(String::new, |a| office.t().audit_action(a).to_string()),
+                action: r.entry.action,
                 target: r.entry.target,
                 detail: r.entry.detail,
             })
