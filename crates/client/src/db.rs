@@ -13,6 +13,7 @@ const STEPS: &[&str] = &[
     include_str!("../migrations/0001_kiosk.sql"),
     include_str!("../migrations/0002_diary.sql"),
     include_str!("../migrations/0003_feedback.sql"),
+    include_str!("../migrations/0004_window_link.sql"),
 ];
 
 /// Opens (creating if needed) the device database at `path`, schema up to date.

@@ -86,6 +86,24 @@ pub enum Error {
     OfficerSignedOut,
     #[error("the server's address is not usable: {0}")]
     InvalidServer(String),
+    #[error("the window is paused: no rating until it is resumed")]
+    WindowPaused,
+    #[error("the kiosk is being set up or administered: no request from the window now")]
+    LinkBusy,
+    #[error("this request id was used before for another request")]
+    RequestReused,
+    #[error("the {0} is too long or holds a control character")]
+    LinkField(&'static str),
+    #[error("the request is not what the window link takes: {0}")]
+    LinkMalformed(String),
+    #[error("no such request of the window link")]
+    LinkNotFound,
+    #[error("the request is larger than the window link takes")]
+    LinkTooLarge,
+    #[error("the request does not carry the kiosk's token")]
+    LinkUnauthorized,
+    #[error("the request came from an address the administrator did not allow")]
+    LinkSourceRefused,
 }
 
 impl From<rusqlite::Error> for Error {
@@ -159,6 +177,14 @@ impl Error {
             Error::NothingToAnswer => ErrorCode::NothingToAnswer,
             Error::OfficerSignedOut => ErrorCode::OfficerSignedOut,
             Error::InvalidServer(_) => ErrorCode::InvalidServer,
+            Error::WindowPaused => ErrorCode::WindowPaused,
+            Error::LinkBusy => ErrorCode::LinkBusy,
+            Error::RequestReused => ErrorCode::RequestReused,
+            Error::LinkField(_) | Error::LinkMalformed(_) => ErrorCode::Malformed,
+            Error::LinkNotFound => ErrorCode::NotFound,
+            Error::LinkTooLarge => ErrorCode::TooLarge,
+            Error::LinkUnauthorized => ErrorCode::LinkUnauthorized,
+            Error::LinkSourceRefused => ErrorCode::LinkSourceRefused,
         }
     }
 }

@@ -39,6 +39,8 @@ pub struct KioskStatus {
     pub reasons: Vec<ReasonInfo>,
     /// Kiosk or officer laptop, once chosen at setup or given by an enrolment.
     pub role: Option<tiyan_core::protocol::DeviceRole>,
+    /// The window's system paused the window: no rating until it resumes.
+    pub paused: bool,
 }
 
 /// The administrator's view, behind the PIN.
@@ -56,9 +58,13 @@ pub struct AdminOverview {
 }
 
 #[derive(Default)]
-struct Volatile {
-    case_no: Option<String>,
-    admin_until: Option<Instant>,
+pub(crate) struct Volatile {
+    pub(crate) case_no: Option<String>,
+    pub(crate) admin_until: Option<Instant>,
+    /// The window's system paused the window.
+    pub(crate) paused: bool,
+    /// The case the window's system asked for last.
+    pub(crate) last_case: Option<String>,
 }
 
 pub struct Kiosk {
@@ -87,7 +93,7 @@ impl Kiosk {
         self.store.clone()
     }
 
-    fn volatile(&self) -> MutexGuard<'_, Volatile> {
+    pub(crate) fn volatile(&self) -> MutexGuard<'_, Volatile> {
         self.volatile.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -99,6 +105,11 @@ impl Kiosk {
             Some(w) => self.store.on_duty(&w.id)?,
             None => None,
         };
+        // Read apart: a guard in the struct below would live to its end.
+        let (case_no, paused) = {
+            let v = self.volatile();
+            (v.case_no.clone(), v.paused)
+        };
         Ok(KioskStatus {
             set_up: reference_version.is_some() && admin_pin_set && window.is_some(),
             reference_version,
@@ -106,9 +117,10 @@ impl Kiosk {
             window,
             on_duty,
             settings: self.store.settings()?,
-            case_no: self.volatile().case_no.clone(),
+            case_no,
             reasons: self.store.reasons()?,
             role: self.store.role()?,
+            paused,
         })
     }
 
@@ -157,7 +169,7 @@ impl Kiosk {
         Ok(window)
     }
 
-    fn bound_window_id(&self) -> Result<String> {
+    pub(crate) fn bound_window_id(&self) -> Result<String> {
         Ok(self.store.bound_window()?.ok_or(Error::NotSetUp)?.id)
     }
 
@@ -181,6 +193,9 @@ impl Kiosk {
     /// that was already rated is refused here, before the citizen starts.
     pub fn set_case_no(&self, raw: &str) -> Result<String> {
         let window = self.bound_window_id()?;
+        if self.volatile().paused {
+            return Err(Error::WindowPaused);
+        }
         if self.store.on_duty(&window)?.is_none() {
             return Err(Error::WindowClosed);
         }
@@ -201,6 +216,9 @@ impl Kiosk {
     /// Commits the rating, then forgets the case number it used. Returns only
     /// after the commit, so the thank-you screen never lies.
     pub fn submit_rating(&self, input: &RatingInput) -> Result<RatingReceipt> {
+        if self.volatile().paused {
+            return Err(Error::WindowPaused);
+        }
         let case_no = self.volatile().case_no.clone();
         let rating = self.store.submit_rating(input, case_no.as_deref())?;
         let mut v = self.volatile();

@@ -5,6 +5,7 @@
 //! Nothing here needs WebKit: the Tauri shell calls [`Kiosk`] on a kiosk and
 //! [`Laptop`] on an officer's laptop, and so do tests and benchmarks.
 
+pub mod cases;
 pub mod clock;
 pub mod db;
 pub mod diary;
@@ -25,6 +26,8 @@ pub mod staff;
 pub mod store;
 pub mod sync;
 pub mod sync_state;
+pub mod window;
+pub mod window_link;
 
 pub use error::{Error, Result};
 pub use tiyan_infra::secret;

@@ -116,6 +116,7 @@ impl Store {
             RecordKind::Rating => conn.query_row("SELECT max(seq) FROM ratings", [], |r| r.get(0))?,
             RecordKind::Diary => conn.query_row("SELECT max(seq) FROM diary_revisions", [], |r| r.get(0))?,
             RecordKind::Feedback => conn.query_row("SELECT max(seq) FROM feedback", [], |r| r.get(0))?,
+            RecordKind::Case => conn.query_row("SELECT max(seq) FROM cases", [], |r| r.get(0))?,
         };
         Ok(v.unwrap_or(0))
     }

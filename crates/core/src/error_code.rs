@@ -123,6 +123,19 @@ error_codes! {
     NotOfficerDevice = "not_officer_device",
     NothingToAnswer = "nothing_to_answer",
 
+    // ---- The window link (the hall's queue and case system driving the kiosk) ----
+    /// No bearer token, or not the kiosk's.
+    LinkUnauthorized = "link_unauthorized",
+    /// The request came from an address the administrator did not allow.
+    LinkSourceRefused = "link_source_refused",
+    /// The kiosk is being set up or its administrator screen is open: it takes
+    /// no request from the window until it is back at the window.
+    LinkBusy = "link_busy",
+    /// The window is paused: no rating until it is resumed.
+    WindowPaused = "window_paused",
+    /// This request id came before with another request.
+    RequestReused = "request_reused",
+
     // ---- The desktop shell ----
     OfficerSignedOut = "officer_signed_out",
     /// A window could not be opened or switched.

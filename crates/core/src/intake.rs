@@ -1,5 +1,6 @@
-//! What a device may send the server: a kiosk sends ratings only, for its own
-//! hall, naming that hall's windows and staff and reasons from the list; an
+//! What a device may send the server: a kiosk sends ratings and the cases
+//! served at its window, for its own hall, naming that hall's windows and staff
+//! and reasons from the list; an
 //! officer laptop sends diary revisions and answers to the ledger's replies
 //! only, of known officers. The server
 //! checks every record of a page with [`check_upload`] before it stores any.
@@ -9,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
 use crate::diary::DiaryRevision;
-use crate::protocol::{DeviceRole, Upload};
+use crate::protocol::{CaseServed, DeviceRole, Upload};
 use crate::rating::{Rating, RatingError};
 
 /// The ids a record may name. Retired windows, staff, reasons and officers stay
@@ -46,6 +47,8 @@ pub enum Refusal {
     UnknownOfficer(String),
     #[error("the entry is incomplete: {0}")]
     Incomplete(String),
+    #[error("the {0} is longer than {1} characters")]
+    TooLong(&'static str, usize),
 }
 
 /// A refused record, named for the log and for the device's administrator.
@@ -73,6 +76,7 @@ pub fn normalize_times(upload: &mut Upload) {
         Upload::Rating(records) => records.iter_mut().for_each(|r| r.device_time = r.device_time.trunc_subsecs(6)),
         Upload::Diary(records) => records.iter_mut().for_each(|r| r.submitted_at = r.submitted_at.trunc_subsecs(6)),
         Upload::Feedback(records) => records.iter_mut().for_each(|r| r.answered_at = r.answered_at.trunc_subsecs(6)),
+        Upload::Case(records) => records.iter_mut().for_each(|r| r.device_time = r.device_time.trunc_subsecs(6)),
     }
 }
 
@@ -91,7 +95,11 @@ pub fn check_upload(sender: Sender<'_>, upload: &Upload, catalog: &Catalog) -> R
                 Err(RecordRefused { id: r.id, seq: r.seq, refusal: Refusal::UnknownOfficer(r.officer_id.clone()) })
             }
         }),
+        (DeviceRole::Kiosk, Upload::Case(records)) => records.iter().try_for_each(|r| {
+            check_case(sender.hall_id, r, catalog).map_err(|refusal| RecordRefused { id: r.id, seq: r.seq, refusal })
+        }),
         (role, Upload::Rating(records)) => Err(first_of(records.iter().map(|r| (r.id, r.seq)), role)),
+        (role, Upload::Case(records)) => Err(first_of(records.iter().map(|r| (r.id, r.seq)), role)),
         (role, Upload::Diary(records)) => Err(first_of(records.iter().map(|r| (r.id, r.seq)), role)),
         (role, Upload::Feedback(records)) => Err(first_of(records.iter().map(|r| (r.id, r.seq)), role)),
     }
@@ -123,6 +131,31 @@ pub fn check_rating(device_hall: &str, r: &Rating, catalog: &Catalog) -> Result<
         return Err(Refusal::CaseNo(crate::case_no::CaseNoError::BadCharacter));
     }
     r.check(|code| catalog.reasons.contains(code))?;
+    Ok(())
+}
+
+/// A case served: at the device's own hall, one of its windows and staff, its
+/// number normal, its ticket and matter short.
+pub fn check_case(device_hall: &str, c: &CaseServed, catalog: &Catalog) -> Result<(), Refusal> {
+    if c.hall_id != device_hall {
+        return Err(Refusal::OtherHall { record: c.hall_id.clone(), device: device_hall.to_string() });
+    }
+    let hall = catalog.halls.get(device_hall);
+    if !hall.is_some_and(|h| h.windows.contains(&c.window_id)) {
+        return Err(Refusal::UnknownWindow(c.window_id.clone()));
+    }
+    if !hall.is_some_and(|h| h.staff.contains(&c.staff_id)) {
+        return Err(Refusal::UnknownStaff(c.staff_id.clone()));
+    }
+    if crate::case_no::normalize(&c.case_no)? != c.case_no {
+        return Err(Refusal::CaseNo(crate::case_no::CaseNoError::BadCharacter));
+    }
+    if c.ticket_no.as_ref().is_some_and(|t| t.chars().count() > crate::window::MAX_TICKET_LEN) {
+        return Err(Refusal::TooLong("ticket number", crate::window::MAX_TICKET_LEN));
+    }
+    if c.matter.as_ref().is_some_and(|m| m.chars().count() > crate::window::MAX_MATTER_LEN) {
+        return Err(Refusal::TooLong("matter", crate::window::MAX_MATTER_LEN));
+    }
     Ok(())
 }
 

@@ -22,6 +22,7 @@ pub mod reference;
 pub mod settings;
 pub mod sync;
 pub mod text;
+pub mod window;
 pub mod workdays;
 
 pub use level::Level;

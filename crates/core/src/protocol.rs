@@ -136,16 +136,20 @@ pub enum RecordKind {
     Diary,
     /// An officer's answers to the ledger's replies.
     Feedback,
+    /// Cases served at a kiosk's window: what the window's system asked the
+    /// kiosk to have rated (the rating rate's denominator).
+    Case,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 3] = [RecordKind::Rating, RecordKind::Diary, RecordKind::Feedback];
+    pub const ALL: [RecordKind; 4] = [RecordKind::Rating, RecordKind::Diary, RecordKind::Feedback, RecordKind::Case];
 
     pub fn as_str(self) -> &'static str {
         match self {
             RecordKind::Rating => "rating",
             RecordKind::Diary => "diary",
             RecordKind::Feedback => "feedback",
+            RecordKind::Case => "case",
         }
     }
 }
@@ -183,6 +187,8 @@ pub struct StateQuery {
     pub rating: Option<u64>,
     pub diary: Option<u64>,
     pub feedback: Option<u64>,
+    #[serde(default)]
+    pub case: Option<u64>,
 }
 
 impl StateQuery {
@@ -198,7 +204,9 @@ impl StateQuery {
         if let Some(t) = &self.device_time {
             parts.push(format!("device_time={}", query_escape(&t.to_rfc3339())));
         }
-        for (name, seq) in [("rating", self.rating), ("diary", self.diary), ("feedback", self.feedback)] {
+        for (name, seq) in
+            [("rating", self.rating), ("diary", self.diary), ("feedback", self.feedback), ("case", self.case)]
+        {
             if let Some(seq) = seq {
                 parts.push(format!("{name}={seq}"));
             }
@@ -216,10 +224,15 @@ impl StateQuery {
     }
 
     pub fn newest(&self) -> Vec<(RecordKind, u64)> {
-        [(RecordKind::Rating, self.rating), (RecordKind::Diary, self.diary), (RecordKind::Feedback, self.feedback)]
-            .into_iter()
-            .filter_map(|(k, s)| s.map(|s| (k, s)))
-            .collect()
+        [
+            (RecordKind::Rating, self.rating),
+            (RecordKind::Diary, self.diary),
+            (RecordKind::Feedback, self.feedback),
+            (RecordKind::Case, self.case),
+        ]
+        .into_iter()
+        .filter_map(|(k, s)| s.map(|s| (k, s)))
+        .collect()
     }
 }
 
@@ -243,6 +256,7 @@ pub enum Upload {
     Rating(Vec<Rating>),
     Diary(Vec<DiaryRevision>),
     Feedback(Vec<Feedback>),
+    Case(Vec<CaseServed>),
 }
 
 impl Upload {
@@ -251,6 +265,7 @@ impl Upload {
             Upload::Rating(_) => RecordKind::Rating,
             Upload::Diary(_) => RecordKind::Diary,
             Upload::Feedback(_) => RecordKind::Feedback,
+            Upload::Case(_) => RecordKind::Case,
         }
     }
 
@@ -259,6 +274,7 @@ impl Upload {
             Upload::Rating(r) => r.len(),
             Upload::Diary(d) => d.len(),
             Upload::Feedback(f) => f.len(),
+            Upload::Case(c) => c.len(),
         }
     }
 
@@ -268,6 +284,7 @@ impl Upload {
             Upload::Rating(r) => r.iter().map(|r| (r.seq, r.device_id)).collect(),
             Upload::Diary(d) => d.iter().map(|d| (d.seq, d.device_id)).collect(),
             Upload::Feedback(f) => f.iter().map(|f| (f.seq, f.device_id)).collect(),
+            Upload::Case(c) => c.iter().map(|c| (c.seq, c.device_id)).collect(),
         }
     }
 
@@ -328,6 +345,29 @@ pub struct Feedback {
     pub problem_id: Uuid,
     pub satisfaction: Satisfaction,
     pub answered_at: DateTime<FixedOffset>,
+}
+
+/// A case served at a kiosk's window (一次服务): the window's system asked the
+/// kiosk to have it rated. Whether and how it was rated is the rating's (with
+/// the same case number); this record is what the rating rate counts cases by.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseServed {
+    pub id: Uuid,
+    pub seq: u64,
+    pub device_id: Uuid,
+    /// The device's clock when the request arrived, with its UTC offset.
+    pub device_time: DateTime<FixedOffset>,
+    pub hall_id: String,
+    pub window_id: String,
+    pub staff_id: String,
+    /// Normalised ([`crate::case_no::normalize`]).
+    pub case_no: String,
+    /// The queue ticket, as the window's system numbers it.
+    #[serde(default)]
+    pub ticket_no: Option<String>,
+    /// The matter, as the window's system names it (its code or its words).
+    #[serde(default)]
+    pub matter: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -144,6 +144,7 @@ impl<T: Transport> Engine<T> {
                 rating: Some(s.last_seq(RecordKind::Rating)?),
                 diary: Some(s.last_seq(RecordKind::Diary)?),
                 feedback: Some(s.last_seq(RecordKind::Feedback)?),
+                case: Some(s.last_seq(RecordKind::Case)?),
             })
         })
         .await?;
@@ -154,7 +155,9 @@ impl<T: Transport> Engine<T> {
         let mut report = Report::default();
         // A diary revision's photos go first, so the server has them when it arrives.
         self.upload_photos(&credentials).await?;
-        for kind in RecordKind::ALL {
+        // Each kind the server keeps (a server older than the device keeps
+        // fewer: what it does not list waits on the device until it does).
+        for kind in RecordKind::ALL.into_iter().filter(|k| state.streams.iter().any(|s| s.kind == *k)) {
             self.upload_kind(&credentials, kind, state.through(kind), &mut report).await?;
         }
         if on_store(&self.store, |s| s.last_seq(RecordKind::Diary)).await? > 0 {
@@ -203,6 +206,7 @@ impl<T: Transport> Engine<T> {
                     RecordKind::Feedback => {
                         serialized(Upload::Feedback(store.feedback_after(after, page).map_err(store_error)?))
                     }
+                    RecordKind::Case => serialized(Upload::Case(store.cases_after(after, page).map_err(store_error)?)),
                 }
             })
         };
