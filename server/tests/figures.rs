@@ -42,6 +42,7 @@ tiyan_server::on_both_backends!(
     a_mostly_bad_window_alerts_once_until_acknowledged,
     only_a_supervisor_nominates_the_years_officers,
     the_public_page_shows_closed_months_without_a_citizen_or_a_full_name,
+    the_rating_rate_counts_each_case_once_across_kiosks,
 );
 
 struct Hall {
@@ -283,6 +284,7 @@ async fn the_fleet_shows_what_a_kiosk_still_holds(backend: Backend) {
         rating: Some(37),
         diary: Some(0),
         feedback: Some(0),
+        case: None,
     };
     let path = query.path();
     let (status, body) = ask(path.trim_start_matches("/api/v1/sync/state").to_string()).await;
@@ -387,4 +389,97 @@ async fn the_public_page_shows_closed_months_without_a_citizen_or_a_full_name(ba
     for path in ["/public/jianghai/2026-13", "/public/nowhere/2026-10", "/public/jianghai/%27%3B--"] {
         assert_eq!(h.get(path).await.0, StatusCode::NOT_FOUND, "{path}");
     }
+}
+
+/// A case the window's system asked a kiosk to have rated, as the kiosk records it.
+fn case(device: Uuid, seq: u64, time: &str, window: &str, case_no: &str) -> tiyan_core::protocol::CaseServed {
+    tiyan_core::protocol::CaseServed {
+        id: Uuid::now_v7(),
+        seq,
+        device_id: device,
+        device_time: at(time),
+        hall_id: "jianghai".into(),
+        window_id: window.into(),
+        staff_id: "staff-100102".into(),
+        case_no: case_no.into(),
+        ticket_no: Some(format!("A{seq:03}")),
+        matter: Some("营业执照".into()),
+    }
+}
+
+async fn the_rating_rate_counts_each_case_once_across_kiosks(backend: Backend) {
+    let h = hall(backend).await;
+    // Window 02's system asks its kiosk for four cases in October and one in November.
+    let served: Vec<_> = [
+        ("2026-10-12T09:00:00+08:00", "C1"),
+        ("2026-10-12T09:20:00+08:00", "C2"),
+        ("2026-10-12T09:40:00+08:00", "C3"),
+        ("2026-10-31T23:50:00+08:00", "C4"),
+        ("2026-11-01T00:10:00+08:00", "C5"),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, (t, c))| case(h.device, i as u64 + 1, t, "jianghai-w02", c))
+    .collect();
+    let body = serde_json::to_vec(&tiyan_core::protocol::Upload::Case(served.clone())).unwrap();
+    let (status, answer) = h.s.upload(h.device, &h.secret, body.clone()).await;
+    assert_eq!((status, answer["ok"]["stored"].as_u64()), (StatusCode::OK, Some(5)), "{answer}");
+    // Sent again (an answer lost): nothing new; with other content: a conflict.
+    let (status, answer) = h.s.upload(h.device, &h.secret, body).await;
+    assert_eq!((status, answer["ok"]["duplicates"].as_u64()), (StatusCode::OK, Some(5)), "{answer}");
+    let mut changed = served[0].clone();
+    changed.case_no = "C9".into();
+    let other = serde_json::to_vec(&tiyan_core::protocol::Upload::Case(vec![changed])).unwrap();
+    assert_eq!(h.s.upload(h.device, &h.secret, other).await.0, StatusCode::CONFLICT);
+    // A case of another hall's window is refused.
+    let foreign = serde_json::to_vec(&tiyan_core::protocol::Upload::Case(vec![case(
+        h.device,
+        6,
+        "2026-10-13T09:00:00+08:00",
+        "haizhu-w01",
+        "C6",
+    )]))
+    .unwrap();
+    assert_eq!(h.s.upload(h.device, &h.secret, foreign).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Kiosk A rates C1 and C2 and one rating without a case; kiosk B, after a
+    // reset at window 03, rates C2 again: kept, left out.
+    let rated = |device, seq, time: &str, window: &str, case_no: Option<&str>| Rating {
+        device_time: at(time),
+        window_id: window.into(),
+        case_no: case_no.map(str::to_string),
+        ..rating(device, seq)
+    };
+    let a = [
+        rated(h.device, 1, "2026-10-12T09:05:00+08:00", "jianghai-w02", Some("C1")),
+        rated(h.device, 2, "2026-10-12T09:25:00+08:00", "jianghai-w02", Some("C2")),
+        rated(h.device, 3, "2026-10-12T10:00:00+08:00", "jianghai-w02", None),
+    ];
+    assert_eq!(h.s.upload(h.device, &h.secret, ratings(&a)).await.0, StatusCode::OK);
+    let (other_kiosk, other_secret) = h.s.enroll(Some("jianghai-w03")).await;
+    let b = [rated(other_kiosk, 1, "2026-10-12T09:30:00+08:00", "jianghai-w03", Some("C2"))];
+    assert_eq!(h.s.upload(other_kiosk, &other_secret, ratings(&b)).await.0, StatusCode::OK);
+    assert_eq!(h.s.held().await.len(), 4, "every rating is kept");
+
+    let october = h.figures("2026-10").await.figures;
+    let f = &october.hall.figures;
+    assert_eq!((f.cases.served, f.cases.rated, f.rating_rate), (4, 2, Some(50.0)));
+    assert_eq!((f.ratings, f.without_case), (3, 1), "the repeat is not counted");
+    assert_eq!(october.left_out.case_repeats, 1);
+    let w02 = october.windows.iter().find(|w| w.window_id == "jianghai-w02").unwrap();
+    assert!(w02.figures.rate_low, "50% is under the hall's 90%");
+    let november = h.figures("2026-11").await.figures;
+    assert_eq!((november.hall.figures.cases.served, november.hall.figures.rating_rate), (1, Some(0.0)));
+    // The workbook and the page carry it.
+    let bytes = workbook(&Report::Hall(Box::new(october))).unwrap();
+    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes)).unwrap();
+    let hall_sheet = book.worksheet_range("大厅").unwrap();
+    let header: Vec<String> = hall_sheet.rows().next().unwrap().iter().map(|c| c.to_string()).collect();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap_or_else(|| panic!("{name} in {header:?}"));
+    let row = hall_sheet.rows().nth(1).unwrap();
+    assert_eq!(row[col("办件数")], Data::Float(4.0));
+    assert_eq!(row[col("评价率(%)")], Data::Float(50.0));
+    let mut b = Browser::signed_in(&h.s, "admin").await;
+    let (_, _, page) = b.get("/admin/figures?hall=jianghai&month=2026-10").await;
+    assert!(page.contains("50.0%") && page.contains("评价率"), "the page shows the rating rate");
 }

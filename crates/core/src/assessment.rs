@@ -282,6 +282,35 @@ pub fn near_bottom(standings: &[Standing], method: &Method) -> Vec<bool> {
 }
 
 /// What the ledger did with a month's items of someone: the rates a hall is judged on.
+/// The cases of a window's system (叫号 / 综窗) of someone in a month: those
+/// served (the window's system asked for their rating), those of them rated,
+/// and the ratings that named a case. The rating rate (主动评价率) is rated
+/// over served.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseTally {
+    pub served: u64,
+    pub rated: u64,
+    pub ratings_with_case: u64,
+}
+
+impl CaseTally {
+    pub fn merge(&mut self, o: &CaseTally) {
+        self.served += o.served;
+        self.rated += o.rated;
+        self.ratings_with_case += o.ratings_with_case;
+    }
+
+    /// 主动评价率: the share of the cases served that were rated; None without cases.
+    pub fn rating_rate(&self) -> Option<f64> {
+        percent(self.rated, self.served)
+    }
+
+    /// Below the hall's threshold (a share in %): flagged. Nothing served, nothing flagged.
+    pub fn rate_below(&self, threshold_percent: u32) -> bool {
+        self.rating_rate().is_some_and(|r| r < f64::from(threshold_percent))
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LedgerTally {
     /// Items registered in the month (bad reviews and problems), not excluded by an appeal.

@@ -9,13 +9,13 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tiyan_core::accounts::Role;
-use tiyan_core::assessment::{LedgerTally, Method, Month, Tally, near_bottom, rank};
+use tiyan_core::assessment::{CaseTally, LedgerTally, Method, Month, Tally, near_bottom, rank};
 use tiyan_core::reference::ReferenceData;
 
 use super::audit::{self, AuditAction};
 use super::{Services, Who};
 use crate::error::{Error, Invalid, Result};
-use tiyan_storage::{Closing, FigureSettings, LedgerTallyRow, RatingTallies, Storage};
+use tiyan_storage::{CaseTallyRow, Closing, FigureSettings, LedgerTallyRow, RatingTallies, Storage};
 
 /// What a month's ratings and items make of one staff member, window or hall.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -44,10 +44,23 @@ pub struct Figures {
     pub call_back_rate: Option<f64>,
     pub rectified_rate: Option<f64>,
     pub on_time_rate: Option<f64>,
+    /// The cases the window's system asked to be rated, and of those rated
+    /// (months closed before the window link have none).
+    #[serde(default)]
+    pub cases: CaseTally,
+    /// 主动评价率: rated cases over cases served.
+    #[serde(default)]
+    pub rating_rate: Option<f64>,
+    /// Ratings given without a case (the staff side or nobody named one).
+    #[serde(default)]
+    pub without_case: u64,
+    /// A window's rating rate below the hall's threshold.
+    #[serde(default)]
+    pub rate_low: bool,
 }
 
 impl Figures {
-    fn new(t: &Tally, ledger: LedgerTally, method: &Method) -> Figures {
+    fn new(t: &Tally, ledger: LedgerTally, cases: CaseTally, method: &Method) -> Figures {
         Figures {
             ratings: t.ratings(),
             attitude: t.attitude,
@@ -66,6 +79,10 @@ impl Figures {
             call_back_rate: ledger.call_back_rate(),
             rectified_rate: ledger.rectified_rate(),
             on_time_rate: ledger.on_time_rate(),
+            rating_rate: cases.rating_rate(),
+            without_case: (t.ratings()).saturating_sub(cases.ratings_with_case),
+            cases,
+            rate_low: false,
         }
     }
 }
@@ -105,6 +122,9 @@ pub struct LeftOut {
     pub misuse: u64,
     /// Excluded by an upheld appeal.
     pub appeals: u64,
+    /// A case rated a second time (another kiosk, a kiosk reset): the first stands.
+    #[serde(default)]
+    pub case_repeats: u64,
 }
 
 /// A hall's month: what the page shows, the report exports and a closing freezes.
@@ -115,6 +135,9 @@ pub struct MonthFigures {
     pub method: Method,
     pub formula: String,
     pub minimum_ratings: u32,
+    /// The rating rate below which a window is flagged (%).
+    #[serde(default)]
+    pub rating_rate_percent: u32,
     pub left_out: LeftOut,
     pub windows: Vec<WindowLine>,
     pub staff: Vec<StaffLine>,
@@ -233,9 +256,19 @@ async fn compute(
     let (from, to) = (month.first_day(), month.next().first_day());
     let tallies = store.rating_tallies(hall, from, to).await?;
     let ledger = store.ledger_tallies(hall, from, to).await?;
+    let cases = store.case_tallies(hall, from, to).await?;
     let settings = store.figure_settings(hall).await?;
     let previous = previous_bottom(store, reference, hall, month, method, &settings, now).await?;
-    Ok(figures(reference, hall, month, &tallies, &ledger, method, &settings, &previous, now))
+    let counts = Counts { ratings: &tallies, ledger: &ledger, cases: &cases };
+    Ok(figures(reference, hall, month, counts, method, &settings, &previous, now))
+}
+
+/// What a month's figures are made of: the counts storage gives.
+#[derive(Clone, Copy)]
+struct Counts<'a> {
+    ratings: &'a RatingTallies,
+    ledger: &'a [LedgerTallyRow],
+    cases: &'a [CaseTallyRow],
 }
 
 /// The windows near the bottom the month before: as it was frozen if it was
@@ -256,10 +289,16 @@ async fn previous_bottom(
         None => {
             let (from, to) = (previous.first_day(), month.first_day());
             let tallies = store.rating_tallies(hall, from, to).await?;
-            figures(reference, hall, previous, &tallies, &[], method, settings, &HashSet::new(), now)
+            let counts = Counts { ratings: &tallies, ledger: &[], cases: &[] };
+            figures(reference, hall, previous, counts, method, settings, &HashSet::new(), now)
         }
     };
     Ok(figures.windows.into_iter().filter(|w| w.figures.near_bottom).map(|w| w.window_id).collect())
+}
+
+/// Whether `id` served any case (a row of only ratings with a case does not list anyone).
+fn r_served(cases: &HashMap<&str, CaseTally>, id: &str) -> bool {
+    cases.get(id).is_some_and(|c| c.served > 0)
 }
 
 /// The figures themselves, from the counts: no I/O.
@@ -268,13 +307,13 @@ fn figures(
     reference: &ReferenceData,
     hall: &str,
     month: Month,
-    tallies: &RatingTallies,
-    ledger: &[LedgerTallyRow],
+    counts: Counts<'_>,
     method: &Method,
     settings: &FigureSettings,
     previous_bottom: &HashSet<String>,
     now: DateTime<Utc>,
 ) -> MonthFigures {
+    let Counts { ratings: tallies, ledger, cases } = counts;
     let mut staff: BTreeMap<&str, Tally> = BTreeMap::new();
     let mut staff_windows: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     let mut windows: BTreeMap<&str, Tally> = BTreeMap::new();
@@ -297,6 +336,24 @@ fn figures(
         left_out.appeals += r.count;
     }
     left_out.misuse = tallies.misuse.iter().filter(this_month).map(|r| r.count).sum();
+    left_out.case_repeats = tallies.repeats.iter().filter(this_month).map(|r| r.count).sum();
+
+    // Cases served and rated where they were served; ratings with a case where they were given.
+    let mut staff_cases: HashMap<&str, CaseTally> = HashMap::new();
+    let mut window_cases: HashMap<&str, CaseTally> = HashMap::new();
+    let mut hall_cases = CaseTally::default();
+    for r in cases.iter().filter(|r| r.month == month) {
+        staff_cases.entry(&r.staff_id).or_default().merge(&r.tally);
+        window_cases.entry(&r.window_id).or_default().merge(&r.tally);
+        hall_cases.merge(&r.tally);
+    }
+    // Whoever served cases without a rating this month is listed too.
+    for s in staff_cases.keys().filter(|s| r_served(&staff_cases, s)) {
+        staff.entry(s).or_default();
+    }
+    for w in window_cases.keys().filter(|w| r_served(&window_cases, w)) {
+        windows.entry(w).or_default();
+    }
 
     let mut staff_ledger: HashMap<&str, LedgerTally> = HashMap::new();
     let mut window_ledger: HashMap<&str, LedgerTally> = HashMap::new();
@@ -319,7 +376,10 @@ fn figures(
     }
 
     let minimum = u64::from(settings.minimum_ratings);
-    let ranked = |tallies: &BTreeMap<&str, Tally>, ledger: &HashMap<&str, LedgerTally>| -> Vec<(String, Figures)> {
+    let ranked = |tallies: &BTreeMap<&str, Tally>,
+                  ledger: &HashMap<&str, LedgerTally>,
+                  cases: &HashMap<&str, CaseTally>|
+     -> Vec<(String, Figures)> {
         let list: Vec<Tally> = tallies.values().copied().collect();
         let standings = rank(&list, &hall_tally, minimum, method);
         let bottom = near_bottom(&standings, method);
@@ -327,7 +387,12 @@ fn figures(
             .iter()
             .zip(standings.iter().zip(bottom))
             .map(|((id, t), (s, b))| {
-                let mut f = Figures::new(t, ledger.get(id).copied().unwrap_or_default(), method);
+                let mut f = Figures::new(
+                    t,
+                    ledger.get(id).copied().unwrap_or_default(),
+                    cases.get(id).copied().unwrap_or_default(),
+                    method,
+                );
                 f.score = s.score;
                 f.rank = s.rank;
                 f.too_few = s.too_few;
@@ -337,7 +402,7 @@ fn figures(
             .collect()
     };
 
-    let mut staff_lines: Vec<StaffLine> = ranked(&staff, &staff_ledger)
+    let mut staff_lines: Vec<StaffLine> = ranked(&staff, &staff_ledger, &staff_cases)
         .into_iter()
         .map(|(id, figures)| {
             let person = reference.staff.iter().find(|s| s.id == id);
@@ -350,11 +415,12 @@ fn figures(
             }
         })
         .collect();
-    let mut window_lines: Vec<WindowLine> = ranked(&windows, &window_ledger)
+    let mut window_lines: Vec<WindowLine> = ranked(&windows, &window_ledger, &window_cases)
         .into_iter()
         .map(|(id, mut figures)| {
             let window = reference.windows.iter().find(|w| w.id == id);
             figures.called_in = figures.near_bottom && previous_bottom.contains(&id);
+            figures.rate_low = figures.cases.rate_below(settings.rating_rate_percent);
             WindowLine {
                 number: window.map(|w| w.number.clone()).unwrap_or_default(),
                 name: window.map(|w| w.name.zh.clone()).unwrap_or_else(|| id.clone()),
@@ -381,11 +447,12 @@ fn figures(
         hall: HallLine {
             hall_id: hall.to_string(),
             name: hall_name,
-            figures: Figures::new(&hall_tally, hall_ledger, method),
+            figures: Figures::new(&hall_tally, hall_ledger, hall_cases, method),
         },
         method: method.clone(),
         formula: method.formula(),
         minimum_ratings: settings.minimum_ratings,
+        rating_rate_percent: settings.rating_rate_percent,
         left_out,
         windows: window_lines,
         staff: staff_lines,
@@ -630,13 +697,14 @@ pub async fn set_settings(cx: &Services, who: &Who<'_>, hall: &str, s: &FigureSe
         && (5..=24 * 60).contains(&s.silence_minutes)
         && (1..=240).contains(&s.alert.minutes)
         && (1..=1000).contains(&s.alert.min_ratings)
-        && (1..=100).contains(&s.alert.bad_percent);
+        && (1..=100).contains(&s.alert.bad_percent)
+        && (1..=100).contains(&s.rating_rate_percent);
     if !ok {
         return Err(Invalid::FigureSettings.into());
     }
     store.set_figure_settings(hall, s).await?;
     let detail = format!(
-        "minimum {}, names {}, {}–{}, silent {} min, alert {}% of {} in {} min",
+        "minimum {}, names {}, {}–{}, silent {} min, alert {}% of {} in {} min, rating rate {}%",
         s.minimum_ratings,
         s.publish_names,
         s.opens.format("%H:%M"),
@@ -644,7 +712,8 @@ pub async fn set_settings(cx: &Services, who: &Who<'_>, hall: &str, s: &FigureSe
         s.silence_minutes,
         s.alert.bad_percent,
         s.alert.min_ratings,
-        s.alert.minutes
+        s.alert.minutes,
+        s.rating_rate_percent
     );
     audit::record(cx, who, AuditAction::FigureSettingsSet, hall, &detail).await
 }
@@ -666,13 +735,22 @@ mod tests {
     }
 
     #[test]
-    fn misuse_and_appeals_are_left_out_and_counted() {
+    fn misuse_appeals_and_repeated_cases_are_left_out_and_counted() {
         let m = Month { year: 2026, month: 10 };
         let tallies = RatingTallies {
             rated: vec![row("2026-10", "s1", "w1", 5, 5, 20), row("2026-10", "s1", "w1", 1, 1, 3)],
             misuse: vec![row("2026-10", "s1", "w1", 1, 1, 7)],
+            repeats: vec![row("2026-10", "s1", "w1", 5, 5, 5)],
             excluded: vec![row("2026-10", "s1", "w1", 1, 1, 2)],
         };
+        let case = |served, rated, with| CaseTallyRow {
+            month: m,
+            staff_id: "s1".into(),
+            window_id: "w1".into(),
+            tally: CaseTally { served, rated, ratings_with_case: with },
+        };
+        // Ten cases served, eight of them rated (by eight ratings that named them).
+        let cases = [case(10, 8, 0), case(0, 0, 8)];
         let f = figures(
             &ReferenceData {
                 format: tiyan_core::reference::FORMAT.into(),
@@ -686,14 +764,17 @@ mod tests {
             },
             "h1",
             m,
-            &tallies,
-            &[],
+            Counts { ratings: &tallies, ledger: &[], cases: &cases },
             &Method::default(),
             &FigureSettings::default(),
             &HashSet::new(),
             "2026-11-02T02:00:00Z".parse().unwrap(),
         );
-        assert_eq!(f.left_out, LeftOut { misuse: 7, appeals: 2 });
+        assert_eq!(f.left_out, LeftOut { misuse: 7, appeals: 2, case_repeats: 5 });
+        assert_eq!(f.hall.figures.cases, CaseTally { served: 10, rated: 8, ratings_with_case: 8 });
+        assert_eq!(f.hall.figures.rating_rate, Some(80.0));
+        assert_eq!(f.hall.figures.without_case, 13);
+        assert!(f.windows[0].figures.rate_low, "80% is under the hall's 90%");
         assert_eq!(f.hall.figures.ratings, 21);
         assert_eq!(f.hall.figures.bad_reviews, 1);
         assert_eq!(f.staff[0].figures.ratings, 21);

@@ -138,7 +138,7 @@ pub enum Invalid {
     #[error("a month can be closed only once it is over")]
     MonthNotOver,
     #[error(
-        "the minimum is 1 to 1000 ratings, opening before closing, silence 5 to 1440 minutes, the alert 1 to 240 minutes, 1 to 1000 ratings and 1 to 100%"
+        "the minimum is 1 to 1000 ratings, opening before closing, silence 5 to 1440 minutes, the alert 1 to 240 minutes, 1 to 1000 ratings and 1 to 100%, the rating rate 1 to 100%"
     )]
     FigureSettings,
 }

@@ -46,6 +46,7 @@ pub async fn intake(cx: &Services, upload: &Upload, device: Uuid, received_at: D
         Upload::Rating(r) => r.iter().any(|r| r.is_bad()),
         Upload::Diary(d) => d.iter().any(|d| !d.body.problems.is_empty()),
         Upload::Feedback(f) => !f.is_empty(),
+        Upload::Case(_) => false,
     };
     if !needs_calendar {
         return Ok(intake);
@@ -123,6 +124,8 @@ pub async fn intake(cx: &Services, upload: &Upload, device: Uuid, received_at: D
                 }
             }
         }
+        // A case served brings the ledger nothing.
+        Upload::Case(_) => {}
     }
     Ok(intake)
 }

@@ -51,7 +51,7 @@ pub fn write(out: &mut dyn Write, report: &Report, format: Format) -> anyhow::Re
 }
 
 /// The columns every level shares, after its own (level, hall, id, number, name).
-const FIGURE_HEADERS: [&str; 25] = [
+const FIGURE_HEADERS: [&str; 30] = [
     "有效评价数",
     "服务态度 非常满意",
     "服务态度 满意",
@@ -77,6 +77,11 @@ const FIGURE_HEADERS: [&str; 25] = [
     "整改率(%)",
     "按期整改率(%)",
     "已整改",
+    "办件数",
+    "已评价办件",
+    "评价率(%)",
+    "评价率偏低",
+    "无办件编号的评价",
 ];
 
 /// A figure's cells: a count, a rate (None: nothing to rate), or words.
@@ -109,6 +114,11 @@ fn cells(f: &Figures) -> Vec<Cell> {
         Cell::Rate(f.rectified_rate),
         Cell::Rate(f.on_time_rate),
         Cell::Count(f.ledger.rectified),
+        Cell::Count(f.cases.served),
+        Cell::Count(f.cases.rated),
+        Cell::Rate(f.rating_rate),
+        Cell::Text(if f.rate_low { "是" } else { "" }.into()),
+        Cell::Count(f.without_case),
     ]);
     c
 }
@@ -218,6 +228,8 @@ pub fn workbook(report: &Report) -> Result<Vec<u8>, XlsxError> {
             ("末位比例(%)", h.method.bottom_percent.to_string()),
             ("未计入：误触", h.left_out.misuse.to_string()),
             ("未计入：申诉成立", h.left_out.appeals.to_string()),
+            ("未计入：同一办件重复评价", h.left_out.case_repeats.to_string()),
+            ("评价率提示线(%)", h.rating_rate_percent.to_string()),
             ("计算时间", h.computed_at.to_rfc3339()),
         ] {
             ws.write_string_with_format(row, 0, label, &bold)?;

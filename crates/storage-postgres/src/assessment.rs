@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use tiyan_core::assessment::{AlertRule, LedgerTally, Method, Month};
+use tiyan_core::assessment::{AlertRule, CaseTally, LedgerTally, Method, Month};
 use tokio_postgres::Row;
 use uuid::Uuid;
 
@@ -10,8 +10,8 @@ use super::PgStore;
 use super::devices::device_row;
 use tiyan_storage::sql::DEVICE_COLUMNS;
 use tiyan_storage::{
-    Alert, AssessmentStore, Closing, DeviceReport, Error, FigureSettings, FleetRow, HallSettings, LedgerTallyRow,
-    OfficerProblems, RatingTallies, Result, RevisionScore, TallyRow, predicate, sql,
+    Alert, AssessmentStore, CaseTallyRow, Closing, DeviceReport, Error, FigureSettings, FleetRow, HallSettings,
+    LedgerTallyRow, OfficerProblems, RatingTallies, Result, RevisionScore, TallyRow, predicate, sql,
 };
 
 fn month(s: &str) -> Result<Month> {
@@ -65,16 +65,21 @@ impl AssessmentStore for PgStore {
         // Read from the covering index `ratings_assessment` alone.
         let rows = tx
             .query(
-                "SELECT to_char(device_date, 'YYYY-MM'), staff_id, window_id, attitude, competence, count(*), misuse
+                "SELECT to_char(device_date, 'YYYY-MM'), staff_id, window_id, attitude, competence, count(*), misuse,
+                        case_repeat
                  FROM ratings WHERE hall_id = $1 AND device_date >= $2 AND device_date < $3
-                 GROUP BY 1, 2, 3, 4, 5, 7",
+                 GROUP BY 1, 2, 3, 4, 5, 7, 8",
                 &[&hall, &from, &to],
             )
             .await?;
         let mut out = RatingTallies::default();
         for r in &rows {
             let row = tally_row(r)?;
-            if r.get::<_, bool>(6) { out.misuse.push(row) } else { out.rated.push(row) }
+            match (r.get::<_, bool>(6), r.get::<_, bool>(7)) {
+                (true, _) => out.misuse.push(row),
+                (false, true) => out.repeats.push(row),
+                (false, false) => out.rated.push(row),
+            }
         }
         let excluded = tx
             .query(
@@ -87,6 +92,28 @@ impl AssessmentStore for PgStore {
             )
             .await?;
         out.excluded = excluded.iter().map(tally_row).collect::<Result<_>>()?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn case_tallies(&self, hall: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<CaseTallyRow>> {
+        let mut client = self.client().await?;
+        let tx =
+            client.build_transaction().isolation_level(tokio_postgres::IsolationLevel::RepeatableRead).start().await?;
+        let row = |r: &Row, tally: CaseTally| CaseTallyRow {
+            month: Month::of(r.get::<_, NaiveDate>(0)),
+            staff_id: r.get(1),
+            window_id: r.get(2),
+            tally,
+        };
+        let mut out: Vec<CaseTallyRow> = tx
+            .query(sql::assessment::SERVED_TALLIES, &[&hall, &from, &to])
+            .await?
+            .iter()
+            .map(|r| row(r, CaseTally { served: count(r, 3), rated: count(r, 4), ratings_with_case: 0 }))
+            .collect();
+        let rated = tx.query(sql::assessment::RATED_CASE_TALLIES, &[&hall, &from, &to]).await?;
+        out.extend(rated.iter().map(|r| row(r, CaseTally { served: 0, rated: 0, ratings_with_case: count(r, 3) })));
         tx.commit().await?;
         Ok(out)
     }
@@ -182,6 +209,7 @@ impl AssessmentStore for PgStore {
             closes: clock(r.get(3))?,
             silence_minutes: n(4),
             alert: AlertRule { minutes: n(5), min_ratings: n(6), bad_percent: n(7) },
+            rating_rate_percent: n(8),
         })
     }
 
@@ -204,6 +232,7 @@ impl AssessmentStore for PgStore {
                     &int(s.alert.minutes),
                     &int(s.alert.min_ratings),
                     &int(s.alert.bad_percent),
+                    &int(s.rating_rate_percent),
                 ],
             )
             .await?;

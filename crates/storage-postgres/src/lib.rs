@@ -23,6 +23,7 @@ const STEPS: &[&str] = &[
     include_str!("../migrations/0001_server.sql"),
     include_str!("../migrations/0002_hall_office.sql"),
     include_str!("../migrations/0003_assessment.sql"),
+    include_str!("../migrations/0004_cases.sql"),
 ];
 
 /// Taken while migrating (`pg_advisory_lock`): one process migrates, the others wait.

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use tiyan_core::Level;
-use tiyan_core::protocol::{Upload, UploadAck};
+use tiyan_core::protocol::{CaseServed, Upload, UploadAck};
 use tiyan_core::rating::Rating;
 use tiyan_core::sync::continue_stream;
 use tokio_postgres::Row;
@@ -66,10 +66,12 @@ struct Columns {
     comment: Vec<Option<String>>,
     phone: Vec<Option<String>>,
     misuse: Vec<bool>,
+    case_repeat: Vec<bool>,
 }
 
 impl Columns {
-    fn push(&mut self, r: &Rating) -> Result<()> {
+    fn push(&mut self, r: &Rating, case_repeat: bool) -> Result<()> {
+        self.case_repeat.push(case_repeat);
         self.id.push(r.id);
         self.seq.push(r.seq as i64);
         self.time.push(r.device_time.to_utc());
@@ -90,13 +92,42 @@ impl Columns {
 }
 
 const INSERT_RATINGS: &str = "INSERT INTO ratings (id, device_id, seq, device_time, device_date, device_offset_minutes,
-        received_at, hall_id, window_id, staff_id, case_no, attitude, competence, reasons, comment, phone, misuse)
-    SELECT u.id, $1, u.seq, u.t, u.d, u.o, $2, u.h, u.w, u.s, u.c, u.a, u.p, u.r::jsonb, u.cm, u.ph, u.m
+        received_at, hall_id, window_id, staff_id, case_no, attitude, competence, reasons, comment, phone, misuse,
+        case_repeat)
+    SELECT u.id, $1, u.seq, u.t, u.d, u.o, $2, u.h, u.w, u.s, u.c, u.a, u.p, u.r::jsonb, u.cm, u.ph, u.m, u.cr
     FROM unnest($3::uuid[], $4::int8[], $5::timestamptz[], $6::date[], $7::int2[], $8::text[], $9::text[],
-                $10::text[], $11::text[], $12::int2[], $13::int2[], $14::text[], $15::text[], $16::text[], $17::bool[])
-        AS u(id, seq, t, d, o, h, w, s, c, a, p, r, cm, ph, m)
+                $10::text[], $11::text[], $12::int2[], $13::int2[], $14::text[], $15::text[], $16::text[], $17::bool[],
+                $18::bool[])
+        AS u(id, seq, t, d, o, h, w, s, c, a, p, r, cm, ph, m, cr)
     ON CONFLICT DO NOTHING
     RETURNING seq";
+
+/// The first rating of each case binds it in its hall, in one statement; the
+/// ratings that bound theirs come back (the others are repeats).
+const BIND_RATED_CASES: &str = "INSERT INTO rated_cases (hall_id, case_no, rating_id, device_date, staff_id, window_id)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::date[], $5::text[], $6::text[])
+    ON CONFLICT DO NOTHING
+    RETURNING rating_id";
+
+/// The new ratings (past what the stream held) whose case was rated before in
+/// its hall: one rating per case (一次一评), the first stands.
+async fn case_repeats(tx: &deadpool_postgres::Transaction<'_>, new: &[&Rating]) -> Result<HashSet<Uuid>> {
+    let with_case: Vec<&&Rating> = new.iter().filter(|r| r.case_no.is_some()).collect();
+    if with_case.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let col = |f: &dyn Fn(&Rating) -> String| with_case.iter().map(|r| f(r)).collect::<Vec<String>>();
+    let halls = col(&|r| r.hall_id.clone());
+    let cases = col(&|r| r.case_no.clone().unwrap_or_default());
+    let staff = col(&|r| r.staff_id.clone());
+    let windows = col(&|r| r.window_id.clone());
+    let ids: Vec<Uuid> = with_case.iter().map(|r| r.id).collect();
+    let dates: Vec<chrono::NaiveDate> = with_case.iter().map(|r| r.device_time.date_naive()).collect();
+    let stmt = tx.prepare_cached(BIND_RATED_CASES).await?;
+    let bound: HashSet<Uuid> =
+        tx.query(&stmt, &[&halls, &cases, &ids, &dates, &staff, &windows]).await?.iter().map(|r| r.get(0)).collect();
+    Ok(ids.into_iter().filter(|id| !bound.contains(id)).collect())
+}
 
 /// Inserts the ratings of a page past `through` in one statement; a record not
 /// inserted must already be held, the same, under its id and sequence number.
@@ -107,15 +138,17 @@ async fn insert_ratings(
     through: u64,
     received: DateTime<Utc>,
 ) -> Result<(u32, u32)> {
+    let new: Vec<&Rating> = records.iter().filter(|r| r.seq > through).collect();
+    let repeats = case_repeats(tx, &new).await?;
     let mut cols = Columns::default();
-    for r in records.iter().filter(|r| r.seq > through) {
-        cols.push(r)?;
+    for r in new {
+        cols.push(r, repeats.contains(&r.id))?;
     }
     let inserted: HashSet<i64> = if cols.id.is_empty() {
         HashSet::new()
     } else {
         let stmt = tx.prepare_cached(INSERT_RATINGS).await?;
-        let params: [&(dyn ToSql + Sync); 17] = [
+        let params: [&(dyn ToSql + Sync); 18] = [
             &device,
             &received,
             &cols.id,
@@ -133,6 +166,7 @@ async fn insert_ratings(
             &cols.comment,
             &cols.phone,
             &cols.misuse,
+            &cols.case_repeat,
         ];
         tx.query(&stmt, &params).await?.iter().map(|r| r.get(0)).collect()
     };
@@ -153,6 +187,82 @@ async fn insert_ratings(
         }
     }
     Ok((inserted.len() as u32, resent.len() as u32))
+}
+
+/// Inserts the cases of a page past `through` (each case number bound once in
+/// its hall); a record already held must be the same. Returns (stored, duplicates).
+async fn insert_cases(
+    tx: &deadpool_postgres::Transaction<'_>,
+    device: Uuid,
+    cases: &[CaseServed],
+    through: u64,
+    received: DateTime<Utc>,
+) -> Result<(u32, u32)> {
+    let (mut stored, mut duplicates) = (0u32, 0u32);
+    let insert = tx
+        .prepare_cached(
+            "INSERT INTO cases (id, device_id, seq, device_time, device_date, device_offset_minutes, received_at,
+                                hall_id, window_id, staff_id, case_no, ticket_no, matter)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT DO NOTHING",
+        )
+        .await?;
+    let bind = tx.prepare_cached(sql::sync::BIND_SERVED_CASE).await?;
+    for c in cases {
+        let date = c.device_time.date_naive();
+        let new = c.seq > through
+            && tx
+                .execute(
+                    &insert,
+                    &[
+                        &c.id,
+                        &device,
+                        &(c.seq as i64),
+                        &c.device_time.to_utc(),
+                        &date,
+                        &offset_minutes(&c.device_time),
+                        &received,
+                        &c.hall_id,
+                        &c.window_id,
+                        &c.staff_id,
+                        &c.case_no,
+                        &c.ticket_no,
+                        &c.matter,
+                    ],
+                )
+                .await?
+                == 1;
+        if new {
+            tx.execute(&bind, &[&c.hall_id, &c.case_no, &c.id, &date, &c.staff_id, &c.window_id]).await?;
+            stored += 1;
+            continue;
+        }
+        let held = tx
+            .query_opt(
+                "SELECT id, seq, device_time, device_offset_minutes, hall_id, window_id, staff_id, case_no, ticket_no,
+                        matter
+                 FROM cases WHERE id = $1 AND device_id = $2 AND seq = $3",
+                &[&c.id, &device, &(c.seq as i64)],
+            )
+            .await?
+            .map(|r| -> Result<CaseServed> {
+                Ok(CaseServed {
+                    id: r.get(0),
+                    seq: r.get::<_, i64>(1) as u64,
+                    device_id: device,
+                    device_time: device_time(r.get(2), r.get(3))?,
+                    hall_id: r.get(4),
+                    window_id: r.get(5),
+                    staff_id: r.get(6),
+                    case_no: r.get(7),
+                    ticket_no: r.get(8),
+                    matter: r.get(9),
+                })
+            })
+            .transpose()?;
+        tiyan_storage::resent(held.as_ref(), c, device, c.id, c.seq)?;
+        duplicates += 1;
+    }
+    Ok((stored, duplicates))
 }
 
 /// Ratings with their staff member's name and number and their window's number,
@@ -246,6 +356,7 @@ impl SyncStore for PgStore {
             Upload::Feedback(answers) => {
                 ledger::insert_feedback(&tx, device, answers, through, page.received_at, &page.ledger).await?
             }
+            Upload::Case(cases) => insert_cases(&tx, device, cases, through, page.received_at).await?,
         };
         ledger::insert_items(&tx, &page.ledger.items).await?;
         let advance = tx.prepare_cached("UPDATE streams SET through = $3 WHERE device_id = $1 AND kind = $2").await?;

@@ -3,15 +3,15 @@
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
-use tiyan_core::assessment::{AlertRule, LedgerTally, Method, Month};
+use tiyan_core::assessment::{AlertRule, CaseTally, LedgerTally, Method, Month};
 use uuid::Uuid;
 
 use super::devices::device_row;
 use super::{SqliteStore, conversion, q, time, uuid};
 use tiyan_storage::sql::DEVICE_COLUMNS;
 use tiyan_storage::{
-    Alert, AssessmentStore, Closing, DeviceReport, Error, FigureSettings, FleetRow, HallSettings, LedgerTallyRow,
-    OfficerProblems, RatingTallies, Result, RevisionScore, TallyRow, predicate, sql,
+    Alert, AssessmentStore, CaseTallyRow, Closing, DeviceReport, Error, FigureSettings, FleetRow, HallSettings,
+    LedgerTallyRow, OfficerProblems, RatingTallies, Result, RevisionScore, TallyRow, predicate, sql,
 };
 
 fn month(s: &str) -> rusqlite::Result<Month> {
@@ -48,6 +48,23 @@ fn alert_row(r: &Row<'_>) -> rusqlite::Result<Alert> {
     })
 }
 
+/// A day's count of cases as a month's row.
+fn case_row(
+    date: &str,
+    staff_id: String,
+    window_id: String,
+    served: u64,
+    rated: u64,
+    ratings_with_case: u64,
+) -> rusqlite::Result<CaseTallyRow> {
+    Ok(CaseTallyRow {
+        month: month(&date[..7.min(date.len())])?,
+        staff_id,
+        window_id,
+        tally: CaseTally { served, rated, ratings_with_case },
+    })
+}
+
 fn clock(s: &str) -> rusqlite::Result<NaiveTime> {
     NaiveTime::parse_from_str(s, "%H:%M").map_err(|e| conversion(Box::new(e)))
 }
@@ -59,17 +76,21 @@ impl AssessmentStore for SqliteStore {
         self.read_tx(move |c| {
             let (from, to) = (from.to_string(), to.to_string());
             // Both read the covering index `ratings_assessment` alone.
-            let mut rated = Vec::new();
-            let mut misuse = Vec::new();
+            let (mut rated, mut misuse, mut repeats) = (Vec::new(), Vec::new(), Vec::new());
             let mut stmt = c.prepare(
-                "SELECT substr(device_date, 1, 7), staff_id, window_id, attitude, competence, count(*), misuse
+                "SELECT substr(device_date, 1, 7), staff_id, window_id, attitude, competence, count(*), misuse,
+                        case_repeat
                  FROM ratings WHERE hall_id = ?1 AND device_date >= ?2 AND device_date < ?3
-                 GROUP BY 1, 2, 3, 4, 5, 7",
+                 GROUP BY 1, 2, 3, 4, 5, 7, 8",
             )?;
             let mut rows = stmt.query(params![hall, from, to])?;
             while let Some(r) = rows.next()? {
                 let row = tally_row(r)?;
-                if r.get::<_, bool>(6)? { misuse.push(row) } else { rated.push(row) }
+                match (r.get::<_, bool>(6)?, r.get::<_, bool>(7)?) {
+                    (true, _) => misuse.push(row),
+                    (false, true) => repeats.push(row),
+                    (false, false) => rated.push(row),
+                }
             }
             let excluded = tallies(
                 c,
@@ -82,7 +103,27 @@ impl AssessmentStore for SqliteStore {
                 &from,
                 &to,
             )?;
-            Ok(RatingTallies { rated, misuse, excluded })
+            Ok(RatingTallies { rated, misuse, repeats, excluded })
+        })
+        .await
+    }
+
+    async fn case_tallies(&self, hall: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<CaseTallyRow>> {
+        let hall = hall.to_string();
+        self.read_tx(move |c| {
+            let (from, to) = (from.to_string(), to.to_string());
+            let mut out = Vec::new();
+            let mut served = c.prepare_cached(&q(sql::assessment::SERVED_TALLIES))?;
+            let rows = served.query_map(params![hall, from, to], |r| {
+                case_row(&r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, 0)
+            })?;
+            out.extend(rows.collect::<rusqlite::Result<Vec<_>>>()?);
+            let mut rated = c.prepare_cached(&q(sql::assessment::RATED_CASE_TALLIES))?;
+            let rows = rated.query_map(params![hall, from, to], |r| {
+                case_row(&r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, 0, 0, r.get(3)?)
+            })?;
+            out.extend(rows.collect::<rusqlite::Result<Vec<_>>>()?);
+            Ok(out)
         })
         .await
     }
@@ -166,6 +207,7 @@ impl AssessmentStore for SqliteStore {
                     closes: clock(&r.get::<_, String>(3)?)?,
                     silence_minutes: r.get(4)?,
                     alert: AlertRule { minutes: r.get(5)?, min_ratings: r.get(6)?, bad_percent: r.get(7)? },
+                    rating_rate_percent: r.get(8)?,
                 })
             })
             .optional()?
@@ -192,7 +234,8 @@ impl AssessmentStore for SqliteStore {
                     s.silence_minutes,
                     s.alert.minutes,
                     s.alert.min_ratings,
-                    s.alert.bad_percent
+                    s.alert.bad_percent,
+                    s.rating_rate_percent
                 ],
             )?;
             Ok(())

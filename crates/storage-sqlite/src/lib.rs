@@ -29,6 +29,7 @@ const STEPS: &[&str] = &[
     include_str!("../migrations/0003_province.sql"),
     include_str!("../migrations/0004_hall_office.sql"),
     include_str!("../migrations/0005_assessment.sql"),
+    include_str!("../migrations/0006_cases.sql"),
 ];
 const READERS: usize = 4;
 

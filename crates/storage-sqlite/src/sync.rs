@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
-use tiyan_core::protocol::{RecordKind, Upload, UploadAck};
+use tiyan_core::protocol::{CaseServed, RecordKind, Upload, UploadAck};
 use tiyan_core::rating::Rating;
 use tiyan_core::sync::continue_stream;
 use uuid::Uuid;
@@ -84,8 +84,8 @@ fn insert_ratings(
     let mut insert = tx.prepare_cached(
         "INSERT INTO ratings (id, device_id, seq, device_time, device_date, device_offset_minutes, received_at,
                               hall_id, window_id, staff_id, case_no, attitude, competence, reasons, comment, phone,
-                              misuse)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+                              misuse, case_repeat)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
          ON CONFLICT DO NOTHING",
     )?;
     insert.raw_bind_parameter(2, device_id)?;
@@ -110,6 +110,7 @@ fn insert_ratings(
             insert.raw_bind_parameter(15, &r.comment)?;
             insert.raw_bind_parameter(16, &r.phone)?;
             insert.raw_bind_parameter(17, r.misuse)?;
+            insert.raw_bind_parameter(18, case_repeat(tx, r, &row)?)?;
             if insert.raw_execute()? == 1 {
                 stored += 1;
                 continue;
@@ -121,6 +122,101 @@ fn insert_ratings(
         duplicates += 1;
     }
     Ok((stored, duplicates))
+}
+
+const CASE_COLUMNS: &str = "id, seq, device_time, hall_id, window_id, staff_id, case_no, ticket_no, matter";
+
+fn case_from_row(device: Uuid) -> impl Fn(&Row) -> rusqlite::Result<CaseServed> {
+    move |r| {
+        Ok(CaseServed {
+            id: uuid(&r.get::<_, String>(0)?)?,
+            seq: r.get(1)?,
+            device_id: device,
+            device_time: device_time(&r.get::<_, String>(2)?)?,
+            hall_id: r.get(3)?,
+            window_id: r.get(4)?,
+            staff_id: r.get(5)?,
+            case_no: r.get(6)?,
+            ticket_no: r.get(7)?,
+            matter: r.get(8)?,
+        })
+    }
+}
+
+/// Inserts the cases of a page past `through` (each case number bound once in
+/// its hall); a record already held must be the same. Returns (stored, duplicates).
+fn insert_cases(
+    tx: &Connection,
+    device_id: &str,
+    cases: &[CaseServed],
+    through: u64,
+    received: &str,
+) -> Result<(u32, u32)> {
+    let (mut stored, mut duplicates) = (0u32, 0u32);
+    let device = uuid(device_id).map_err(|e| Error::Backend(e.to_string()))?;
+    for c in cases {
+        let (date, offset) = local_day(&c.device_time);
+        let id = c.id.to_string();
+        let new = c.seq > through
+            && tx
+                .prepare_cached(
+                    "INSERT INTO cases (id, device_id, seq, device_time, device_date, device_offset_minutes, received_at,
+                                        hall_id, window_id, staff_id, case_no, ticket_no, matter)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT DO NOTHING",
+                )?
+                .execute(params![
+                    id,
+                    device_id,
+                    c.seq,
+                    c.device_time.to_rfc3339(),
+                    date,
+                    offset,
+                    received,
+                    c.hall_id,
+                    c.window_id,
+                    c.staff_id,
+                    c.case_no,
+                    c.ticket_no,
+                    c.matter
+                ])?
+                == 1;
+        if new {
+            tx.prepare_cached(&q(sql::sync::BIND_SERVED_CASE))?.execute(params![
+                c.hall_id,
+                c.case_no,
+                id,
+                date,
+                c.staff_id,
+                c.window_id
+            ])?;
+            stored += 1;
+            continue;
+        }
+        let held = tx
+            .prepare_cached(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = ?1 AND device_id = ?2 AND seq = ?3"))?
+            .query_row(params![id, device_id, c.seq], case_from_row(device))
+            .optional()?;
+        tiyan_storage::resent(held.as_ref(), c, device, c.id, c.seq)?;
+        duplicates += 1;
+    }
+    Ok((stored, duplicates))
+}
+
+/// Whether this new rating's case was rated before in its hall (one rating
+/// per case, 一次一评: the first stands, this one is kept and left out of the
+/// figures). The first rating of a case binds it, in the page's transaction;
+/// a record past what the stream held cannot have bound it already.
+fn case_repeat(tx: &Connection, r: &Rating, row: &RatingRow) -> Result<bool> {
+    let Some(case_no) = &r.case_no else { return Ok(false) };
+    let bound = tx.prepare_cached(&q(sql::sync::BIND_RATED_CASE))?.execute(params![
+        r.hall_id,
+        case_no,
+        row.id,
+        row.date,
+        r.staff_id,
+        r.window_id
+    ])?;
+    Ok(bound == 0)
 }
 
 /// Ratings with their staff member's name and number and their window's number,
@@ -178,7 +274,7 @@ impl SyncStore for SqliteStore {
         let (page, rows) = super::blocking(move || {
             let rows = match page.upload.as_ref() {
                 Upload::Rating(records) => records.iter().map(rating_row).collect::<Result<_>>()?,
-                Upload::Diary(_) | Upload::Feedback(_) => Vec::new(),
+                Upload::Diary(_) | Upload::Feedback(_) | Upload::Case(_) => Vec::new(),
             };
             Ok((page, rows))
         })
@@ -202,6 +298,7 @@ impl SyncStore for SqliteStore {
                 Upload::Feedback(answers) => {
                     ledger::insert_feedback(tx, &device_id, answers, through, &received, &page.ledger)?
                 }
+                Upload::Case(cases) => insert_cases(tx, &device_id, cases, through, &received)?,
             };
             ledger::insert_items(tx, &page.ledger.items)?;
             tx.prepare_cached(

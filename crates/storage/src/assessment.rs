@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde::Serialize;
-use tiyan_core::assessment::{AlertRule, LedgerTally, Method, Month};
+use tiyan_core::assessment::{AlertRule, CaseTally, LedgerTally, Method, Month};
 use tiyan_core::protocol::RecordKind;
 use uuid::Uuid;
 
@@ -26,10 +26,12 @@ pub struct TallyRow {
 /// A span of a hall's ratings, by the device's own dates.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RatingTallies {
-    /// Every rating not flagged as misuse (the excluded ones among them).
+    /// Every rating not flagged as misuse nor a case's repeat (the excluded ones among them).
     pub rated: Vec<TallyRow>,
     /// Flagged as misuse: never counted.
     pub misuse: Vec<TallyRow>,
+    /// A case rated again (another kiosk, a kiosk reset): never counted.
+    pub repeats: Vec<TallyRow>,
     /// Excluded by an upheld appeal: to be taken out of `rated`.
     pub excluded: Vec<TallyRow>,
 }
@@ -41,6 +43,17 @@ pub struct LedgerTallyRow {
     pub staff_id: Option<String>,
     pub window_id: Option<String>,
     pub tally: LedgerTally,
+}
+
+/// A month's cases of someone (see [`tiyan_core::assessment::CaseTally`]),
+/// by the device's date and the staff member and window: cases served and
+/// rated by where they were served, ratings with a case by where they were given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseTallyRow {
+    pub month: Month,
+    pub staff_id: String,
+    pub window_id: String,
+    pub tally: CaseTally,
 }
 
 /// A hall's settings for its figures, its fleet and its alerts.
@@ -55,6 +68,8 @@ pub struct FigureSettings {
     /// A kiosk silent this long during opening hours shows red.
     pub silence_minutes: u32,
     pub alert: AlertRule,
+    /// A window whose month rates fewer of its cases than this (%) is flagged.
+    pub rating_rate_percent: u32,
 }
 
 impl Default for FigureSettings {
@@ -66,6 +81,7 @@ impl Default for FigureSettings {
             closes: NaiveTime::from_hms_opt(17, 0, 0).unwrap_or_default(),
             silence_minutes: 30,
             alert: AlertRule::default(),
+            rating_rate_percent: 90,
         }
     }
 }
@@ -142,6 +158,8 @@ pub trait AssessmentStore: Send + Sync {
     /// The ledger items of `hall` registered in `[from, to)`; those excluded by an
     /// appeal and those of ratings flagged as misuse left out.
     async fn ledger_tallies(&self, hall: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<LedgerTallyRow>>;
+    /// The hall's cases in `[from, to)` by month, staff member and window.
+    async fn case_tallies(&self, hall: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<CaseTallyRow>>;
     /// Every version of the method, the newest (current) first.
     async fn methods(&self) -> Result<Vec<Method>>;
     /// Stores `method` as the next version (its own version is ignored) and returns it.

@@ -30,8 +30,8 @@ use uuid::Uuid;
 
 pub use accounts::{Account, AccountStore, AuditEntry, AuditFilter, AuditRow, NewAccount, Session};
 pub use assessment::{
-    Alert, AssessmentStore, Closing, DeviceReport, FigureSettings, FleetRow, LedgerTallyRow, OfficerProblems,
-    RatingTallies, RevisionScore, TallyRow,
+    Alert, AssessmentStore, CaseTallyRow, Closing, DeviceReport, FigureSettings, FleetRow, LedgerTallyRow,
+    OfficerProblems, RatingTallies, RevisionScore, TallyRow,
 };
 pub use ledger::{
     AppendEvent, CalendarDay, CalendarStore, CalendarYear, Dashboard, HallSettings, LedgerFilter, LedgerIntake,

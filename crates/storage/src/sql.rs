@@ -75,15 +75,24 @@ pub mod assessment {
 
     pub const FIGURE_SETTINGS: &str =
         "SELECT minimum_ratings, publish_names, opens, closes, silence_minutes, alert_minutes,
-        alert_min_ratings, alert_bad_percent FROM hall_settings WHERE hall_id = $1";
+        alert_min_ratings, alert_bad_percent, rating_rate_percent FROM hall_settings WHERE hall_id = $1";
     pub const SET_FIGURE_SETTINGS: &str =
         "INSERT INTO hall_settings (hall_id, verify_days, rectify_days, complex_days, minimum_ratings,
         publish_names, opens, closes, silence_minutes, alert_minutes, alert_min_ratings,
-        alert_bad_percent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT
-        (hall_id) DO UPDATE SET minimum_ratings = excluded.minimum_ratings, publish_names =
+        alert_bad_percent, rating_rate_percent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
+        $13) ON CONFLICT (hall_id) DO UPDATE SET minimum_ratings = excluded.minimum_ratings, publish_names =
         excluded.publish_names, opens = excluded.opens, closes = excluded.closes, silence_minutes =
         excluded.silence_minutes, alert_minutes = excluded.alert_minutes, alert_min_ratings =
-        excluded.alert_min_ratings, alert_bad_percent = excluded.alert_bad_percent";
+        excluded.alert_min_ratings, alert_bad_percent = excluded.alert_bad_percent, rating_rate_percent =
+        excluded.rating_rate_percent";
+    /// A hall's cases by month, staff member and window: served, and of those rated.
+    pub const SERVED_TALLIES: &str = "SELECT s.device_date, s.staff_id, s.window_id, count(*), count(r.rating_id)
+        FROM served_cases s LEFT JOIN rated_cases r ON r.hall_id = s.hall_id AND r.case_no = s.case_no
+        WHERE s.hall_id = $1 AND s.device_date >= $2 AND s.device_date < $3
+        GROUP BY s.device_date, s.staff_id, s.window_id";
+    /// A hall's ratings that named a case, by day, staff member and window.
+    pub const RATED_CASE_TALLIES: &str = "SELECT device_date, staff_id, window_id, count(*) FROM rated_cases
+        WHERE hall_id = $1 AND device_date >= $2 AND device_date < $3 GROUP BY device_date, staff_id, window_id";
     pub const CLOSED_MONTHS: &str = "SELECT hall_id, month FROM month_closings ORDER BY month DESC, hall_id";
     pub const RECENT_ALERT: &str = "SELECT 1 FROM alerts WHERE window_id = $1 AND raised_at >= $2";
     pub const NEW_ALERT: &str =
@@ -236,6 +245,12 @@ pub mod reference {
 
 /// What a device's requests leave behind.
 pub mod sync {
+    /// A case's first rating binds it in its hall (a later one is a repeat).
+    pub const BIND_RATED_CASE: &str = "INSERT INTO rated_cases (hall_id, case_no, rating_id, device_date, staff_id,
+        window_id) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING";
+    /// A case served binds its hall's case number once (the first record stands).
+    pub const BIND_SERVED_CASE: &str = "INSERT INTO served_cases (hall_id, case_no, case_id, device_date, staff_id,
+        window_id) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING";
     pub const SEEN: &str = "UPDATE devices SET last_seen_at = $1 WHERE id = $2";
     pub const PRUNE_SEEN: &str = "DELETE FROM seen_requests WHERE at < $1";
 }
@@ -272,9 +287,13 @@ mod tests {
             super::accounts::AUDIT_LOG,
             super::devices::NEW_CODE,
             super::assessment::OFFICER_PROBLEMS.as_str(),
+            super::sync::BIND_RATED_CASE,
+            super::sync::BIND_SERVED_CASE,
             super::assessment::FIGURE_SETTINGS,
             super::assessment::SET_FIGURE_SETTINGS,
             super::assessment::CLOSED_MONTHS,
+            super::assessment::SERVED_TALLIES,
+            super::assessment::RATED_CASE_TALLIES,
             super::assessment::RECENT_ALERT,
             super::assessment::NEW_ALERT,
             super::assessment::OPEN_ALERTS.as_str(),

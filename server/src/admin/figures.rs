@@ -50,6 +50,11 @@ pub struct Row {
     pub call_back: String,
     pub rectified: String,
     pub on_time: String,
+    /// Cases the window's system asked to be rated, of those rated (%), and ratings without a case.
+    pub served: u64,
+    pub rating_rate: String,
+    pub rate_low: bool,
+    pub without_case: u64,
 }
 
 pub fn percent(p: Option<f64>) -> String {
@@ -92,6 +97,10 @@ pub fn row(f: &Figures, name: String, number: String, trend_href: String, t: &Te
         call_back: percent(f.call_back_rate),
         rectified: percent(f.rectified_rate),
         on_time: percent(f.on_time_rate),
+        served: f.cases.served,
+        rating_rate: percent(f.rating_rate),
+        rate_low: f.rate_low,
+        without_case: f.without_case,
     }
 }
 
@@ -214,7 +223,8 @@ async fn tables(state: &AppState, office: &Office, cx: &Context, place: &Place) 
         method: method_line(f, t),
         left_out: t
             .fill(t.left_out_line, "misuse", f.left_out.misuse)
-            .replace("{appeals}", &f.left_out.appeals.to_string()),
+            .replace("{appeals}", &f.left_out.appeals.to_string())
+            .replace("{repeats}", &f.left_out.case_repeats.to_string()),
         status: match &view.closed {
             Some(closing) => t
                 .fill(t.month_closed, "at", when(closing.closed_at))
@@ -467,6 +477,8 @@ pub struct SettingsPost {
     alert_minutes: u32,
     alert_min_ratings: u32,
     alert_bad_percent: u32,
+    /// Absent from a page of before the window link: the default.
+    rating_rate_percent: Option<u32>,
 }
 
 pub async fn settings(State(state): State<Arc<AppState>>, posted: Posted<SettingsPost>) -> Response {
@@ -485,6 +497,7 @@ pub async fn settings(State(state): State<Arc<AppState>>, posted: Posted<Setting
                     min_ratings: form.alert_min_ratings,
                     bad_percent: form.alert_bad_percent,
                 },
+                rating_rate_percent: form.rating_rate_percent.unwrap_or(FigureSettings::default().rating_rate_percent),
             };
             assessment::set_settings(&state.services, &office.who(), &form.hall, &s).await
         };

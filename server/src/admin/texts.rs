@@ -106,7 +106,7 @@ texts! {
     rectified_rate: "整改率", "Rectified";
     on_time_rate: "按期整改率", "Rectified on time";
     method_line: "计算方法第 {version} 版：{formula}；每月不少于 {minimum} 条有效评价方参与排名；排名后 {bottom}% 为末位。", "Method version {version}: {formula}; ranked from {minimum} ratings in the month; the last {bottom}% are near the bottom.";
-    left_out_line: "未计入：误触 {misuse} 条，申诉成立 {appeals} 条。", "Left out: {misuse} flagged as misuse, {appeals} excluded by an upheld appeal.";
+    left_out_line: "未计入：误触 {misuse} 条，申诉成立 {appeals} 条，同一办件重复评价 {repeats} 条。", "Left out: {misuse} flagged as misuse, {appeals} excluded by an upheld appeal, {repeats} repeated ratings of a case.";
     month_open: "本月尚未结账：数字随新评价和申诉决定而变化。", "Not closed yet: the figures change with new ratings and appeal decisions.";
     month_closed: "已于 {at} 结账（计算方法第 {version} 版），数字已冻结。", "Closed on {at} (method version {version}); the figures are frozen.";
     month_closed_done: "本月已结账，数字已冻结", "The month is closed and its figures frozen";
@@ -131,6 +131,12 @@ texts! {
     alert_minutes: "即时预警时间窗（分钟）", "Live alert span (minutes)";
     alert_min_ratings: "即时预警最少评价数", "Live alert: at least this many ratings";
     alert_bad_percent: "即时预警差评比例（%）", "Live alert: bad reviews (%)";
+    rating_rate_percent: "评价率提示线（%）", "Flag a window rating fewer of its cases than (%)";
+    cases_served: "办件数", "Cases served";
+    rating_rate: "评价率", "Rating rate";
+    rating_rate_hint: "叫号/综窗系统请求评价的办件中已评价的比例（主动评价率）", "Of the cases the window's system asked to be rated, the share rated";
+    rate_low: "偏低", "low";
+    without_case: "无办件编号", "Without a case";
     method_title: "计算方法", "Method";
     method_hint: "保存即生成新版本，从此以后的计算使用新版本；已结账月份保留原版本。", "Saving makes a new version for what is computed from now on; closed months keep theirs.";
     level_scores: "五个等级分值（1 级到 5 级）", "Level scores (level 1 to 5)";
@@ -590,7 +596,8 @@ impl Texts {
             Invalid::Method(tiyan_core::assessment::MethodError::BottomPercent) => "末位比例为 1%–50%".to_string(),
             Invalid::MonthNotOver => "月份结束后才能结账".to_string(),
             Invalid::FigureSettings => {
-                "最低评价数 1–1000；开门早于关门；静默 5–1440 分钟；预警 1–240 分钟、1–1000 条、1–100%".to_string()
+                "最低评价数 1–1000；开门早于关门；静默 5–1440 分钟；预警 1–240 分钟、1–1000 条、1–100%；评价率 1–100%"
+                    .to_string()
             }
         };
         if self.zh() { zh } else { i.to_string() }
