@@ -83,6 +83,9 @@ pub fn typescript() -> String {
     d.visit::<core_diary::DiaryRevision>();
     d.visit::<core_ledger::Satisfaction>();
     d.visit::<ledger::ProblemLedger>();
+    d.visit::<crate::window_link::LinkAdmin>();
+    d.visit::<crate::window_link::Prompt>();
+    d.visit::<tiyan_client::window::LinkNews>();
     // And how they fail.
     d.visit::<crate::error::CommandError>();
 

@@ -21,6 +21,7 @@ mod officer_window;
 mod shell;
 mod single_instance;
 mod sync_commands;
+mod window_link;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -143,14 +144,16 @@ pub fn build<R: Runtime>(builder: Builder<R>, data_dir: &Path, start: Start) -> 
     // officer's laptop (its role, chosen at setup), and each window calls its own.
     let laptop = Arc::new(Laptop::new(kiosk.shared_store(), data_dir.to_path_buf()));
     let kiosk = Arc::new(kiosk);
-    let at_start = (kiosk.clone(), sync.clone(), listening);
+    let link = Arc::new(window_link::LinkRunner::default());
+    let at_start = (kiosk.clone(), sync.clone(), listening, link.clone());
     Ok(builder
         .manage(shell)
         .manage(kiosk)
+        .manage(link)
         .manage(laptop)
         .manage(sync)
         .setup(move |app| {
-            let (kiosk, sync, listening) = at_start;
+            let (kiosk, sync, listening, link) = at_start;
             if let Some(listening) = listening {
                 listening.serve(app.handle());
             }
@@ -160,6 +163,9 @@ pub fn build<R: Runtime>(builder: Builder<R>, data_dir: &Path, start: Start) -> 
                 officer_window::switch_to(app.handle())?;
             } else {
                 kiosk_window::open(app)?;
+                // The window's system may speak to the kiosk (if the administrator turned the link on).
+                let kiosk = kiosk.clone();
+                tauri::async_runtime::spawn(async move { link.restart(kiosk).await });
             }
             match enrol {
                 // The worker starts once the enrolment was tried, so that it does

@@ -129,3 +129,99 @@ impl Kiosk {
         self.link_status()
     }
 }
+
+/// How many of the link's events the screen may still catch up on.
+const EVENTS_KEPT: usize = 32;
+/// How long the screen's question waits for news before it is answered "none yet".
+const EVENTS_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// What the link told the screen, numbered: the screen asks for what came
+/// after the last number it saw and waits until something did. A page that
+/// reloads asks again from where it was, so no request is lost between two
+/// questions, and nothing but our own commands carries it to the page.
+#[derive(Default)]
+pub struct LinkEvents {
+    kept: std::sync::Mutex<(u64, std::collections::VecDeque<(u64, LinkEvent)>)>,
+    arrived: tokio::sync::Notify,
+}
+
+/// The events after the number the screen sent, and the number to send next.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
+pub struct LinkNews {
+    pub seq: u64,
+    pub events: Vec<LinkEvent>,
+}
+
+impl LinkEvents {
+    pub fn push(&self, event: LinkEvent) {
+        {
+            let mut kept = self.kept.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            kept.0 += 1;
+            let seq = kept.0;
+            kept.1.push_back((seq, event));
+            if kept.1.len() > EVENTS_KEPT {
+                kept.1.pop_front();
+            }
+        }
+        self.arrived.notify_waiters();
+    }
+
+    fn after_now(&self, after: Option<u64>) -> Option<LinkNews> {
+        let kept = self.kept.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let latest = kept.0;
+        match after {
+            // A screen just started: from now on.
+            None => Some(LinkNews { seq: latest, events: Vec::new() }),
+            // A number from before a restart of the app: start again from now.
+            Some(after) if after > latest => Some(LinkNews { seq: latest, events: Vec::new() }),
+            Some(after) if after < latest => Some(LinkNews {
+                seq: latest,
+                events: kept.1.iter().filter(|(seq, _)| *seq > after).map(|(_, e)| e.clone()).collect(),
+            }),
+            Some(_) => None,
+        }
+    }
+
+    /// The events after `after` (None: from now), waiting up to 20 seconds for one.
+    pub async fn after(&self, after: Option<u64>) -> LinkNews {
+        let deadline = tokio::time::Instant::now() + EVENTS_WAIT;
+        loop {
+            // Registered before looking, so an event pushed in between still wakes us.
+            let arrived = self.arrived.notified();
+            if let Some(news) = self.after_now(after) {
+                return news;
+            }
+            if tokio::time::timeout_at(deadline, arrived).await.is_err() {
+                let seq = self.kept.lock().unwrap_or_else(std::sync::PoisonError::into_inner).0;
+                return LinkNews { seq, events: Vec::new() };
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_screen_gets_each_event_once_in_order_even_between_questions() {
+        let events = std::sync::Arc::new(LinkEvents::default());
+        let start = events.after(None).await;
+        assert_eq!(start, LinkNews { seq: 0, events: vec![] });
+        // Two events before the screen asks again: both arrive, in order.
+        events.push(LinkEvent::Staff);
+        events.push(LinkEvent::Rate { case_no: "A1".into() });
+        let news = events.after(Some(start.seq)).await;
+        assert_eq!(news.events, vec![LinkEvent::Staff, LinkEvent::Rate { case_no: "A1".into() }]);
+        // A question waiting is answered when the next event comes.
+        let waiting = tokio::spawn({
+            let events = events.clone();
+            async move { events.after(Some(news.seq)).await }
+        });
+        tokio::task::yield_now().await;
+        events.push(LinkEvent::Paused);
+        assert_eq!(waiting.await.unwrap_or_else(|e| panic!("{e}")).events, vec![LinkEvent::Paused]);
+        // A number from an app that has since restarted starts from now.
+        assert_eq!(events.after(Some(99)).await, LinkNews { seq: 3, events: vec![] });
+    }
+}

@@ -46,7 +46,7 @@ struct Link {
 fn router(kiosk: Arc<Kiosk>, kept: &LinkKept, notify: Notify) -> Router {
     let token_sha256 = kept.token_sha256.as_deref().and_then(|h| {
         let mut d = [0u8; 32];
-        hex_decode(h, &mut d).then_some(d)
+        hex::decode_to_slice(h, &mut d).ok().map(|()| d)
     });
     let link = Arc::new(Link { kiosk, notify, allowed: kept.settings.allowed.clone(), token_sha256 });
     Router::new()
@@ -60,19 +60,6 @@ fn router(kiosk: Arc<Kiosk>, kept: &LinkKept, notify: Notify) -> Router {
         .layer(middleware::from_fn_with_state(link.clone(), guard))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(link)
-}
-
-fn hex_decode(s: &str, out: &mut [u8; 32]) -> bool {
-    if s.len() != 64 {
-        return false;
-    }
-    for (i, byte) in out.iter_mut().enumerate() {
-        match u8::from_str_radix(&s[2 * i..2 * i + 2], 16) {
-            Ok(b) => *byte = b,
-            Err(_) => return false,
-        }
-    }
-    true
 }
 
 /// A running link; dropped or stopped, it stops listening.

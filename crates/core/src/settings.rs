@@ -13,11 +13,16 @@ pub struct KioskSettings {
     pub interval_seconds: u32,
     /// The language the welcome screen starts in.
     pub language: Language,
+    /// Whether the kiosk says "please rate this service" when the window asks
+    /// for a rating, and thanks after it. Off unless the hall wants it (a quiet
+    /// hall, a kiosk beside the next one); settings kept before it existed read as off.
+    #[serde(default)]
+    pub spoken_prompts: bool,
 }
 
 impl Default for KioskSettings {
     fn default() -> Self {
-        KioskSettings { idle_seconds: 30, interval_seconds: 10, language: Language::ZhCn }
+        KioskSettings { idle_seconds: 30, interval_seconds: 10, language: Language::ZhCn, spoken_prompts: false }
     }
 }
 
@@ -53,6 +58,10 @@ mod tests {
         let s = KioskSettings::default();
         assert_eq!((s.idle_seconds, s.interval_seconds, s.language), (30, 10, Language::ZhCn));
         assert_eq!(s.validate(), Ok(()));
+        assert!(!s.spoken_prompts, "a kiosk is silent until the hall says otherwise");
+        let before: KioskSettings =
+            serde_json::from_str(r#"{"idle_seconds":30,"interval_seconds":10,"language":"zh-CN"}"#).expect("old settings read");
+        assert_eq!(before, s, "settings kept before spoken prompts existed still read");
         assert_eq!(KioskSettings { idle_seconds: 4, ..s }.validate(), Err(SettingsError::Idle));
         assert_eq!(KioskSettings { interval_seconds: 601, ..s }.validate(), Err(SettingsError::Interval));
     }

@@ -76,3 +76,60 @@ describe('the rating flow', () => {
     expect(fresh.screen).toBe('setup');
   });
 });
+
+describe('the window drives the kiosk', () => {
+  const flush = () => new Promise((r) => setTimeout(r, 0));
+  const key = (k: string, at: number, target: Partial<HTMLElement> = { tagName: 'BODY' }) =>
+    ({ key: k, timeStamp: at, target, preventDefault: () => {} }) as unknown as KeyboardEvent;
+
+  it('a rating request brings the rating screen with its case; pause and resume follow', async () => {
+    const backend = MemoryBackend.ready();
+    const app = new KioskApp(backend);
+    await app.home();
+    void app.followLink();
+    await flush();
+    backend.windowRate('b-0001');
+    await flush();
+    expect(app.screen).toBe('rate');
+    expect(app.status?.case_no).toBe('B-0001');
+    app.session!.attitude = 5;
+    app.session!.competence = 5;
+    await app.next();
+    expect(app.screen).toBe('thanks');
+    expect(backend.ratings[0]?.case_no).toBe('B-0001');
+    expect(() => backend.windowRate('B-0001')).toThrow();
+
+    backend.windowPause();
+    await flush();
+    expect(app.screen).toBe('paused');
+    backend.windowResume();
+    await flush();
+    await flush();
+    expect(app.screen).toBe('welcome');
+    app.idle.stop();
+  });
+
+  it('binds a scanned case on the welcome screen and ignores scans on a citizen screen', async () => {
+    const backend = MemoryBackend.ready();
+    const app = new KioskApp(backend);
+    await app.home();
+    let at = 1000;
+    for (const ch of 'SCAN-42') await app.key(key(ch, (at += 5)));
+    await app.key(key('Enter', (at += 5)));
+    expect(backend.caseNo).toBe('SCAN-42');
+    expect(app.screen).toBe('welcome');
+    expect(app.status?.case_no).toBe('SCAN-42');
+
+    app.startRating();
+    for (const ch of 'OTHER-1') await app.key(key(ch, (at += 5)));
+    await app.key(key('Enter', (at += 5)));
+    expect(app.screen).toBe('rate');
+    expect(backend.caseNo).toBe('SCAN-42');
+    // Typing in a field is the field's own business.
+    await app.home();
+    for (const ch of 'X1') await app.key(key(ch, (at += 5), { tagName: 'INPUT' }));
+    await app.key(key('Enter', (at += 5), { tagName: 'INPUT' }));
+    expect(backend.caseNo).toBe('SCAN-42');
+    app.idle.stop();
+  });
+});

@@ -8,7 +8,11 @@ import {
   type ExportSummary,
   type ImportSummary,
   type KioskStatus,
+  type LinkAdmin,
+  type LinkNews,
+  type LinkSettings,
   type LogTail,
+  type Prompt,
   type PinGate,
   type RatingInput,
   type RatingReceipt,
@@ -42,6 +46,14 @@ export interface Backend {
   adminLog(): Promise<LogTail>;
   adminSaveLog(dir: string): Promise<string>;
   adminExit(): Promise<void>;
+  /** What the window's system asked after `after` (null: from now); waits up to 20 s for news. */
+  linkEvents(after: number | null): Promise<LinkNews>;
+  /** The hall's own recording of a prompt; empty when it has none (the screen plays its own). */
+  promptSound(prompt: Prompt): Promise<ArrayBuffer>;
+  adminLink(): Promise<LinkAdmin>;
+  adminSetLink(settings: LinkSettings): Promise<LinkAdmin>;
+  /** A new token for the window's system, shown this once. */
+  adminNewLinkToken(): Promise<string>;
   syncStatus(): Promise<SyncStatus>;
   syncNow(): Promise<void>;
   syncEnroll(serverUrl: string, code: string): Promise<void>;
@@ -81,6 +93,11 @@ export class TauriBackend implements Backend {
   adminLog = () => call<LogTail>('admin_log');
   adminSaveLog = (dir: string) => call<string>('admin_save_log', { dir });
   adminExit = () => call<void>('admin_exit');
+  linkEvents = (after: number | null) => call<LinkNews>('window_link_events', { after });
+  promptSound = (prompt: Prompt) => call<ArrayBuffer>('prompt_sound', { prompt });
+  adminLink = () => call<LinkAdmin>('admin_link');
+  adminSetLink = (settings: LinkSettings) => call<LinkAdmin>('admin_set_link', { settings });
+  adminNewLinkToken = () => call<string>('admin_new_link_token');
   syncStatus = () => call<SyncStatus>('sync_status');
   syncNow = () => call<void>('sync_now');
   syncEnroll = (serverUrl: string, code: string) => call<void>('sync_enroll', { serverUrl, code });

@@ -97,7 +97,7 @@ export type EntryRow = { ledger: Array<ProblemLedger>, entry_id: string, draft: 
  */
 synced: boolean, };
 
-export type ErrorCode = "unauthenticated" | "device_revoked" | "incompatible_protocol" | "invalid_code" | "malformed" | "too_large" | "conflict" | "gap" | "forbidden" | "replayed" | "wrong_role" | "wrong_password" | "locked" | "not_appointed" | "rejected" | "not_found" | "unavailable" | "internal" | "unreachable" | "not_an_envelope" | "inconsistent" | "not_enrolled" | "invalid_server" | "not_set_up" | "no_reference_data" | "window_closed" | "case_already_rated" | "invalid_case_no" | "reason_required" | "phone_without_consent" | "invalid_phone" | "comment_too_long" | "invalid_rating" | "pin_format" | "pin_trivial" | "wrong_pin" | "pin_locked" | "pin_wait" | "admin_pin_already_set" | "admin_locked" | "unknown_staff" | "staff_other_hall" | "unknown_window" | "invalid_reference" | "reference_older" | "invalid_settings" | "disk_full" | "schema_too_new" | "io" | "storage" | "unknown_entry" | "unknown_photo" | "photo_refused" | "diary_incomplete" | "officer_needs_server" | "officer_not_appointed" | "not_officer_device" | "nothing_to_answer" | "officer_signed_out" | "window_failed" | "unknown";
+export type ErrorCode = "unauthenticated" | "device_revoked" | "incompatible_protocol" | "invalid_code" | "malformed" | "too_large" | "conflict" | "gap" | "forbidden" | "replayed" | "wrong_role" | "wrong_password" | "locked" | "not_appointed" | "rejected" | "not_found" | "unavailable" | "internal" | "unreachable" | "not_an_envelope" | "inconsistent" | "not_enrolled" | "invalid_server" | "not_set_up" | "no_reference_data" | "window_closed" | "case_already_rated" | "invalid_case_no" | "reason_required" | "phone_without_consent" | "invalid_phone" | "comment_too_long" | "invalid_rating" | "pin_format" | "pin_trivial" | "wrong_pin" | "pin_locked" | "pin_wait" | "admin_pin_already_set" | "admin_locked" | "unknown_staff" | "staff_other_hall" | "unknown_window" | "invalid_reference" | "reference_older" | "invalid_settings" | "disk_full" | "schema_too_new" | "io" | "storage" | "unknown_entry" | "unknown_photo" | "photo_refused" | "diary_incomplete" | "officer_needs_server" | "officer_not_appointed" | "not_officer_device" | "nothing_to_answer" | "link_unauthorized" | "link_source_refused" | "link_busy" | "window_paused" | "request_reused" | "officer_signed_out" | "window_failed" | "unknown";
 
 export type ExportSummary = { path: string, count: number, };
 
@@ -122,7 +122,13 @@ interval_seconds: number,
 /**
  * The language the welcome screen starts in.
  */
-language: Language, };
+language: Language, 
+/**
+ * Whether the kiosk says "please rate this service" when the window asks
+ * for a rating, and thanks after it. Off unless the hall wants it (a quiet
+ * hall, a kiosk beside the next one); settings kept before it existed read as off.
+ */
+spoken_prompts: boolean, };
 
 /**
  * Everything a screen needs to decide what to show.
@@ -139,7 +145,11 @@ case_no: string | null, reasons: Array<ReasonInfo>,
 /**
  * Kiosk or officer laptop, once chosen at setup or given by an enrolment.
  */
-role: DeviceRole | null, };
+role: DeviceRole | null, 
+/**
+ * The window's system paused the window: no rating until it resumes.
+ */
+paused: boolean, };
 
 /**
  * The languages of the interface: Simplified Chinese first, English second.
@@ -149,6 +159,32 @@ export type Language = "zh-CN" | "en";
 export type LastError = { code: ErrorCode, message: string, at: string, };
 
 export type LedgerState = "registered" | "verified" | "rectifying" | "appealed" | "rectified" | "explained" | "replied" | "closed" | "excluded";
+
+/**
+ * The link on the admin screen: as set, where it listens, and why not.
+ */
+export type LinkAdmin = { settings: LinkSettings, listening: string | null, error: string | null, };
+
+/**
+ * What the screen is told when the window's system asked something of the kiosk.
+ */
+export type LinkEvent = { "kind": "staff" } | { "kind": "rate", case_no: string, } | { "kind": "paused" } | { "kind": "resumed" };
+
+/**
+ * The events after the number the screen sent, and the number to send next.
+ */
+export type LinkNews = { seq: number, events: Array<LinkEvent>, };
+
+/**
+ * The link's settings as the administrator leaves them. Off until turned on;
+ * on loopback unless another address is chosen; only the addresses listed
+ * may speak to it (loopback always may: the window's system on this PC).
+ */
+export type LinkSettings = { enabled: boolean, listen: string, allowed: Array<string>, 
+/**
+ * Whether a token was made (the token itself is shown once and not kept).
+ */
+has_token: boolean, };
 
 export type LogTail = { 
 /**
@@ -234,6 +270,11 @@ satisfaction: Satisfaction | null,
  * An answer given here since the ledger last changed (on its way, or just arrived).
  */
 answered: Satisfaction | null, };
+
+/**
+ * The two things the kiosk may say.
+ */
+export type Prompt = "rate" | "thanks";
 
 export type RatingCounts = { total: number, 
 /**
@@ -328,6 +369,11 @@ export const COMMANDS = [
   'admin_log',
   'admin_save_log',
   'admin_exit',
+  'window_link_events',
+  'prompt_sound',
+  'admin_link',
+  'admin_set_link',
+  'admin_new_link_token',
   'sync_status',
   'sync_now',
   'sync_enroll',
@@ -410,6 +456,11 @@ export const ERROR_CODES = [
   'officer_not_appointed',
   'not_officer_device',
   'nothing_to_answer',
+  'link_unauthorized',
+  'link_source_refused',
+  'link_busy',
+  'window_paused',
+  'request_reused',
   'officer_signed_out',
   'window_failed',
   'unknown',

@@ -7,6 +7,9 @@ import {
   type AdminOverview,
   type ErrorCode,
   type KioskStatus,
+  type LinkEvent,
+  type LinkNews,
+  type LinkSettings,
   type LogTail,
   type RatingInput,
   type Reason,
@@ -45,7 +48,12 @@ export class MemoryBackend implements Backend {
   window: WindowInfo | null = null;
   onDuty: (typeof staff)[number] | null = null;
   caseNo: string | null = null;
-  settings: Settings = { idle_seconds: 30, interval_seconds: 10, language: 'zh-CN' };
+  settings: Settings = { idle_seconds: 30, interval_seconds: 10, language: 'zh-CN', spoken_prompts: false };
+  paused = false;
+  link: LinkSettings = { enabled: false, listen: '127.0.0.1:8790', allowed: [], has_token: false };
+  private linkSeq = 0;
+  private linkKept: { seq: number; event: LinkEvent }[] = [];
+  private linkWaiters: (() => void)[] = [];
   ratings: Stored[] = [];
   server: string | null = null;
   sent = 0;
@@ -78,6 +86,7 @@ export class MemoryBackend implements Backend {
       on_duty: this.card(),
       settings: { ...this.settings },
       case_no: this.caseNo,
+      paused: this.paused,
       reasons: this.imported ? reasons : [],
       role: this.role,
     };
@@ -117,6 +126,7 @@ export class MemoryBackend implements Backend {
     this.caseNo = null;
   }
   async setCaseNo(caseNo: string) {
+    if (this.paused) fail('window_paused');
     const c = caseNo.trim().toUpperCase();
     if (!/^[A-Z0-9-]{1,40}$/.test(c)) fail('invalid_case_no');
     if (this.ratings.some((r) => r.case_no === c)) fail('case_already_rated');
@@ -129,6 +139,7 @@ export class MemoryBackend implements Backend {
   async submitRating(input: RatingInput) {
     const again = this.ratings.find((r) => r.session_id === input.session_id);
     if (again) return { id: again.session_id, seq: again.seq };
+    if (this.paused) fail('window_paused');
     if (!this.onDuty) fail('window_closed');
     const bad = input.attitude <= 2 || input.competence <= 2;
     if (bad && input.reasons.length === 0) fail('reason_required');
@@ -211,5 +222,56 @@ export class MemoryBackend implements Backend {
     if (code.trim().length < 4) fail('invalid_code');
     this.server = serverUrl;
     this.imported = true;
+  }
+
+  // The window link: the window's system asks, the screen hears.
+  private tell(event: LinkEvent) {
+    this.linkSeq += 1;
+    this.linkKept.push({ seq: this.linkSeq, event });
+    for (const wake of this.linkWaiters.splice(0)) wake();
+  }
+  /** Plays the window's system in UI tests and screen work: a case to rate. */
+  windowRate(caseNo: string) {
+    if (this.paused) fail('window_paused');
+    if (!this.onDuty) fail('window_closed');
+    const c = caseNo.trim().toUpperCase();
+    if (this.ratings.some((r) => r.case_no === c)) fail('case_already_rated');
+    this.caseNo = c;
+    this.tell({ kind: 'rate', case_no: c });
+  }
+  windowPause() {
+    this.paused = true;
+    this.caseNo = null;
+    this.tell({ kind: 'paused' });
+  }
+  windowResume() {
+    this.paused = false;
+    this.tell({ kind: 'resumed' });
+  }
+  windowSignIn(employeeNo: string) {
+    this.onDuty = staff.find((x) => x.no === employeeNo) ?? fail('unknown_staff');
+    this.tell({ kind: 'staff' });
+  }
+  async linkEvents(after: number | null): Promise<LinkNews> {
+    if (after === null || after > this.linkSeq) return { seq: this.linkSeq, events: [] };
+    while (this.linkSeq <= after) await new Promise<void>((wake) => this.linkWaiters.push(wake));
+    return { seq: this.linkSeq, events: this.linkKept.filter((k) => k.seq > after).map((k) => k.event) };
+  }
+  async promptSound(): Promise<ArrayBuffer> {
+    return new ArrayBuffer(0);
+  }
+  async adminLink() {
+    this.admin();
+    return { settings: { ...this.link }, listening: this.link.enabled ? this.link.listen : null, error: null };
+  }
+  async adminSetLink(settings: LinkSettings) {
+    this.admin();
+    this.link = { ...settings, has_token: this.link.has_token };
+    return this.adminLink();
+  }
+  async adminNewLinkToken() {
+    this.admin();
+    this.link.has_token = true;
+    return 'memory-token-shown-once';
   }
 }
