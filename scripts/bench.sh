@@ -30,6 +30,8 @@ echo
 echo
 ./target/release/tiyan-bench footprint
 echo
+./target/release/tiyan-bench window
+echo
 size=$(stat -c %s target/release/tiyan-app)
 awk -v b="$size" 'BEGIN { printf "release binary target/release/tiyan-app: %d bytes (%.1f MB)\n", b, b / 1048576 }'
 total=0

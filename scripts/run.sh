@@ -14,7 +14,7 @@ if [ "${1:-}" = officer ]; then role=officer; shift; fi
 bash scripts/setup.sh
 echo "[run] building what changed: the UI, the app and the server (release)"
 bash scripts/ui-build.sh
-cargo build --release -p tiyan-app -p tiyan-server
+cargo build --release -p tiyan-app -p tiyan-server -p tiyan-window
 
 data_home=${XDG_DATA_HOME:-$HOME/.local/share}
 # A file path (SQLite, the default) or a postgres:// URL.
@@ -53,6 +53,17 @@ if [ "$role" = officer ]; then
 else
   code=$($server enroll --hall jianghai --window jianghai-w02 --valid-hours 1)
   echo "[run] starting the kiosk: leave it through the gear icon, the admin PIN, then 退出评价器 / Exit"
+  # The window link on loopback, with a token kept in a file, so that
+  # tiyan-window can play the window's queue and case system at once (a hall
+  # turns it on at the admin screen instead and gets its token there).
+  link_token=${TIYAN_WINDOW_LINK_TOKEN_FILE:-$data_home/tiyan-window/token}
+  set -- --window-link "${TIYAN_WINDOW_LINK:-127.0.0.1:8790}" --window-link-token-file "$link_token" "$@"
+  window="TIYAN_WINDOW_TOKEN=\$(cat $link_token) ./target/release/tiyan-window --kiosk http://${TIYAN_WINDOW_LINK:-127.0.0.1:8790}"
+  echo "[run] the window's system, from another terminal once the kiosk shows (a staff member of window 02 is 100102):"
+  echo "[run]   $window sign-in 100102"
+  echo "[run]   $window rate B20261204-0001 --ticket A012 --matter 营业执照变更   (the kiosk asks the citizen at once)"
+  echo "[run]   $window status | pause | resume | sign-out"
+  echo "[run] the rating rate by window: http://$listen/admin/figures (after a rating, once the kiosk has synced)"
 fi
 echo "[run] hall office: http://$listen/admin  (sign in as demo / $demo_password)"
 echo "[run] monthly figures: http://$listen/admin/figures  ·  published (closed months, no sign-in): http://$listen/public"

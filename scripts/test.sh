@@ -50,7 +50,7 @@ bash scripts/faketime.sh | tee target/faketime.log
 faked=$(tail -n 1 target/faketime.log)
 
 step "whole system: sync stories, races and kills on both backends, nginx, the real app under Xvfb"
-cargo build -p tiyan-app -p tiyan-server
+cargo build -p tiyan-app -p tiyan-server -p tiyan-window
 cargo test -p tiyan-system-tests -- --test-threads=1
 
 step "summary"

@@ -8,6 +8,7 @@ mod photo;
 mod rating;
 mod stats;
 mod sync;
+mod window;
 
 use clap::{Parser, Subcommand};
 
@@ -98,6 +99,15 @@ enum What {
         #[arg(long, default_value = "demo/reference.json")]
         reference: std::path::PathBuf,
     },
+    /// A rating request from the window's system until the rating screen shows,
+    /// against a tap on the kiosk, in the real app under Xvfb.
+    Window {
+        /// Requests (and as many taps), interleaved.
+        #[arg(long, default_value_t = 200)]
+        requests: usize,
+        #[arg(long, default_value = "target/release/tiyan-app")]
+        app: std::path::PathBuf,
+    },
     /// (Used by `photo`: the pipeline once, in its own process.)
     #[command(hide = true)]
     PhotoOnce { input: std::path::PathBuf, output: std::path::PathBuf },
@@ -133,6 +143,7 @@ fn main() -> anyhow::Result<()> {
         What::Footprint { app, minimal, chromium, ui, reference } => {
             footprint::run(&app, &minimal, &chromium, &ui, &reference)
         }
+        What::Window { requests, app } => window::run(requests, &app),
         What::PhotoOnce { input, output } => photo::once(&input, &output),
     }
 }

@@ -3,7 +3,8 @@
 //!
 //! - drain: one device with a long queue, against the store's own ceiling (the
 //!   same rows straight into the same table in batches of a page: plain
-//!   inserts on SQLite, one multi-row INSERT per batch on PostgreSQL);
+//!   inserts on SQLite, one multi-row INSERT per batch on PostgreSQL; with each
+//!   rating's case bound in `rated_cases` too, as one rating per case requires);
 //! - peak: thousands of kiosks each sending ratings one by one as they are
 //!   given, at a steady rate in all, for a minute;
 //! - burst: hundreds of devices with queues, all at once after an outage,
@@ -175,7 +176,9 @@ fn queue(kiosk_dir: &Path, device: Uuid, n: usize) -> Result<()> {
 }
 
 /// The store's ceiling: `rows` straight into a fresh, migrated database of the
-/// backend, in batches of one page, one transaction each, the same columns.
+/// backend, in batches of one page, one transaction each, the same columns,
+/// and each rating's case into `rated_cases` (the schema's one-rating-per-case
+/// rule needs that row; leaving it out would measure a store that cannot keep it).
 /// (This repeats the server's insert on purpose: it is the reference.)
 async fn ceiling(backend: Backend, args: &Args, rows: &[Rating]) -> Result<Duration> {
     let db = TestDb::create(backend, Some(&args.dir), args.postgres.as_deref()).await;
@@ -237,6 +240,22 @@ fn sqlite_ceiling(path: &Path, devices: &[Uuid], rows: &[Rating], received: Date
                     r.misuse,
                 ])?;
             }
+            let mut bind = tx.prepare_cached(
+                "INSERT INTO rated_cases (hall_id, case_no, rating_id, device_date, staff_id, window_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+            )?;
+            for r in batch {
+                if let Some(case_no) = &r.case_no {
+                    bind.execute(rusqlite::params![
+                        r.hall_id,
+                        case_no,
+                        r.id.to_string(),
+                        r.device_time.date_naive().to_string(),
+                        r.staff_id,
+                        r.window_id,
+                    ])?;
+                }
+            }
         }
         tx.commit()?;
     }
@@ -267,6 +286,13 @@ async fn postgres_ceiling(url: &str, devices: &[Uuid], rows: &[Rating], received
                          $7::timestamptz[], $8::text[], $9::text[], $10::text[], $11::text[], $12::int2[],
                          $13::int2[], $14::text[], $15::text[], $16::text[], $17::bool[])
                  AS u(id, dev, seq, t, d, o, rec, h, w, s, c, a, p, r, cm, ph, m)",
+        )
+        .await?;
+    let bind = client
+        .prepare(
+            "INSERT INTO rated_cases (hall_id, case_no, rating_id, device_date, staff_id, window_id)
+             SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::date[], $5::text[], $6::text[])
+             ON CONFLICT DO NOTHING",
         )
         .await?;
     let t = Instant::now();
@@ -307,6 +333,20 @@ async fn postgres_ceiling(url: &str, devices: &[Uuid], rows: &[Rating], received
                 &comment,
                 &phone,
                 &misuse,
+            ],
+        )
+        .await?;
+        let with_case: Vec<&Rating> = batch.iter().filter(|r| r.case_no.is_some()).collect();
+        let case_col = |f: &dyn Fn(&Rating) -> String| with_case.iter().map(|r| f(r)).collect::<Vec<String>>();
+        tx.execute(
+            &bind,
+            &[
+                &case_col(&|r| r.hall_id.clone()),
+                &case_col(&|r| r.case_no.clone().unwrap_or_default()),
+                &with_case.iter().map(|r| r.id).collect::<Vec<Uuid>>(),
+                &with_case.iter().map(|r| r.device_time.date_naive()).collect::<Vec<chrono::NaiveDate>>(),
+                &case_col(&|r| r.staff_id.clone()),
+                &case_col(&|r| r.window_id.clone()),
             ],
         )
         .await?;

@@ -51,6 +51,14 @@ pub struct Options {
     /// A one-time code from `tiyan-server enroll`; used only while the device is not enrolled.
     #[arg(long, env = "TIYAN_ENROLMENT_CODE", requires = "server")]
     pub enrolment_code: Option<String>,
+    /// Turns the window link on at this address (e.g. 127.0.0.1:8790), as the
+    /// administrator could on the admin screen; needs --window-link-token-file.
+    #[arg(long, env = "TIYAN_WINDOW_LINK", requires = "window_link_token_file")]
+    pub window_link: Option<std::net::SocketAddr>,
+    /// The link's token: read from this file, or made and written there (readable
+    /// by its owner only) if the file does not exist yet.
+    #[arg(long, env = "TIYAN_WINDOW_LINK_TOKEN_FILE", requires = "window_link")]
+    pub window_link_token_file: Option<PathBuf>,
     /// Rehearsal and tests only: the device's clock starts at this moment
     /// (RFC 3339, with the hall's offset) and runs on from there. Never in service.
     #[arg(long, env = "TIYAN_CLOCK_START", hide = true)]
@@ -66,6 +74,8 @@ pub struct Start {
     pub enrol: Option<(String, String)>,
     /// Where the device's clock starts (None: the system clock).
     pub clock_start: Option<DateTime<FixedOffset>>,
+    /// The window link's address and token file, from the command line.
+    pub window_link: Option<(std::net::SocketAddr, PathBuf)>,
 }
 
 pub fn run() {
@@ -90,8 +100,12 @@ pub fn run() {
     }
     // Absolute, so the setup screen shows where the file really is.
     let reference = options.reference.map(|p| std::path::absolute(&p).unwrap_or(p));
-    let start =
-        Start { reference, enrol: options.server.zip(options.enrolment_code), clock_start: options.clock_start };
+    let start = Start {
+        reference,
+        enrol: options.server.zip(options.enrolment_code),
+        clock_start: options.clock_start,
+        window_link: options.window_link.zip(options.window_link_token_file),
+    };
     let builder = build(Builder::default(), &data_dir, start).unwrap_or_else(|e| fail(e));
     let app = builder.build(context).unwrap_or_else(|e| fail(e.to_string()));
     app.run(|handle, event| {
@@ -115,7 +129,7 @@ pub fn context<R: Runtime>() -> tauri::Context<R> {
 /// app starts running it opens the kiosk window, starts the sync worker, and
 /// enrols with `start.enrol` = (server, code) if the device is not enrolled yet.
 pub fn build<R: Runtime>(builder: Builder<R>, data_dir: &Path, start: Start) -> Result<Builder<R>, String> {
-    let Start { reference, enrol, clock_start } = start;
+    let Start { reference, enrol, clock_start, window_link: link_from_command_line } = start;
     let shell = Shell::new(data_dir.to_path_buf(), reference.clone())?;
     // Bound while we hold the folder's lock: from here on a second start hands over.
     let listening = single_instance::bind(data_dir);
@@ -133,6 +147,11 @@ pub fn build<R: Runtime>(builder: Builder<R>, data_dir: &Path, start: Start) -> 
         let summary =
             kiosk.store().import_reference_file(file).map_err(|e| format!("cannot import {}: {e}", file.display()))?;
         tracing::info!(?summary, file = %file.display(), "reference data");
+    }
+    if let Some((listen, token_file)) = &link_from_command_line {
+        let token = window_link::token_from_file(token_file)?;
+        kiosk.set_link_from_command_line(*listen, &token).map_err(|e| format!("--window-link: {e}"))?;
+        tracing::info!(%listen, token_file = %token_file.display(), "the window link is on, as the command line says");
     }
     tracing::info!(data_dir = %data_dir.display(), device = %kiosk.store().device_id(), role = ?kiosk.store().role().ok().flatten(), "device ready");
     let (sync, worker) = tiyan_client::sync::worker::worker(

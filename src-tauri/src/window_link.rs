@@ -38,7 +38,7 @@ impl LinkRunner {
     pub async fn restart(&self, kiosk: Arc<Kiosk>) {
         let mut running = self.running.lock().await;
         if let Some(old) = running.take() {
-            old.stop();
+            old.stop().await;
         }
         let events = self.events.clone();
         let notify: window_link::Notify = Arc::new(move |event| events.push(event));
@@ -97,14 +97,35 @@ pub async fn admin_set_link(
 
 /// A new token, shown this once; the link starts again so the old one stops working at once.
 #[tauri::command]
-pub async fn admin_new_link_token(
-    kiosk: State<'_, Arc<Kiosk>>,
-    runner: State<'_, Arc<LinkRunner>>,
-) -> Answer<String> {
+pub async fn admin_new_link_token(kiosk: State<'_, Arc<Kiosk>>, runner: State<'_, Arc<LinkRunner>>) -> Answer<String> {
     let token = blocking(&kiosk, |k| k.admin_new_link_token()).await?;
     tracing::info!("the administrator made a new window-link token");
     runner.restart(kiosk.inner().clone()).await;
     Ok(token)
+}
+
+/// The link's token from `--window-link-token-file`: the file's, or a new one
+/// written there (owner-only) when it does not exist yet.
+pub fn token_from_file(path: &Path) -> Result<String, String> {
+    match std::fs::read_to_string(path) {
+        Ok(token) => Ok(token.trim().to_string()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let token = tiyan_client::secret::new_token();
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            }
+            let mut options = std::fs::File::options();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut file = options.open(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+            std::io::Write::write_all(&mut file, format!("{token}\n").as_bytes())
+                .and_then(|()| file.sync_all())
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            Ok(token)
+        }
+        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+    }
 }
 
 /// The two things the kiosk may say.
@@ -128,9 +149,10 @@ fn hall_recording(data_dir: &Path, prompt: Prompt) -> Option<PathBuf> {
         Prompt::Rate => "rate",
         Prompt::Thanks => "thanks",
     };
-    SOUND_KINDS.iter().map(|ext| data_dir.join("sounds").join(format!("{name}.{ext}"))).find(|p| {
-        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.len() > 0 && m.len() <= MAX_SOUND_BYTES)
-    })
+    SOUND_KINDS
+        .iter()
+        .map(|ext| data_dir.join("sounds").join(format!("{name}.{ext}")))
+        .find(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.len() > 0 && m.len() <= MAX_SOUND_BYTES))
 }
 
 /// The hall's recording of `prompt` as bytes, or nothing (the screen then plays its own).
@@ -151,6 +173,20 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+
+    #[test]
+    fn a_token_file_is_made_once_for_its_owner_and_read_after() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("link/token");
+        let made = token_from_file(&path).unwrap();
+        assert_eq!(made.len(), 64);
+        assert_eq!(token_from_file(&path).unwrap(), made, "read back, not made again");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+    }
 
     #[test]
     fn a_halls_recording_replaces_the_prompt_only_when_it_is_a_sensible_file() {

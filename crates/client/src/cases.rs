@@ -16,7 +16,8 @@ use crate::{Error, Result};
 
 /// The link's settings as the administrator leaves them. Off until turned on;
 /// on loopback unless another address is chosen; only the addresses listed
-/// may speak to it (loopback always may: the window's system on this PC).
+/// may speak to it: this PC's own (loopback) until the administrator lists the
+/// window system's address instead or as well.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct LinkSettings {
     pub enabled: bool,
@@ -33,7 +34,7 @@ impl Default for LinkSettings {
         LinkSettings {
             enabled: false,
             listen: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), tiyan_core::window::DEFAULT_PORT),
-            allowed: Vec::new(),
+            allowed: vec![IpAddr::V4(Ipv4Addr::LOCALHOST), IpAddr::V6(std::net::Ipv6Addr::LOCALHOST)],
             has_token: false,
         }
     }

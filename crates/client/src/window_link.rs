@@ -1,7 +1,8 @@
 //! The window link's HTTP side: a small server on the kiosk for the window's
 //! queue and case system ([`tiyan_core::window`] is its protocol). Off until
 //! the administrator turns it on; it listens where they said (loopback by
-//! default), answers only loopback and the addresses they allowed, and only a
+//! default), answers only the addresses they allowed (this PC's own until they
+//! list another), and only a
 //! caller with the bearer token shown once on the admin screen (kept as its
 //! SHA-256, compared in constant time). Nothing else of the kiosk is
 //! reachable through it. A malformed or oversized body is refused before
@@ -31,6 +32,9 @@ use crate::cases::{KeptAnswer, LinkKept, LinkSettings};
 use crate::kiosk::Kiosk;
 use crate::window::LinkEvent;
 use crate::{Error, Result};
+
+/// A token given on the command line is at least this long (ours are 64 hex digits).
+pub const MIN_TOKEN_LEN: usize = 24;
 
 /// Who hears what the window asked (the screen).
 pub type Notify = Arc<dyn Fn(LinkEvent) + Send + Sync>;
@@ -66,21 +70,29 @@ fn router(kiosk: Arc<Kiosk>, kept: &LinkKept, notify: Notify) -> Router {
 pub struct Running {
     pub address: SocketAddr,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
 }
 
+/// How long a request in flight may take to finish when the link stops.
+const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
+
 impl Running {
-    pub fn stop(mut self) {
+    /// Stops listening and returns once the address is free again (requests in
+    /// flight get a moment to finish; a connection kept open is then cut).
+    pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
+        }
+        if tokio::time::timeout(STOP_GRACE, &mut self.task).await.is_err() {
+            self.task.abort();
+            let _ = (&mut self.task).await;
         }
     }
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+        self.task.abort();
     }
 }
 
@@ -97,7 +109,7 @@ pub async fn serve(kiosk: Arc<Kiosk>, notify: Notify) -> Result<Option<Running>>
     let address = listener.local_addr().map_err(Error::io("the link's address"))?;
     let app = router(kiosk, &kept, notify).into_make_service_with_connect_info::<SocketAddr>();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
+    let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app)
             .with_graceful_shutdown(async {
                 let _ = stopped.await;
@@ -105,13 +117,13 @@ pub async fn serve(kiosk: Arc<Kiosk>, notify: Notify) -> Result<Option<Running>>
             .await;
     });
     tracing::info!(%address, "window link listening");
-    Ok(Some(Running { address, stop: Some(stop) }))
+    Ok(Some(Running { address, stop: Some(stop), task }))
 }
 
-/// Only loopback and the allowed addresses, and only with the token.
+/// Only the allowed addresses (an IPv4 caller reaching an IPv6 socket counts by its IPv4), and only with the token.
 async fn guard(State(link): State<Arc<Link>>, request: Request, next: Next) -> Response {
-    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-    let from_allowed = peer.is_some_and(|ip| ip.is_loopback() || link.allowed.contains(&ip));
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_canonical());
+    let from_allowed = peer.is_some_and(|ip| link.allowed.contains(&ip));
     if !from_allowed {
         tracing::warn!(?peer, "window link: a request from an address not allowed");
         return answer::<()>(Err(Error::LinkSourceRefused));
@@ -302,6 +314,23 @@ impl Kiosk {
         Ok(kept.settings)
     }
 
+    /// The link as the command line sets it (`--window-link`): on, at `listen`,
+    /// with `token`. The command line is trusted like the administrator, as
+    /// for `--reference`: whoever starts the app owns its data folder anyway.
+    /// The addresses allowed stay as the administrator left them.
+    pub fn set_link_from_command_line(&self, listen: SocketAddr, token: &str) -> Result<()> {
+        let token = token.trim();
+        if token.len() < MIN_TOKEN_LEN || token.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(Error::LinkField("token"));
+        }
+        let mut kept = self.store().link_kept()?;
+        kept.settings.enabled = true;
+        kept.settings.listen = listen;
+        kept.settings.has_token = true;
+        kept.token_sha256 = Some(hex::encode(token_digest(token)));
+        self.store().set_link_kept(&kept)
+    }
+
     /// A new token for the window's system, shown this once; the one before stops working.
     pub fn admin_new_link_token(&self) -> Result<String> {
         self.require_admin()?;
@@ -467,6 +496,12 @@ mod tests {
         assert_eq!(s, 200);
         let (s, v) = r.send("192.168.1.50", Some(&r.token), "GET", paths::STATUS, vec![]).await;
         assert_eq!((s, code(&v)), (401, "link_unauthorized"));
+        // With the window system's address listed alone, this PC itself is a stranger too.
+        let (s, v) = r.send("127.0.0.1", Some(&new_token), "GET", paths::STATUS, vec![]).await;
+        assert_eq!((s, code(&v)), (403, "link_source_refused"));
+        // An IPv4 caller on a dual-stack socket arrives as ::ffff:a.b.c.d and counts as itself.
+        let (s, _) = r.send("[::ffff:192.168.1.50]", Some(&new_token), "GET", paths::STATUS, vec![]).await;
+        assert_eq!(s, 200);
         assert!(r.events.lock().unwrap().len() == 1, "one change was made: the last sign-in");
     }
 }

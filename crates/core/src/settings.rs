@@ -60,7 +60,8 @@ mod tests {
         assert_eq!(s.validate(), Ok(()));
         assert!(!s.spoken_prompts, "a kiosk is silent until the hall says otherwise");
         let before: KioskSettings =
-            serde_json::from_str(r#"{"idle_seconds":30,"interval_seconds":10,"language":"zh-CN"}"#).expect("old settings read");
+            serde_json::from_str(r#"{"idle_seconds":30,"interval_seconds":10,"language":"zh-CN"}"#)
+                .expect("old settings read");
         assert_eq!(before, s, "settings kept before spoken prompts existed still read");
         assert_eq!(KioskSettings { idle_seconds: 4, ..s }.validate(), Err(SettingsError::Idle));
         assert_eq!(KioskSettings { interval_seconds: 601, ..s }.validate(), Err(SettingsError::Interval));
