@@ -178,7 +178,8 @@ export type LinkNews = { seq: number, events: Array<LinkEvent>, };
 /**
  * The link's settings as the administrator leaves them. Off until turned on;
  * on loopback unless another address is chosen; only the addresses listed
- * may speak to it (loopback always may: the window's system on this PC).
+ * may speak to it: this PC's own (loopback) until the administrator lists the
+ * window system's address instead or as well.
  */
 export type LinkSettings = { enabled: boolean, listen: string, allowed: Array<string>, 
 /**
