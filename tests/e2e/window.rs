@@ -326,7 +326,6 @@ async fn admin(app: &App) -> Result<()> {
     app.click("admin-open").await?;
     app.keypad("admin-pin", ADMIN_PIN).await?;
     app.wait_screen("admin", LONG).await?;
-    app.client.execute("document.querySelector(\"[data-testid='link-panel']\").scrollIntoView()", vec![]).await?;
     app.find("link-state").await.context("the link panel on the admin screen")?;
     Ok(())
 }

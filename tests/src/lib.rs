@@ -196,9 +196,18 @@ impl App {
         self.wait_css(&format!("[data-testid='{testid}']"), Duration::from_secs(10)).await
     }
 
+    /// Clicks an element as a person would: scrolled to the middle of its
+    /// scrolling panel first (WebKitWebDriver scrolls only the page itself, and
+    /// the admin screen scrolls inside a panel, so a button below its fold
+    /// would be refused).
     pub async fn click(&self, testid: &str) -> Result<()> {
         let t = Instant::now();
-        self.find(testid).await?.click().await.with_context(|| format!("clicking {testid}"))?;
+        let element = self.find(testid).await?;
+        self.client
+            .execute("arguments[0].scrollIntoView({block: 'center'})", vec![serde_json::to_value(&element)?])
+            .await
+            .with_context(|| format!("scrolling to {testid}"))?;
+        element.click().await.with_context(|| format!("clicking {testid}"))?;
         trace(&format!("click {testid} {:?}", t.elapsed()));
         Ok(())
     }
