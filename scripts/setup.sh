@@ -12,12 +12,13 @@ log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
 # for the server's tests (they start their own throwaway instances on loopback);
 # python3 finds the tests a free port; Chromium and ChromeDriver drive the admin web;
 # adduser, which the server package's scripts use, for the installation test;
-# faketime, under which the test command runs the server's suites at awkward moments.
+# faketime, under which the test command runs the server's suites at awkward moments;
+# patroni and etcd-server for the test in which a province's database loses its primary.
 packages=(
   build-essential pkg-config curl wget file python3 adduser
   libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev
   xvfb xauth webkit2gtk-driver fonts-noto-cjk
-  postgresql nginx chromium chromium-driver faketime
+  postgresql nginx chromium chromium-driver faketime patroni etcd-server
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -28,6 +29,11 @@ if ((${#missing[@]})); then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # Debian starts etcd as a service when it installs it; the tests start their
+  # own on free ports, so one we just installed is stopped and left disabled.
+  if [[ " ${missing[*]} " == *" etcd-server "* ]] && [ -d /run/systemd/system ]; then
+    $sudo systemctl disable --now etcd >/dev/null 2>&1 || true
+  fi
 fi
 
 # --- Rust, Node -------------------------------------------------------------

@@ -413,5 +413,6 @@ pub const ADMIN_PIN: &str = "260418";
 pub const STAFF_PIN: &str = "2580";
 
 pub mod chromium;
+pub mod patroni;
 pub mod proxy;
 pub mod sync_rig;
