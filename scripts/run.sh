@@ -59,7 +59,8 @@ else
   link_token=${TIYAN_WINDOW_LINK_TOKEN_FILE:-$data_home/tiyan-window/token}
   set -- --window-link "${TIYAN_WINDOW_LINK:-127.0.0.1:8790}" --window-link-token-file "$link_token" "$@"
   window="TIYAN_WINDOW_TOKEN=\$(cat $link_token) ./target/release/tiyan-window --kiosk http://${TIYAN_WINDOW_LINK:-127.0.0.1:8790}"
-  echo "[run] the window's system, from another terminal once the kiosk shows (a staff member of window 02 is 100102):"
+  echo "[run] the window's system, from another terminal once the kiosk is past its setup (the first time: the admin"
+  echo "[run] PIN twice) and shows its window (it takes no request while setup or the admin screen is open, 503 link_busy):"
   echo "[run]   $window sign-in 100102"
   echo "[run]   $window rate B20261204-0001 --ticket A012 --matter 营业执照变更   (the kiosk asks the citizen at once)"
   echo "[run]   $window status | pause | resume | sign-out"

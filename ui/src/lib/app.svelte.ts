@@ -96,6 +96,16 @@ export class KioskApp {
     return s;
   }
 
+  /**
+   * Setup is complete: the PIN set during it unlocked the administrator, and
+   * that ends here as leaving the admin screen ends it (the window link takes
+   * requests only while nobody administers the kiosk).
+   */
+  async finishSetup(): Promise<void> {
+    await this.backend.adminLock().catch(() => {});
+    await this.home();
+  }
+
   /** The resting screen for the kiosk's state, in its default language. */
   async home(): Promise<void> {
     this.idle.stop();

@@ -109,6 +109,22 @@ describe('the window drives the kiosk', () => {
     app.idle.stop();
   });
 
+  it('takes requests once setup is done: the PIN set in setup does not leave the administrator in', async () => {
+    const backend = new MemoryBackend();
+    const app = new KioskApp(backend);
+    await app.home();
+    expect(app.screen).toBe('setup');
+    await backend.importReference('/demo/reference.json');
+    await backend.bindWindow('w02');
+    expect(() => backend.windowSignIn('100102')).toThrow();
+    await backend.setAdminPin('260418');
+    expect(() => backend.windowSignIn('100102')).toThrow();
+    await app.finishSetup();
+    expect(app.screen).toBe('closed');
+    backend.windowSignIn('100102');
+    expect(backend.onDuty?.no).toBe('100102');
+  });
+
   it('binds a scanned case on the welcome screen and ignores scans on a citizen screen', async () => {
     const backend = MemoryBackend.ready();
     const app = new KioskApp(backend);

@@ -230,8 +230,13 @@ export class MemoryBackend implements Backend {
     this.linkKept.push({ seq: this.linkSeq, event });
     for (const wake of this.linkWaiters.splice(0)) wake();
   }
+  /** As the kiosk's link: no request while setup or an administrator is at the kiosk. */
+  private linkReady() {
+    if (this.adminPin === null || this.window === null || this.unlocked) fail('link_busy');
+  }
   /** Plays the window's system in UI tests and screen work: a case to rate. */
   windowRate(caseNo: string) {
+    this.linkReady();
     if (this.paused) fail('window_paused');
     if (!this.onDuty) fail('window_closed');
     const c = caseNo.trim().toUpperCase();
@@ -240,15 +245,18 @@ export class MemoryBackend implements Backend {
     this.tell({ kind: 'rate', case_no: c });
   }
   windowPause() {
+    this.linkReady();
     this.paused = true;
     this.caseNo = null;
     this.tell({ kind: 'paused' });
   }
   windowResume() {
+    this.linkReady();
     this.paused = false;
     this.tell({ kind: 'resumed' });
   }
   windowSignIn(employeeNo: string) {
+    this.linkReady();
     this.onDuty = staff.find((x) => x.no === employeeNo) ?? fail('unknown_staff');
     this.tell({ kind: 'staff' });
   }
