@@ -82,15 +82,14 @@ async fn the_window_system_drives_the_kiosk_and_strangers_change_nothing() -> Re
     let dir = tempfile::tempdir()?;
     let server = TestServer::start(Backend::Sqlite).await?;
     let url = server.url();
-    // A kiosk enrolled at window 02 with its admin PIN set, nobody signed in:
-    // the window's system will sign the staff member in.
+    // A kiosk enrolled at window 02, nobody signed in: the administrator sets
+    // the PIN in setup, then the window's system signs the staff member in.
     let data = dir.path().join("kiosk");
     {
         let kiosk = Kiosk::open_with_clock(&data, device_clock())?;
         Engine::new(kiosk.shared_store(), Http::new(&url)?)
             .enroll(&url, &server.code("jianghai-w02").await?, "kiosk")
             .await?;
-        kiosk.set_admin_pin(ADMIN_PIN)?;
     }
     let port = free_port();
     let link = format!("127.0.0.1:{port}");
@@ -121,6 +120,15 @@ async fn the_window_system_drives_the_kiosk_and_strangers_change_nothing() -> Re
 async fn story(app: &App, server: &TestServer, data: &Path, kiosk: &str, token_file: &Path) -> Result<()> {
     let token = std::fs::read_to_string(token_file)?.trim().to_string();
     ensure!(token.len() == 64, "the app made the token file");
+    // Setup: the window waits for it, and is taken the moment it ends (the PIN
+    // set in setup must not leave the administrator's unlock behind).
+    app.wait_screen("setup", LONG).await?;
+    let said = window(kiosk, &token, &["status"])?;
+    ensure!(said.code == 0, "status during setup: {}", said.err);
+    let said = window(kiosk, &token, &["sign-in", "100102"])?;
+    ensure!(said.code == 1 && said.err.contains("link_busy"), "sign-in during setup: {} {}", said.code, said.err);
+    app.keypad("setup-pin", ADMIN_PIN).await?;
+    app.keypad("setup-pin", ADMIN_PIN).await?;
     app.wait_screen("closed", LONG).await?;
     app.screenshot("window-01-closed").await?;
 
