@@ -20,10 +20,6 @@ use serde_json::Value;
 /// The leader's key lives this long without its Patroni (Patroni's minimum).
 const TTL_SECONDS: u32 = 20;
 
-fn free_port() -> Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
 /// `name` on the PATH or in Debian's places, or why not.
 fn binary(name: &str, package: &str) -> Result<PathBuf> {
     ["/usr/bin", "/usr/sbin", "/usr/local/bin"]
@@ -120,7 +116,7 @@ impl Patroni {
         // Reachable by `nobody` on the way down to its folders.
         let _ = Command::new("chmod").args(["a+rx"]).arg(dir).status();
 
-        let (client_port, peer_port) = (free_port()?, free_port()?);
+        let (client_port, peer_port) = (crate::free_port(), crate::free_port());
         let etcd_dir = dir.join("etcd");
         std::fs::create_dir_all(&etcd_dir)?;
         let etcd = Command::new(etcd_bin)
@@ -143,8 +139,8 @@ impl Patroni {
             let node = Node {
                 name: format!("node{i}"),
                 dir: dir.join(format!("node{i}")),
-                pg_port: free_port()?,
-                rest_port: free_port()?,
+                pg_port: crate::free_port(),
+                rest_port: crate::free_port(),
                 patroni: None,
             };
             std::fs::create_dir_all(&node.dir)?;

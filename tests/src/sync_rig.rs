@@ -163,11 +163,41 @@ pub fn server_binary() -> Result<PathBuf> {
     Ok(bin)
 }
 
-/// The built `tiyan-server` on the SQLite file `db`, quiet but for warnings.
-pub fn server_cli(db: &std::path::Path) -> Result<std::process::Command> {
+/// The built `tiyan-server` on the database `db` (a SQLite file or a
+/// PostgreSQL URL), quiet but for warnings.
+pub fn server_cli(db: impl AsRef<std::ffi::OsStr>) -> Result<std::process::Command> {
     let mut c = std::process::Command::new(server_binary()?);
-    c.arg("--db").arg(db).env("RUST_LOG", "warn");
+    c.arg("--db").arg(db).env("RUST_LOG", "warn").stdin(std::process::Stdio::null());
     Ok(c)
+}
+
+/// A one-time kiosk code for window 02, issued by the console on `db`.
+pub fn kiosk_code(db: &str) -> Result<String> {
+    let out = server_cli(db)?.args(["enroll", "--hall", "jianghai", "--window", "jianghai-w02"]).output()?;
+    ensure!(out.status.success(), "enroll failed: {}", String::from_utf8_lossy(&out.stderr));
+    Ok(String::from_utf8(out.stdout)?.trim().to_string())
+}
+
+/// Drains one kiosk the way its worker would: a round, and after a failure
+/// (a server process or the database down for a while) another one `pause`
+/// later, until nothing waits; the rounds that failed.
+pub async fn drain_retrying(
+    store: Arc<tiyan_client::Store>,
+    url: String,
+    within: std::time::Duration,
+    pause: std::time::Duration,
+) -> Result<usize> {
+    let engine = Engine::new(store.clone(), Http::new(&url)?).with_page(25);
+    let mut failures = 0;
+    let deadline = std::time::Instant::now() + within;
+    while store.waiting()? > 0 {
+        ensure!(std::time::Instant::now() < deadline, "not drained within {within:?}");
+        if engine.run_once().await.is_err() {
+            failures += 1;
+            tokio::time::sleep(pause).await;
+        }
+    }
+    Ok(failures)
 }
 
 /// A server database as an operator sets one up: the demo hall imported, and

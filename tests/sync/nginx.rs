@@ -8,26 +8,20 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
-use tiyan_client::sync::Engine;
+use tiyan_client::Kiosk;
 use tiyan_client::sync::api::Api;
 use tiyan_client::sync::transport::Http;
-use tiyan_client::{Kiosk, Store};
 use tiyan_core::protocol::RecordKind;
 use tiyan_server::testing::{Backend, TestDb};
 use tiyan_system_tests::proxy::{Fault, FaultProxy};
-use tiyan_system_tests::sync_rig::{assert_same, kiosk_enrolled_with, rate, server_binary};
-use tiyan_system_tests::{Guard, demo_reference};
+use tiyan_system_tests::sync_rig::{assert_same, drain_retrying, kiosk_code, kiosk_enrolled_with, rate, server_cli};
+use tiyan_system_tests::{Guard, demo_reference, free_port};
 
 const KIOSKS: usize = 4;
 const RATINGS: usize = 2500;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
-}
 
 fn nginx_binary() -> Result<PathBuf> {
     ["/usr/sbin/nginx", "/usr/bin/nginx"]
@@ -35,12 +29,6 @@ fn nginx_binary() -> Result<PathBuf> {
         .map(PathBuf::from)
         .find(|p| p.exists())
         .context("nginx is not installed: scripts/setup.sh installs Debian's nginx package (apt-get install nginx)")
-}
-
-fn server(db: &str) -> Result<Command> {
-    let mut c = Command::new(server_binary()?);
-    c.arg("--db").arg(db).env("RUST_LOG", "warn").stdin(Stdio::null());
-    Ok(c)
 }
 
 fn wait_for_port(port: u16, what: &str) -> Result<()> {
@@ -53,7 +41,7 @@ fn wait_for_port(port: u16, what: &str) -> Result<()> {
 }
 
 fn start_server(db: &str, port: u16) -> Result<Guard> {
-    let child = server(db)?
+    let child = server_cli(db)?
         .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--trusted-proxy", "127.0.0.1"])
         .stdout(Stdio::null())
         .spawn()
@@ -104,35 +92,13 @@ fn start_nginx(dir: &Path, port: u16, upstreams: &[u16]) -> Result<Child> {
     Ok(child)
 }
 
-fn code(db: &str) -> Result<String> {
-    let out = server(db)?.args(["enroll", "--hall", "jianghai", "--window", "jianghai-w02"]).output()?;
-    ensure!(out.status.success(), "enroll failed");
-    Ok(String::from_utf8(out.stdout)?.trim().to_string())
-}
-
-/// Drains one kiosk the way its worker would: a round, and after a failure
-/// (a 502 from nginx while a process is down) another one a moment later.
-async fn drain(store: Arc<Store>, url: String) -> Result<usize> {
-    let engine = Engine::new(store.clone(), Http::new(&url)?).with_page(25);
-    let mut failures = 0;
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while store.waiting()? > 0 {
-        ensure!(Instant::now() < deadline, "not drained within two minutes");
-        if engine.run_once().await.is_err() {
-            failures += 1;
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-    Ok(failures)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_server_processes_behind_nginx_survive_kills_and_store_each_rating_once() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let db = TestDb::new(Backend::Postgres).await;
     let url = db.arg();
     let status =
-        server(&url)?.arg("import").arg(demo_reference()).stdout(Stdio::null()).stderr(Stdio::null()).status()?;
+        server_cli(&url)?.arg("import").arg(demo_reference()).stdout(Stdio::null()).stderr(Stdio::null()).status()?;
     ensure!(status.success(), "import failed");
     let ports = [free_port(), free_port()];
     let mut processes = [start_server(&url, ports[0])?, start_server(&url, ports[1])?];
@@ -144,7 +110,7 @@ async fn two_server_processes_behind_nginx_survive_kills_and_store_each_rating_o
 
     let mut kiosks = Vec::new();
     for i in 0..KIOSKS {
-        let kiosk = kiosk_enrolled_with(&dir.path().join(format!("kiosk-{i}")), &front, &code(&url)?).await?;
+        let kiosk = kiosk_enrolled_with(&dir.path().join(format!("kiosk-{i}")), &front, &kiosk_code(&url)?).await?;
         rate(&kiosk, RATINGS)?;
         kiosks.push(kiosk);
     }
@@ -152,7 +118,17 @@ async fn two_server_processes_behind_nginx_survive_kills_and_store_each_rating_o
     let total = (KIOSKS * RATINGS) as u64;
     let waiting = |kiosks: &[Kiosk]| -> Result<u64> { kiosks.iter().map(|k| Ok(k.store().waiting()?)).sum() };
 
-    let drains: Vec<_> = kiosks.iter().map(|k| tokio::spawn(drain(k.shared_store(), front.clone()))).collect();
+    let drains: Vec<_> = kiosks
+        .iter()
+        .map(|k| {
+            tokio::spawn(drain_retrying(
+                k.shared_store(),
+                front.clone(),
+                Duration::from_secs(120),
+                Duration::from_millis(50),
+            ))
+        })
+        .collect();
     let killer = async {
         // Kill each process once, mid-drain, and start it again on its port.
         for (n, share) in [(0usize, 0.15f64), (1, 0.55)] {

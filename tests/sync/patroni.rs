@@ -9,37 +9,24 @@
 //! device holds is on the new primary exactly once.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::{Command, Stdio};
-use std::sync::Arc;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
-use tiyan_client::sync::Engine;
-use tiyan_client::sync::transport::Http;
-use tiyan_client::{Kiosk, Store};
+use tiyan_client::Kiosk;
 use tiyan_storage::Location;
 use tiyan_system_tests::patroni::Patroni;
 use tiyan_system_tests::proxy::{Fault, FaultProxy};
-use tiyan_system_tests::sync_rig::{assert_same, kiosk_enrolled_with, rate, server_binary};
-use tiyan_system_tests::{Guard, demo_reference};
+use tiyan_system_tests::sync_rig::{assert_same, drain_retrying, kiosk_code, kiosk_enrolled_with, rate, server_cli};
+use tiyan_system_tests::{Guard, demo_reference, free_port};
 
 const KIOSKS: usize = 4;
 const RATINGS: usize = 1500;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
-}
-
-fn server(db: &str) -> Result<Command> {
-    let mut c = Command::new(server_binary()?);
-    c.arg("--db").arg(db).env("RUST_LOG", "warn").stdin(Stdio::null());
-    Ok(c)
-}
-
 /// A server process on `port`, its log in `log` (hundreds of "database
 /// unavailable" lines while the primary is gone are what it should say).
 async fn start_server(db: &str, port: u16, log: &std::path::Path) -> Result<Guard> {
-    let child = server(db)?
+    let child = server_cli(db)?
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(log)?)
@@ -50,34 +37,12 @@ async fn start_server(db: &str, port: u16, log: &std::path::Path) -> Result<Guar
     Ok(guard)
 }
 
-fn code(db: &str) -> Result<String> {
-    let out = server(db)?.args(["enroll", "--hall", "jianghai", "--window", "jianghai-w02"]).output()?;
-    ensure!(out.status.success(), "enroll failed: {}", String::from_utf8_lossy(&out.stderr));
-    Ok(String::from_utf8(out.stdout)?.trim().to_string())
-}
-
-/// Drains one kiosk the way its worker would: a round, and after a failure (a
-/// 503 while the database fails over) another one a moment later.
-async fn drain(store: Arc<Store>, url: String) -> Result<usize> {
-    let engine = Engine::new(store.clone(), Http::new(&url)?).with_page(25);
-    let mut failures = 0;
-    let deadline = Instant::now() + Duration::from_secs(240);
-    while store.waiting()? > 0 {
-        ensure!(Instant::now() < deadline, "not drained within four minutes");
-        if engine.run_once().await.is_err() {
-            failures += 1;
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-    Ok(failures)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_servers_carry_on_when_the_primary_is_lost_and_every_rating_is_kept_once() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let mut cluster = Patroni::start(&dir.path().join("patroni")).await?;
     let url = cluster.url();
-    let status = server(&url)?.arg("import").arg(demo_reference()).stdout(Stdio::null()).status()?;
+    let status = server_cli(&url)?.arg("import").arg(demo_reference()).stdout(Stdio::null()).status()?;
     ensure!(status.success(), "import failed");
     let ports = [free_port(), free_port()];
     let processes = [
@@ -93,7 +58,7 @@ async fn the_servers_carry_on_when_the_primary_is_lost_and_every_rating_is_kept_
     let mut kiosks = Vec::new();
     for i in 0..KIOSKS {
         let front = proxies[i % 2].url();
-        let kiosk = kiosk_enrolled_with(&dir.path().join(format!("kiosk-{i}")), &front, &code(&url)?).await?;
+        let kiosk = kiosk_enrolled_with(&dir.path().join(format!("kiosk-{i}")), &front, &kiosk_code(&url)?).await?;
         rate(&kiosk, RATINGS)?;
         kiosks.push(kiosk);
     }
@@ -102,8 +67,18 @@ async fn the_servers_carry_on_when_the_primary_is_lost_and_every_rating_is_kept_
     }
     let total = (KIOSKS * RATINGS) as u64;
     let waiting = |kiosks: &[Kiosk]| -> Result<u64> { kiosks.iter().map(|k| Ok(k.store().waiting()?)).sum() };
-    let drains: Vec<_> =
-        kiosks.iter().enumerate().map(|(i, k)| tokio::spawn(drain(k.shared_store(), proxies[i % 2].url()))).collect();
+    let drains: Vec<_> = kiosks
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            tokio::spawn(drain_retrying(
+                k.shared_store(),
+                proxies[i % 2].url(),
+                Duration::from_secs(240),
+                Duration::from_millis(200),
+            ))
+        })
+        .collect();
 
     // A quarter through, the primary's machine is lost.
     let deadline = Instant::now() + Duration::from_secs(60);
