@@ -80,7 +80,7 @@ fn reference() -> ReferenceData {
     ReferenceData {
         format: FORMAT.into(),
         version: 1,
-        halls: (0..HALLS).map(|h| Hall { id: hall_id(h), name: text(format!("第{}大厅", h + 1)) }).collect(),
+        halls: (0..HALLS).map(|h| Hall { id: hall_id(h), name: text(format!("第{}大厅", h + 1)), division: None }).collect(),
         windows: (0..WINDOWS)
             .map(|w| Window {
                 id: window_id(w),
@@ -106,6 +106,7 @@ fn reference() -> ReferenceData {
         reasons: vec![],
         matters: vec![],
         officers: vec![],
+        regions: vec![],
     }
 }
 

@@ -84,7 +84,7 @@ async fn office(backend: Backend, items: usize, postgres: Option<&str>, dir: &Pa
     let cx = Services::new(store.clone(), clock.clone());
     let form =
         AccountForm {
-            login: "sup", name: "督导", role: Role::Supervisor, hall_id: None, password: "bench password 1"
+            login: "sup", name: "督导", role: Role::Supervisor, place: tiyan_core::accounts::Place::Everywhere, password: "bench password 1"
         };
     accounts::create(&cx, &Who::console(clock.now()), &form).await?;
     clock.advance(chrono::Duration::days(10));

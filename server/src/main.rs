@@ -128,6 +128,11 @@ enum Command {
         /// Columns: id,name,gender,age,occupation,appointed_from,appointed_to,password|password_hash
         #[arg(long)]
         officers: Option<PathBuf>,
+        /// The tree of regions, as the official list of divisions: code,name[,name_en]
+        /// (GB/T 2260's six digits, a township's nine, or the statistics bureau's twelve).
+        /// Halls hang under them by a `division` column in --halls.
+        #[arg(long)]
+        regions: Option<PathBuf>,
     },
     /// Export ratings, each once, in device sequence order; or with --diaries
     /// the officers' diary revisions (JSON, photos named by SHA-256).
@@ -160,13 +165,16 @@ enum Command {
         with_phone: bool,
     },
     /// A month's figures and rankings (frozen if the month was closed): of one
-    /// hall, or of every hall.
+    /// hall, or of a region's halls ranked side by side (every hall without either).
     Report {
         /// The month, YYYY-MM, of the devices' own dates.
         #[arg(long, value_parser = parse_month)]
         month: Month,
-        #[arg(long)]
+        #[arg(long, conflicts_with = "region")]
         hall: Option<String>,
+        /// A region's division code (GB/T 2260): its halls ranked against it.
+        #[arg(long, value_parser = parse_division)]
+        region: Option<tiyan_core::region::Division>,
         #[arg(long, value_enum, default_value_t = ReportFormat::Json)]
         format: ReportFormat,
         /// Write here instead of standard output.
@@ -177,6 +185,10 @@ enum Command {
 
 fn parse_month(s: &str) -> Result<Month, String> {
     Month::parse(s).ok_or_else(|| format!("{s} is not a month: YYYY-MM"))
+}
+
+fn parse_division(s: &str) -> Result<tiyan_core::region::Division, String> {
+    tiyan_core::region::Division::parse(s).map_err(|e| e.to_string())
 }
 
 #[derive(Subcommand)]
@@ -351,7 +363,7 @@ async fn console(cx: Services, command: Command) -> Result<()> {
                 login: &login,
                 name: &name,
                 role: tiyan_core::accounts::Role::Supervisor,
-                hall_id: None,
+                place: tiyan_core::accounts::Place::Everywhere,
                 password: &password,
             };
             let account = accounts::create(&cx, &who, &form).await?;
@@ -379,17 +391,18 @@ async fn console(cx: Services, command: Command) -> Result<()> {
             }
             Ok(())
         }
-        Command::Import { file, halls, windows, staff, reasons, matters, officers } => {
+        Command::Import { file, halls, windows, staff, reasons, matters, officers, regions } => {
             let loaded = match file {
                 Some(f) => load_json(&f)?,
-                None => load_csv(&CsvFiles { halls, windows, staff, reasons, matters, officers })?,
+                None => load_csv(&CsvFiles { halls, windows, staff, reasons, matters, officers, regions })?,
             };
             let version = reference::import(&cx, &who, loaded).await?;
             eprintln!("reference data is at version {version}");
             Ok(())
         }
-        Command::Report { month, hall, format, out } => {
-            let report = assessment::report(&cx, &who, month, hall.as_deref()).await?;
+        Command::Report { month, hall, region, format, out } => {
+            let of = assessment::ReportOf { hall: hall.as_deref(), region: region.as_ref() };
+            let report = assessment::report(&cx, &who, month, of).await?;
             match out {
                 Some(path) => {
                     let mut file =
@@ -406,7 +419,7 @@ async fn console(cx: Services, command: Command) -> Result<()> {
         }
         Command::Export { diaries: true, photos, out, .. } => export_diaries(&cx, &who, photos, out).await,
         Command::Export { format, hall, window, staff, from, to, out, with_phone, .. } => {
-            let filter = RatingFilter { hall_id: hall, window_id: window, staff_id: staff, from, to };
+            let filter = RatingFilter { halls: hall.map(|h| vec![h]), window_id: window, staff_id: staff, from, to };
             let ratings = export::ratings(&cx, &who, filter, with_phone).await?;
             match out {
                 Some(path) => {

@@ -55,7 +55,7 @@ async fn office(backend: Backend) -> Office {
     let supervisor = s.account(None, "sup", Role::Supervisor, None).await;
     let text = |zh: &str| Text { zh: zh.into(), en: String::new() };
     for edit in [
-        Edit::Hall(Hall { id: "haizhu".into(), name: text("海珠政务服务中心") }),
+        Edit::Hall(Hall { id: "haizhu".into(), name: text("海珠政务服务中心"), division: None }),
         Edit::Window(Window {
             id: "haizhu-w01".into(),
             hall_id: "haizhu".into(),
@@ -251,7 +251,7 @@ async fn each_account_sees_its_own_halls_ledger_only(backend: Backend) {
     assert_eq!(list(&o, &o.other_clerk).await, vec![there]);
     assert_eq!(list(&o, &o.supervisor).await.len(), 2);
     // A clerk asking for another hall's list by its filter still gets their own.
-    let filter = LedgerFilter { hall_id: Some("haizhu".into()), per_page: 50, ..LedgerFilter::default() };
+    let filter = LedgerFilter { halls: Some(vec!["haizhu".into()]), per_page: 50, ..LedgerFilter::default() };
     let page = ledger::list(o.s.cx(), &o.s.who(&o.clerk), filter).await.unwrap();
     assert!(page.items.iter().all(|i| i.hall_id.as_deref() == Some("jianghai")));
     // In the page: another hall's item by its address is "not found", as is a made-up one.

@@ -111,7 +111,7 @@ async fn story(b: &Chromium, dir: &Path, db: &Path, url: &str, port: u16, server
         b.fill("#new-account input[name=login]", login).await?;
         b.fill("#new-account input[name=name]", name).await?;
         b.select("#new-account select[name=role]", role).await?;
-        b.select("#new-account select[name=hall]", "jianghai").await?;
+        b.select("#new-account select[name=place]", "hall:jianghai").await?;
         b.fill("#new-account input[name=password]", PASSWORD).await?;
         b.fill("#new-account input[name=password_again]", PASSWORD).await?;
         b.click("#new-account button[type=submit]").await?;

@@ -147,7 +147,7 @@ async fn a_lock_out_at_the_server_holds_on_every_laptop(backend: Backend) -> Res
 /// the next sync, lands in the item's events once (however often the laptop
 /// syncs), closes the item, and the laptop sees it closed.
 async fn the_clerks_reply_reaches_the_laptop_and_the_officers_answer_lands_once(backend: Backend) -> Result<()> {
-    use tiyan_core::accounts::Role;
+    use tiyan_core::accounts::{Place, Role};
     use tiyan_core::ledger::Satisfaction;
     use tiyan_services::Who;
     use tiyan_services::accounts::{self, AccountForm};
@@ -165,11 +165,10 @@ async fn the_clerks_reply_reaches_the_laptop_and_the_officers_answer_lands_once(
     // The clerk of the hall verifies, fixes it at once and replies.
     let cx = tiyan_system_tests::sync_rig::console(&server.store);
     let now = cx.now();
-    let form =
-        |login, role, hall_id| AccountForm { login, name: login, role, hall_id, password: "correct horse battery" };
-    let sup = accounts::create(&cx, &Who::console(now), &form("sup", Role::Supervisor, None)).await?;
+    let form = |login, role, place| AccountForm { login, name: login, role, place, password: "correct horse battery" };
+    let sup = accounts::create(&cx, &Who::console(now), &form("sup", Role::Supervisor, Place::Everywhere)).await?;
     let here = std::net::Ipv4Addr::LOCALHOST.into();
-    let clerk_form = form("clerk", Role::Clerk, Some("jianghai"));
+    let clerk_form = form("clerk", Role::Clerk, Place::Hall("jianghai".into()));
     let clerk = accounts::create(&cx, &Who::account(&sup, here, now), &clerk_form).await?;
     let who = Who::account(&clerk, here, now);
     for (events, step, note) in [

@@ -259,6 +259,7 @@ impl crate::Store {
                 Ok(tiyan_core::reference::Hall {
                     id: r.get(0)?,
                     name: tiyan_core::Text::new(r.get::<_, String>(1)?, r.get::<_, String>(2)?),
+                    division: None,
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;

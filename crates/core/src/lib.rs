@@ -19,6 +19,7 @@ pub mod pin;
 pub mod protocol;
 pub mod rating;
 pub mod reference;
+pub mod region;
 pub mod settings;
 pub mod sync;
 pub mod text;

@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 
 use crate::Text;
+use crate::region::{Division, Region};
 
 pub const FORMAT: &str = "tiyan-reference/1";
 
@@ -24,12 +25,19 @@ pub struct ReferenceData {
     pub matters: Vec<Matter>,
     #[serde(default)]
     pub officers: Vec<Officer>,
+    /// The province's tree of regions the halls hang under (see [`crate::region`]).
+    #[serde(default)]
+    pub regions: Vec<Region>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Hall {
     pub id: String,
     pub name: Text,
+    /// The region the hall hangs under (GB/T 39046 puts it on every rating).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(skip)]
+    pub division: Option<Division>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -140,6 +148,8 @@ pub enum ReferenceError {
     PasswordNotHashed(String),
     #[error("officer {0:?}: the appointment ends before it starts")]
     Appointment(String),
+    #[error("hall {hall:?} hangs under region {code}, which the data does not list")]
+    UnknownRegion { hall: String, code: String },
 }
 
 fn is_id(s: &str) -> bool {
@@ -168,7 +178,7 @@ impl ReferenceData {
             macro_rules! keep {
                 ($($field:ident),*) => { $( if self.$field.is_empty() { self.$field = cur.$field.clone(); } )* };
             }
-            keep!(halls, windows, staff, reasons, matters, officers);
+            keep!(halls, windows, staff, reasons, matters, officers, regions);
         }
         self
     }
@@ -200,6 +210,13 @@ impl ReferenceData {
         check_unique("reason", self.reasons.iter().map(|r| r.code.as_str()))?;
         check_unique("matter", self.matters.iter().map(|m| m.id.as_str()))?;
         check_unique("officer", self.officers.iter().map(|o| o.id.as_str()))?;
+        check_unique("region", self.regions.iter().map(|r| r.code.as_str()))?;
+        let regions: HashSet<&Division> = self.regions.iter().map(|r| &r.code).collect();
+        for h in &self.halls {
+            if let Some(code) = h.division.as_ref().filter(|c| !regions.contains(c)) {
+                return Err(ReferenceError::UnknownRegion { hall: h.id.clone(), code: code.to_string() });
+            }
+        }
         for o in &self.officers {
             if o.appointed_to < o.appointed_from {
                 return Err(ReferenceError::Appointment(o.id.clone()));
@@ -245,7 +262,7 @@ mod tests {
         ReferenceData {
             format: FORMAT.into(),
             version: 1,
-            halls: vec![Hall { id: "h1".into(), name: Text::new("江海区政务服务中心", "") }],
+            halls: vec![Hall { id: "h1".into(), name: Text::new("江海区政务服务中心", ""), division: None }],
             windows: vec![Window {
                 id: "w1".into(),
                 hall_id: "h1".into(),
@@ -268,6 +285,7 @@ mod tests {
             }],
             matters: vec![],
             officers: vec![],
+            regions: vec![],
         }
     }
 
@@ -335,6 +353,12 @@ mod tests {
         let mut d = sample();
         d.reasons.clear();
         assert_eq!(d.validate(), Err(ReferenceError::Empty("bad-review reasons")));
+
+        let mut d = sample();
+        d.halls[0].division = Division::parse("330106").ok();
+        assert!(matches!(d.validate(), Err(ReferenceError::UnknownRegion { .. })));
+        d.regions.push(Region { code: Division::parse("330106").unwrap_or_else(|e| panic!("{e}")), name: Text::new("西湖区", "Xihu") });
+        assert_eq!(d.validate(), Ok(()));
 
         let mut d = sample();
         d.halls[0].id = "h 1".into();

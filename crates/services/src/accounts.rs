@@ -6,7 +6,7 @@
 use std::net::IpAddr;
 
 use chrono::Duration;
-use tiyan_core::accounts::Role;
+use tiyan_core::accounts::{Place, Role};
 use tiyan_infra::secret::{new_token, token_digest};
 use uuid::Uuid;
 
@@ -45,7 +45,7 @@ pub struct AccountForm<'a> {
     pub login: &'a str,
     pub name: &'a str,
     pub role: Role,
-    pub hall_id: Option<&'a str>,
+    pub place: Place,
     pub password: &'a str,
 }
 
@@ -53,16 +53,7 @@ pub struct AccountForm<'a> {
 /// first accounts of a new server; the page the rest).
 pub async fn create(cx: &Services, who: &Who<'_>, form: &AccountForm<'_>) -> Result<Account> {
     let store = cx.store.as_ref();
-    let hall_id = form.hall_id.map(str::trim).filter(|h| !h.is_empty());
-    if !who.scope().manages_account(form.role, hall_id) {
-        return Err(Error::Forbidden("you may not make this account".into()));
-    }
-    if form.role.has_hall() != hall_id.is_some() {
-        return Err(Invalid::HallForRole.into());
-    }
-    if let Some(h) = hall_id {
-        super::reference::known_place(cx, h, None).await?;
-    }
+    check_place(cx, who, form.role, &form.place).await?;
     let name = form.name.trim();
     if name.is_empty() || name.chars().count() > 40 {
         return Err(Invalid::Name.into());
@@ -76,14 +67,33 @@ pub async fn create(cx: &Services, who: &Who<'_>, form: &AccountForm<'_>) -> Res
             login,
             name: name.to_string(),
             role: form.role,
-            hall_id: hall_id.map(str::to_string),
+            place: form.place.clone(),
             password: PasswordHash::new(hash),
             created_at: who.now,
         })
         .await?;
-    let detail = format!("{} {}", account.role.as_str(), account.hall_id.as_deref().unwrap_or("*"));
+    let detail = format!("{} {}", account.role.as_str(), account.place().key());
     audit::record(cx, who, AuditAction::AccountCreated, &account.login, &detail).await?;
     Ok(account)
+}
+
+/// That an account of `role` may be at `place`, that `who` may put it there,
+/// and that the place exists.
+async fn check_place(cx: &Services, who: &Who<'_>, role: Role, place: &Place) -> Result<()> {
+    if !role.may_be_at(place) {
+        return Err(Invalid::HallForRole.into());
+    }
+    if !who.scope().manages_account(role, place) {
+        return Err(Error::Forbidden("you may not give an account this role at this place".into()));
+    }
+    match place {
+        Place::Everywhere => Ok(()),
+        Place::Hall(h) => super::reference::known_place(cx, h, None).await,
+        Place::Region(r) => match cx.reference().await?.regions.iter().any(|x| &x.code == r) {
+            true => Ok(()),
+            false => Err(Invalid::UnknownRegion(r.to_string()).into()),
+        },
+    }
 }
 
 /// A signed-in session: the cookie's token (given once) and the form token.
@@ -150,21 +160,18 @@ pub async fn update(
     who: &Who<'_>,
     id: Uuid,
     role: Role,
-    hall_id: Option<&str>,
+    place: &Place,
     disabled: bool,
 ) -> Result<Account> {
     let store = cx.store.as_ref();
     let target = visible(cx, who, id).await?;
-    let hall_id = hall_id.map(str::trim).filter(|h| !h.is_empty());
-    if !who.scope().manages_account(role, hall_id) || role.has_hall() != hall_id.is_some() {
-        return Err(Error::Forbidden("you may not give this account that role or hall".into()));
-    }
+    check_place(cx, who, role, place).await?;
     if who.signed_in().is_some_and(|by| by.id == target.id) {
         return Err(Invalid::OwnAccount.into());
     }
     let disabled_at = if disabled { Some(target.disabled_at.unwrap_or(who.now)) } else { None };
-    store.update_account(id, role, hall_id, disabled_at).await?;
-    let detail = format!("{} {}{}", role.as_str(), hall_id.unwrap_or("*"), if disabled { " disabled" } else { "" });
+    store.update_account(id, role, place, disabled_at).await?;
+    let detail = format!("{} {}{}", role.as_str(), place.key(), if disabled { " disabled" } else { "" });
     audit::record(cx, who, AuditAction::AccountChanged, &target.login, &detail).await?;
     store.account(id).await?.ok_or_else(|| Error::NotFound("account".into()))
 }
@@ -177,12 +184,12 @@ pub async fn reset_password(cx: &Services, who: &Who<'_>, id: Uuid, password: &s
     audit::record(cx, who, AuditAction::PasswordReset, &target.login, "").await
 }
 
-/// Their own account and those `who` may manage: of their hall, or every one.
+/// Their own account and those `who` may manage: at their place or below.
 pub async fn list(cx: &Services, who: &Who<'_>) -> Result<Vec<Account>> {
     let scope = who.scope();
     let own = who.signed_in().map(|a| a.id);
-    let mut list = cx.store.accounts(scope.hall_id.as_deref()).await?;
-    list.retain(|a| Some(a.id) == own || scope.manages_account(a.role, a.hall_id.as_deref()));
+    let mut list = cx.store.accounts().await?;
+    list.retain(|a| Some(a.id) == own || scope.manages_account(a.role, &a.place()));
     Ok(list)
 }
 
@@ -190,7 +197,7 @@ pub async fn list(cx: &Services, who: &Who<'_>) -> Result<Vec<Account>> {
 /// they may not learn exists).
 pub async fn visible(cx: &Services, who: &Who<'_>, id: Uuid) -> Result<Account> {
     match cx.store.account(id).await? {
-        Some(a) if who.scope().manages_account(a.role, a.hall_id.as_deref()) => Ok(a),
+        Some(a) if who.scope().manages_account(a.role, &a.place()) => Ok(a),
         _ => Err(Error::NotFound("account".into())),
     }
 }

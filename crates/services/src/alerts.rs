@@ -69,7 +69,7 @@ pub async fn check(store: &dyn Storage, windows: &[(String, String)], now: DateT
 
 /// The alerts not yet acknowledged of the halls `who` sees.
 pub async fn open(cx: &Services, who: &Who<'_>) -> Result<Vec<Alert>> {
-    Ok(cx.store.open_alerts(who.scope().hall_id.as_deref()).await?)
+    Ok(cx.store.open_alerts(who.scope().halls().as_deref()).await?)
 }
 
 /// A hall administrator (or a supervisor) acknowledges an alert with a note.

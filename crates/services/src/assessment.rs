@@ -8,9 +8,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use tiyan_core::accounts::Role;
 use tiyan_core::assessment::{CaseTally, LedgerTally, Method, Month, Tally, near_bottom, rank};
+use tiyan_core::accounts::Place;
 use tiyan_core::reference::ReferenceData;
+use tiyan_core::region::{Division, Region};
 
 use super::audit::{self, AuditAction};
 use super::{Services, Who};
@@ -429,16 +430,8 @@ fn figures(
             }
         })
         .collect();
-    // Ranked first, best first; then the unranked, most ratings first.
-    let order = |a: &Figures, b: &Figures| {
-        (a.rank.is_none(), a.rank, std::cmp::Reverse(a.ratings)).cmp(&(
-            b.rank.is_none(),
-            b.rank,
-            std::cmp::Reverse(b.ratings),
-        ))
-    };
-    staff_lines.sort_by(|a, b| order(&a.figures, &b.figures).then_with(|| a.staff_id.cmp(&b.staff_id)));
-    window_lines.sort_by(|a, b| order(&a.figures, &b.figures).then_with(|| a.number.cmp(&b.number)));
+    staff_lines.sort_by(|a, b| ranked_first(&a.figures, &b.figures).then_with(|| a.staff_id.cmp(&b.staff_id)));
+    window_lines.sort_by(|a, b| ranked_first(&a.figures, &b.figures).then_with(|| a.number.cmp(&b.number)));
 
     let hall_name =
         reference.halls.iter().find(|h| h.id == hall).map_or_else(|| hall.to_string(), |h| h.name.zh.clone());
@@ -540,30 +533,190 @@ async fn settled_in(
     }
 }
 
-/// A month's report of one hall or of every hall `who` sees (see [`settled`]); logged.
-pub async fn report(cx: &Services, who: &Who<'_>, m: Month, hall: Option<&str>) -> Result<crate::report::Report> {
+/// What a report covers: one hall, or a region's halls (None: the account's
+/// own place, every hall for the province's supervisor).
+#[derive(Debug, Clone, Default)]
+pub struct ReportOf<'a> {
+    pub hall: Option<&'a str>,
+    pub region: Option<&'a Division>,
+}
+
+/// A month's report of one hall or of a region's halls side by side (see
+/// [`settled`] and [`region_month`]); of what `who` sees only; logged.
+pub async fn report(cx: &Services, who: &Who<'_>, m: Month, of: ReportOf<'_>) -> Result<crate::report::Report> {
     use crate::report::Report;
     let reference = cx.reference().await?;
     let scope = who.scope();
-    let report = match hall.or(scope.hall_id.as_deref()) {
+    let hall = of.hall.or(if of.region.is_none() { scope.hall() } else { None });
+    let (report, target) = match hall {
         Some(h) => {
             if !scope.sees(h) || !reference.halls.iter().any(|x| x.id == h) {
                 return Err(Invalid::UnknownHall(h.to_string()).into());
             }
-            Report::Hall(Box::new(settled(cx, &reference, h, m).await?))
+            (Report::Hall(Box::new(settled(cx, &reference, h, m).await?)), h.to_string())
         }
-        None => Report::Province { month: m, halls: province(cx, reference, m).await? },
+        None => {
+            let region = of.region.or(match &scope.place {
+                Place::Region(r) => Some(r),
+                _ => None,
+            });
+            let month = region_month(cx, who, region, m).await?;
+            (Report::Region(Box::new(month)), region.map_or_else(|| "*".to_string(), |r| format!("region:{r}")))
+        }
     };
-    audit::record(cx, who, AuditAction::ReportWritten, hall.unwrap_or("*"), &m.to_string()).await?;
+    audit::record(cx, who, AuditAction::ReportWritten, &target, &m.to_string()).await?;
     Ok(report)
+}
+
+/// A region's month: each hall below it (as [`settled`] makes it), ranked
+/// against the region by the same versioned method as a hall ranks its
+/// windows (the minimum count, shrinkage toward the region's mean, the
+/// called-in rule over two months), and the windows across them ranked the same way.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RegionMonth {
+    pub month: Month,
+    /// None: every hall of the server.
+    pub region: Option<Region>,
+    /// The region's own line: every hall's figures added up.
+    pub total: Figures,
+    /// The halls, best first; each hall's `hall.figures` ranked in the region.
+    pub halls: Vec<MonthFigures>,
+    /// The windows of every hall, ranked in the region, best first.
+    pub windows: Vec<RegionWindow>,
+    /// The fewest ratings a hall or a window needs to be ranked in the region:
+    /// the largest of the halls' own minimums, so that no hall is ranked on less
+    /// than it asks of its windows.
+    pub minimum_ratings: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RegionWindow {
+    pub hall_id: String,
+    pub hall_name: String,
+    #[serde(flatten)]
+    pub window: WindowLine,
+}
+
+/// The halls `region` holds (None: every hall), in the reference data's order.
+pub fn halls_in<'a>(reference: &'a ReferenceData, region: Option<&Division>) -> Vec<&'a tiyan_core::reference::Hall> {
+    reference
+        .halls
+        .iter()
+        .filter(|h| region.is_none_or(|r| h.division.as_ref().is_some_and(|d| r.contains(d))))
+        .collect()
+}
+
+/// The month of `region` (None: every hall) for `who`: a region they hold, else "not found".
+pub async fn region_month(cx: &Services, who: &Who<'_>, region: Option<&Division>, m: Month) -> Result<RegionMonth> {
+    let scope = who.scope();
+    let reference = cx.reference().await?;
+    let known = region.is_none_or(|r| reference.regions.iter().any(|x| &x.code == r));
+    let held = match region {
+        Some(r) => scope.holds(&Place::Region(r.clone())),
+        None => scope.everywhere(),
+    };
+    if !known || !held {
+        return Err(Error::NotFound("region".into()));
+    }
+    let halls: Vec<String> = halls_in(&reference, region).into_iter().map(|h| h.id.clone()).collect();
+    let (now, previous) = (halls_month(cx, &reference, &halls, m).await?, halls_month(cx, &reference, &halls, m.previous()).await?);
+    let method = current_method(cx).await?;
+    Ok(rank_region(reference.regions.iter().find(|r| Some(&r.code) == region).cloned(), m, now, &previous, &method))
+}
+
+fn tally_of(f: &Figures) -> Tally {
+    Tally { attitude: f.attitude, competence: f.competence, bad: f.bad_reviews }
+}
+
+/// Ranks the halls of a region and the windows across them: no I/O.
+fn rank_region(
+    region: Option<Region>,
+    month: Month,
+    mut halls: Vec<MonthFigures>,
+    previous: &[MonthFigures],
+    method: &Method,
+) -> RegionMonth {
+    let minimum = halls.iter().map(|h| h.minimum_ratings).max().unwrap_or(1);
+    let mut overall = Tally::default();
+    let (mut ledger, mut cases) = (LedgerTally::default(), CaseTally::default());
+    for h in &halls {
+        overall.merge(&tally_of(&h.hall.figures));
+        ledger.merge(&h.hall.figures.ledger);
+        cases.merge(&h.hall.figures.cases);
+    }
+    let standings = |tallies: &[Tally], overall: &Tally| {
+        let s = rank(tallies, overall, u64::from(minimum), method);
+        let bottom = near_bottom(&s, method);
+        s.into_iter().zip(bottom).collect::<Vec<_>>()
+    };
+    // Last month's bottom, by the same rule, for the called-in flag.
+    let mut previous_overall = Tally::default();
+    previous.iter().for_each(|h| previous_overall.merge(&tally_of(&h.hall.figures)));
+    let previous_tallies: Vec<Tally> = previous.iter().map(|h| tally_of(&h.hall.figures)).collect();
+    let previous_bottom: HashSet<&str> = previous
+        .iter()
+        .zip(standings(&previous_tallies, &previous_overall))
+        .filter(|(_, (_, b))| *b)
+        .map(|(h, _)| h.hall.hall_id.as_str())
+        .collect();
+    let tallies: Vec<Tally> = halls.iter().map(|h| tally_of(&h.hall.figures)).collect();
+    for (h, (s, b)) in halls.iter_mut().zip(standings(&tallies, &overall)) {
+        let f = &mut h.hall.figures;
+        (f.score, f.rank, f.too_few, f.near_bottom) = (s.score, s.rank, s.too_few, b);
+        f.called_in = b && previous_bottom.contains(h.hall.hall_id.as_str());
+    }
+    let mut windows: Vec<RegionWindow> = halls
+        .iter()
+        .flat_map(|h| {
+            h.windows.iter().map(|w| RegionWindow {
+                hall_id: h.hall.hall_id.clone(),
+                hall_name: h.hall.name.clone(),
+                window: w.clone(),
+            })
+        })
+        .collect();
+    let tallies: Vec<Tally> = windows.iter().map(|w| tally_of(&w.window.figures)).collect();
+    for (w, (s, b)) in windows.iter_mut().zip(standings(&tallies, &overall)) {
+        let f = &mut w.window.figures;
+        (f.score, f.rank, f.too_few, f.near_bottom) = (s.score, s.rank, s.too_few, b);
+        // Called in is the hall's own judgement of its window, kept as the hall made it.
+    }
+    halls.sort_by(|a, b| ranked_first(&a.hall.figures, &b.hall.figures).then_with(|| a.hall.hall_id.cmp(&b.hall.hall_id)));
+    windows.sort_by(|a, b| {
+        ranked_first(&a.window.figures, &b.window.figures).then_with(|| a.window.window_id.cmp(&b.window.window_id))
+    });
+    RegionMonth {
+        month,
+        region,
+        total: Figures::new(&overall, ledger, cases, method),
+        halls,
+        windows,
+        minimum_ratings: minimum,
+    }
+}
+
+/// Ranked first, best first; then the unranked, most ratings first.
+fn ranked_first(a: &Figures, b: &Figures) -> std::cmp::Ordering {
+    (a.rank.is_none(), a.rank, std::cmp::Reverse(a.ratings)).cmp(&(b.rank.is_none(), b.rank, std::cmp::Reverse(b.ratings)))
 }
 
 /// Every active hall's month (see [`settled`]), computed side by side.
 pub async fn province(cx: &Services, reference: std::sync::Arc<ReferenceData>, m: Month) -> Result<Vec<MonthFigures>> {
+    let halls: Vec<String> = reference.halls.iter().map(|h| h.id.clone()).collect();
+    halls_month(cx, &reference, &halls, m).await
+}
+
+/// These halls' months (see [`settled`]), computed side by side.
+async fn halls_month(
+    cx: &Services,
+    reference: &std::sync::Arc<ReferenceData>,
+    halls: &[String],
+    m: Month,
+) -> Result<Vec<MonthFigures>> {
     let now = cx.now();
     let mut tasks = tokio::task::JoinSet::new();
-    for (i, hall) in reference.halls.iter().enumerate() {
-        let (store, reference, hall) = (cx.store.clone(), reference.clone(), hall.id.clone());
+    for (i, hall) in halls.iter().enumerate() {
+        let (store, reference, hall) = (cx.store.clone(), reference.clone(), hall.clone());
         tasks.spawn(async move { (i, settled_in(store.as_ref(), &reference, &hall, m, now).await) });
     }
     let mut out = Vec::new();
@@ -665,8 +818,9 @@ pub async fn trend(cx: &Services, who: &Who<'_>, hall: &str, subject: &Subject, 
 /// A new version of the method (supervisors only; it applies from now on,
 /// closed months keep theirs).
 pub async fn set_method(cx: &Services, who: &Who<'_>, method: &Method) -> Result<Method> {
-    if who.scope().role != Role::Supervisor {
-        return Err(Error::Forbidden("only a supervisor changes the method".into()));
+    // One method for every hall, so that halls compare: the whole server's supervisor's.
+    if !who.scope().everywhere() {
+        return Err(Error::Forbidden("only the province's supervisor changes the method".into()));
     }
     let by = who.person()?;
     method.check().map_err(Invalid::Method)?;
@@ -761,6 +915,7 @@ mod tests {
                 reasons: vec![],
                 matters: vec![],
                 officers: vec![],
+                regions: vec![],
             },
             "h1",
             m,

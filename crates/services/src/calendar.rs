@@ -9,7 +9,6 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
 use serde::Deserialize;
-use tiyan_core::accounts::Role;
 use tiyan_core::ledger::replay;
 use tiyan_core::workdays::{Calendar, DayKind};
 
@@ -159,14 +158,14 @@ pub enum CalendarEdit {
     Limits(String, HallSettings),
 }
 
-/// Makes a change by `who`: the calendar is every hall's, so only a
-/// supervisor changes it; a hall's limits, its administrator or a
+/// Makes a change by `who`: the calendar is every hall's, so only the whole
+/// server's supervisor changes it; a hall's limits, its administrator or a
 /// supervisor. Logged.
 pub async fn edit(cx: &Services, who: &Who<'_>, edit: CalendarEdit) -> Result<()> {
     let scope = who.scope();
     let allowed = match &edit {
         CalendarEdit::Limits(hall, _) => scope.administers(hall),
-        _ => scope.role == Role::Supervisor,
+        _ => scope.everywhere(),
     };
     if !allowed {
         return Err(Error::Forbidden("you may not change this".into()));

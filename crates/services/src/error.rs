@@ -109,10 +109,14 @@ pub enum Invalid {
     Login,
     #[error("the login {0} is taken")]
     LoginTaken(String),
-    #[error("a supervisor belongs to no hall; every other account to one")]
+    #[error("a supervisor is placed over a region or everything, a clerk in a hall, an administrator or a viewer in either")]
     HallForRole,
     #[error("hall {0} is not in the reference data")]
     UnknownHall(String),
+    #[error("region {0} is not in the reference data")]
+    UnknownRegion(String),
+    #[error(transparent)]
+    Division(#[from] tiyan_core::region::BadDivision),
     #[error("window {0} is not in the hall")]
     UnknownWindow(String),
     #[error("a name has 1 to 40 characters")]

@@ -10,7 +10,7 @@ use tiyan_core::cell::spreadsheet_safe;
 use tiyan_core::mask::mask_phone;
 
 use crate::audit::{self, AuditAction};
-use crate::{Services, Who};
+use crate::{Services, Who, within_scope};
 use tiyan_storage::{RatingFilter, StoredRating, StoredRevision};
 
 /// The ratings `filter` selects, of the halls `who` sees, for an export; logged
@@ -21,19 +21,17 @@ pub async fn ratings(
     mut filter: RatingFilter,
     with_phone: bool,
 ) -> crate::Result<Vec<StoredRating>> {
-    let scope = who.scope();
-    if scope.hall_id.is_some() {
-        filter.hall_id = scope.hall_id.clone();
-    }
+    filter.halls = within_scope(&who.scope(), filter.halls.take());
     let ratings = cx.store.ratings(&filter).await?;
     let detail = format!("{} ratings{}", ratings.len(), if with_phone { ", phone numbers in full" } else { "" });
-    audit::record(cx, who, AuditAction::RatingsExported, filter.hall_id.as_deref().unwrap_or("*"), &detail).await?;
+    let target = filter.halls.as_ref().map_or_else(|| "*".to_string(), |h| h.join(","));
+    audit::record(cx, who, AuditAction::RatingsExported, &target, &detail).await?;
     Ok(ratings)
 }
 
 /// Every diary revision, with a way to the photos they name; supervisors (and the console) only; logged.
 pub async fn diaries(cx: &Services, who: &Who<'_>) -> crate::Result<Vec<StoredRevision>> {
-    if who.scope().hall_id.is_some() {
+    if !who.scope().everywhere() {
         return Err(crate::Error::Forbidden("diaries are every hall's".into()));
     }
     let revisions = cx.store.diary_revisions().await?;

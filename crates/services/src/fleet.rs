@@ -44,7 +44,7 @@ pub fn report(query: &StateQuery, now: DateTime<Utc>) -> Result<DeviceReport> {
 pub async fn fleet(cx: &Services, who: &Who<'_>) -> Result<Vec<FleetLine>> {
     let (store, now) = (cx.store.as_ref(), who.now);
     let calendar = cx.calendar().await?;
-    let rows = store.fleet(who.scope().hall_id.as_deref()).await?;
+    let rows = store.fleet(who.scope().halls().as_deref()).await?;
     let mut settings: Vec<(String, FigureSettings)> = Vec::new();
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {

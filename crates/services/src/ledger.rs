@@ -232,9 +232,10 @@ impl StepForm {
     /// Whether a person in `scope` may take this step on `item` now.
     fn allowed(self, scope: &Scope, item: &LedgerRow) -> bool {
         let actor = Actor::Account(scope.role);
-        let hall_ok = match scope.role {
-            tiyan_core::accounts::Role::Supervisor => true,
-            _ => item.hall_id.as_deref().is_some_and(|h| scope.handles_ledger(h)),
+        let hall_ok = match (scope.role, item.hall_id.as_deref()) {
+            (tiyan_core::accounts::Role::Supervisor, Some(h)) => scope.supervises(h),
+            (tiyan_core::accounts::Role::Supervisor, None) => scope.everywhere(),
+            (_, h) => h.is_some_and(|h| scope.handles_ledger(h)),
         };
         hall_ok && step(Some(item.state), item.source, actor, &self.action(HallSettings::default())).is_ok()
     }
@@ -243,8 +244,8 @@ impl StepForm {
 fn sees(scope: &Scope, item: &LedgerRow) -> bool {
     match &item.hall_id {
         Some(h) => scope.sees(h),
-        // A problem at a place that is no hall of the reference data: supervisors only.
-        None => scope.role == tiyan_core::accounts::Role::Supervisor,
+        // A problem at a place that is no hall of the reference data: the whole server's supervisors only.
+        None => scope.everywhere(),
     }
 }
 
@@ -336,12 +337,9 @@ async fn step_one(cx: &Services, step: &Step<'_>, item: &LedgerRow, expected_eve
     Ok(decided.status)
 }
 
-/// The list for an account: its hall only, unless it sees every hall.
+/// The list for an account: the halls it sees (what the filter asks, within them).
 pub async fn list(cx: &Services, who: &Who<'_>, mut filter: LedgerFilter) -> Result<LedgerPage> {
-    let scope = who.scope();
-    if scope.role != tiyan_core::accounts::Role::Supervisor {
-        filter.hall_id = scope.hall_id.clone();
-    }
+    filter.halls = crate::within_scope(&who.scope(), filter.halls.take());
     Ok(cx.store.ledger_page(&filter).await?)
 }
 
@@ -350,7 +348,7 @@ pub async fn dashboard(cx: &Services, who: &Who<'_>, today: NaiveDate) -> Result
     let calendar = cx.calendar().await?;
     // "Due soon": by the next working day.
     let soon = calendar.add_working_days(today, 1).date;
-    Ok(cx.store.dashboard(who.scope().hall_id.as_deref(), today, soon).await?)
+    Ok(cx.store.dashboard(who.scope().halls().as_deref(), today, soon).await?)
 }
 
 /// Everything an item's page shows.

@@ -42,7 +42,7 @@ use chrono::{DateTime, Utc};
 use deferred::Deferred;
 use ingest::{CatalogCache, Ingested};
 use reference::ReferenceCache;
-use tiyan_core::accounts::{Role, Scope};
+use tiyan_core::accounts::Scope;
 use tiyan_storage::{Account, Storage};
 
 /// What every flow works with, made once per process: the store, the caches
@@ -103,6 +103,16 @@ impl Services {
     }
 }
 
+/// The halls a query asks for (None: all), cut to those `scope` sees: what
+/// every list and export of a region's or a hall's account filters on.
+pub fn within_scope(scope: &Scope, asked: Option<Vec<String>>) -> Option<Vec<String>> {
+    match (scope.halls(), asked) {
+        (None, asked) => asked,
+        (Some(mine), None) => Some(mine),
+        (Some(_), Some(asked)) => Some(asked.into_iter().filter(|h| scope.sees(h)).collect()),
+    }
+}
+
 /// Who asks, and when: what every change needs, to decide what they may do
 /// (in the services, never in a page) and for the audit log.
 #[derive(Debug, Clone, Copy)]
@@ -135,7 +145,7 @@ impl<'a> Who<'a> {
     pub fn scope(&self) -> Scope {
         match self.by {
             By::Account { account, .. } => account.scope(),
-            By::Console => Scope { role: Role::Supervisor, hall_id: None },
+            By::Console => Scope::console(),
         }
     }
 

@@ -6,7 +6,6 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
 use serde::Serialize;
-use tiyan_core::accounts::Role;
 use tiyan_core::reference::ReferenceData;
 use uuid::Uuid;
 
@@ -102,8 +101,8 @@ pub async fn nominate(
     officer: &str,
     on: bool,
 ) -> Result<()> {
-    if who.scope().role != Role::Supervisor {
-        return Err(Error::Forbidden("only a supervisor nominates".into()));
+    if !who.scope().everywhere() {
+        return Err(Error::Forbidden("only the province's supervisor nominates".into()));
     }
     let by = who.person()?;
     span(year)?;

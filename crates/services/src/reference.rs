@@ -4,9 +4,10 @@
 use std::sync::Arc;
 
 use tiyan_core::Text;
-use tiyan_core::accounts::{Role, Scope};
+use tiyan_core::accounts::{Place, Role, Scope};
 use tiyan_core::protocol::{DeviceRole, ReferenceUpdate};
 use tiyan_core::reference::{FORMAT, Hall, Matter, Officer, Reason, ReferenceData, Staff, Window, check_password_hash};
+use tiyan_core::region::Region;
 use tiyan_infra::photo;
 
 use super::audit::{self, AuditAction};
@@ -22,7 +23,7 @@ use tiyan_storage::{Basis, Device, PasswordHash, ReferenceImport, Storage, sha25
 /// logged. A failed read of the current data fails the import: it is never
 /// taken for "nothing there".
 pub async fn import(cx: &Services, who: &Who<'_>, loaded: Loaded) -> Result<i64> {
-    if who.scope().role != Role::Supervisor {
+    if !who.scope().everywhere() {
         return Err(Error::Forbidden("a whole import changes every hall".into()));
     }
     let store = cx.store.as_ref();
@@ -92,6 +93,7 @@ pub fn for_device(mut d: ReferenceData, device: &Device) -> ReferenceData {
             d.staff.retain(|s| s.hall_id == device.hall_id);
             d.matters.clear();
             d.officers.clear();
+            d.regions.clear();
         }
         DeviceRole::Officer => d.staff.clear(),
     }
@@ -126,6 +128,7 @@ pub async fn known_place(cx: &Services, hall_id: &str, window_id: Option<&str>) 
 /// What a person changes in the page: one row added or changed, or retired.
 #[derive(Debug, Clone)]
 pub enum Edit {
+    Region(Region),
     Hall(Hall),
     Window(Window),
     /// A staff member; `pin` (4–12 digits) is required for a new one and
@@ -160,6 +163,7 @@ pub struct StaffForm {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    Region,
     Hall,
     Window,
     Staff,
@@ -169,10 +173,12 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [Kind::Hall, Kind::Window, Kind::Staff, Kind::Reason, Kind::Matter, Kind::Officer];
+    pub const ALL: [Kind; 7] =
+        [Kind::Region, Kind::Hall, Kind::Window, Kind::Staff, Kind::Reason, Kind::Matter, Kind::Officer];
 
     pub fn as_str(self) -> &'static str {
         match self {
+            Kind::Region => "region",
             Kind::Hall => "hall",
             Kind::Window => "window",
             Kind::Staff => "staff",
@@ -190,6 +196,7 @@ impl Kind {
 impl Edit {
     fn kind(&self) -> Kind {
         match self {
+            Edit::Region(_) => Kind::Region,
             Edit::Hall(_) => Kind::Hall,
             Edit::Window(_) => Kind::Window,
             Edit::Staff { .. } => Kind::Staff,
@@ -202,6 +209,7 @@ impl Edit {
 
     fn id(&self) -> &str {
         match self {
+            Edit::Region(r) => r.code.as_str(),
             Edit::Hall(h) => &h.id,
             Edit::Window(w) => &w.id,
             Edit::Staff { staff, .. } => &staff.id,
@@ -220,16 +228,18 @@ fn hall_of(data: &ReferenceData, kind: Kind, id: &str) -> Option<String> {
         Kind::Hall => data.halls.iter().find(|h| h.id == id).map(|h| h.id.clone()),
         Kind::Window => data.windows.iter().find(|w| w.id == id).map(|w| w.hall_id.clone()),
         Kind::Staff => data.staff.iter().find(|s| s.id == id).map(|s| s.hall_id.clone()),
-        Kind::Reason | Kind::Matter | Kind::Officer => None,
+        Kind::Region | Kind::Reason | Kind::Matter | Kind::Officer => None,
     }
 }
 
-/// Who may make a change: a hall administrator their own hall's name, windows
-/// and staff (and not move them to another hall); a supervisor everything,
-/// including the rows every hall shares (halls, reasons, the experience list,
-/// officers).
+/// Who may make a change: the province's supervisor everything, including
+/// what every hall shares (the regions, reasons, the experience list,
+/// officers); a region's supervisor adds and retires the halls under it; an
+/// administrator renames their halls and keeps their windows and staff. A
+/// hall hangs only under a region the person holds, and no row moves to a
+/// hall they do not administer.
 fn may_edit(scope: &Scope, data: &ReferenceData, edit: &Edit) -> bool {
-    if scope.role == Role::Supervisor {
+    if scope.everywhere() {
         return true;
     }
     let kind = edit.kind();
@@ -241,13 +251,21 @@ fn may_edit(scope: &Scope, data: &ReferenceData, edit: &Edit) -> bool {
         Edit::Retire { .. } => existing.as_deref(),
         _ => None,
     };
-    match kind {
-        // A hall administrator renames their hall but neither adds nor retires one.
-        Kind::Hall => existing.is_some() && !matches!(edit, Edit::Retire { .. }) && scope.administers(edit.id()),
-        Kind::Window | Kind::Staff => {
+    match (kind, edit) {
+        (Kind::Hall, Edit::Hall(h)) => {
+            let before = data.halls.iter().find(|x| x.id == h.id);
+            let division_ok = before.is_some_and(|b| b.division == h.division)
+                || h.division.as_ref().is_some_and(|d| scope.holds(&Place::Region(d.clone())));
+            match before {
+                Some(_) => scope.administers(&h.id) && division_ok,
+                None => scope.role == Role::Supervisor && division_ok,
+            }
+        }
+        (Kind::Hall, _) => existing.is_some_and(|h| scope.supervises(&h)),
+        (Kind::Window | Kind::Staff, _) => {
             new_hall.is_some_and(|h| scope.administers(h)) && existing.is_none_or(|h| scope.administers(&h))
         }
-        Kind::Reason | Kind::Matter | Kind::Officer => false,
+        (Kind::Region | Kind::Reason | Kind::Matter | Kind::Officer, _) => false,
     }
 }
 
@@ -285,6 +303,7 @@ pub async fn edit(cx: &Services, who: &Who<'_>, edit: Edit) -> Result<i64> {
     let mut photos = Vec::new();
     let mut passwords = Vec::new();
     match edit {
+        Edit::Region(r) => upsert(&mut data.regions, r, |x| x.code.as_str() == id),
         Edit::Hall(h) => upsert(&mut data.halls, h, |x| x.id == id),
         Edit::Window(w) => upsert(&mut data.windows, w, |x| x.id == id),
         Edit::Staff { staff, pin, photo } => {
@@ -333,6 +352,7 @@ pub async fn edit(cx: &Services, who: &Who<'_>, edit: Edit) -> Result<i64> {
         Edit::Retire { kind, .. } => {
             let before = count(&data, kind);
             match kind {
+                Kind::Region => data.regions.retain(|x| x.code.as_str() != id),
                 Kind::Hall => data.halls.retain(|x| x.id != id),
                 Kind::Window => data.windows.retain(|x| x.id != id),
                 Kind::Staff => data.staff.retain(|x| x.id != id),
@@ -358,6 +378,7 @@ pub async fn edit(cx: &Services, who: &Who<'_>, edit: Edit) -> Result<i64> {
 
 fn count(d: &ReferenceData, kind: Kind) -> usize {
     match kind {
+        Kind::Region => d.regions.len(),
         Kind::Hall => d.halls.len(),
         Kind::Window => d.windows.len(),
         Kind::Staff => d.staff.len(),

@@ -9,6 +9,7 @@ use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 use tiyan_core::Text;
 use tiyan_core::reference::{FORMAT, Hall, Matter, Officer, Reason, ReferenceData, Staff, Window};
+use tiyan_core::region::{Division, Region};
 
 use tiyan_storage::sha256_hex;
 
@@ -90,6 +91,7 @@ pub struct CsvFiles {
     pub reasons: Option<PathBuf>,
     pub matters: Option<PathBuf>,
     pub officers: Option<PathBuf>,
+    pub regions: Option<PathBuf>,
 }
 
 fn rows<T: for<'de> Deserialize<'de>>(path: &Option<PathBuf>) -> Result<Vec<T>> {
@@ -111,6 +113,25 @@ struct HallRow {
     name_zh: String,
     #[serde(default)]
     name_en: String,
+    /// The region's code (GB/T 2260), when the hall hangs under one.
+    #[serde(default)]
+    division: Option<String>,
+}
+
+/// The official list of divisions as CSV: `code,name` (or `name_zh`), and
+/// `name_en` when there is one. Codes of 6 or 9 digits, or the statistics
+/// bureau's 12 (统计用区划代码, to the township).
+#[derive(Deserialize)]
+struct RegionRow {
+    code: String,
+    #[serde(alias = "name")]
+    name_zh: String,
+    #[serde(default)]
+    name_en: String,
+}
+
+fn division(code: &str, what: &str) -> Result<Division> {
+    Division::parse_statistical(code).with_context(|| what.to_string())
 }
 
 #[derive(Deserialize)]
@@ -191,10 +212,16 @@ fn hashed(plain: Option<String>, hash: Option<String>, what: &str) -> Result<Opt
 
 pub fn load_csv(files: &CsvFiles) -> Result<Loaded> {
     let opt = |s: Option<String>| s.filter(|v| !v.is_empty());
-    let halls = rows::<HallRow>(&files.halls)?
-        .into_iter()
-        .map(|r| Hall { id: r.id, name: Text::new(r.name_zh, r.name_en) })
-        .collect();
+    let mut halls = Vec::new();
+    for r in rows::<HallRow>(&files.halls)? {
+        let code = opt(r.division).map(|c| division(&c, &format!("hall {}", r.id))).transpose()?;
+        halls.push(Hall { id: r.id, name: Text::new(r.name_zh, r.name_en), division: code });
+    }
+    let mut regions = Vec::new();
+    for r in rows::<RegionRow>(&files.regions)? {
+        let code = division(&r.code, &format!("region {}", r.name_zh))?;
+        regions.push(Region { code, name: Text::new(r.name_zh, r.name_en) });
+    }
     let windows = rows::<WindowRow>(&files.windows)?
         .into_iter()
         .map(|r| Window { id: r.id, hall_id: r.hall_id, number: r.number, name: Text::new(r.name_zh, r.name_en) })
@@ -245,8 +272,17 @@ pub fn load_csv(files: &CsvFiles) -> Result<Loaded> {
             appointed_to: r.appointed_to,
         });
     }
-    let mut data =
-        ReferenceData { format: FORMAT.into(), version: 0, halls, windows, staff, reasons, matters, officers };
+    let mut data = ReferenceData {
+        format: FORMAT.into(),
+        version: 0,
+        halls,
+        windows,
+        staff,
+        reasons,
+        matters,
+        officers,
+        regions,
+    };
     let base = files.staff.as_deref().and_then(Path::parent).unwrap_or(Path::new("."));
     let photos = attach_photos(&mut data, base)?;
     Ok(Loaded { data, photos, passwords })

@@ -7,10 +7,9 @@ use std::io::Write;
 
 use rust_xlsxwriter::{Format as CellFormat, Workbook, Worksheet, XlsxError};
 use serde::Serialize;
-use tiyan_core::assessment::Month;
 use tiyan_core::cell::spreadsheet_safe;
 
-use crate::assessment::{Figures, Line, MonthFigures};
+use crate::assessment::{Figures, Line, MonthFigures, RegionMonth};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -25,15 +24,16 @@ pub enum Format {
 pub enum Report {
     /// `--hall`: the hall's figures, `staff` and `windows` at the top.
     Hall(Box<MonthFigures>),
-    /// Every hall: `{"month": ..., "halls": [...]}`.
-    Province { month: Month, halls: Vec<MonthFigures> },
+    /// A region's halls (or every hall), ranked in it, and the windows across
+    /// them: `{"month": ..., "region": ..., "total": ..., "halls": [...], "windows": [...]}`.
+    Region(Box<RegionMonth>),
 }
 
 impl Report {
     fn halls(&self) -> &[MonthFigures] {
         match self {
             Report::Hall(h) => std::slice::from_ref(h.as_ref()),
-            Report::Province { halls, .. } => halls,
+            Report::Region(r) => &r.halls,
         }
     }
 }
@@ -123,8 +123,21 @@ fn cells(f: &Figures) -> Vec<Cell> {
     c
 }
 
-/// Every line of a report with its hall and its level's name in the sheets.
+/// The level's name of a region's windows, ranked across its halls.
+const REGION_WINDOWS: &str = "区域窗口";
+
+/// Every line of a report with its hall and its level's name in the sheets;
+/// a region's report ends with its windows ranked across the halls.
 fn lines(report: &Report) -> Vec<(&'static str, &str, Line<'_>)> {
+    let across = match report {
+        Report::Region(r) => r.windows.as_slice(),
+        Report::Hall(_) => &[],
+    };
+    let across = across.iter().map(|w| {
+        let l = &w.window;
+        let line = Line { level: "window", id: &l.window_id, number: &l.number, name: &l.name, figures: &l.figures };
+        (REGION_WINDOWS, w.hall_id.as_str(), line)
+    });
     report
         .halls()
         .iter()
@@ -138,6 +151,7 @@ fn lines(report: &Report) -> Vec<(&'static str, &str, Line<'_>)> {
                 (level, h.hall.hall_id.as_str(), l)
             })
         })
+        .chain(across)
         .collect()
 }
 
@@ -175,7 +189,11 @@ pub fn workbook(report: &Report) -> Result<Vec<u8>, XlsxError> {
         ("大厅", "大厅", ["大厅编号", "", "大厅名称"]),
         ("窗口", "窗口", ["窗口编号", "窗口号", "窗口名称"]),
         ("工作人员", "工作人员", ["人员编号", "工号", "姓名"]),
+        ("区域窗口排名", REGION_WINDOWS, ["窗口编号", "窗口号", "窗口名称"]),
     ] {
+        if level == REGION_WINDOWS && !matches!(report, Report::Region(_)) {
+            continue;
+        }
         let ws = book.add_worksheet().set_name(sheet)?;
         let mut headers: Vec<&str> = vec!["大厅"];
         headers.extend(own.iter().filter(|h| !h.is_empty()));
@@ -218,6 +236,15 @@ pub fn workbook(report: &Report) -> Result<Vec<u8>, XlsxError> {
     }
     let ws = book.add_worksheet().set_name("方法")?;
     let mut row = 0u32;
+    if let Report::Region(r) = report {
+        let name = r.region.as_ref().map_or_else(|| "全部大厅".to_string(), |r| format!("{} {}", r.code, r.name.zh));
+        for (label, value) in [("区域", name), ("区域排名最低评价数", r.minimum_ratings.to_string())] {
+            ws.write_string_with_format(row, 0, label, &bold)?;
+            ws.write_string(row, 1, value)?;
+            row += 1;
+        }
+        row += 1;
+    }
     for h in report.halls() {
         for (label, value) in [
             ("大厅", h.hall.name.clone()),

@@ -323,15 +323,16 @@ impl AssessmentStore for PgStore {
         Ok(())
     }
 
-    async fn fleet(&self, hall: Option<&str>) -> Result<Vec<FleetRow>> {
+    async fn fleet(&self, halls: Option<&[String]>) -> Result<Vec<FleetRow>> {
         let sql = format!(
             "SELECT {DEVICE_COLUMNS}, app_version, clock_offset_seconds, reported_at,
                     (SELECT coalesce(sum(greatest(n.seq - coalesce(s.through, 0), 0)), 0)::bigint
                      FROM device_newest n LEFT JOIN streams s ON s.device_id = n.device_id AND s.kind = n.kind
                      WHERE n.device_id = devices.id)
-             FROM devices WHERE $1::text IS NULL OR hall_id = $1 ORDER BY hall_id, role, name"
+             FROM devices WHERE {in_halls} ORDER BY hall_id, role, name",
+            in_halls = super::in_halls("hall_id", 1)
         );
-        let rows = self.client().await?.query(&sql, &[&hall]).await?;
+        let rows = self.client().await?.query(&sql, &[&halls]).await?;
         rows.iter()
             .map(|r| {
                 Ok(FleetRow {
@@ -387,9 +388,9 @@ impl AssessmentStore for PgStore {
         Ok(true)
     }
 
-    async fn open_alerts(&self, hall: Option<&str>) -> Result<Vec<Alert>> {
-        let sql = sql::assessment::OPEN_ALERTS.as_str();
-        Ok(self.client().await?.query(sql, &[&hall]).await?.iter().map(alert_row).collect())
+    async fn open_alerts(&self, halls: Option<&[String]>) -> Result<Vec<Alert>> {
+        let sql = sql::assessment::open_alerts(&super::in_halls("hall_id", 1));
+        Ok(self.client().await?.query(&sql, &[&halls]).await?.iter().map(alert_row).collect())
     }
 
     async fn alert(&self, id: Uuid) -> Result<Option<Alert>> {

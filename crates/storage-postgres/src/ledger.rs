@@ -304,19 +304,20 @@ impl LedgerStore for PgStore {
     async fn ledger_page(&self, f: &LedgerFilter) -> Result<LedgerPage> {
         let client = self.client().await?;
         let conditions = format!(
-            "($1::text IS NULL OR l.hall_id = $1) AND ($2::text IS NULL OR l.state = $2)
+            "{in_halls} AND ($2::text IS NULL OR l.state = $2)
             AND (NOT $3 OR {open}) AND ($4::text IS NULL OR l.window_id = $4)
             AND ($5::text IS NULL OR l.staff_id = $5) AND ($6::text IS NULL OR l.source = $6)
             AND ($7::date IS NULL OR l.due_date <= $7)
             AND ($8::date IS NULL OR (l.due_date < $8 AND {open}))
             AND (NOT $9 OR l.escalated)",
-            open = predicate::open("l.state")
+            open = predicate::open("l.state"),
+            in_halls = super::in_halls("l.hall_id", 1)
         );
         let (state, source) = (f.state.map(LedgerState::as_str), f.source.map(Source::as_str));
         let per_page = i64::from(f.per_page.clamp(1, 500));
         let offset = i64::from(f.page) * per_page;
         let filter: [&(dyn tokio_postgres::types::ToSql + Sync); 9] = [
-            &f.hall_id,
+            &f.halls,
             &state,
             &f.open_only,
             &f.window_id,
@@ -401,7 +402,7 @@ impl LedgerStore for PgStore {
         Ok((items.iter().map(row).collect::<Result<_>>()?, ratings))
     }
 
-    async fn dashboard(&self, hall_id: Option<&str>, today: NaiveDate, due_soon_by: NaiveDate) -> Result<Dashboard> {
+    async fn dashboard(&self, halls: Option<&[String]>, today: NaiveDate, due_soon_by: NaiveDate) -> Result<Dashboard> {
         let client = self.client().await?;
         let r = client
             .query_one(
@@ -414,10 +415,11 @@ impl LedgerStore for PgStore {
                         count(*) FILTER (WHERE state = 'appealed'),
                         count(*) FILTER (WHERE registered_date = $2),
                         count(*) FILTER (WHERE {open} AND due_estimate)
-                 FROM ledger WHERE ($1::text IS NULL OR hall_id = $1)",
-                    open = predicate::open("state")
+                 FROM ledger WHERE {in_halls}",
+                    open = predicate::open("state"),
+                    in_halls = super::in_halls("hall_id", 1)
                 ),
-                &[&hall_id, &today, &due_soon_by],
+                &[&halls, &today, &due_soon_by],
             )
             .await?;
         let n = |i: usize| r.get::<_, i64>(i) as u64;
@@ -428,11 +430,12 @@ impl LedgerStore for PgStore {
                     "SELECT count(*), count(*) FILTER (WHERE {bad}),
                         count(*) FILTER (WHERE l.state = 'excluded')
                  FROM ratings r LEFT JOIN ledger l ON l.id = r.id
-                 WHERE ($1::text IS NULL OR r.hall_id = $1) AND r.device_date >= $2 AND r.device_date <= $3
+                 WHERE {in_halls} AND r.device_date >= $2 AND r.device_date <= $3
                    AND NOT r.misuse",
-                    bad = predicate::bad("r.")
+                    bad = predicate::bad("r."),
+                    in_halls = super::in_halls("r.hall_id", 1)
                 ),
-                &[&hall_id, &month, &today],
+                &[&halls, &month, &today],
             )
             .await?;
         let (ratings, bad, excluded) =

@@ -19,11 +19,18 @@ use tokio_postgres::NoTls;
 
 use tiyan_storage::{AttemptStore, Attempts, Database, DbHealth, Error, Result, sql};
 
+/// Keeps the rows of `column` whose hall is in the `text[]` parameter `$n`,
+/// or every row when it is NULL: an account's scope ([`tiyan_core::accounts::Scope::halls`]).
+pub(crate) fn in_halls(column: &str, n: u8) -> String {
+    format!("(${n}::text[] IS NULL OR {column} = ANY(${n}))")
+}
+
 const STEPS: &[&str] = &[
     include_str!("../migrations/0001_server.sql"),
     include_str!("../migrations/0002_hall_office.sql"),
     include_str!("../migrations/0003_assessment.sql"),
     include_str!("../migrations/0004_cases.sql"),
+    include_str!("../migrations/0005_regions.sql"),
 ];
 
 /// Taken while migrating (`pg_advisory_lock`): one process migrates, the others wait.

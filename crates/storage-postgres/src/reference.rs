@@ -7,6 +7,7 @@ use deadpool_postgres::GenericClient;
 use tiyan_core::Text;
 use tiyan_core::intake::Catalog;
 use tiyan_core::reference::{FORMAT, Hall, Matter, Officer, Reason, ReferenceData, Staff, Window, next_version};
+use tiyan_core::region::{Division, Region};
 use tokio_postgres::IsolationLevel;
 use tokio_postgres::Row;
 
@@ -142,14 +143,23 @@ impl ReferenceStore for PgStore {
 /// Retires every row, then brings back (and updates) those the data lists:
 /// nothing a stored record names is ever deleted.
 async fn write_reference(tx: &deadpool_postgres::Transaction<'_>, d: &ReferenceData) -> Result<()> {
-    for table in ["halls", "windows", "staff", "reasons", "matters", "officers"] {
+    for table in ["regions", "halls", "windows", "staff", "reasons", "matters", "officers"] {
         tx.execute(&format!("UPDATE {table} SET active = false"), &[]).await?;
+    }
+    for r in &d.regions {
+        tx.execute(
+            "INSERT INTO regions (code, name_zh, name_en, active) VALUES ($1, $2, $3, true)
+             ON CONFLICT (code) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en, active = true",
+            &[&r.code.as_str(), &r.name.zh, &r.name.en],
+        )
+        .await?;
     }
     for h in &d.halls {
         tx.execute(
-            "INSERT INTO halls (id, name_zh, name_en, active) VALUES ($1, $2, $3, true)
-             ON CONFLICT (id) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en, active = true",
-            &[&h.id, &h.name.zh, &h.name.en],
+            "INSERT INTO halls (id, name_zh, name_en, division, active) VALUES ($1, $2, $3, $4, true)
+             ON CONFLICT (id) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en,
+                 division = excluded.division, active = true",
+            &[&h.id, &h.name.zh, &h.name.en, &h.division.as_ref().map(Division::as_str)],
         )
         .await?;
     }
@@ -219,11 +229,18 @@ async fn write_reference(tx: &deadpool_postgres::Transaction<'_>, d: &ReferenceD
 
 async fn read_reference(c: &impl GenericClient) -> Result<ReferenceData> {
     let text = |r: &Row, zh: usize, en: usize| Text::new(r.get::<_, String>(zh), r.get::<_, String>(en));
+    let division = |code: Option<&str>| code.and_then(|c| Division::parse(c).ok());
     let halls = c
-        .query("SELECT id, name_zh, name_en FROM halls WHERE active ORDER BY id", &[])
+        .query("SELECT id, name_zh, name_en, division FROM halls WHERE active ORDER BY id", &[])
         .await?
         .iter()
-        .map(|r| Hall { id: r.get(0), name: text(r, 1, 2) })
+        .map(|r| Hall { id: r.get(0), name: text(r, 1, 2), division: division(r.get(3)) })
+        .collect();
+    let regions = c
+        .query("SELECT code, name_zh, name_en FROM regions WHERE active ORDER BY code", &[])
+        .await?
+        .iter()
+        .filter_map(|r| Some(Region { code: division(r.get(0))?, name: text(r, 1, 2) }))
         .collect();
     let windows = c
         .query("SELECT id, hall_id, number, name_zh, name_en FROM windows WHERE active ORDER BY hall_id, number", &[])
@@ -282,5 +299,6 @@ async fn read_reference(c: &impl GenericClient) -> Result<ReferenceData> {
         reasons,
         matters,
         officers,
+        regions,
     })
 }

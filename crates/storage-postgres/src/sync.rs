@@ -375,11 +375,14 @@ impl SyncStore for PgStore {
         let client = self.client().await?;
         ratings_where(
             &client,
-            "($1::text IS NULL OR r.hall_id = $1) AND ($2::text IS NULL OR r.window_id = $2)
-             AND ($3::text IS NULL OR r.staff_id = $3)
-             AND ($4::date IS NULL OR r.device_date >= $4) AND ($5::date IS NULL OR r.device_date <= $5)
-             ORDER BY r.device_id, r.seq",
-            &[&f.hall_id, &f.window_id, &f.staff_id, &f.from, &f.to],
+            &format!(
+                "{in_halls} AND ($2::text IS NULL OR r.window_id = $2)
+                 AND ($3::text IS NULL OR r.staff_id = $3)
+                 AND ($4::date IS NULL OR r.device_date >= $4) AND ($5::date IS NULL OR r.device_date <= $5)
+                 ORDER BY r.device_id, r.seq",
+                in_halls = super::in_halls("r.hall_id", 1)
+            ),
+            &[&f.halls, &f.window_id, &f.staff_id, &f.from, &f.to],
         )
         .await
     }

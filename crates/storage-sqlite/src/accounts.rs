@@ -2,11 +2,15 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Row, params};
-use tiyan_core::accounts::Role;
+use std::sync::Arc;
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use tiyan_core::accounts::{Place, Role};
+use tiyan_core::region::Division;
 use uuid::Uuid;
 
 use super::{SqliteStore, conversion, q, time, uuid};
+use tiyan_storage::accounts::place_columns;
 use tiyan_storage::{
     Account, AccountStore, AuditEntry, AuditFilter, AuditRow, Error, NewAccount, PasswordHash, Result, Session, sql,
 };
@@ -19,9 +23,25 @@ fn account_row(r: &Row) -> rusqlite::Result<Account> {
         name: r.get(2)?,
         role: Role::parse(&role).ok_or_else(|| conversion(format!("role {role:?}").into()))?,
         hall_id: r.get(4)?,
+        region: r
+            .get::<_, Option<String>>(7)?
+            .map(|c| Division::parse(&c))
+            .transpose()
+            .map_err(|e| conversion(e.to_string().into()))?,
+        region_halls: Arc::default(),
         created_at: time(&r.get::<_, String>(5)?)?,
         disabled_at: r.get::<_, Option<String>>(6)?.map(|t| time(&t)).transpose()?,
     })
+}
+
+/// The account with the halls its region holds (see [`sql::accounts::HALLS_UNDER`]).
+fn with_halls(c: &Connection, mut a: Account) -> Result<Account> {
+    if let Some(region) = &a.region {
+        let mut stmt = c.prepare_cached(&q(sql::accounts::HALLS_UNDER))?;
+        let halls = stmt.query_map([format!("{}%", region.prefix())], |r| r.get(0))?;
+        a.region_halls = Arc::new(halls.collect::<rusqlite::Result<_>>()?);
+    }
+    Ok(a)
 }
 
 fn is_unique_violation(e: &rusqlite::Error) -> bool {
@@ -32,18 +52,20 @@ fn is_unique_violation(e: &rusqlite::Error) -> bool {
 impl AccountStore for SqliteStore {
     async fn create_account(&self, a: &NewAccount) -> Result<Account> {
         let a = a.clone();
+        let (hall_id, region) = place_columns(&a.place);
         self.write(move |c| {
             let inserted = c.execute(
-                "INSERT INTO accounts (id, login, name, role, hall_id, password_hash, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO accounts (id, login, name, role, hall_id, password_hash, created_at, region)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![
                     a.id.to_string(),
                     a.login,
                     a.name,
                     a.role.as_str(),
-                    a.hall_id,
+                    hall_id,
                     a.password.phc(),
-                    a.created_at.to_rfc3339()
+                    a.created_at.to_rfc3339(),
+                    region
                 ],
             );
             match inserted {
@@ -52,7 +74,7 @@ impl AccountStore for SqliteStore {
                 }
                 other => other?,
             };
-            Ok(c.query_row(&q(&sql::accounts::BY_ID), [a.id.to_string()], account_row)?)
+            with_halls(c, c.query_row(&q(&sql::accounts::BY_ID), [a.id.to_string()], account_row)?)
         })
         .await
     }
@@ -60,39 +82,39 @@ impl AccountStore for SqliteStore {
     async fn account_credentials(&self, login: &str) -> Result<Option<(Account, PasswordHash)>> {
         let login = login.to_string();
         self.read(move |c| {
-            Ok(c.query_row(&q(&sql::accounts::CREDENTIALS), [login], |r| {
-                Ok((account_row(r)?, PasswordHash::new(r.get(7)?)))
-            })
-            .optional()?)
+            let found = c
+                .query_row(&q(&sql::accounts::CREDENTIALS), [login], |r| {
+                    Ok((account_row(r)?, PasswordHash::new(r.get(8)?)))
+                })
+                .optional()?;
+            found.map(|(a, hash)| Ok((with_halls(c, a)?, hash))).transpose()
         })
         .await
     }
 
     async fn account(&self, id: Uuid) -> Result<Option<Account>> {
-        self.read(move |c| Ok(c.query_row(&q(&sql::accounts::BY_ID), [id.to_string()], account_row).optional()?)).await
-    }
-
-    async fn accounts(&self, hall: Option<&str>) -> Result<Vec<Account>> {
-        let hall = hall.map(str::to_string);
         self.read(move |c| {
-            let mut stmt = c.prepare(&q(&sql::accounts::LIST))?;
-            Ok(stmt.query_map([hall], account_row)?.collect::<rusqlite::Result<_>>()?)
+            let found = c.query_row(&q(&sql::accounts::BY_ID), [id.to_string()], account_row).optional()?;
+            found.map(|a| with_halls(c, a)).transpose()
         })
         .await
     }
 
-    async fn update_account(
-        &self,
-        id: Uuid,
-        role: Role,
-        hall_id: Option<&str>,
-        disabled: Option<DateTime<Utc>>,
-    ) -> Result<()> {
-        let hall_id = hall_id.map(str::to_string);
+    async fn accounts(&self) -> Result<Vec<Account>> {
+        self.read(move |c| {
+            let mut stmt = c.prepare(&q(&sql::accounts::LIST))?;
+            let list = stmt.query_map([], account_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+            list.into_iter().map(|a| with_halls(c, a)).collect()
+        })
+        .await
+    }
+
+    async fn update_account(&self, id: Uuid, role: Role, place: &Place, disabled: Option<DateTime<Utc>>) -> Result<()> {
+        let (hall_id, region) = place_columns(place);
         self.write(move |c| {
             let n = c.execute(
                 &q(sql::accounts::UPDATE),
-                params![id.to_string(), role.as_str(), hall_id, disabled.map(|d| d.to_rfc3339())],
+                params![id.to_string(), role.as_str(), hall_id, disabled.map(|d| d.to_rfc3339()), region],
             )?;
             if n == 0 {
                 return Err(Error::NotFound("account".into()));
@@ -129,15 +151,17 @@ impl AccountStore for SqliteStore {
     async fn session(&self, token_sha256: &str) -> Result<Option<Session>> {
         let token = token_sha256.to_string();
         self.read(move |c| {
-            Ok(c.query_row(&q(&sql::accounts::SESSION), [token], |r| {
-                Ok(Session {
-                    account: account_row(r)?,
-                    csrf: r.get(7)?,
-                    created_at: time(&r.get::<_, String>(8)?)?,
-                    last_seen_at: time(&r.get::<_, String>(9)?)?,
+            let found = c
+                .query_row(&q(&sql::accounts::SESSION), [token], |r| {
+                    Ok(Session {
+                        account: account_row(r)?,
+                        csrf: r.get(8)?,
+                        created_at: time(&r.get::<_, String>(9)?)?,
+                        last_seen_at: time(&r.get::<_, String>(10)?)?,
+                    })
                 })
-            })
-            .optional()?)
+                .optional()?;
+            found.map(|s| Ok(Session { account: with_halls(c, s.account.clone())?, ..s })).transpose()
         })
         .await
     }

@@ -330,18 +330,19 @@ impl AssessmentStore for SqliteStore {
         .await
     }
 
-    async fn fleet(&self, hall: Option<&str>) -> Result<Vec<FleetRow>> {
-        let hall = hall.map(str::to_string);
+    async fn fleet(&self, halls: Option<&[String]>) -> Result<Vec<FleetRow>> {
+        let halls = super::halls_param(halls);
         self.read_tx(move |c| {
             let sql = format!(
                 "SELECT {DEVICE_COLUMNS}, app_version, clock_offset_seconds, reported_at,
                         (SELECT coalesce(sum(max(n.seq - coalesce(s.through, 0), 0)), 0)
                          FROM device_newest n LEFT JOIN streams s ON s.device_id = n.device_id AND s.kind = n.kind
                          WHERE n.device_id = devices.id)
-                 FROM devices WHERE ?1 IS NULL OR hall_id = ?1 ORDER BY hall_id, role, name"
+                 FROM devices WHERE {in_halls} ORDER BY hall_id, role, name",
+                in_halls = super::in_halls("hall_id", 1)
             );
             let mut stmt = c.prepare(&sql)?;
-            let rows = stmt.query_map([hall], |r| {
+            let rows = stmt.query_map([halls], |r| {
                 Ok(FleetRow {
                     device: device_row(r)?,
                     app_version: r.get(8)?,
@@ -398,11 +399,11 @@ impl AssessmentStore for SqliteStore {
         .await
     }
 
-    async fn open_alerts(&self, hall: Option<&str>) -> Result<Vec<Alert>> {
-        let hall = hall.map(str::to_string);
+    async fn open_alerts(&self, halls: Option<&[String]>) -> Result<Vec<Alert>> {
+        let halls = super::halls_param(halls);
         self.read(move |c| {
-            let sql = &q(&sql::assessment::OPEN_ALERTS);
-            Ok(c.prepare(sql)?.query_map([hall], alert_row)?.collect::<rusqlite::Result<_>>()?)
+            let sql = sql::assessment::open_alerts(&super::in_halls("hall_id", 1));
+            Ok(c.prepare(&q(&sql))?.query_map([halls], alert_row)?.collect::<rusqlite::Result<_>>()?)
         })
         .await
     }

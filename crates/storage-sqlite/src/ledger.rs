@@ -267,18 +267,20 @@ impl LedgerStore for SqliteStore {
         let f = f.clone();
         self.read_tx(move |c| {
             let conditions = format!(
-                "(?1 IS NULL OR l.hall_id = ?1) AND (?2 IS NULL OR l.state = ?2)
+                "{in_halls} AND (?2 IS NULL OR l.state = ?2)
                 AND (?3 = 0 OR {open}) AND (?4 IS NULL OR l.window_id = ?4)
                 AND (?5 IS NULL OR l.staff_id = ?5) AND (?6 IS NULL OR l.source = ?6)
                 AND (?7 IS NULL OR l.due_date <= ?7)
                 AND (?8 IS NULL OR (l.due_date < ?8 AND {open}))
                 AND (?9 = 0 OR l.escalated = 1)",
-                open = predicate::open("l.state")
+                open = predicate::open("l.state"),
+                in_halls = super::in_halls("l.hall_id", 1)
             );
             let (state, source) = (f.state.map(LedgerState::as_str), f.source.map(Source::as_str));
+            let halls = super::halls_param(f.halls.as_deref());
             let (due_by, overdue_on) = (f.due_by.map(|d| d.to_string()), f.overdue_on.map(|d| d.to_string()));
             let filter = params![
-                f.hall_id,
+                halls,
                 state,
                 f.open_only,
                 f.window_id,
@@ -371,8 +373,8 @@ impl LedgerStore for SqliteStore {
         .await
     }
 
-    async fn dashboard(&self, hall_id: Option<&str>, today: NaiveDate, due_soon_by: NaiveDate) -> Result<Dashboard> {
-        let hall_id = hall_id.map(str::to_string);
+    async fn dashboard(&self, halls: Option<&[String]>, today: NaiveDate, due_soon_by: NaiveDate) -> Result<Dashboard> {
+        let halls = super::halls_param(halls);
         self.read_tx(move |c| {
             let (today, soon) = (today.to_string(), due_soon_by.to_string());
             let month = format!("{}-01", &today[..7]);
@@ -386,10 +388,11 @@ impl LedgerStore for SqliteStore {
                         count(*) FILTER (WHERE state = 'appealed'),
                         count(*) FILTER (WHERE registered_date = ?2),
                         count(*) FILTER (WHERE {open} AND due_estimate = 1)
-                 FROM ledger WHERE (?1 IS NULL OR hall_id = ?1)",
-                    open = predicate::open("state")
+                 FROM ledger WHERE {in_halls}",
+                    open = predicate::open("state"),
+                    in_halls = super::in_halls("hall_id", 1)
                 ),
-                params![hall_id, today, soon],
+                params![halls, today, soon],
                 |r| {
                     Ok(Dashboard {
                         open: r.get(0)?,
@@ -409,11 +412,12 @@ impl LedgerStore for SqliteStore {
                     "SELECT count(*), count(*) FILTER (WHERE {bad}),
                         count(*) FILTER (WHERE l.state = 'excluded')
                  FROM ratings r LEFT JOIN ledger l ON l.id = r.id
-                 WHERE (?1 IS NULL OR r.hall_id = ?1) AND r.device_date >= ?2 AND r.device_date <= ?3
+                 WHERE {in_halls} AND r.device_date >= ?2 AND r.device_date <= ?3
                    AND r.misuse = 0",
-                    bad = predicate::bad("r.")
+                    bad = predicate::bad("r."),
+                    in_halls = super::in_halls("r.hall_id", 1)
                 ),
-                params![hall_id, month, today],
+                params![halls, month, today],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )?;
             Ok(Dashboard { ratings: ratings - excluded, bad_reviews: bad - excluded, excluded, ..counts })

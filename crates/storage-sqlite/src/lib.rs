@@ -23,6 +23,17 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use tiyan_storage::{AttemptStore, Attempts, Database, DbHealth, Error, Result, sql};
 
+/// Keeps the rows of `column` whose hall is in the JSON array parameter `?n`,
+/// or every row when it is NULL: an account's scope ([`tiyan_core::accounts::Scope::halls`]).
+pub(crate) fn in_halls(column: &str, n: u8) -> String {
+    format!("(?{n} IS NULL OR {column} IN (SELECT value FROM json_each(?{n})))")
+}
+
+/// The parameter [`in_halls`] reads.
+pub(crate) fn halls_param(halls: Option<&[String]>) -> Option<String> {
+    halls.map(|h| serde_json::Value::from(h.to_vec()).to_string())
+}
+
 const STEPS: &[&str] = &[
     include_str!("../migrations/0001_server.sql"),
     include_str!("../migrations/0002_diary.sql"),
@@ -30,6 +41,7 @@ const STEPS: &[&str] = &[
     include_str!("../migrations/0004_hall_office.sql"),
     include_str!("../migrations/0005_assessment.sql"),
     include_str!("../migrations/0006_cases.sql"),
+    include_str!("../migrations/0007_regions.sql"),
 ];
 const READERS: usize = 4;
 

@@ -5,6 +5,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use tiyan_core::Text;
 use tiyan_core::intake::Catalog;
 use tiyan_core::reference::{FORMAT, Hall, Matter, Officer, Reason, ReferenceData, Staff, Window, next_version};
+use tiyan_core::region::{Division, Region};
 
 use super::{SqliteStore, date, q};
 use tiyan_storage::{Error, OfficerCredentials, PasswordHash, ReferenceImport, ReferenceStore, Result, sql};
@@ -124,14 +125,22 @@ impl ReferenceStore for SqliteStore {
 /// Retires every row, then brings back (and updates) those the data lists:
 /// nothing a stored record names is ever deleted.
 fn write_reference(tx: &Connection, d: &ReferenceData) -> Result<()> {
-    for table in ["halls", "windows", "staff", "reasons", "matters", "officers"] {
+    for table in ["regions", "halls", "windows", "staff", "reasons", "matters", "officers"] {
         tx.execute(&format!("UPDATE {table} SET active = 0"), [])?;
+    }
+    for r in &d.regions {
+        tx.execute(
+            "INSERT INTO regions (code, name_zh, name_en, active) VALUES (?1, ?2, ?3, 1)
+             ON CONFLICT (code) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en, active = 1",
+            params![r.code.as_str(), r.name.zh, r.name.en],
+        )?;
     }
     for h in &d.halls {
         tx.execute(
-            "INSERT INTO halls (id, name_zh, name_en, active) VALUES (?1, ?2, ?3, 1)
-             ON CONFLICT (id) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en, active = 1",
-            params![h.id, h.name.zh, h.name.en],
+            "INSERT INTO halls (id, name_zh, name_en, division, active) VALUES (?1, ?2, ?3, ?4, 1)
+             ON CONFLICT (id) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en,
+                 division = excluded.division, active = 1",
+            params![h.id, h.name.zh, h.name.en, h.division.as_ref().map(Division::as_str)],
         )?;
     }
     for w in &d.windows {
@@ -202,9 +211,17 @@ fn write_reference(tx: &Connection, d: &ReferenceData) -> Result<()> {
 
 fn read_reference(c: &Connection) -> Result<ReferenceData> {
     let text = |zh: String, en: String| Text::new(zh, en);
+    let division = |code: Option<String>| code.and_then(|c| Division::parse(&c).ok());
     let halls = c
-        .prepare("SELECT id, name_zh, name_en FROM halls WHERE active = 1 ORDER BY id")?
-        .query_map([], |r| Ok(Hall { id: r.get(0)?, name: text(r.get(1)?, r.get(2)?) }))?
+        .prepare("SELECT id, name_zh, name_en, division FROM halls WHERE active = 1 ORDER BY id")?
+        .query_map([], |r| {
+            Ok(Hall { id: r.get(0)?, name: text(r.get(1)?, r.get(2)?), division: division(r.get(3)?) })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let regions = c
+        .prepare("SELECT code, name_zh, name_en FROM regions WHERE active = 1 ORDER BY code")?
+        .query_map([], |r| Ok((division(r.get(0)?), text(r.get(1)?, r.get(2)?))))?
+        .filter_map(|r| r.map(|(code, name)| code.map(|code| Region { code, name })).transpose())
         .collect::<rusqlite::Result<_>>()?;
     let windows = c
         .prepare("SELECT id, hall_id, number, name_zh, name_en FROM windows WHERE active = 1 ORDER BY hall_id, number")?
@@ -262,5 +279,6 @@ fn read_reference(c: &Connection) -> Result<ReferenceData> {
         reasons,
         matters,
         officers,
+        regions,
     })
 }

@@ -318,13 +318,17 @@ impl SyncStore for SqliteStore {
 
     async fn ratings(&self, filter: &RatingFilter) -> Result<Vec<StoredRating>> {
         let f = filter.clone();
+        let halls = super::halls_param(f.halls.as_deref());
         self.read(move |c| {
             ratings_where(
                 c,
-                "(?1 IS NULL OR r.hall_id = ?1) AND (?2 IS NULL OR r.window_id = ?2) AND (?3 IS NULL OR r.staff_id = ?3)
-                 AND (?4 IS NULL OR r.device_date >= ?4) AND (?5 IS NULL OR r.device_date <= ?5)
-                 ORDER BY r.device_id, r.seq",
-                params![f.hall_id, f.window_id, f.staff_id, f.from.map(|d| d.to_string()), f.to.map(|d| d.to_string())],
+                &format!(
+                    "{in_halls} AND (?2 IS NULL OR r.window_id = ?2) AND (?3 IS NULL OR r.staff_id = ?3)
+                     AND (?4 IS NULL OR r.device_date >= ?4) AND (?5 IS NULL OR r.device_date <= ?5)
+                     ORDER BY r.device_id, r.seq",
+                    in_halls = super::in_halls("r.hall_id", 1)
+                ),
+                params![halls, f.window_id, f.staff_id, f.from.map(|d| d.to_string()), f.to.map(|d| d.to_string())],
             )
         })
         .await

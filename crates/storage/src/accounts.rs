@@ -6,7 +6,11 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use tiyan_core::accounts::{Role, Scope};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use tiyan_core::accounts::{Place, Role, Scope};
+use tiyan_core::region::Division;
 use uuid::Uuid;
 
 use super::{PasswordHash, Result};
@@ -18,15 +22,42 @@ pub struct Account {
     pub login: String,
     pub name: String,
     pub role: Role,
-    /// None for a supervisor.
+    /// The hall of a hall's account.
     pub hall_id: Option<String>,
+    /// The region of a region's account (neither: everywhere).
+    pub region: Option<Division>,
+    /// The halls the region holds, read with the account (empty otherwise).
+    #[serde(skip)]
+    pub region_halls: Arc<BTreeSet<String>>,
     pub created_at: DateTime<Utc>,
     pub disabled_at: Option<DateTime<Utc>>,
 }
 
 impl Account {
+    pub fn place(&self) -> Place {
+        place(self.hall_id.as_deref(), self.region.as_ref())
+    }
+
     pub fn scope(&self) -> Scope {
-        Scope { role: self.role, hall_id: self.hall_id.clone() }
+        Scope { role: self.role, place: self.place(), region_halls: self.region_halls.clone() }
+    }
+}
+
+/// The place the two columns name: a hall, else a region, else everywhere.
+pub fn place(hall_id: Option<&str>, region: Option<&Division>) -> Place {
+    match (hall_id, region) {
+        (Some(h), _) => Place::Hall(h.to_string()),
+        (None, Some(r)) => Place::Region(r.clone()),
+        (None, None) => Place::Everywhere,
+    }
+}
+
+/// The two columns a place is kept in: (hall_id, region).
+pub fn place_columns(place: &Place) -> (Option<String>, Option<String>) {
+    match place {
+        Place::Everywhere => (None, None),
+        Place::Region(r) => (None, Some(r.to_string())),
+        Place::Hall(h) => (Some(h.clone()), None),
     }
 }
 
@@ -36,7 +67,7 @@ pub struct NewAccount {
     pub login: String,
     pub name: String,
     pub role: Role,
-    pub hall_id: Option<String>,
+    pub place: Place,
     pub password: PasswordHash,
     pub created_at: DateTime<Utc>,
 }
@@ -88,16 +119,11 @@ pub trait AccountStore: Send + Sync {
     /// An account that may sign in (not disabled), with its password hash.
     async fn account_credentials(&self, login: &str) -> Result<Option<(Account, PasswordHash)>>;
     async fn account(&self, id: Uuid) -> Result<Option<Account>>;
-    /// Every account, or those of one hall.
-    async fn accounts(&self, hall: Option<&str>) -> Result<Vec<Account>>;
-    /// Changes the role and hall, or disables the account (which ends its sessions).
-    async fn update_account(
-        &self,
-        id: Uuid,
-        role: Role,
-        hall_id: Option<&str>,
-        disabled: Option<DateTime<Utc>>,
-    ) -> Result<()>;
+    /// Every account (a few hundred at most: the services keep those a person may see).
+    async fn accounts(&self) -> Result<Vec<Account>>;
+    /// Changes the role and place, or disables the account (which ends its sessions).
+    async fn update_account(&self, id: Uuid, role: Role, place: &Place, disabled: Option<DateTime<Utc>>)
+    -> Result<()>;
     /// A new password; the account's sessions end.
     async fn set_password(&self, id: Uuid, password: &PasswordHash) -> Result<()>;
     async fn create_session(&self, token_sha256: &str, account: Uuid, csrf: &str, now: DateTime<Utc>) -> Result<()>;

@@ -174,13 +174,13 @@ pub trait AssessmentStore: Send + Sync {
     /// What devices said of themselves, in one transaction (a device named
     /// twice: its last report stands).
     async fn report_devices(&self, reports: &[(Uuid, DeviceReport)]) -> Result<()>;
-    async fn fleet(&self, hall: Option<&str>) -> Result<Vec<FleetRow>>;
+    async fn fleet(&self, halls: Option<&[String]>) -> Result<Vec<FleetRow>>;
     /// A window's ratings received since `since`, misuse left out: (ratings, bad reviews).
     async fn window_recent(&self, window: &str, since: DateTime<Utc>) -> Result<(u64, u64)>;
     /// Raises `alert` unless the window has one raised since `quiet_since`; whether it did.
     async fn raise_alert(&self, alert: &Alert, quiet_since: DateTime<Utc>) -> Result<bool>;
     /// Alerts not yet acknowledged, newest first (None: every hall).
-    async fn open_alerts(&self, hall: Option<&str>) -> Result<Vec<Alert>>;
+    async fn open_alerts(&self, halls: Option<&[String]>) -> Result<Vec<Alert>>;
     async fn alert(&self, id: Uuid) -> Result<Option<Alert>>;
     /// Acknowledges an open alert; false when it was acknowledged already.
     async fn acknowledge_alert(&self, id: Uuid, account: Uuid, note: &str, at: DateTime<Utc>) -> Result<bool>;

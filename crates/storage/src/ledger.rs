@@ -87,8 +87,8 @@ pub struct StoredEvent {
 /// What the list shows; every field narrows.
 #[derive(Debug, Clone, Default)]
 pub struct LedgerFilter {
-    /// The account's scope: None sees every hall.
-    pub hall_id: Option<String>,
+    /// The halls of the account's scope (None: every hall, and items at no hall).
+    pub halls: Option<Vec<String>>,
     pub state: Option<LedgerState>,
     pub open_only: bool,
     pub window_id: Option<String>,
@@ -190,7 +190,7 @@ pub trait LedgerStore: Send + Sync {
         staff_id: Option<&str>,
         since: NaiveDate,
     ) -> Result<(Vec<LedgerRow>, Vec<StoredRating>)>;
-    async fn dashboard(&self, hall_id: Option<&str>, today: NaiveDate, due_soon_by: NaiveDate) -> Result<Dashboard>;
+    async fn dashboard(&self, halls: Option<&[String]>, today: NaiveDate, due_soon_by: NaiveDate) -> Result<Dashboard>;
     async fn rating(&self, id: Uuid) -> Result<Option<StoredRating>>;
     async fn revision(&self, id: Uuid) -> Result<Option<StoredRevision>>;
     /// Open items and their events, to recompute their status after the calendar changed.

@@ -172,7 +172,8 @@ pub struct StoredRating {
 /// What `export` selects; every field narrows, none set means everything.
 #[derive(Debug, Clone, Default)]
 pub struct RatingFilter {
-    pub hall_id: Option<String>,
+    /// The halls asked for, within the account's scope (None: every hall).
+    pub halls: Option<Vec<String>>,
     pub window_id: Option<String>,
     pub staff_id: Option<String>,
     /// The device's local dates, inclusive.

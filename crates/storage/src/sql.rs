@@ -10,7 +10,7 @@
 //! type from the column it meets, and SQLite has none.
 
 /// The columns an [`crate::Account`] is read from, in order (`a`: accounts).
-pub const ACCOUNT_COLUMNS: &str = "a.id, a.login, a.name, a.role, a.hall_id, a.created_at, a.disabled_at";
+pub const ACCOUNT_COLUMNS: &str = "a.id, a.login, a.name, a.role, a.hall_id, a.created_at, a.disabled_at, a.region";
 
 /// The columns an [`crate::Alert`] is read from, in order.
 pub const ALERT_COLUMNS: &str =
@@ -40,11 +40,14 @@ pub mod accounts {
     });
     pub static LIST: LazyLock<String> = LazyLock::new(|| {
         format!(
-            "SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE (a.hall_id = $1 OR $1 IS NULL) ORDER BY
-            a.disabled_at IS NOT NULL, a.role, a.login"
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts a ORDER BY a.disabled_at IS NOT NULL, a.role, a.login"
         )
     });
-    pub const UPDATE: &str = "UPDATE accounts SET role = $2, hall_id = $3, disabled_at = $4 WHERE id = $1";
+    pub const UPDATE: &str =
+        "UPDATE accounts SET role = $2, hall_id = $3, region = $5, disabled_at = $4 WHERE id = $1";
+    /// The halls a region holds: those whose division code starts with its digits
+    /// (`$1`: the prefix and `%`), retired ones too (their history is the region's).
+    pub const HALLS_UNDER: &str = "SELECT id FROM halls WHERE division LIKE $1";
     pub const END_SESSIONS_OF: &str = "DELETE FROM sessions WHERE account_id = $1";
     pub const SET_PASSWORD: &str = "UPDATE accounts SET password_hash = $2 WHERE id = $1";
     pub const NEW_SESSION: &str =
@@ -98,12 +101,10 @@ pub mod assessment {
     pub const NEW_ALERT: &str =
         "INSERT INTO alerts (id, hall_id, window_id, raised_at, ratings, bad, minutes) VALUES ($1, $2,
         $3, $4, $5, $6, $7)";
-    pub static OPEN_ALERTS: LazyLock<String> = LazyLock::new(|| {
-        format!(
-            "SELECT {ALERT_COLUMNS} FROM alerts WHERE acknowledged_at IS NULL AND (hall_id = $1 OR $1 IS NULL)
-             ORDER BY raised_at DESC"
-        )
-    });
+    /// Open alerts of the halls `in_halls` (the backend's hall filter on `$1`) keeps.
+    pub fn open_alerts(in_halls: &str) -> String {
+        format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE acknowledged_at IS NULL AND {in_halls} ORDER BY raised_at DESC")
+    }
     pub static ALERT: LazyLock<String> = LazyLock::new(|| format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE id = $1"));
     pub const ACKNOWLEDGE_ALERT: &str =
         "UPDATE alerts SET acknowledged_at = $2, account_id = $3, note = $4 WHERE id = $1 AND
@@ -296,7 +297,7 @@ mod tests {
             super::assessment::RATED_CASE_TALLIES,
             super::assessment::RECENT_ALERT,
             super::assessment::NEW_ALERT,
-            super::assessment::OPEN_ALERTS.as_str(),
+            super::accounts::HALLS_UNDER,
             super::assessment::ALERT.as_str(),
             super::assessment::ACKNOWLEDGE_ALERT,
             super::assessment::NOMINATIONS,

@@ -1,6 +1,7 @@
-//! Accounts and roles in the page: a supervisor makes and changes every
-//! account; a hall administrator those of their own hall (never a
-//! supervisor's). What an account may not manage it does not see.
+//! Accounts and roles in the page: a supervisor makes and changes the
+//! accounts at their place and below it (a region's halls and regions); an
+//! administrator the same, never a supervisor's. What an account may not
+//! manage it does not see.
 
 use std::sync::Arc;
 
@@ -8,7 +9,8 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use tiyan_core::accounts::Role;
+use tiyan_core::accounts::{Place, Role};
+use tiyan_core::region::in_tree_order;
 use uuid::Uuid;
 
 use super::ledger::context;
@@ -23,11 +25,11 @@ pub struct AccountLine {
     pub login: String,
     pub name: String,
     pub role: &'static str,
-    pub hall: String,
+    pub place: String,
     pub disabled: Option<String>,
     pub created: String,
     pub roles: Vec<Choice>,
-    pub halls: Vec<Choice>,
+    pub places: Vec<Choice>,
     /// Not one's own account: its role and standing may be changed here.
     pub changeable: bool,
 }
@@ -38,26 +40,36 @@ struct AccountsPage {
     c: Chrome,
     accounts: Vec<AccountLine>,
     roles: Vec<Choice>,
-    halls: Vec<Choice>,
+    places: Vec<Choice>,
 }
 
-/// The roles `office` may give, and the halls it may give them in.
-fn offered(office: &Office, halls: &[(String, String)], role: &str, hall: &str) -> (Vec<Choice>, Vec<Choice>) {
+/// The places an account may be put at by `office`, with their names: the
+/// whole server, the regions in tree order (indented), the halls.
+fn places(office: &Office, cx: &super::ledger::Context) -> Vec<(Place, String)> {
+    let t = office.t();
+    let lang = super::names::language(office.lang);
+    let scope = office.scope();
+    let mut out = vec![(Place::Everywhere, t.no_hall.to_string())];
+    out.extend(in_tree_order(&cx.data.regions).into_iter().map(|(depth, r)| {
+        (Place::Region(r.code.clone()), format!("{}{} {}", "　".repeat(depth), r.code, r.name.get(lang)))
+    }));
+    out.extend(cx.data.halls.iter().map(|h| (Place::Hall(h.id.clone()), h.name.get(lang).to_string())));
+    out.retain(|(p, _)| scope.holds(p));
+    out
+}
+
+/// The roles `office` may give, and the places it may give them at.
+fn offered(office: &Office, places: &[(Place, String)], role: &str, place: &Place) -> (Vec<Choice>, Vec<Choice>) {
     let t = office.t();
     let scope = office.scope();
     let roles = Role::ALL
         .into_iter()
-        .filter(|r| halls.iter().any(|(h, _)| scope.manages_account(*r, r.has_hall().then_some(h.as_str()))))
+        .filter(|r| places.iter().any(|(p, _)| scope.manages_account(*r, p)))
         .map(|r| Choice::new(r.as_str(), t.role(&r), role))
         .collect();
-    let mut hall_choices = Vec::new();
-    if scope.role == Role::Supervisor {
-        hall_choices.push(Choice::new("", t.no_hall, hall));
-    }
-    hall_choices.extend(
-        halls.iter().filter(|(h, _)| scope.administers(h)).map(|(h, n)| Choice::new(h.clone(), n.clone(), hall)),
-    );
-    (roles, hall_choices)
+    let key = place.key();
+    let choices = places.iter().map(|(p, name)| Choice::new(p.key(), name.clone(), &key)).collect();
+    (roles, choices)
 }
 
 pub async fn page(State(state): State<Arc<AppState>>, office: Office) -> Response {
@@ -65,35 +77,43 @@ pub async fn page(State(state): State<Arc<AppState>>, office: Office) -> Respons
         let c = Chrome::new(&office, Section::Accounts)?;
         let t = office.t();
         let cx = context(&state, &office).await?;
-        let lang = super::names::language(office.lang);
-        let halls: Vec<(String, String)> =
-            cx.data.halls.iter().map(|h| (h.id.clone(), h.name.get(lang).to_string())).collect();
+        let places = places(&office, &cx);
         let list = accounts::list(&state.services, &office.who()).await.on(&office)?;
         let accounts = list
             .iter()
             .map(|a| {
-                let (roles, halls) = offered(&office, &halls, a.role.as_str(), a.hall_id.as_deref().unwrap_or(""));
+                let place = a.place();
+                let (roles, choices) = offered(&office, &places, a.role.as_str(), &place);
                 AccountLine {
                     id: a.id.to_string(),
                     login: a.login.clone(),
                     name: a.name.clone(),
                     role: t.role(&a.role),
-                    hall: cx.names.hall(a.hall_id.as_deref()),
+                    place: places.iter().find(|(p, _)| *p == place).map_or_else(|| place.key(), |(_, n)| n.trim().to_string()),
                     disabled: a.disabled_at.map(|d| t.fill(t.disabled_since, "when", when(d))),
                     created: when(a.created_at),
                     roles,
-                    halls,
+                    places: choices,
                     changeable: a.id != office.account.id,
                 }
             })
             .collect();
-        // A new account is most often a hall's: its hall is offered first.
-        let default_hall =
-            office.account.hall_id.clone().or_else(|| halls.first().map(|(h, _)| h.clone())).unwrap_or_default();
-        let (roles, halls) = offered(&office, &halls, Role::Clerk.as_str(), &default_hall);
-        render(&office, &AccountsPage { c, accounts, roles, halls })
+        // A new account is most often a hall's: the first hall is offered first.
+        let default_place = places
+            .iter()
+            .map(|(p, _)| p)
+            .find(|p| matches!(p, Place::Hall(_)))
+            .cloned()
+            .unwrap_or_else(|| office.account.place());
+        let (roles, places) = offered(&office, &places, Role::Clerk.as_str(), &default_place);
+        render(&office, &AccountsPage { c, accounts, roles, places })
     };
     result.await.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// The place a form names; anything else is refused as a bad value.
+fn place(office: &Office, key: &str) -> Result<Place, Failure> {
+    Place::from_key(key).ok_or(Failure::Page { error: Invalid::Value("place").into(), lang: office.lang })
 }
 
 fn role(office: &Office, s: &str) -> Result<Role, Failure> {
@@ -105,8 +125,7 @@ pub struct NewAccountPost {
     login: String,
     name: String,
     role: String,
-    #[serde(default)]
-    hall: String,
+    place: String,
     password: String,
     password_again: String,
 }
@@ -115,6 +134,7 @@ pub async fn create(State(state): State<Arc<AppState>>, posted: Posted<NewAccoun
     let Posted { office, form } = posted;
     let result = async {
         let role = role(&office, &form.role)?;
+        let place = place(&office, &form.place)?;
         let made = if form.password != form.password_again {
             Err(Invalid::PasswordsDiffer.into())
         } else {
@@ -122,7 +142,7 @@ pub async fn create(State(state): State<Arc<AppState>>, posted: Posted<NewAccoun
                 login: &form.login,
                 name: &form.name,
                 role,
-                hall_id: Some(form.hall.as_str()),
+                place,
                 password: &form.password,
             };
             accounts::create(&state.services, &office.who(), &new).await
@@ -135,8 +155,7 @@ pub async fn create(State(state): State<Arc<AppState>>, posted: Posted<NewAccoun
 #[derive(Deserialize)]
 pub struct UpdatePost {
     role: String,
-    #[serde(default)]
-    hall: String,
+    place: String,
     disabled: Option<String>,
 }
 
@@ -153,8 +172,9 @@ pub async fn update(
     let result = async {
         let id = account_id(&office, &id)?;
         let role = role(&office, &form.role)?;
+        let place = place(&office, &form.place)?;
         let changed =
-            accounts::update(&state.services, &office.who(), id, role, Some(&form.hall), form.disabled.is_some()).await;
+            accounts::update(&state.services, &office.who(), id, role, &place, form.disabled.is_some()).await;
         office.after(changed.map(|_| office.t().saved_plain), "/admin/accounts")
     };
     result.await.unwrap_or_else(IntoResponse::into_response)

@@ -61,7 +61,7 @@ pub async fn page(State(state): State<Arc<AppState>>, office: Office) -> Respons
         let next_working_day = cx.calendar.add_working_days(today, 1).date;
         // The most urgent first: what is overdue, then what falls due soonest.
         let due = LedgerFilter {
-            hall_id: scope.hall_id.clone(),
+            // ledger::list keeps the halls the account sees.
             open_only: true,
             due_by: Some(next_working_day),
             page: 0,

@@ -12,7 +12,6 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveTime;
 use serde::Deserialize;
-use tiyan_core::accounts::Role;
 use tiyan_core::assessment::{AlertRule, Method, Month};
 use tiyan_core::mask::mask_name;
 
@@ -131,10 +130,10 @@ impl Which {
     fn resolve(&self, office: &Office, cx: &Context) -> Result<Place, Failure> {
         let scope = office.scope();
         let not_found = |what: &str| Failure::Page { error: Error::NotFound(what.into()), lang: office.lang };
-        let hall = match (&self.hall, &scope.hall_id) {
+        let hall = match (&self.hall, scope.hall()) {
             (Some(h), _) if !h.is_empty() => h.clone(),
-            (_, Some(own)) => own.clone(),
-            _ => cx.data.halls.first().map(|h| h.id.clone()).ok_or_else(|| not_found("hall"))?,
+            (_, Some(own)) => own.to_string(),
+            _ => cx.data.halls.iter().find(|h| scope.sees(&h.id)).map(|h| h.id.clone()).ok_or_else(|| not_found("hall"))?,
         };
         if !scope.sees(&hall) || !cx.data.halls.iter().any(|h| h.id == hall) {
             return Err(not_found("hall"));
@@ -178,6 +177,8 @@ struct FiguresPage {
     workbook_href: String,
     print_href: String,
     hall_id: String,
+    /// The account's region compared hall by hall (None: a hall's account).
+    region_href: Option<String>,
     settings: FigureSettings,
     current: Method,
     scores: String,
@@ -272,7 +273,7 @@ pub fn correction_rows(corrections: &[Correction], t: &Texts, mask: bool) -> Vec
         .collect()
 }
 
-fn month_choices(office: &Office, current: Month) -> Vec<Choice> {
+pub fn month_choices(office: &Office, current: Month) -> Vec<Choice> {
     let mut months = Month::of(office.today()).last(24);
     months.reverse();
     if !months.contains(&current) {
@@ -310,7 +311,9 @@ pub async fn page(State(state): State<Arc<AppState>>, office: Office, Query(q): 
             closed: tb.closed,
             may_close: !tb.closed && over && scope.administers(&place.hall),
             administers: scope.administers(&place.hall),
-            supervisor: office.account.role == Role::Supervisor,
+            supervisor: scope.everywhere(),
+            region_href: (!matches!(scope.place, tiyan_core::accounts::Place::Hall(_)))
+                .then(|| format!("/admin/figures/region?month={}", place.month)),
             method: tb.method,
             left_out: tb.left_out,
             hall_rows: tb.hall_rows,
@@ -381,28 +384,22 @@ pub async fn download(State(state): State<Arc<AppState>>, office: Office, Query(
         let place = q.resolve(&office, &cx)?;
         let view =
             assessment::month(&state.services, &office.who(), &cx.data, &place.hall, place.month).await.on(&office)?;
-        let bytes = workbook(&Report::Hall(Box::new(view.figures))).map_err(Error::internal).on(&office)?;
-        let name = format!("tiyan-{}-{}.xlsx", place.hall, place.month);
-        let disposition = format!(
-            "attachment; filename=\"{}\"",
-            name.replace(|c: char| !c.is_ascii_alphanumeric() && c != '.' && c != '-', "_")
-        );
-        Ok::<_, Failure>(
-            (
-                [
-                    (
-                        header::CONTENT_TYPE,
-                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-                    ),
-                    (header::CONTENT_DISPOSITION, disposition),
-                ],
-                bytes,
-            )
-                .into_response(),
-        )
+        workbook_response(&office, &Report::Hall(Box::new(view.figures)), &format!("tiyan-{}-{}.xlsx", place.hall, place.month))
     };
     result.await.unwrap_or_else(IntoResponse::into_response)
 }
+
+/// A report as a downloaded workbook named `name`.
+pub fn workbook_response(office: &Office, report: &Report, name: &str) -> Result<Response, Failure> {
+    let bytes = workbook(report).map_err(Error::internal).on(office)?;
+    let disposition = format!(
+        "attachment; filename=\"{}\"",
+        name.replace(|c: char| !c.is_ascii_alphanumeric() && c != '.' && c != '-', "_")
+    );
+    let kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string();
+    Ok(([(header::CONTENT_TYPE, kind), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
+}
+
 
 #[derive(Template)]
 #[template(path = "admin/trend.html")]

@@ -108,7 +108,7 @@ impl ListQuery {
     fn filter(&self, today: NaiveDate) -> LedgerFilter {
         let state = some(&self.state).and_then(|s| LedgerState::parse(&s));
         LedgerFilter {
-            hall_id: some(&self.hall),
+            halls: some(&self.hall).map(|h| vec![h]),
             state,
             open_only: state.is_none() && self.show.as_deref() != Some("all"),
             window_id: some(&self.window),

@@ -13,6 +13,7 @@ mod chart;
 mod dashboard;
 mod devices;
 mod figures;
+mod region;
 mod ledger;
 mod names;
 mod officers;
@@ -74,6 +75,8 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/figures/close", post(figures::close))
         .route("/figures/settings", post(figures::settings))
         .route("/figures/method", post(figures::method))
+        .route("/figures/region", get(region::page))
+        .route("/figures/region/workbook", get(region::download))
         .route("/officers", get(officers::page))
         .route("/officers/print", get(officers::print))
         .route("/officers/nominate", post(officers::nominate))

@@ -1,4 +1,4 @@
-//! Reference data in the page: halls, windows, staff (with photo and PIN),
+//! Reference data in the page: the tree of regions, halls, windows, staff (with photo and PIN),
 //! bad-review reasons, the quarter's experience list and officers. Each kind
 //! is a table and a form described once as fields, so the template is one
 //! loop; a row is edited by opening it into the form (`?edit=kind:id`). Every
@@ -14,8 +14,9 @@ use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use tiyan_core::Text;
-use tiyan_core::accounts::Role;
+use tiyan_core::accounts::{Place, Role};
 use tiyan_core::reference::{Hall, Matter, Officer, Reason, ReferenceData, Window};
+use tiyan_core::region::{Division, Level, Region, in_tree_order};
 
 use super::ledger::context;
 use super::page::{Choice, Chrome, Section, render};
@@ -97,7 +98,8 @@ fn blocks(
     editing: Option<(Kind, &str)>,
 ) -> Vec<Block> {
     let scope = office.scope();
-    let supervisor = scope.role == Role::Supervisor;
+    // What every hall shares is the province's supervisor's to change.
+    let supervisor = scope.everywhere();
     let editing_of = |k: Kind| editing.filter(|(kind, _)| *kind == k).map(|(_, id)| id);
     let hall_name =
         |id: &str| data.halls.iter().find(|h| h.id == id).map_or(id.to_string(), |h| h.name.get(lang).to_string());
@@ -133,22 +135,55 @@ fn blocks(
     };
     let mut out = Vec::new();
 
-    // Halls: a supervisor adds them; a hall administrator renames their own.
+    // The tree of regions: the province's supervisor keeps it; each account sees its own part.
+    let tree = in_tree_order(&data.regions);
+    let holds = |code: &Division| scope.holds(&Place::Region(code.clone()));
+    let region_name = |code: Option<&Division>| {
+        code.map(|c| data.regions.iter().find(|r| &r.code == c).map_or(c.to_string(), |r| format!("{c} {}", r.name.get(lang))))
+            .unwrap_or_default()
+    };
+    let e = editing_of(Kind::Region).and_then(|id| data.regions.iter().find(|r| r.code.as_str() == id));
+    let fields = vec![
+        Field { label: t.division_code, ..id_field(t, e.map_or("", |r| r.code.as_str()), e.is_some()) },
+        text("name_zh", t.name_zh, e.map_or("", |r| &r.name.zh), true),
+        text("name_en", t.name_en, e.map_or("", |r| &r.name.en), false),
+    ];
+    let rows = tree
+        .iter()
+        .filter(|(_, r)| holds(&r.code))
+        .map(|(depth, r)| {
+            let name = format!("{}{}", "　".repeat(*depth), r.name.zh);
+            let cells = vec![r.code.to_string(), name, r.name.en.clone(), level_name(t, r.code.level()).to_string()];
+            row(Kind::Region, r.code.as_str(), cells, supervisor)
+        })
+        .collect();
+    out.push(block(Kind::Region, t.regions, vec![t.division_code, t.name_zh, t.name_en, t.level], rows, fields, supervisor));
+
+    // Halls: a supervisor adds them under their region; an administrator renames their own.
     let e = editing_of(Kind::Hall).and_then(|id| data.halls.iter().find(|h| h.id == id));
+    let current = e.and_then(|h| h.division.as_ref());
+    let mut divisions = vec![Choice::new("", t.no_region, current.map_or("", |d| d.as_str()))];
+    divisions.extend(tree.iter().filter(|(_, r)| holds(&r.code) || Some(&r.code) == current).map(|(depth, r)| {
+        let label = format!("{}{} {}", "　".repeat(*depth), r.code, r.name.get(lang));
+        Choice::new(r.code.to_string(), label, current.map_or("", |d| d.as_str()))
+    }));
     let fields = vec![
         id_field(t, e.map_or("", |h| &h.id), e.is_some()),
         text("name_zh", t.name_zh, e.map_or("", |h| &h.name.zh), true),
         text("name_en", t.name_en, e.map_or("", |h| &h.name.en), false),
+        Field { required: false, ..select("division", t.region, divisions) },
     ];
     let rows = data
         .halls
         .iter()
         .filter(|h| scope.sees(&h.id))
         .map(|h| {
-            row(Kind::Hall, &h.id, vec![h.id.clone(), h.name.zh.clone(), h.name.en.clone()], scope.administers(&h.id))
+            let cells = vec![h.id.clone(), h.name.zh.clone(), h.name.en.clone(), region_name(h.division.as_ref())];
+            row(Kind::Hall, &h.id, cells, scope.administers(&h.id))
         })
         .collect();
-    out.push(block(Kind::Hall, t.halls, vec![t.id, t.name_zh, t.name_en], rows, fields, supervisor));
+    let may_add_hall = scope.role == Role::Supervisor;
+    out.push(block(Kind::Hall, t.halls, vec![t.id, t.name_zh, t.name_en, t.region], rows, fields, may_add_hall));
 
     // Windows.
     let e = editing_of(Kind::Window).and_then(|id| data.windows.iter().find(|w| w.id == id));
@@ -324,11 +359,27 @@ impl Fields {
     }
 }
 
+/// A level of the tree in the reader's language.
+fn level_name(t: &Texts, level: Level) -> &'static str {
+    match level {
+        Level::Province => t.level_province,
+        Level::City => t.level_city,
+        Level::County => t.level_county,
+        Level::Township => t.level_township,
+    }
+}
+
 /// The change a form describes.
 fn edit_of(kind: Kind, f: &Fields) -> Result<Edit, Error> {
     let id = f.required("id")?;
+    let division = |code: &str| Division::parse(code).map_err(|e| Error::from(Invalid::from(e)));
     Ok(match kind {
-        Kind::Hall => Edit::Hall(Hall { id, name: f.text("name_zh", "name_en")? }),
+        Kind::Region => Edit::Region(Region { code: division(&id)?, name: f.text("name_zh", "name_en")? }),
+        Kind::Hall => Edit::Hall(Hall {
+            id,
+            name: f.text("name_zh", "name_en")?,
+            division: f.optional("division").map(|c| division(&c)).transpose()?,
+        }),
         Kind::Window => Edit::Window(Window {
             id,
             hall_id: f.required("hall_id")?,

@@ -336,6 +336,23 @@ texts! {
     change: "修改", "Change";
     password_rule: "至少 10 个字符，不能全是数字", "At least 10 characters, not digits only";
     no_hall: "（全部大厅）", "(every hall)";
+    scope_place: "管辖范围", "Place";
+    regions: "行政区划", "Regions";
+    region: "所属区划", "Region";
+    division_code: "区划代码", "Division code";
+    no_region: "（未挂区划）", "(no region)";
+    level: "层级", "Level";
+    level_province: "省级", "Province";
+    level_city: "市级", "City";
+    level_county: "县级", "County";
+    level_township: "乡镇街道", "Township";
+    region_figures: "区域对比", "Region compared";
+    region_total: "区域合计", "The region in all";
+    halls_ranking: "大厅排名", "Halls ranked";
+    windows_across: "区域内窗口排名", "Windows across the region";
+    windows_more: "页面只列前 200 个窗口，完整排名见工作簿；其余窗口数：", "The page lists the first 200 windows; the workbook has them all. Windows not listed:";
+    regions_below: "下级区划：", "Regions below:";
+    region_method_line: "区域内排名：评价数不少于 {minimum} 条才排名，向区域均值收缩；{method}", "Ranked in the region: at least {minimum} ratings, shrunk toward the region's mean; {method}";
     audit_filter_action: "操作类型", "Action";
     audit_filter_actor: "操作账号", "Account";
     older: "更早的记录", "Older entries";
@@ -392,7 +409,7 @@ impl Texts {
 
     pub fn role(&self, r: &Role) -> &'static str {
         let (zh, en) = match r {
-            Role::Supervisor => ("督导（全部大厅）", "Supervisor (every hall)"),
+            Role::Supervisor => ("督导", "Supervisor"),
             Role::HallAdmin => ("大厅管理员", "Hall administrator"),
             Role::Clerk => ("台账专员", "Ledger clerk"),
             Role::Viewer => ("只读", "Viewer"),
@@ -577,8 +594,12 @@ impl Texts {
             Invalid::PasswordsDiffer => "两次输入的密码不一致".to_string(),
             Invalid::Login => "账号为 2–40 个字母、数字或 . - _".to_string(),
             Invalid::LoginTaken(l) => format!("账号 {l} 已被使用"),
-            Invalid::HallForRole => "督导不属于任何大厅，其他角色必须选择大厅".to_string(),
+            Invalid::HallForRole => {
+                "督导管辖一个区域或全部；受理员属于一个大厅；管理员和查阅人属于一个大厅或一个区域".to_string()
+            }
             Invalid::UnknownHall(h) => format!("大厅 {h} 不在基础数据中"),
+            Invalid::UnknownRegion(r) => format!("区域 {r} 不在基础数据中"),
+            Invalid::Division(d) => format!("{} 不是行政区划代码（GB/T 2260 六位，乡镇街道九位）", d.0),
             Invalid::UnknownWindow(w) => format!("窗口 {w} 不属于该大厅"),
             Invalid::Name => "姓名为 1–40 个字".to_string(),
             Invalid::OwnAccount => "不能修改自己账号的角色或状态".to_string(),

@@ -14,7 +14,7 @@ use chrono::{DateTime, Duration, Utc};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tiyan_core::Level;
-use tiyan_core::accounts::Role;
+use tiyan_core::accounts::{Place, Role};
 use tiyan_core::diary::DiaryRevision;
 use tiyan_core::protocol::DeviceRole;
 use tiyan_core::rating::Rating;
@@ -100,8 +100,14 @@ impl Server {
     }
 
     /// An account made by `by` (None: the first supervisor, as `user add` makes it), with [`PASSWORD`].
+    /// An account of a hall (`hall_id`), or of everywhere (None).
     pub async fn account(&self, by: Option<&Account>, login: &str, role: Role, hall_id: Option<&str>) -> Account {
-        let form = AccountForm { login, name: login, role, hall_id, password: PASSWORD };
+        let place = hall_id.map_or(Place::Everywhere, |h| Place::Hall(h.to_string()));
+        self.account_at(by, login, role, place).await
+    }
+
+    pub async fn account_at(&self, by: Option<&Account>, login: &str, role: Role, place: Place) -> Account {
+        let form = AccountForm { login, name: login, role, place, password: PASSWORD };
         let who = by.map_or_else(|| Who::console(self.now()), |a| self.who(a));
         accounts::create(self.cx(), &who, &form).await.unwrap()
     }
