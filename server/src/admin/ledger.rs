@@ -187,9 +187,10 @@ pub async fn list(State(state): State<Arc<AppState>>, office: Office, Query(q): 
         let filter = q.filter(today);
         let page = ledger::list(&state.services, &office.who(), filter.clone()).await.on(&office)?;
         let pages = page.total.div_ceil(u64::from(PER_PAGE)).max(1) as u32;
-        let hall_of_account = office.account.hall_id.clone();
+        let scope = office.scope();
+        let hall_of_account = scope.hall().map(str::to_string);
         let hall_shown = hall_of_account.clone().or_else(|| some(&q.hall));
-        let in_hall = |h: &str| hall_shown.as_deref().is_none_or(|x| x == h);
+        let in_hall = |h: &str| scope.sees(h) && hall_shown.as_deref().is_none_or(|x| x == h);
         let lang = super::names::language(office.lang);
         let rows = page.items.iter().map(|r| line(r, &cx.names, &cx.calendar, today, t)).collect();
         let list = ListPage {
@@ -207,7 +208,11 @@ pub async fn list(State(state): State<Arc<AppState>>, office: Office, Query(q): 
             } else {
                 choices(
                     t.all,
-                    cx.data.halls.iter().map(|h| (h.id.clone(), h.name.get(lang).to_string())),
+                    cx.data
+                        .halls
+                        .iter()
+                        .filter(|h| scope.sees(&h.id))
+                        .map(|h| (h.id.clone(), h.name.get(lang).to_string())),
                     q.hall.as_deref(),
                 )
             },
