@@ -35,13 +35,13 @@ tiyan_server::on_both_backends!(
     a_citys_figures_rank_its_halls_against_the_city,
 );
 
-/// Guangdong (440000) → Guangzhou (440100) → Tianhe (440106, the demo hall
-/// 江海 stands in for it) and Haizhu (440105); Shenzhen (440300) → Futian (440304).
+/// Guangdong (440000) → Jiangmen (440700) → Jianghai (440704, the demo hall)
+/// and Pengjiang (440703); Shenzhen (440300) → Futian (440304).
 const REGIONS: &str = "code,name,name_en
 440000000000,广东省,Guangdong
-440100000000,广州市,Guangzhou
-440105000000,海珠区,Haizhu
-440106000000,天河区,Tianhe
+440700000000,江门市,Jiangmen
+440703000000,蓬江区,Pengjiang
+440704000000,江海区,Jianghai
 440300000000,深圳市,Shenzhen
 440304000000,福田区,Futian
 ";
@@ -65,9 +65,10 @@ async fn province(backend: Backend) -> Server {
     let console = Who::console(s.now());
     reference::import(s.cx(), &console, loaded).await.unwrap();
     let text = |zh: &str| Text { zh: zh.into(), en: String::new() };
-    let jianghai = s.cx().reference().await.unwrap().halls[0].clone();
-    let mut edits = vec![Edit::Hall(Hall { division: Some(d("440106")), ..jianghai })];
-    for (hall, name, code, no) in [("haizhu", "海珠政务服务中心", "440105", "200101"), ("futian", "福田政务服务中心", "440304", "300101")] {
+    let demo = s.cx().reference().await.unwrap();
+    assert_eq!(demo.halls[0].division, Some(d("440704")), "the demo hall hangs under 江海区");
+    let mut edits = Vec::new();
+    for (hall, name, code, no) in [("pengjiang", "蓬江政务服务中心", "440703", "200101"), ("futian", "福田政务服务中心", "440304", "300101")] {
         edits.push(Edit::Hall(Hall { id: hall.into(), name: text(name), division: Some(d(code)) }));
         edits.push(Edit::Window(Window {
             id: format!("{hall}-w01"),
@@ -98,7 +99,7 @@ async fn province(backend: Backend) -> Server {
 async fn ratings_at(s: &Server, hall: &str, levels: &[Level]) -> Uuid {
     let (window, staff) = match hall {
         "jianghai" => ("jianghai-w02".to_string(), "staff-100102".to_string()),
-        "haizhu" => ("haizhu-w01".into(), "staff-200101".into()),
+        "pengjiang" => ("pengjiang-w01".into(), "staff-200101".into()),
         _ => ("futian-w01".into(), "staff-300101".into()),
     };
     let device = Uuid::now_v7();
@@ -136,8 +137,8 @@ async fn made_in_the_page(s: &Server) {
     s.account(None, "province", Role::Supervisor, None).await;
     let mut b = Browser::signed_in(s, "province").await;
     let (_, _, page) = b.get("/admin/accounts").await;
-    assert!(page.contains("region:440100") && page.contains("广州市"), "the tree is offered: {page}");
-    for (login, role, place) in [("gz-sup", "supervisor", "region:440100"), ("hz-admin", "hall_admin", "region:440105")] {
+    assert!(page.contains("region:440700") && page.contains("江门市"), "the tree is offered: {page}");
+    for (login, role, place) in [("jm-sup", "supervisor", "region:440700"), ("pj-admin", "hall_admin", "region:440703")] {
         let fields = [
             ("login", login),
             ("name", login),
@@ -166,19 +167,19 @@ async fn each_account_sees_its_subtree_and_nothing_beside_it(backend: Backend) {
     made_in_the_page(&s).await;
     let bad = [Level::VeryDissatisfied];
     ratings_at(&s, "jianghai", &bad).await;
-    ratings_at(&s, "haizhu", &bad).await;
+    ratings_at(&s, "pengjiang", &bad).await;
     let futian_kiosk = ratings_at(&s, "futian", &bad).await;
     let all = ledger::list(s.cx(), &Who::console(s.now()), LedgerFilter { per_page: 50, ..LedgerFilter::default() })
         .await
         .unwrap();
     let item_of = |hall: &str| all.items.iter().find(|i| i.hall_id.as_deref() == Some(hall)).unwrap().id;
-    let (jianghai_item, haizhu_item, futian_item) = (item_of("jianghai"), item_of("haizhu"), item_of("futian"));
+    let (jianghai_item, pengjiang_item, futian_item) = (item_of("jianghai"), item_of("pengjiang"), item_of("futian"));
 
-    let city = s.store.account_credentials("gz-sup").await.unwrap().unwrap().0;
-    let county = s.store.account_credentials("hz-admin").await.unwrap().unwrap().0;
-    assert_eq!(city.place(), region("440100"));
-    assert_eq!(*city.region_halls, ["haizhu".to_string(), "jianghai".to_string()].into_iter().collect());
-    assert_eq!(*county.region_halls, ["haizhu".to_string()].into_iter().collect());
+    let city = s.store.account_credentials("jm-sup").await.unwrap().unwrap().0;
+    let county = s.store.account_credentials("pj-admin").await.unwrap().unwrap().0;
+    assert_eq!(city.place(), region("440700"));
+    assert_eq!(*city.region_halls, ["pengjiang".to_string(), "jianghai".to_string()].into_iter().collect());
+    assert_eq!(*county.region_halls, ["pengjiang".to_string()].into_iter().collect());
 
     // The services: the ledger, the export and the fleet of the subtree only.
     let halls_of = |items: &[tiyan_storage::LedgerRow]| {
@@ -187,31 +188,31 @@ async fn each_account_sees_its_subtree_and_nothing_beside_it(backend: Backend) {
         h
     };
     let page = ledger::list(s.cx(), &s.who(&city), LedgerFilter { per_page: 50, ..LedgerFilter::default() }).await.unwrap();
-    assert_eq!(halls_of(&page.items), ["haizhu", "jianghai"]);
+    assert_eq!(halls_of(&page.items), ["jianghai", "pengjiang"]);
     let asked = LedgerFilter { halls: Some(vec!["futian".into()]), per_page: 50, ..LedgerFilter::default() };
     assert!(ledger::list(s.cx(), &s.who(&city), asked).await.unwrap().items.is_empty(), "asking for futian gives nothing");
     let page = ledger::list(s.cx(), &s.who(&county), LedgerFilter { per_page: 50, ..LedgerFilter::default() }).await.unwrap();
-    assert_eq!(halls_of(&page.items), ["haizhu"]);
+    assert_eq!(halls_of(&page.items), ["pengjiang"]);
     let exported = export::ratings(s.cx(), &s.who(&city), RatingFilter::default(), false).await.unwrap();
     assert_eq!(exported.len(), 2);
     assert!(exported.iter().all(|r| r.rating.hall_id != "futian"));
     let fleet = tiyan_services::fleet::fleet(s.cx(), &s.who(&county)).await.unwrap();
-    assert!(!fleet.is_empty() && fleet.iter().all(|f| f.row.device.hall_id == "haizhu"));
+    assert!(!fleet.is_empty() && fleet.iter().all(|f| f.row.device.hall_id == "pengjiang"));
 
     // The page, by address.
-    let mut gz = Browser::signed_in(&s, "gz-sup").await;
-    let mut hz = Browser::signed_in(&s, "hz-admin").await;
+    let mut jm = Browser::signed_in(&s, "jm-sup").await;
+    let mut pj = Browser::signed_in(&s, "pj-admin").await;
     for (who, b, ok, not_found) in [
         (
             "city",
-            &mut gz,
+            &mut jm,
             vec![
                 format!("/admin/ledger/{jianghai_item}"),
-                format!("/admin/ledger/{haizhu_item}"),
-                "/admin/figures?hall=haizhu".to_string(),
+                format!("/admin/ledger/{pengjiang_item}"),
+                "/admin/figures?hall=pengjiang".to_string(),
                 "/admin/figures/region".to_string(),
-                "/admin/figures/region?region=440105".to_string(),
-                "/admin/figures/region/workbook?region=440100".to_string(),
+                "/admin/figures/region?region=440703".to_string(),
+                "/admin/figures/region/workbook?region=440700".to_string(),
             ],
             vec![
                 format!("/admin/ledger/{futian_item}"),
@@ -225,13 +226,13 @@ async fn each_account_sees_its_subtree_and_nothing_beside_it(backend: Backend) {
         ),
         (
             "county",
-            &mut hz,
-            vec![format!("/admin/figures?hall=haizhu"), "/admin/figures/region".to_string()],
+            &mut pj,
+            vec![format!("/admin/figures?hall=pengjiang"), "/admin/figures/region".to_string()],
             vec![
                 format!("/admin/ledger/{jianghai_item}"),
                 format!("/admin/ledger/{futian_item}"),
                 "/admin/figures?hall=jianghai".to_string(),
-                "/admin/figures/region?region=440100".to_string(),
+                "/admin/figures/region?region=440700".to_string(),
             ],
         ),
     ] {
@@ -244,21 +245,21 @@ async fn each_account_sees_its_subtree_and_nothing_beside_it(backend: Backend) {
     }
     // Lists name nothing of another region.
     for path in ["/admin/ledger?show=all", "/admin/devices", "/admin/reference", "/admin/accounts", "/admin", "/admin/figures"] {
-        let (status, _, page) = gz.get(path).await;
+        let (status, _, page) = jm.get(path).await;
         assert_eq!(status, StatusCode::OK, "{path}");
         assert!(!page.contains("福田") && !page.contains("futian"), "{path} names Futian: {page}");
         assert!(!page.contains("深圳"), "{path} names Shenzhen");
     }
-    let (_, _, page) = hz.get("/admin/reference").await;
-    assert!(page.contains("海珠政务服务中心员工") && !page.contains("江海"), "the county's staff only");
-    let (_, _, page) = gz.get("/admin/devices").await;
+    let (_, _, page) = pj.get("/admin/reference").await;
+    assert!(page.contains("蓬江政务服务中心员工") && !page.contains("江海"), "the county's staff only");
+    let (_, _, page) = jm.get("/admin/devices").await;
     assert!(!page.contains(&futian_kiosk.to_string()));
 
     // Accounts: the city's supervisor makes a county's and a hall's, never one above or beside.
     let who = s.who(&city);
     let form = |login, role, place| accounts::AccountForm { login, name: login, role, place, password: PASSWORD };
-    accounts::create(s.cx(), &who, &form("th-view", Role::Viewer, region("440106"))).await.unwrap();
-    accounts::create(s.cx(), &who, &form("hz-clerk", Role::Clerk, Place::Hall("haizhu".into()))).await.unwrap();
+    accounts::create(s.cx(), &who, &form("jh-view", Role::Viewer, region("440704"))).await.unwrap();
+    accounts::create(s.cx(), &who, &form("pj-clerk", Role::Clerk, Place::Hall("pengjiang".into()))).await.unwrap();
     for (login, role, place) in [
         ("gd-sup", Role::Supervisor, region("440000")),
         ("all-sup", Role::Supervisor, Place::Everywhere),
@@ -271,34 +272,34 @@ async fn each_account_sees_its_subtree_and_nothing_beside_it(backend: Backend) {
     // The county's administrator: no supervisor, nothing at the city.
     let who = s.who(&county);
     for (login, role, place) in
-        [("x-sup", Role::Supervisor, region("440105")), ("x-admin", Role::HallAdmin, region("440100"))]
+        [("x-sup", Role::Supervisor, region("440703")), ("x-admin", Role::HallAdmin, region("440700"))]
     {
         assert!(accounts::create(s.cx(), &who, &form(login, role, place)).await.is_err(), "{login}");
     }
     let seen: Vec<String> = accounts::list(s.cx(), &who).await.unwrap().into_iter().map(|a| a.login).collect();
-    assert!(seen.contains(&"hz-clerk".to_string()) && !seen.contains(&"th-view".to_string()), "{seen:?}");
+    assert!(seen.contains(&"pj-clerk".to_string()) && !seen.contains(&"jh-view".to_string()), "{seen:?}");
     let city_account = accounts::visible(s.cx(), &who, city.id).await;
     assert!(matches!(city_account, Err(Error::NotFound(_))), "the city's account is not the county's to see");
 
     // Reference data: the county renames its hall but moves it nowhere, and adds no region.
-    let haizhu = s.cx().reference().await.unwrap().halls.iter().find(|h| h.id == "haizhu").unwrap().clone();
-    let renamed = Hall { name: Text { zh: "海珠区政务服务中心".into(), en: String::new() }, ..haizhu.clone() };
+    let pengjiang = s.cx().reference().await.unwrap().halls.iter().find(|h| h.id == "pengjiang").unwrap().clone();
+    let renamed = Hall { name: Text { zh: "蓬江区政务服务中心".into(), en: String::new() }, ..pengjiang.clone() };
     reference::edit(s.cx(), &who, Edit::Hall(renamed)).await.unwrap();
-    let moved = Hall { division: Some(d("440304")), ..haizhu.clone() };
+    let moved = Hall { division: Some(d("440304")), ..pengjiang.clone() };
     assert!(matches!(reference::edit(s.cx(), &who, Edit::Hall(moved)).await, Err(Error::Forbidden(_))));
-    let new_region = Edit::Region(tiyan_core::region::Region { code: d("440105001"), name: Text::new("街道", "") });
+    let new_region = Edit::Region(tiyan_core::region::Region { code: d("440703001"), name: Text::new("街道", "") });
     assert!(matches!(reference::edit(s.cx(), &who, new_region).await, Err(Error::Forbidden(_))));
     // The city's supervisor adds a hall under the city, not under Shenzhen.
     let who = s.who(&city);
     let hall = |id: &str, code: &str| Hall { id: id.into(), name: Text::new(id, ""), division: Some(d(code)) };
-    reference::edit(s.cx(), &who, Edit::Hall(hall("tianhe2", "440106"))).await.unwrap();
+    reference::edit(s.cx(), &who, Edit::Hall(hall("jianghai2", "440704"))).await.unwrap();
     let elsewhere = reference::edit(s.cx(), &who, Edit::Hall(hall("futian2", "440304"))).await;
     assert!(matches!(elsewhere, Err(Error::Forbidden(_))), "{elsewhere:?}");
     // A hall hung under the city later is the city's at the next request.
     let city = s.store.account(city.id).await.unwrap().unwrap();
-    assert!(city.scope().sees("tianhe2"));
+    assert!(city.scope().sees("jianghai2"));
     // A region with halls under it is not retired.
-    let retire = Edit::Retire { kind: tiyan_services::reference::Kind::Region, id: "440105".into() };
+    let retire = Edit::Retire { kind: tiyan_services::reference::Kind::Region, id: "440703".into() };
     assert!(reference::edit(s.cx(), &Who::console(s.now()), retire).await.is_err());
 }
 
@@ -306,17 +307,17 @@ async fn a_citys_figures_rank_its_halls_against_the_city(backend: Backend) {
     let s = province(backend).await;
     made_in_the_page(&s).await;
     // Jianghai: 12 very satisfied; Haizhu: 12 of which 4 dissatisfied; Futian
-    // (another city): 12 very dissatisfied, which must not move Guangzhou's mean.
+    // (another city): 12 very dissatisfied, which must not move Jiangmen's mean.
     ratings_at(&s, "jianghai", &[Level::VerySatisfied; 12]).await;
     let mut mixed = vec![Level::Satisfied; 8];
     mixed.extend([Level::Dissatisfied; 4]);
-    ratings_at(&s, "haizhu", &mixed).await;
+    ratings_at(&s, "pengjiang", &mixed).await;
     ratings_at(&s, "futian", &[Level::VeryDissatisfied; 12]).await;
-    let city = s.store.account_credentials("gz-sup").await.unwrap().unwrap().0;
+    let city = s.store.account_credentials("jm-sup").await.unwrap().unwrap().0;
     let month = Month::of(s.today());
-    let m = assessment::region_month(s.cx(), &s.who(&city), Some(&d("440100")), month).await.unwrap();
+    let m = assessment::region_month(s.cx(), &s.who(&city), Some(&d("440700")), month).await.unwrap();
     let order: Vec<(&str, Option<u32>)> = m.halls.iter().map(|h| (h.hall.hall_id.as_str(), h.hall.figures.rank)).collect();
-    assert_eq!(order, [("jianghai", Some(1)), ("haizhu", Some(2))]);
+    assert_eq!(order, [("jianghai", Some(1)), ("pengjiang", Some(2))]);
     assert_eq!(m.total.ratings, 24, "the city's halls only");
     assert!(m.halls[1].hall.figures.near_bottom, "the last of two is near the bottom");
     assert!(!m.halls[1].hall.figures.called_in, "not near the bottom last month too");
@@ -325,7 +326,7 @@ async fn a_citys_figures_rank_its_halls_against_the_city(backend: Backend) {
     // The same from the console, as `report --region` writes it; the whole
     // province ranks three halls; a county's month holds its hall alone.
     let console = Who::console(s.now());
-    let of = ReportOf { region: Some(&d("440100")), ..ReportOf::default() };
+    let of = ReportOf { region: Some(&d("440700")), ..ReportOf::default() };
     let Report::Region(r) = assessment::report(s.cx(), &console, month, of).await.unwrap() else { panic!("a region's report") };
     assert_eq!(r.halls.len(), 2);
     let Report::Region(all) = assessment::report(s.cx(), &console, month, ReportOf::default()).await.unwrap() else {
@@ -339,14 +340,36 @@ async fn a_citys_figures_rank_its_halls_against_the_city(backend: Backend) {
     let Report::Region(own) = assessment::report(s.cx(), &s.who(&city), month, ReportOf::default()).await.unwrap() else {
         panic!("the city's")
     };
-    assert_eq!(own.region.as_ref().map(|r| r.code.as_str()), Some("440100"));
+    assert_eq!(own.region.as_ref().map(|r| r.code.as_str()), Some("440700"));
     let whole = assessment::region_month(s.cx(), &s.who(&city), None, month).await;
     assert!(matches!(whole, Err(Error::NotFound(_))));
     // In the page: the city's halls ranked, Futian nowhere.
-    let mut gz = Browser::signed_in(&s, "gz-sup").await;
-    let (status, _, page) = gz.get(&format!("/admin/figures/region?month={month}")).await;
+    let mut jm = Browser::signed_in(&s, "jm-sup").await;
+    let (status, _, page) = jm.get(&format!("/admin/figures/region?month={month}")).await;
     assert_eq!(status, StatusCode::OK);
-    let (a, b) = (page.find("江海区政务服务中心").unwrap(), page.find("海珠政务服务中心").unwrap());
+    let (a, b) = (page.find("江海区政务服务中心").unwrap(), page.find("蓬江政务服务中心").unwrap());
     assert!(a < b, "ranked best first");
     assert!(!page.contains("福田") && page.contains("区域对比") && page.contains("下级区划"));
+
+    // Published, the public page goes down the tree to the hall: the province,
+    // the city, the county, the hall's month; a region with nothing published is not offered.
+    s.clock.set(instant("2026-12-02T10:00:00+08:00"));
+    let console_account = s.store.account_credentials("province").await.unwrap().unwrap().0;
+    let reference = s.cx().reference().await.unwrap();
+    assessment::close(s.cx(), &s.who(&console_account), &reference, "jianghai", month).await.unwrap();
+    let mut anyone = Browser::new(&s.router);
+    let (status, _, top) = anyone.get("/public").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(top.contains("/public?region=440000") && !top.contains("440300"), "{top}");
+    let (_, _, province) = anyone.get("/public?region=440000").await;
+    assert!(province.contains("/public?region=440700") && !province.contains("深圳"), "{province}");
+    let (_, _, city) = anyone.get("/public?region=440700").await;
+    assert!(city.contains("/public?region=440704") && !city.contains("/public?region=440703"), "{city}");
+    let (_, _, county) = anyone.get("/public?region=440704").await;
+    assert!(county.contains(&format!("/public/jianghai/{month}")), "{county}");
+    assert!(county.contains("/public?region=440000") && county.contains("/public?region=440700"), "the path up");
+    assert!(county.contains("江门市") && county.contains("江海区政务服务中心"), "{county}");
+    for bad in ["/public?region=4407", "/public?region=990000"] {
+        assert_eq!(anyone.get(bad).await.0, StatusCode::NOT_FOUND, "{bad}");
+    }
 }

@@ -13,9 +13,10 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 use tiyan_core::assessment::Month;
 use tiyan_core::mask::mask_name;
+use tiyan_core::region::{Division, Region, in_tree_order};
 
 use super::figures::{CorrectionRow, Row, correction_rows, method_line, row};
-use super::names::Names;
+use super::names::{self, Names};
 use super::page::{error_page, query_value};
 use super::texts::{Lang, Texts};
 use crate::AppState;
@@ -25,6 +26,13 @@ use tiyan_services::assessment;
 #[derive(Deserialize, Default)]
 pub struct LangQuery {
     lang: Option<String>,
+}
+
+/// The index's place in the tree of regions, and the language.
+#[derive(Deserialize, Default)]
+pub struct IndexQuery {
+    lang: Option<String>,
+    region: Option<String>,
 }
 
 impl LangQuery {
@@ -55,20 +63,58 @@ pub struct HallMonths {
 struct IndexPage {
     t: &'static Texts,
     toggle_href: String,
+    /// The regions above this one and this one: (name, href).
+    path: Vec<(String, String)>,
+    /// The regions directly below with something published: (name, href).
+    below: Vec<(String, String)>,
     halls: Vec<HallMonths>,
 }
 
-pub async fn index(State(state): State<Arc<AppState>>, Query(q): Query<LangQuery>) -> Response {
-    let lang = q.lang();
+/// The published figures from the province down: at each region, the regions
+/// below it that published something, and the halls hung right there.
+pub async fn index(State(state): State<Arc<AppState>>, Query(q): Query<IndexQuery>) -> Response {
+    let lang = Lang::parse(q.lang.as_deref().unwrap_or("zh"));
     let t = lang.texts();
+    let here = match q.region.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(Division::parse) {
+        None => None,
+        Some(Ok(d)) => Some(d),
+        Some(Err(_)) => return error_page(t, StatusCode::NOT_FOUND, t.not_found),
+    };
     let loaded = async {
         let data = state.services.reference().await?;
+        if here.as_ref().is_some_and(|r| !data.regions.iter().any(|x| &x.code == r)) {
+            return Ok(None);
+        }
         let closed = assessment::published_months(&state.services).await?;
         let names = Names::new(&data, lang);
         let suffix = if lang == Lang::En { "?lang=en" } else { "" };
+        let tree = in_tree_order(&data.regions);
+        let depth = |code: &Division| tree.iter().find(|(_, r)| &r.code == code).map(|(d, _)| *d);
+        let link = |r: &Region| {
+            let lang_part = if lang == Lang::En { "&lang=en" } else { "" };
+            (r.name.get(names::language(lang)).to_string(), format!("/public?region={}{lang_part}", r.code))
+        };
+        let published = |hall: &str| closed.iter().any(|(h, _)| h == hall);
+        let listed = |d: &Division| depth(d).is_some();
+        let path = tree.iter().filter(|(_, r)| here.as_ref().is_some_and(|h| r.code.contains(h))).map(|(_, r)| link(r)).collect();
+        let below = tree
+            .iter()
+            .filter(|(d, r)| match &here {
+                Some(h) => h.contains(&r.code) && Some(*d) == depth(h).map(|x| x + 1),
+                None => *d == 0,
+            })
+            .filter(|(_, r)| data.halls.iter().any(|x| published(&x.id) && x.division.as_ref().is_some_and(|d| r.code.contains(d))))
+            .map(|(_, r)| link(r))
+            .collect();
         let halls = data
             .halls
             .iter()
+            // The halls hung right here (at the top: those under no listed region).
+            .filter(|h| match (&here, &h.division) {
+                (Some(r), Some(d)) => r == d,
+                (Some(_), None) => false,
+                (None, d) => d.as_ref().is_none_or(|d| !listed(d)),
+            })
             .map(|h| HallMonths {
                 name: names.hall(Some(&h.id)),
                 months: closed
@@ -79,10 +125,17 @@ pub async fn index(State(state): State<Arc<AppState>>, Query(q): Query<LangQuery
             })
             .filter(|h| !h.months.is_empty())
             .collect();
-        Ok::<_, Error>(halls)
+        Ok::<_, Error>(Some((path, below, halls)))
+    };
+    let toggle_path = match &here {
+        Some(r) => format!("/public?region={r}&lang={}", if lang.other() == Lang::En { "en" } else { "zh" }),
+        None => toggle("/public", lang),
     };
     match loaded.await {
-        Ok(halls) => html(t, IndexPage { t, toggle_href: toggle("/public", lang), halls }.render()),
+        Ok(Some((path, below, halls))) => {
+            html(t, IndexPage { t, toggle_href: toggle_path, path, below, halls }.render())
+        }
+        Ok(None) => error_page(t, StatusCode::NOT_FOUND, t.not_found),
         Err(e) => error_page(t, StatusCode::SERVICE_UNAVAILABLE, &t.error(&e)),
     }
 }

@@ -352,6 +352,7 @@ texts! {
     windows_across: "区域内窗口排名", "Windows across the region";
     windows_more: "页面只列前 200 个窗口，完整排名见工作簿；其余窗口数：", "The page lists the first 200 windows; the workbook has them all. Windows not listed:";
     regions_below: "下级区划：", "Regions below:";
+    public_top: "全部地区", "Everywhere";
     region_method_line: "区域内排名：评价数不少于 {minimum} 条才排名，向区域均值收缩；{method}", "Ranked in the region: at least {minimum} ratings, shrunk toward the region's mean; {method}";
     audit_filter_action: "操作类型", "Action";
     audit_filter_actor: "操作账号", "Account";
