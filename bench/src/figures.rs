@@ -80,7 +80,9 @@ fn reference() -> ReferenceData {
     ReferenceData {
         format: FORMAT.into(),
         version: 1,
-        halls: (0..HALLS).map(|h| Hall { id: hall_id(h), name: text(format!("第{}大厅", h + 1)), division: None }).collect(),
+        halls: (0..HALLS)
+            .map(|h| Hall { id: hall_id(h), name: text(format!("第{}大厅", h + 1)), division: None })
+            .collect(),
         windows: (0..WINDOWS)
             .map(|w| Window {
                 id: window_id(w),

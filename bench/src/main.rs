@@ -5,6 +5,7 @@ mod figures;
 mod footprint;
 mod office;
 mod photo;
+mod province;
 mod rating;
 mod stats;
 mod sync;
@@ -57,6 +58,15 @@ enum What {
         /// Only these parts (drain, peak, burst) or backends (sqlite, postgres).
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
+        #[arg(long, default_value = "target/bench-data")]
+        dir: std::path::PathBuf,
+    },
+    /// A server holding a province's reference data against one holding one
+    /// hall: a kiosk's pull, a single-rating upload, a staff member renamed.
+    Province {
+        /// A PostgreSQL server for the PostgreSQL figures (scripts/bench.sh starts one).
+        #[arg(long, env = "TIYAN_BENCH_PG_URL")]
+        postgres: Option<String>,
         #[arg(long, default_value = "target/bench-data")]
         dir: std::path::PathBuf,
     },
@@ -137,6 +147,7 @@ fn main() -> anyhow::Result<()> {
             only,
             dir,
         }),
+        What::Province { postgres, dir } => province::run(postgres.as_deref(), &dir),
         What::Office { items, postgres, dir } => office::run(items, postgres.as_deref(), &dir),
         What::Figures { ratings, postgres, dir } => figures::run(ratings, postgres.as_deref(), &dir),
         What::Photo { dir } => photo::run(&dir),

@@ -82,10 +82,13 @@ async fn office(backend: Backend, items: usize, postgres: Option<&str>, dir: &Pa
     println!("{total} ledger items registered through uploads in {:.1} s", started.elapsed().as_secs_f64());
 
     let cx = Services::new(store.clone(), clock.clone());
-    let form =
-        AccountForm {
-            login: "sup", name: "督导", role: Role::Supervisor, place: tiyan_core::accounts::Place::Everywhere, password: "bench password 1"
-        };
+    let form = AccountForm {
+        login: "sup",
+        name: "督导",
+        role: Role::Supervisor,
+        place: tiyan_core::accounts::Place::Everywhere,
+        password: "bench password 1",
+    };
     accounts::create(&cx, &Who::console(clock.now()), &form).await?;
     clock.advance(chrono::Duration::days(10));
     let now = clock.now();

@@ -371,7 +371,11 @@ async fn the_public_page_shows_closed_months_without_a_citizen_or_a_full_name(ba
     assert_eq!(h.get("/public/jianghai/2026-10").await.0, StatusCode::NOT_FOUND);
     let reference = h.s.store.reference().await.unwrap();
     assessment::close(h.s.cx(), &h.s.who(&h.admin), &reference, "jianghai", month("2026-10")).await.unwrap();
+    // The index goes down the tree (广东省 › 江门市 › 江海区) to the hall.
     let (status, body) = h.get("/public").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("/public?region=440000"), "{body}");
+    let (status, body) = h.get("/public?region=440704").await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("/public/jianghai/2026-10"), "{body}");
     let (status, body) = h.get("/public/jianghai/2026-10").await;

@@ -33,6 +33,7 @@ use common::*;
 tiyan_server::on_both_backends!(
     each_account_sees_its_subtree_and_nothing_beside_it,
     a_citys_figures_rank_its_halls_against_the_city,
+    an_edit_in_one_hall_makes_only_its_kiosks_pull,
 );
 
 /// Guangdong (440000) → Jiangmen (440700) → Jianghai (440704, the demo hall)
@@ -68,7 +69,9 @@ async fn province(backend: Backend) -> Server {
     let demo = s.cx().reference().await.unwrap();
     assert_eq!(demo.halls[0].division, Some(d("440704")), "the demo hall hangs under 江海区");
     let mut edits = Vec::new();
-    for (hall, name, code, no) in [("pengjiang", "蓬江政务服务中心", "440703", "200101"), ("futian", "福田政务服务中心", "440304", "300101")] {
+    for (hall, name, code, no) in
+        [("pengjiang", "蓬江政务服务中心", "440703", "200101"), ("futian", "福田政务服务中心", "440304", "300101")]
+    {
         edits.push(Edit::Hall(Hall { id: hall.into(), name: text(name), division: Some(d(code)) }));
         edits.push(Edit::Window(Window {
             id: format!("{hall}-w01"),
@@ -97,6 +100,11 @@ async fn province(backend: Backend) -> Server {
 /// A kiosk enrolled at the hall's window 01 (the demo hall's 02) sends
 /// `levels` as ratings of its staff member; the kiosk's id.
 async fn ratings_at(s: &Server, hall: &str, levels: &[Level]) -> Uuid {
+    kiosk_at(s, hall, levels).await.0
+}
+
+/// As [`ratings_at`], with the kiosk's secret.
+async fn kiosk_at(s: &Server, hall: &str, levels: &[Level]) -> (Uuid, String) {
     let (window, staff) = match hall {
         "jianghai" => ("jianghai-w02".to_string(), "staff-100102".to_string()),
         "pengjiang" => ("pengjiang-w01".into(), "staff-200101".into()),
@@ -126,9 +134,93 @@ async fn ratings_at(s: &Server, hall: &str, levels: &[Level]) -> Uuid {
             }
         })
         .collect();
-    let (status, body) = s.upload(device, &secret, ratings(&records)).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    device
+    if !records.is_empty() {
+        let (status, body) = s.upload(device, &secret, ratings(&records)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    (device, secret)
+}
+
+/// The version a kiosk is told to hold, and what it pulls from the one it holds.
+async fn kiosk_view(s: &Server, (device, secret): &(Uuid, String), holds: Option<i64>) -> (i64, serde_json::Value) {
+    let (status, state) = s.call("GET", "/api/v1/sync/state", &auth(*device, secret), vec![]).await;
+    assert_eq!(status, StatusCode::OK, "{state}");
+    let version = state["ok"]["reference_version"].as_i64().unwrap();
+    let since = holds.map_or(String::new(), |v| format!("?since={v}"));
+    let (status, pulled) = s.call("GET", &format!("/api/v1/reference{since}"), &auth(*device, secret), vec![]).await;
+    assert_eq!(status, StatusCode::OK, "{pulled}");
+    (version, pulled["ok"].clone())
+}
+
+async fn an_edit_in_one_hall_makes_only_its_kiosks_pull(backend: Backend) {
+    let s = province(backend).await;
+    let jianghai = kiosk_at(&s, "jianghai", &[]).await;
+    let pengjiang = kiosk_at(&s, "pengjiang", &[]).await;
+    let (j0, pulled) = kiosk_view(&s, &jianghai, None).await;
+    let staff: Vec<&str> =
+        pulled["data"]["staff"].as_array().unwrap().iter().map(|x| x["hall_id"].as_str().unwrap()).collect();
+    assert!(!staff.is_empty() && staff.iter().all(|h| *h == "jianghai"), "its own hall's staff only: {staff:?}");
+    assert!(
+        pulled["data"]["regions"].as_array().is_none_or(|r| r.is_empty())
+            && pulled["data"]["officers"].as_array().is_none_or(|o| o.is_empty())
+    );
+    let (p0, _) = kiosk_view(&s, &pengjiang, None).await;
+
+    // A staff member of Pengjiang renamed in the page: Pengjiang's kiosks pull it, Jianghai's are told nothing.
+    let console = Who::console(s.now());
+    let current = s.cx().reference().await.unwrap();
+    let member = current.staff.iter().find(|x| x.hall_id == "pengjiang").unwrap().clone();
+    let rename = |name: &str| Edit::Staff {
+        staff: StaffForm {
+            id: member.id.clone(),
+            hall_id: member.hall_id.clone(),
+            employee_no: member.employee_no.clone(),
+            name: name.into(),
+            department: None,
+        },
+        pin: None,
+        photo: None,
+    };
+    let version = reference::edit(s.cx(), &console, rename("陈新")).await.unwrap();
+    let (j1, nothing) = kiosk_view(&s, &jianghai, Some(j0)).await;
+    assert_eq!(j1, j0, "Jianghai's version stays");
+    assert!(nothing["data"].is_null(), "{nothing}");
+    let (p1, pulled) = kiosk_view(&s, &pengjiang, Some(p0)).await;
+    assert_eq!(p1, version, "Pengjiang's moves to the new version");
+    assert_eq!(pulled["version"].as_i64(), Some(version));
+    assert!(pulled["data"]["staff"].to_string().contains("陈新"));
+    // The office's copy is the new one too (patched, not read again), and the store agrees.
+    let office = s.cx().reference().await.unwrap();
+    assert_eq!(office.version, version);
+    assert!(office.staff.iter().any(|x| x.name == "陈新"));
+    assert_eq!(*office, s.store.reference().await.unwrap(), "the patched copy is what the database holds");
+
+    // A reason is every kiosk's: both pull.
+    let reason = tiyan_core::reference::Reason { code: "rude".into(), label: Text::new("态度生硬", "Rude") };
+    let version = reference::edit(s.cx(), &console, Edit::Reason(reason)).await.unwrap();
+    assert_eq!(kiosk_view(&s, &jianghai, Some(j1)).await.0, version);
+    assert_eq!(kiosk_view(&s, &pengjiang, Some(p1)).await.0, version);
+    // A region is no kiosk's: neither pulls.
+    let region = tiyan_core::region::Region { code: d("440705"), name: Text::new("新会区", "Xinhui") };
+    reference::edit(s.cx(), &console, Edit::Region(region)).await.unwrap();
+    assert_eq!(kiosk_view(&s, &jianghai, Some(version)).await.0, version);
+
+    // A change made on a version another process has moved past meanwhile
+    // is refused as stale, and writes nothing.
+    let seen = s.store.reference_version().await.unwrap();
+    let second = tiyan_services::Services::new(s.store.clone(), s.clock.clone());
+    reference::edit(&second, &console, rename("陈二")).await.unwrap();
+    let late = tiyan_storage::ReferenceEdit {
+        change: tiyan_core::reference::Change::Retire(tiyan_core::reference::Kind::Staff, member.id.clone()),
+        holders: tiyan_core::reference::Holders::Halls(vec!["pengjiang".into()]),
+        photos: vec![],
+        passwords: vec![],
+        based_on: seen,
+    };
+    assert!(matches!(s.store.edit_reference(&late).await, Err(tiyan_storage::Error::Stale)));
+    assert!(s.store.reference().await.unwrap().staff.iter().any(|x| x.name == "陈二"), "still there");
+    // This process's copy follows the other's change at its next look.
+    assert!(s.cx().reference().await.unwrap().staff.iter().any(|x| x.name == "陈二"));
 }
 
 /// The province's supervisor makes the city's supervisor and the county's
@@ -138,7 +230,8 @@ async fn made_in_the_page(s: &Server) {
     let mut b = Browser::signed_in(s, "province").await;
     let (_, _, page) = b.get("/admin/accounts").await;
     assert!(page.contains("region:440700") && page.contains("江门市"), "the tree is offered: {page}");
-    for (login, role, place) in [("jm-sup", "supervisor", "region:440700"), ("pj-admin", "hall_admin", "region:440703")] {
+    for (login, role, place) in [("jm-sup", "supervisor", "region:440700"), ("pj-admin", "hall_admin", "region:440703")]
+    {
         let fields = [
             ("login", login),
             ("name", login),
@@ -154,8 +247,14 @@ async fn made_in_the_page(s: &Server) {
     }
     // A place that is not a division code, or not in the tree, changes nothing.
     for place in ["region:4401", "region:450100"] {
-        let fields =
-            [("login", "odd"), ("name", "odd"), ("role", "viewer"), ("place", place), ("password", PASSWORD), ("password_again", PASSWORD)];
+        let fields = [
+            ("login", "odd"),
+            ("name", "odd"),
+            ("role", "viewer"),
+            ("place", place),
+            ("password", PASSWORD),
+            ("password_again", PASSWORD),
+        ];
         b.post("/admin/accounts", &fields).await;
     }
     let list = s.store.accounts().await.unwrap();
@@ -187,11 +286,16 @@ async fn each_account_sees_its_subtree_and_nothing_beside_it(backend: Backend) {
         h.sort();
         h
     };
-    let page = ledger::list(s.cx(), &s.who(&city), LedgerFilter { per_page: 50, ..LedgerFilter::default() }).await.unwrap();
+    let page =
+        ledger::list(s.cx(), &s.who(&city), LedgerFilter { per_page: 50, ..LedgerFilter::default() }).await.unwrap();
     assert_eq!(halls_of(&page.items), ["jianghai", "pengjiang"]);
     let asked = LedgerFilter { halls: Some(vec!["futian".into()]), per_page: 50, ..LedgerFilter::default() };
-    assert!(ledger::list(s.cx(), &s.who(&city), asked).await.unwrap().items.is_empty(), "asking for futian gives nothing");
-    let page = ledger::list(s.cx(), &s.who(&county), LedgerFilter { per_page: 50, ..LedgerFilter::default() }).await.unwrap();
+    assert!(
+        ledger::list(s.cx(), &s.who(&city), asked).await.unwrap().items.is_empty(),
+        "asking for futian gives nothing"
+    );
+    let page =
+        ledger::list(s.cx(), &s.who(&county), LedgerFilter { per_page: 50, ..LedgerFilter::default() }).await.unwrap();
     assert_eq!(halls_of(&page.items), ["pengjiang"]);
     let exported = export::ratings(s.cx(), &s.who(&city), RatingFilter::default(), false).await.unwrap();
     assert_eq!(exported.len(), 2);
@@ -244,7 +348,9 @@ async fn each_account_sees_its_subtree_and_nothing_beside_it(backend: Backend) {
         }
     }
     // Lists name nothing of another region.
-    for path in ["/admin/ledger?show=all", "/admin/devices", "/admin/reference", "/admin/accounts", "/admin", "/admin/figures"] {
+    for path in
+        ["/admin/ledger?show=all", "/admin/devices", "/admin/reference", "/admin/accounts", "/admin", "/admin/figures"]
+    {
         let (status, _, page) = jm.get(path).await;
         assert_eq!(status, StatusCode::OK, "{path}");
         assert!(!page.contains("福田") && !page.contains("futian"), "{path} names Futian: {page}");
@@ -283,7 +389,8 @@ async fn each_account_sees_its_subtree_and_nothing_beside_it(backend: Backend) {
 
     // Reference data: the county renames its hall but moves it nowhere, and adds no region.
     let pengjiang = s.cx().reference().await.unwrap().halls.iter().find(|h| h.id == "pengjiang").unwrap().clone();
-    let renamed = Hall { name: Text { zh: "蓬江区政务服务中心".into(), en: String::new() }, ..pengjiang.clone() };
+    let renamed =
+        Hall { name: Text { zh: "蓬江区政务服务中心".into(), en: String::new() }, ..pengjiang.clone() };
     reference::edit(s.cx(), &who, Edit::Hall(renamed)).await.unwrap();
     let moved = Hall { division: Some(d("440304")), ..pengjiang.clone() };
     assert!(matches!(reference::edit(s.cx(), &who, Edit::Hall(moved)).await, Err(Error::Forbidden(_))));
@@ -316,7 +423,8 @@ async fn a_citys_figures_rank_its_halls_against_the_city(backend: Backend) {
     let city = s.store.account_credentials("jm-sup").await.unwrap().unwrap().0;
     let month = Month::of(s.today());
     let m = assessment::region_month(s.cx(), &s.who(&city), Some(&d("440700")), month).await.unwrap();
-    let order: Vec<(&str, Option<u32>)> = m.halls.iter().map(|h| (h.hall.hall_id.as_str(), h.hall.figures.rank)).collect();
+    let order: Vec<(&str, Option<u32>)> =
+        m.halls.iter().map(|h| (h.hall.hall_id.as_str(), h.hall.figures.rank)).collect();
     assert_eq!(order, [("jianghai", Some(1)), ("pengjiang", Some(2))]);
     assert_eq!(m.total.ratings, 24, "the city's halls only");
     assert!(m.halls[1].hall.figures.near_bottom, "the last of two is near the bottom");
@@ -327,7 +435,9 @@ async fn a_citys_figures_rank_its_halls_against_the_city(backend: Backend) {
     // province ranks three halls; a county's month holds its hall alone.
     let console = Who::console(s.now());
     let of = ReportOf { region: Some(&d("440700")), ..ReportOf::default() };
-    let Report::Region(r) = assessment::report(s.cx(), &console, month, of).await.unwrap() else { panic!("a region's report") };
+    let Report::Region(r) = assessment::report(s.cx(), &console, month, of).await.unwrap() else {
+        panic!("a region's report")
+    };
     assert_eq!(r.halls.len(), 2);
     let Report::Region(all) = assessment::report(s.cx(), &console, month, ReportOf::default()).await.unwrap() else {
         panic!("every hall")
@@ -337,7 +447,8 @@ async fn a_citys_figures_rank_its_halls_against_the_city(backend: Backend) {
     let bytes = tiyan_services::report::workbook(&Report::Region(r)).unwrap();
     assert!(bytes.starts_with(b"PK"), "a workbook");
     // The city's supervisor's own report is the city's; the province's is not theirs.
-    let Report::Region(own) = assessment::report(s.cx(), &s.who(&city), month, ReportOf::default()).await.unwrap() else {
+    let Report::Region(own) = assessment::report(s.cx(), &s.who(&city), month, ReportOf::default()).await.unwrap()
+    else {
         panic!("the city's")
     };
     assert_eq!(own.region.as_ref().map(|r| r.code.as_str()), Some("440700"));

@@ -37,7 +37,6 @@ impl Role {
     pub fn parse(s: &str) -> Option<Role> {
         Role::ALL.into_iter().find(|r| r.as_str() == s)
     }
-
 }
 
 /// Where an account is placed: the whole server (a province's supervisor, the
@@ -76,12 +75,12 @@ impl Role {
     /// region (or everything); an administrator or a viewer over a hall or a
     /// region; a clerk, who works the ledger at the counter, in one hall.
     pub fn may_be_at(self, place: &Place) -> bool {
-        match (self, place) {
-            (Role::Supervisor, Place::Everywhere | Place::Region(_)) => true,
-            (Role::HallAdmin | Role::Viewer, Place::Region(_) | Place::Hall(_)) => true,
-            (Role::Clerk, Place::Hall(_)) => true,
-            _ => false,
-        }
+        matches!(
+            (self, place),
+            (Role::Supervisor, Place::Everywhere | Place::Region(_))
+                | (Role::HallAdmin | Role::Viewer, Place::Region(_) | Place::Hall(_))
+                | (Role::Clerk, Place::Hall(_))
+        )
     }
 }
 
@@ -239,8 +238,14 @@ mod tests {
         assert!(!city.manages_account(Role::Supervisor, &region("330000")));
         assert!(!city.manages_account(Role::Supervisor, &Place::Everywhere));
         assert!(!city.manages_account(Role::Viewer, &region("330200")));
-        assert!(city.manages_account(Role::Clerk, &hall("shangcheng")) && !city.manages_account(Role::Clerk, &hall("ningbo")));
-        assert!(county.manages_account(Role::Clerk, &hall("xihu")) && county.manages_account(Role::Viewer, &region("330106")));
+        assert!(
+            city.manages_account(Role::Clerk, &hall("shangcheng"))
+                && !city.manages_account(Role::Clerk, &hall("ningbo"))
+        );
+        assert!(
+            county.manages_account(Role::Clerk, &hall("xihu"))
+                && county.manages_account(Role::Viewer, &region("330106"))
+        );
         assert!(!county.manages_account(Role::Supervisor, &region("330106")), "an administrator makes no supervisor");
         assert!(!county.manages_account(Role::HallAdmin, &region("330100")));
         assert!(!county.manages_account(Role::Clerk, &hall("shangcheng")));

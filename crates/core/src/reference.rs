@@ -150,6 +150,10 @@ pub enum ReferenceError {
     Appointment(String),
     #[error("hall {hall:?} hangs under region {code}, which the data does not list")]
     UnknownRegion { hall: String, code: String },
+    #[error("no {kind} {id:?} in the data")]
+    UnknownRow { kind: &'static str, id: String },
+    #[error("{kind} {id:?} still has {what} under it")]
+    InUse { kind: &'static str, id: String, what: &'static str },
 }
 
 fn is_id(s: &str) -> bool {
@@ -254,6 +258,286 @@ impl ReferenceData {
     }
 }
 
+/// A kind of row of the reference data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Region,
+    Hall,
+    Window,
+    Staff,
+    Reason,
+    Matter,
+    Officer,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 7] =
+        [Kind::Region, Kind::Hall, Kind::Window, Kind::Staff, Kind::Reason, Kind::Matter, Kind::Officer];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Region => "region",
+            Kind::Hall => "hall",
+            Kind::Window => "window",
+            Kind::Staff => "staff",
+            Kind::Reason => "reason",
+            Kind::Matter => "matter",
+            Kind::Officer => "officer",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// One row of the reference data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Row {
+    Region(Region),
+    Hall(Hall),
+    Window(Window),
+    Staff(Staff),
+    Reason(Reason),
+    Matter(Matter),
+    Officer(Officer),
+}
+
+impl Row {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Row::Region(_) => Kind::Region,
+            Row::Hall(_) => Kind::Hall,
+            Row::Window(_) => Kind::Window,
+            Row::Staff(_) => Kind::Staff,
+            Row::Reason(_) => Kind::Reason,
+            Row::Matter(_) => Kind::Matter,
+            Row::Officer(_) => Kind::Officer,
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        match self {
+            Row::Region(r) => r.code.as_str(),
+            Row::Hall(h) => &h.id,
+            Row::Window(w) => &w.id,
+            Row::Staff(s) => &s.id,
+            Row::Reason(r) => &r.code,
+            Row::Matter(m) => &m.id,
+            Row::Officer(o) => &o.id,
+        }
+    }
+
+    /// The hall the row belongs to (None: every hall's, or the tree's).
+    pub fn hall(&self) -> Option<&str> {
+        match self {
+            Row::Hall(h) => Some(&h.id),
+            Row::Window(w) => Some(&w.hall_id),
+            Row::Staff(s) => Some(&s.hall_id),
+            _ => None,
+        }
+    }
+}
+
+/// One change of the data: a row added or replaced, or retired.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    Upsert(Row),
+    Retire(Kind, String),
+}
+
+impl Change {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Change::Upsert(row) => row.kind(),
+            Change::Retire(kind, _) => *kind,
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        match self {
+            Change::Upsert(row) => row.id(),
+            Change::Retire(_, id) => id,
+        }
+    }
+}
+
+/// Which kiosks hold what a change touches: the halls whose version moves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Holders {
+    /// Every kiosk (a bad-review reason).
+    Every,
+    /// The kiosks of these halls.
+    Halls(Vec<String>),
+}
+
+impl ReferenceData {
+    /// The hall a row of `kind` belongs to (None: shared, or not there).
+    pub fn hall_of(&self, kind: Kind, id: &str) -> Option<&str> {
+        match kind {
+            Kind::Hall => self.halls.iter().find(|h| h.id == id).map(|h| h.id.as_str()),
+            Kind::Window => self.windows.iter().find(|w| w.id == id).map(|w| w.hall_id.as_str()),
+            Kind::Staff => self.staff.iter().find(|s| s.id == id).map(|s| s.hall_id.as_str()),
+            Kind::Region | Kind::Reason | Kind::Matter | Kind::Officer => None,
+        }
+    }
+
+    fn has(&self, kind: Kind, id: &str) -> bool {
+        match kind {
+            Kind::Region => self.regions.iter().any(|r| r.code.as_str() == id),
+            Kind::Reason => self.reasons.iter().any(|r| r.code == id),
+            Kind::Matter => self.matters.iter().any(|m| m.id == id),
+            Kind::Officer => self.officers.iter().any(|o| o.id == id),
+            _ => self.hall_of(kind, id).is_some(),
+        }
+    }
+
+    /// Whether `change` keeps this (consistent) data consistent, looking only
+    /// at what the row touches: the same rules as [`ReferenceData::validate_consistent`],
+    /// without going over twenty thousand staff for one of them.
+    pub fn check_change(&self, change: &Change) -> Result<(), ReferenceError> {
+        let hall_known = |kind: &'static str, id: &str, hall: &str| {
+            if self.halls.iter().any(|h| h.id == hall) {
+                Ok(())
+            } else {
+                Err(ReferenceError::UnknownHall { kind, id: id.to_string(), hall: hall.to_string() })
+            }
+        };
+        match change {
+            Change::Retire(kind, id) => {
+                if !self.has(*kind, id) {
+                    return Err(ReferenceError::UnknownRow { kind: kind.as_str(), id: id.clone() });
+                }
+                let in_use = |what| Err(ReferenceError::InUse { kind: kind.as_str(), id: id.clone(), what });
+                match kind {
+                    Kind::Hall if self.windows.iter().any(|w| &w.hall_id == id) => in_use("windows"),
+                    Kind::Hall if self.staff.iter().any(|s| &s.hall_id == id) => in_use("staff"),
+                    Kind::Region
+                        if self.halls.iter().any(|h| h.division.as_ref().is_some_and(|d| d.as_str() == id)) =>
+                    {
+                        in_use("halls")
+                    }
+                    _ => Ok(()),
+                }
+            }
+            Change::Upsert(row) => {
+                if !matches!(row, Row::Region(_)) && !is_id(row.id()) {
+                    return Err(ReferenceError::BadId(row.id().to_string()));
+                }
+                match row {
+                    Row::Region(_) | Row::Reason(_) | Row::Matter(_) => Ok(()),
+                    Row::Hall(h) => match &h.division {
+                        Some(code) if !self.regions.iter().any(|r| &r.code == code) => {
+                            Err(ReferenceError::UnknownRegion { hall: h.id.clone(), code: code.to_string() })
+                        }
+                        _ => Ok(()),
+                    },
+                    Row::Window(w) => hall_known("window", &w.id, &w.hall_id),
+                    Row::Staff(s) => {
+                        hall_known("staff", &s.id, &s.hall_id)?;
+                        if s.employee_no.is_empty() || !s.employee_no.bytes().all(|b| b.is_ascii_digit()) {
+                            return Err(ReferenceError::BadEmployeeNo(s.id.clone()));
+                        }
+                        if self.staff.iter().any(|o| o.employee_no == s.employee_no && o.id != s.id) {
+                            return Err(ReferenceError::Duplicate {
+                                kind: "employee number",
+                                id: s.employee_no.clone(),
+                            });
+                        }
+                        if !s.pin_hash.starts_with("$argon2id$") {
+                            return Err(ReferenceError::PinNotHashed(s.id.clone()));
+                        }
+                        Ok(())
+                    }
+                    Row::Officer(o) if o.appointed_to < o.appointed_from => {
+                        Err(ReferenceError::Appointment(o.id.clone()))
+                    }
+                    Row::Officer(_) => Ok(()),
+                }
+            }
+        }
+    }
+
+    /// The kiosks that hold what `change` touches: the hall of the row as it
+    /// was and as it becomes; every kiosk for a reason; none for what kiosks
+    /// are not given (the tree, the experience list, officers).
+    pub fn holders(&self, change: &Change) -> Holders {
+        let mut halls: Vec<String> = Vec::new();
+        let kind = change.kind();
+        if kind == Kind::Reason {
+            return Holders::Every;
+        }
+        if let Some(h) = self.hall_of(kind, change.id()) {
+            halls.push(h.to_string());
+        }
+        if let Change::Upsert(row) = change
+            && let Some(h) = row.hall()
+            && !halls.iter().any(|x| x == h)
+        {
+            halls.push(h.to_string());
+        }
+        Holders::Halls(halls)
+    }
+
+    /// Makes `change` (checked by [`ReferenceData::check_change`]): the row
+    /// replaced, added or taken out, each list kept in the order storage
+    /// reads it in (halls by id, windows by hall and number, staff by
+    /// employee number, a new reason last).
+    pub fn apply(&mut self, change: Change) {
+        /// Replaces the row known by `same`, or adds it, where `key` puts it.
+        fn place<T, K: Ord>(rows: &mut Vec<T>, row: T, same: impl Fn(&T) -> bool, key: impl Fn(&T) -> K) {
+            if let Some(at) = rows.iter().position(&same) {
+                if key(&rows[at]) == key(&row) {
+                    rows[at] = row;
+                    return;
+                }
+                rows.remove(at);
+            }
+            let at = rows.partition_point(|r| key(r) <= key(&row));
+            rows.insert(at, row);
+        }
+        match change {
+            Change::Upsert(Row::Region(r)) => {
+                let code = r.code.clone();
+                place(&mut self.regions, r, |x| x.code == code, |x| x.code.clone())
+            }
+            Change::Upsert(Row::Hall(h)) => {
+                let id = h.id.clone();
+                place(&mut self.halls, h, |x| x.id == id, |x| x.id.clone())
+            }
+            Change::Upsert(Row::Window(w)) => {
+                let id = w.id.clone();
+                place(&mut self.windows, w, |x| x.id == id, |x| (x.hall_id.clone(), x.number.clone()))
+            }
+            Change::Upsert(Row::Staff(s)) => {
+                let id = s.id.clone();
+                place(&mut self.staff, s, |x| x.id == id, |x| x.employee_no.clone())
+            }
+            Change::Upsert(Row::Reason(r)) => match self.reasons.iter_mut().find(|x| x.code == r.code) {
+                Some(x) => *x = r,
+                None => self.reasons.push(r),
+            },
+            Change::Upsert(Row::Matter(m)) => {
+                let id = m.id.clone();
+                place(&mut self.matters, m, |x| x.id == id, |x| x.id.clone())
+            }
+            Change::Upsert(Row::Officer(o)) => {
+                let id = o.id.clone();
+                place(&mut self.officers, o, |x| x.id == id, |x| x.id.clone())
+            }
+            Change::Retire(kind, id) => match kind {
+                Kind::Region => self.regions.retain(|x| x.code.as_str() != id),
+                Kind::Hall => self.halls.retain(|x| x.id != id),
+                Kind::Window => self.windows.retain(|x| x.id != id),
+                Kind::Staff => self.staff.retain(|x| x.id != id),
+                Kind::Reason => self.reasons.retain(|x| x.code != id),
+                Kind::Matter => self.matters.retain(|x| x.id != id),
+                Kind::Officer => self.officers.retain(|x| x.id != id),
+            },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,6 +613,64 @@ mod tests {
     }
 
     #[test]
+    fn a_change_is_checked_as_the_whole_data_would_be() {
+        let region =
+            |c: &str| Region { code: Division::parse(c).unwrap_or_else(|e| panic!("{e}")), name: Text::new(c, "") };
+        let mut d = sample();
+        d.regions.push(region("440704"));
+        d.halls[0].division = Division::parse("440704").ok();
+        let staff = |id: &str, hall: &str, no: &str| Staff {
+            id: id.into(),
+            hall_id: hall.into(),
+            employee_no: no.into(),
+            ..d.staff[0].clone()
+        };
+        let window = |id: &str, hall: &str| Window { id: id.into(), hall_id: hall.into(), ..d.windows[0].clone() };
+        let changes = vec![
+            Change::Upsert(Row::Staff(staff("s2", "h1", "100102"))),
+            Change::Upsert(Row::Staff(staff("s2", "h1", "100101"))),
+            Change::Upsert(Row::Staff(staff("s1", "h1", "100101"))),
+            Change::Upsert(Row::Staff(staff("s2", "h9", "100103"))),
+            Change::Upsert(Row::Staff(staff("s2", "h1", "10a"))),
+            Change::Upsert(Row::Staff(Staff { pin_hash: "2580".into(), ..staff("s2", "h1", "100104") })),
+            Change::Upsert(Row::Staff(staff("s 2", "h1", "100105"))),
+            Change::Upsert(Row::Window(window("w2", "h1"))),
+            Change::Upsert(Row::Window(window("w2", "h9"))),
+            Change::Upsert(Row::Hall(Hall {
+                id: "h2".into(),
+                name: Text::new("二", ""),
+                division: Division::parse("440704").ok(),
+            })),
+            Change::Upsert(Row::Hall(Hall {
+                id: "h2".into(),
+                name: Text::new("二", ""),
+                division: Division::parse("440703").ok(),
+            })),
+            Change::Upsert(Row::Region(region("440703"))),
+            Change::Retire(Kind::Region, "440704".into()),
+            Change::Retire(Kind::Hall, "h1".into()),
+            Change::Retire(Kind::Staff, "s1".into()),
+            Change::Retire(Kind::Window, "w1".into()),
+            Change::Retire(Kind::Reason, "long_wait".into()),
+        ];
+        for change in changes {
+            let mut whole = d.clone();
+            whole.apply(change.clone());
+            assert_eq!(d.check_change(&change).is_ok(), whole.validate_consistent().is_ok(), "{change:?}");
+        }
+        // What is not there is not retired.
+        let missing = Change::Retire(Kind::Staff, "nobody".into());
+        assert!(matches!(d.check_change(&missing), Err(ReferenceError::UnknownRow { .. })));
+        // Who pulls: the row's hall as it was and as it becomes; every kiosk for a reason; none for the tree.
+        assert_eq!(
+            d.holders(&Change::Upsert(Row::Staff(staff("s1", "h2", "100101")))),
+            Holders::Halls(vec!["h1".into(), "h2".into()])
+        );
+        assert_eq!(d.holders(&Change::Retire(Kind::Reason, "long_wait".into())), Holders::Every);
+        assert_eq!(d.holders(&Change::Upsert(Row::Region(region("440703")))), Holders::Halls(vec![]));
+    }
+
+    #[test]
     fn inconsistencies_are_named() {
         let mut d = sample();
         d.format = "csv".into();
@@ -357,7 +699,10 @@ mod tests {
         let mut d = sample();
         d.halls[0].division = Division::parse("330106").ok();
         assert!(matches!(d.validate(), Err(ReferenceError::UnknownRegion { .. })));
-        d.regions.push(Region { code: Division::parse("330106").unwrap_or_else(|e| panic!("{e}")), name: Text::new("西湖区", "Xihu") });
+        d.regions.push(Region {
+            code: Division::parse("330106").unwrap_or_else(|e| panic!("{e}")),
+            name: Text::new("西湖区", "Xihu"),
+        });
         assert_eq!(d.validate(), Ok(()));
 
         let mut d = sample();

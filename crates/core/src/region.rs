@@ -208,7 +208,8 @@ mod tests {
     fn the_tree_is_listed_parents_first() {
         let r = |c: &str| Region { code: d(c), name: Text::new(c, "") };
         let regions = vec![r("330106"), r("330200"), r("330000"), r("330106001"), r("330100"), r("330203")];
-        let order: Vec<(usize, &str)> = in_tree_order(&regions).into_iter().map(|(n, r)| (n, r.code.as_str())).collect();
+        let order: Vec<(usize, &str)> =
+            in_tree_order(&regions).into_iter().map(|(n, r)| (n, r.code.as_str())).collect();
         assert_eq!(
             order,
             vec![(0, "330000"), (1, "330100"), (2, "330106"), (3, "330106001"), (1, "330200"), (2, "330203")]

@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use tiyan_core::assessment::{CaseTally, LedgerTally, Method, Month, Tally, near_bottom, rank};
 use tiyan_core::accounts::Place;
+use tiyan_core::assessment::{CaseTally, LedgerTally, Method, Month, Tally, near_bottom, rank};
 use tiyan_core::reference::ReferenceData;
 use tiyan_core::region::{Division, Region};
 
@@ -619,7 +619,8 @@ pub async fn region_month(cx: &Services, who: &Who<'_>, region: Option<&Division
         return Err(Error::NotFound("region".into()));
     }
     let halls: Vec<String> = halls_in(&reference, region).into_iter().map(|h| h.id.clone()).collect();
-    let (now, previous) = (halls_month(cx, &reference, &halls, m).await?, halls_month(cx, &reference, &halls, m.previous()).await?);
+    let (now, previous) =
+        (halls_month(cx, &reference, &halls, m).await?, halls_month(cx, &reference, &halls, m.previous()).await?);
     let method = current_method(cx).await?;
     Ok(rank_region(reference.regions.iter().find(|r| Some(&r.code) == region).cloned(), m, now, &previous, &method))
 }
@@ -681,7 +682,9 @@ fn rank_region(
         (f.score, f.rank, f.too_few, f.near_bottom) = (s.score, s.rank, s.too_few, b);
         // Called in is the hall's own judgement of its window, kept as the hall made it.
     }
-    halls.sort_by(|a, b| ranked_first(&a.hall.figures, &b.hall.figures).then_with(|| a.hall.hall_id.cmp(&b.hall.hall_id)));
+    halls.sort_by(|a, b| {
+        ranked_first(&a.hall.figures, &b.hall.figures).then_with(|| a.hall.hall_id.cmp(&b.hall.hall_id))
+    });
     windows.sort_by(|a, b| {
         ranked_first(&a.window.figures, &b.window.figures).then_with(|| a.window.window_id.cmp(&b.window.window_id))
     });
@@ -697,7 +700,11 @@ fn rank_region(
 
 /// Ranked first, best first; then the unranked, most ratings first.
 fn ranked_first(a: &Figures, b: &Figures) -> std::cmp::Ordering {
-    (a.rank.is_none(), a.rank, std::cmp::Reverse(a.ratings)).cmp(&(b.rank.is_none(), b.rank, std::cmp::Reverse(b.ratings)))
+    (a.rank.is_none(), a.rank, std::cmp::Reverse(a.ratings)).cmp(&(
+        b.rank.is_none(),
+        b.rank,
+        std::cmp::Reverse(b.ratings),
+    ))
 }
 
 /// Every active hall's month (see [`settled`]), computed side by side.

@@ -28,4 +28,20 @@ impl<V: PartialEq, T> Versioned<V, T> {
         *self.0.write().await = Some((v, value.clone()));
         Ok(value)
     }
+
+    /// Changes the value kept at version `from` with `change` and keeps it
+    /// as `to`; a value kept at another version is dropped (the next use loads).
+    pub async fn replace(&self, from: &V, to: V, change: impl FnOnce(&mut T))
+    where
+        T: Clone,
+    {
+        let mut kept = self.0.write().await;
+        if let Some((v, value)) = kept.take()
+            && v == *from
+        {
+            let mut value = Arc::unwrap_or_clone(value);
+            change(&mut value);
+            *kept = Some((to, Arc::new(value)));
+        }
+    }
 }

@@ -109,7 +109,9 @@ pub enum Invalid {
     Login,
     #[error("the login {0} is taken")]
     LoginTaken(String),
-    #[error("a supervisor is placed over a region or everything, a clerk in a hall, an administrator or a viewer in either")]
+    #[error(
+        "a supervisor is placed over a region or everything, a clerk in a hall, an administrator or a viewer in either"
+    )]
     HallForRole,
     #[error("hall {0} is not in the reference data")]
     UnknownHall(String),

@@ -6,7 +6,10 @@ use std::sync::Arc;
 use tiyan_core::Text;
 use tiyan_core::accounts::{Place, Role, Scope};
 use tiyan_core::protocol::{DeviceRole, ReferenceUpdate};
-use tiyan_core::reference::{FORMAT, Hall, Matter, Officer, Reason, ReferenceData, Staff, Window, check_password_hash};
+pub use tiyan_core::reference::Kind;
+use tiyan_core::reference::{
+    Change, Hall, Matter, Officer, Reason, ReferenceData, ReferenceError, Row, Staff, Window, check_password_hash,
+};
 use tiyan_core::region::Region;
 use tiyan_infra::photo;
 
@@ -15,7 +18,7 @@ use super::cache::Versioned;
 use super::{Services, Who};
 use crate::error::{Error, Invalid, Result};
 use crate::reference_files::Loaded;
-use tiyan_storage::{Basis, Device, PasswordHash, ReferenceImport, Storage, sha256_hex};
+use tiyan_storage::{Basis, Device, PasswordHash, ReferenceEdit, ReferenceImport, Storage, sha256_hex};
 
 /// Imports `loaded` over the current data (sections it leaves empty keep what
 /// is there) and returns the version now in force; from the console (a
@@ -56,14 +59,24 @@ pub async fn import(cx: &Services, who: &Who<'_>, loaded: Loaded) -> Result<i64>
 }
 
 /// What changed for a device since the version it holds (`since`): nothing
-/// when it holds the current one, else the current data cut to what it needs.
-/// The version sent is the one read with the data, in one transaction.
+/// when it holds the current one, else the current data cut to what it needs:
+/// a kiosk its own hall (with the staff PIN hashes it checks sign-ins
+/// against), an officer laptop the halls, matters and officer profiles but no
+/// staff; no password hash at all. The version sent is the one read with the
+/// data, in one transaction; a kiosk's is its hall's.
 pub async fn update_for(cx: &Services, device: &Device, since: Option<i64>) -> Result<ReferenceUpdate> {
+    if device.role == DeviceRole::Kiosk {
+        // Its own hall's rows at its hall's version, read as such: a province's
+        // twenty thousand staff are not read to hand a kiosk its hall's eight.
+        return Ok(cx.store.hall_reference(&device.hall_id, since).await?);
+    }
     let version = cx.store.reference_version().await?;
     if version.is_none() || version == since {
         return Ok(ReferenceUpdate { version, data: None });
     }
-    let data = for_device(cx.store.reference().await?, device);
+    // An officer laptop: halls, matters and officer profiles, no staff.
+    let mut data = cx.store.reference().await?;
+    data.staff.clear();
     Ok(ReferenceUpdate { version: Some(data.version), data: Some(data) })
 }
 
@@ -80,24 +93,6 @@ pub async fn device_photo(cx: &Services, device: &Device, sha256: &str) -> Resul
         return Err(Error::NotFound("photo".into()));
     }
     cx.store.photo(sha256).await?.ok_or_else(|| Error::NotFound("photo".into()))
-}
-
-/// A kiosk gets its own hall (with the staff PIN hashes it checks sign-ins
-/// against); an officer laptop gets halls, matters and officer profiles, but no
-/// staff. No password hash is in the data at all.
-pub fn for_device(mut d: ReferenceData, device: &Device) -> ReferenceData {
-    match device.role {
-        DeviceRole::Kiosk => {
-            d.halls.retain(|h| h.id == device.hall_id);
-            d.windows.retain(|w| w.hall_id == device.hall_id);
-            d.staff.retain(|s| s.hall_id == device.hall_id);
-            d.matters.clear();
-            d.officers.clear();
-            d.regions.clear();
-        }
-        DeviceRole::Officer => d.staff.clear(),
-    }
-    d
 }
 
 /// A staff member's portrait (as devices get it), to someone who sees their hall.
@@ -161,38 +156,6 @@ pub struct StaffForm {
     pub department: Option<Text>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Region,
-    Hall,
-    Window,
-    Staff,
-    Reason,
-    Matter,
-    Officer,
-}
-
-impl Kind {
-    pub const ALL: [Kind; 7] =
-        [Kind::Region, Kind::Hall, Kind::Window, Kind::Staff, Kind::Reason, Kind::Matter, Kind::Officer];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Region => "region",
-            Kind::Hall => "hall",
-            Kind::Window => "window",
-            Kind::Staff => "staff",
-            Kind::Reason => "reason",
-            Kind::Matter => "matter",
-            Kind::Officer => "officer",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-}
-
 impl Edit {
     fn kind(&self) -> Kind {
         match self {
@@ -221,17 +184,6 @@ impl Edit {
     }
 }
 
-/// The hall a row of `kind` belongs to in `data` (None: a row shared by every
-/// hall, or a row not there yet).
-fn hall_of(data: &ReferenceData, kind: Kind, id: &str) -> Option<String> {
-    match kind {
-        Kind::Hall => data.halls.iter().find(|h| h.id == id).map(|h| h.id.clone()),
-        Kind::Window => data.windows.iter().find(|w| w.id == id).map(|w| w.hall_id.clone()),
-        Kind::Staff => data.staff.iter().find(|s| s.id == id).map(|s| s.hall_id.clone()),
-        Kind::Region | Kind::Reason | Kind::Matter | Kind::Officer => None,
-    }
-}
-
 /// Who may make a change: the province's supervisor everything, including
 /// what every hall shares (the regions, reasons, the experience list,
 /// officers); a region's supervisor adds and retires the halls under it; an
@@ -243,7 +195,7 @@ fn may_edit(scope: &Scope, data: &ReferenceData, edit: &Edit) -> bool {
         return true;
     }
     let kind = edit.kind();
-    let existing = hall_of(data, kind, edit.id());
+    let existing = data.hall_of(kind, edit.id()).map(str::to_string);
     let new_hall = match edit {
         Edit::Hall(h) => Some(h.id.as_str()),
         Edit::Window(w) => Some(w.hall_id.as_str()),
@@ -277,41 +229,30 @@ fn check_pin(pin: &str) -> Result<()> {
     }
 }
 
-/// Replaces the row with the same id, or adds it.
-fn upsert<T>(rows: &mut Vec<T>, row: T, same: impl Fn(&T) -> bool) {
-    match rows.iter_mut().find(|r| same(r)) {
-        Some(r) => *r = row,
-        None => rows.push(row),
-    }
-}
-
 /// Makes one change in the page and returns the version now in force. The
-/// change is made to the data as read here and written only if nobody changed
-/// it meanwhile (else `Stale`: the person looks again), so two
-/// administrators saving at once never lose one's change.
+/// change is checked against the data as this process holds it and written
+/// as that one row, only if nobody changed the data meanwhile (else `Stale`:
+/// the person looks again), so two administrators saving at once never lose
+/// one's change. Only the kiosks of the halls it touches pull again.
 pub async fn edit(cx: &Services, who: &Who<'_>, edit: Edit) -> Result<i64> {
-    let (store, hasher) = (cx.store.as_ref(), &cx.hasher);
-    let mut data = store.reference().await?;
-    let based_on = Some(data.version).filter(|v| *v > 0);
-    if data.format.is_empty() {
-        data.format = FORMAT.to_string();
-    }
-    if !may_edit(&who.scope(), &data, &edit) {
+    let current = cx.reference().await?;
+    let based_on = Some(current.version).filter(|v| *v > 0);
+    if !may_edit(&who.scope(), &current, &edit) {
         return Err(Error::Forbidden("this change is not yours to make".into()));
     }
     let (kind, id) = (edit.kind(), edit.id().to_string());
     let mut photos = Vec::new();
     let mut passwords = Vec::new();
-    match edit {
-        Edit::Region(r) => upsert(&mut data.regions, r, |x| x.code.as_str() == id),
-        Edit::Hall(h) => upsert(&mut data.halls, h, |x| x.id == id),
-        Edit::Window(w) => upsert(&mut data.windows, w, |x| x.id == id),
+    let change = match edit {
+        Edit::Region(r) => Change::Upsert(Row::Region(r)),
+        Edit::Hall(h) => Change::Upsert(Row::Hall(h)),
+        Edit::Window(w) => Change::Upsert(Row::Window(w)),
         Edit::Staff { staff, pin, photo } => {
-            let existing = data.staff.iter().find(|s| s.id == id);
+            let existing = current.staff.iter().find(|s| s.id == id);
             let pin_hash = match (pin.as_deref().map(str::trim).filter(|p| !p.is_empty()), existing) {
                 (Some(pin), _) => {
                     check_pin(pin)?;
-                    hasher.hash(pin).await?
+                    cx.hasher.hash(pin).await?
                 }
                 (None, Some(s)) => s.pin_hash.clone(),
                 (None, None) => return Err(Invalid::Required("PIN").into()),
@@ -328,7 +269,7 @@ pub async fn edit(cx: &Services, who: &Who<'_>, edit: Edit) -> Result<i64> {
                 }
                 None => existing.and_then(|s| s.photo_sha256.clone()),
             };
-            let row = Staff {
+            Change::Upsert(Row::Staff(Staff {
                 id: staff.id,
                 hall_id: staff.hall_id,
                 employee_no: staff.employee_no,
@@ -337,55 +278,32 @@ pub async fn edit(cx: &Services, who: &Who<'_>, edit: Edit) -> Result<i64> {
                 pin_hash,
                 photo: None,
                 photo_sha256,
-            };
-            upsert(&mut data.staff, row, |x| x.id == id);
+            }))
         }
-        Edit::Reason(r) => upsert(&mut data.reasons, r, |x| x.code == id),
-        Edit::Matter(m) => upsert(&mut data.matters, m, |x| x.id == id),
+        Edit::Reason(r) => Change::Upsert(Row::Reason(r)),
+        Edit::Matter(m) => Change::Upsert(Row::Matter(m)),
         Edit::Officer { officer, password } => {
             if let Some(p) = password.as_deref().filter(|p| !p.is_empty()) {
                 super::accounts::check_password(p)?;
-                passwords.push((id.clone(), PasswordHash::new(hasher.hash(p).await?)));
+                passwords.push((id.clone(), PasswordHash::new(cx.hasher.hash(p).await?)));
             }
-            upsert(&mut data.officers, officer, |x| x.id == id);
+            Change::Upsert(Row::Officer(officer))
         }
-        Edit::Retire { kind, .. } => {
-            let before = count(&data, kind);
-            match kind {
-                Kind::Region => data.regions.retain(|x| x.code.as_str() != id),
-                Kind::Hall => data.halls.retain(|x| x.id != id),
-                Kind::Window => data.windows.retain(|x| x.id != id),
-                Kind::Staff => data.staff.retain(|x| x.id != id),
-                Kind::Reason => data.reasons.retain(|x| x.code != id),
-                Kind::Matter => data.matters.retain(|x| x.id != id),
-                Kind::Officer => data.officers.retain(|x| x.id != id),
-            }
-            if count(&data, kind) == before {
-                return Err(Error::NotFound(kind.as_str().into()));
-            }
-        }
-    }
-    data.validate_consistent().map_err(Invalid::from)?;
-    let fingerprint = sha256_hex(&serde_json::to_vec(&data).map_err(Error::internal)?);
-    let version = store
-        .import_reference(&ReferenceImport { data, fingerprint, photos, passwords, basis: Basis::Version(based_on) })
-        .await?;
-    let detail = format!("version {version}");
+        Edit::Retire { kind, id } => Change::Retire(kind, id),
+    };
+    current.check_change(&change).map_err(|e| match e {
+        ReferenceError::UnknownRow { kind, .. } => Error::NotFound(kind.into()),
+        e => Invalid::from(e).into(),
+    })?;
+    let holders = current.holders(&change);
+    let stored = ReferenceEdit { change: change.clone(), holders, photos, passwords, based_on };
+    let version = cx.store.edit_reference(&stored).await?;
+    // This process's copy is patched with the change rather than read again whole.
+    drop(current);
+    cx.reference.patch(based_on, version, change).await;
     let target = format!("{}:{id}", kind.as_str());
-    audit::record(cx, who, AuditAction::ReferenceChanged, &target, &detail).await?;
+    audit::record(cx, who, AuditAction::ReferenceChanged, &target, &format!("version {version}")).await?;
     Ok(version)
-}
-
-fn count(d: &ReferenceData, kind: Kind) -> usize {
-    match kind {
-        Kind::Region => d.regions.len(),
-        Kind::Hall => d.halls.len(),
-        Kind::Window => d.windows.len(),
-        Kind::Staff => d.staff.len(),
-        Kind::Reason => d.reasons.len(),
-        Kind::Matter => d.matters.len(),
-        Kind::Officer => d.officers.len(),
-    }
 }
 
 /// The reference data of the current version, as the hall office's pages read it.
@@ -393,6 +311,18 @@ fn count(d: &ReferenceData, kind: Kind) -> usize {
 pub struct ReferenceCache(Versioned<Option<i64>, ReferenceData>);
 
 impl ReferenceCache {
+    /// After this process changed the data from version `from` to `to`: the
+    /// copy kept is patched (without a copy of its own when nobody else holds
+    /// it), so that the next page need not read twenty thousand staff again.
+    pub async fn patch(&self, from: Option<i64>, to: i64, change: Change) {
+        self.0
+            .replace(&from, Some(to), |data| {
+                data.apply(change);
+                data.version = to;
+            })
+            .await;
+    }
+
     pub async fn current(&self, store: &dyn Storage) -> Result<Arc<ReferenceData>> {
         let load = async {
             let data = store.reference().await?;

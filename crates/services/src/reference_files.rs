@@ -272,17 +272,8 @@ pub fn load_csv(files: &CsvFiles) -> Result<Loaded> {
             appointed_to: r.appointed_to,
         });
     }
-    let mut data = ReferenceData {
-        format: FORMAT.into(),
-        version: 0,
-        halls,
-        windows,
-        staff,
-        reasons,
-        matters,
-        officers,
-        regions,
-    };
+    let mut data =
+        ReferenceData { format: FORMAT.into(), version: 0, halls, windows, staff, reasons, matters, officers, regions };
     let base = files.staff.as_deref().and_then(Path::parent).unwrap_or(Path::new("."));
     let photos = attach_photos(&mut data, base)?;
     Ok(Loaded { data, photos, passwords })

@@ -1,4 +1,6 @@
-//! Reference data in PostgreSQL, versioned as a whole. Imports are serialised
+//! Reference data in PostgreSQL: versioned as a whole for the hall office
+//! and officer laptops, and per hall for kiosks (a change moves the versions
+//! of the halls whose kiosks hold what changed). Imports are serialised
 //! by an advisory lock; a read is one REPEATABLE READ transaction, so it sees
 //! one version whole.
 
@@ -6,13 +8,21 @@ use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
 use tiyan_core::Text;
 use tiyan_core::intake::Catalog;
-use tiyan_core::reference::{FORMAT, Hall, Matter, Officer, Reason, ReferenceData, Staff, Window, next_version};
+use tiyan_core::protocol::ReferenceUpdate;
+use tiyan_core::reference::{
+    Change, FORMAT, Hall, Matter, Officer, Reason, ReferenceData, Row as RefRow, Staff, Window, next_version,
+};
 use tiyan_core::region::{Division, Region};
 use tokio_postgres::IsolationLevel;
 use tokio_postgres::Row;
 
 use super::PgStore;
-use tiyan_storage::{Error, OfficerCredentials, PasswordHash, ReferenceImport, ReferenceStore, Result, sql};
+use deadpool_postgres::Transaction;
+use tiyan_storage::{
+    Error, OfficerCredentials, PasswordHash, ReferenceEdit, ReferenceImport, ReferenceStore, Result, holders,
+    reference_table, sql,
+};
+use tokio_postgres::types::ToSql;
 
 /// Taken by an import for its transaction: two imports at once run one after the other.
 const IMPORT_LOCK: i64 = 0x7469_7961_6e00_0002;
@@ -94,11 +104,59 @@ impl ReferenceStore for PgStore {
                 let next = next_version(current, import.data.version);
                 set_meta(&tx, "reference_version", &next.to_string()).await?;
                 set_meta(&tx, "reference_hash", &import.fingerprint).await?;
+                move_halls(&tx, None, next).await?;
                 next
             }
         };
         tx.commit().await?;
         Ok(version)
+    }
+
+    async fn edit_reference(&self, edit: &ReferenceEdit) -> Result<i64> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&IMPORT_LOCK]).await?;
+        let current = version(&tx).await?;
+        if !tiyan_core::reference::edit_is_current(edit.based_on, current) {
+            return Err(Error::Stale);
+        }
+        for (sha, bytes) in &edit.photos {
+            tx.execute("INSERT INTO photos (sha256, bytes) VALUES ($1, $2) ON CONFLICT DO NOTHING", &[sha, bytes])
+                .await?;
+        }
+        match &edit.change {
+            Change::Upsert(row) => upsert_row(&tx, row).await?,
+            Change::Retire(kind, id) => {
+                let (table, key) = reference_table(*kind);
+                let sql = format!("UPDATE {table} SET active = false WHERE {key} = $1 AND active");
+                if tx.execute(&sql, &[id]).await? == 0 {
+                    return Err(Error::NotFound(table.into()));
+                }
+            }
+        }
+        for (id, hash) in &edit.passwords {
+            tx.execute(sql::reference::OFFICER_PASSWORD, &[&hash.phc(), id]).await?;
+        }
+        let next = next_version(current, 0);
+        set_meta(&tx, "reference_version", &next.to_string()).await?;
+        // The whole data's fingerprint is not computed for one row: the next import is written.
+        set_meta(&tx, "reference_hash", "").await?;
+        move_halls(&tx, holders(&edit.holders), next).await?;
+        tx.commit().await?;
+        Ok(next)
+    }
+
+    async fn hall_reference(&self, hall: &str, since: Option<i64>) -> Result<ReferenceUpdate> {
+        let mut client = self.client().await?;
+        let tx =
+            client.build_transaction().isolation_level(IsolationLevel::RepeatableRead).read_only(true).start().await?;
+        let version = hall_version(&tx, hall).await?;
+        let data = match version {
+            Some(_) if version != since => Some(read_reference_of(&tx, Some(hall)).await?),
+            _ => None,
+        };
+        tx.commit().await?;
+        Ok(ReferenceUpdate { version, data })
     }
 
     async fn catalog(&self) -> Result<(Option<i64>, Catalog)> {
@@ -142,117 +200,181 @@ impl ReferenceStore for PgStore {
 
 /// Retires every row, then brings back (and updates) those the data lists:
 /// nothing a stored record names is ever deleted.
-async fn write_reference(tx: &deadpool_postgres::Transaction<'_>, d: &ReferenceData) -> Result<()> {
+async fn write_reference(tx: &Transaction<'_>, d: &ReferenceData) -> Result<()> {
     for table in ["regions", "halls", "windows", "staff", "reasons", "matters", "officers"] {
         tx.execute(&format!("UPDATE {table} SET active = false"), &[]).await?;
     }
     for r in &d.regions {
-        tx.execute(
-            "INSERT INTO regions (code, name_zh, name_en, active) VALUES ($1, $2, $3, true)
-             ON CONFLICT (code) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en, active = true",
-            &[&r.code.as_str(), &r.name.zh, &r.name.en],
-        )
-        .await?;
+        upsert_region(tx, r).await?;
     }
     for h in &d.halls {
-        tx.execute(
-            "INSERT INTO halls (id, name_zh, name_en, division, active) VALUES ($1, $2, $3, $4, true)
-             ON CONFLICT (id) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en,
-                 division = excluded.division, active = true",
-            &[&h.id, &h.name.zh, &h.name.en, &h.division.as_ref().map(Division::as_str)],
-        )
-        .await?;
+        upsert_hall(tx, h).await?;
     }
     for w in &d.windows {
-        tx.execute(
-            "INSERT INTO windows (id, hall_id, number, name_zh, name_en, active) VALUES ($1, $2, $3, $4, $5, true)
-             ON CONFLICT (id) DO UPDATE SET hall_id = excluded.hall_id, number = excluded.number,
-                 name_zh = excluded.name_zh, name_en = excluded.name_en, active = true",
-            &[&w.id, &w.hall_id, &w.number, &w.name.zh, &w.name.en],
-        )
-        .await?;
+        upsert_window(tx, w).await?;
     }
     for s in &d.staff {
-        tx.execute(
-            "INSERT INTO staff (id, hall_id, employee_no, name, department_zh, department_en, pin_hash, photo_sha256,
-                                active)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, true)
-             ON CONFLICT (id) DO UPDATE SET hall_id = excluded.hall_id, employee_no = excluded.employee_no,
-                 name = excluded.name, department_zh = excluded.department_zh, department_en = excluded.department_en,
-                 pin_hash = excluded.pin_hash, photo_sha256 = excluded.photo_sha256, active = true",
-            &[
-                &s.id,
-                &s.hall_id,
-                &s.employee_no,
-                &s.name,
-                &s.department.as_ref().map(|t| &t.zh),
-                &s.department.as_ref().map(|t| &t.en),
-                &s.pin_hash,
-                &s.photo_sha256,
-            ],
-        )
-        .await?;
+        upsert_staff(tx, s).await?;
     }
     for (i, r) in d.reasons.iter().enumerate() {
-        tx.execute(
-            "INSERT INTO reasons (code, label_zh, label_en, position, active) VALUES ($1, $2, $3, $4, true)
-             ON CONFLICT (code) DO UPDATE SET label_zh = excluded.label_zh, label_en = excluded.label_en,
-                 position = excluded.position, active = true",
-            &[&r.code, &r.label.zh, &r.label.en, &(i as i32)],
-        )
-        .await?;
+        upsert_reason(tx, r, Some(i as i32)).await?;
     }
     for m in &d.matters {
-        tx.execute(
-            "INSERT INTO matters (id, name_zh, name_en, category_zh, category_en, quarter, active)
-             VALUES ($1, $2, $3, $4, $5, $6, true)
-             ON CONFLICT (id) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en,
-                 category_zh = excluded.category_zh, category_en = excluded.category_en, quarter = excluded.quarter,
-                 active = true",
-            &[&m.id, &m.name.zh, &m.name.en, &m.category.zh, &m.category.en, &m.quarter],
-        )
-        .await?;
+        upsert_matter(tx, m).await?;
     }
     for o in &d.officers {
-        tx.execute(
-            "INSERT INTO officers (id, name, gender, age, occupation, appointed_from, appointed_to, active)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, true)
-             ON CONFLICT (id) DO UPDATE SET name = excluded.name, gender = excluded.gender, age = excluded.age,
-                 occupation = excluded.occupation, appointed_from = excluded.appointed_from,
-                 appointed_to = excluded.appointed_to, active = true",
-            &[&o.id, &o.name, &o.gender, &o.age.map(i16::from), &o.occupation, &o.appointed_from, &o.appointed_to],
-        )
-        .await?;
+        upsert_officer(tx, o).await?;
     }
     Ok(())
 }
 
+/// Writes one row of a change in the page.
+async fn upsert_row(tx: &Transaction<'_>, row: &RefRow) -> Result<()> {
+    match row {
+        RefRow::Region(r) => upsert_region(tx, r).await,
+        RefRow::Hall(h) => upsert_hall(tx, h).await,
+        RefRow::Window(w) => upsert_window(tx, w).await,
+        RefRow::Staff(s) => upsert_staff(tx, s).await,
+        RefRow::Reason(r) => upsert_reason(tx, r, None).await,
+        RefRow::Matter(m) => upsert_matter(tx, m).await,
+        RefRow::Officer(o) => upsert_officer(tx, o).await,
+    }
+}
+
+/// One statement, prepared once per connection and run with `params`.
+async fn run(tx: &Transaction<'_>, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<()> {
+    let stmt = tx.prepare_cached(sql).await?;
+    tx.execute(&stmt, params).await?;
+    Ok(())
+}
+
+async fn upsert_region(tx: &Transaction<'_>, r: &Region) -> Result<()> {
+    let sql = "INSERT INTO regions (code, name_zh, name_en, active) VALUES ($1, $2, $3, true)
+         ON CONFLICT (code) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en, active = true";
+    run(tx, sql, &[&r.code.as_str(), &r.name.zh, &r.name.en]).await
+}
+
+async fn upsert_hall(tx: &Transaction<'_>, h: &Hall) -> Result<()> {
+    let sql = "INSERT INTO halls (id, name_zh, name_en, division, active) VALUES ($1, $2, $3, $4, true)
+         ON CONFLICT (id) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en,
+             division = excluded.division, active = true";
+    run(tx, sql, &[&h.id, &h.name.zh, &h.name.en, &h.division.as_ref().map(Division::as_str)]).await
+}
+
+async fn upsert_window(tx: &Transaction<'_>, w: &Window) -> Result<()> {
+    let sql = "INSERT INTO windows (id, hall_id, number, name_zh, name_en, active) VALUES ($1, $2, $3, $4, $5, true)
+         ON CONFLICT (id) DO UPDATE SET hall_id = excluded.hall_id, number = excluded.number,
+             name_zh = excluded.name_zh, name_en = excluded.name_en, active = true";
+    run(tx, sql, &[&w.id, &w.hall_id, &w.number, &w.name.zh, &w.name.en]).await
+}
+
+async fn upsert_staff(tx: &Transaction<'_>, s: &Staff) -> Result<()> {
+    let sql = "INSERT INTO staff (id, hall_id, employee_no, name, department_zh, department_en, pin_hash, photo_sha256,
+                            active)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, true)
+         ON CONFLICT (id) DO UPDATE SET hall_id = excluded.hall_id, employee_no = excluded.employee_no,
+             name = excluded.name, department_zh = excluded.department_zh, department_en = excluded.department_en,
+             pin_hash = excluded.pin_hash, photo_sha256 = excluded.photo_sha256, active = true";
+    let (zh, en) = (s.department.as_ref().map(|t| &t.zh), s.department.as_ref().map(|t| &t.en));
+    run(tx, sql, &[&s.id, &s.hall_id, &s.employee_no, &s.name, &zh, &en, &s.pin_hash, &s.photo_sha256]).await
+}
+
+/// `position`: the reason's place in the kiosk's list (None: a new one goes
+/// last, a changed one keeps its place).
+async fn upsert_reason(tx: &Transaction<'_>, r: &Reason, position: Option<i32>) -> Result<()> {
+    let sql = "INSERT INTO reasons (code, label_zh, label_en, position, active)
+         VALUES ($1, $2, $3, coalesce($4::integer, (SELECT coalesce(max(position), -1) + 1 FROM reasons)), true)
+         ON CONFLICT (code) DO UPDATE SET label_zh = excluded.label_zh, label_en = excluded.label_en,
+             position = coalesce($4::integer, reasons.position), active = true";
+    run(tx, sql, &[&r.code, &r.label.zh, &r.label.en, &position]).await
+}
+
+async fn upsert_matter(tx: &Transaction<'_>, m: &Matter) -> Result<()> {
+    let sql = "INSERT INTO matters (id, name_zh, name_en, category_zh, category_en, quarter, active)
+         VALUES ($1, $2, $3, $4, $5, $6, true)
+         ON CONFLICT (id) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en,
+             category_zh = excluded.category_zh, category_en = excluded.category_en, quarter = excluded.quarter,
+             active = true";
+    run(tx, sql, &[&m.id, &m.name.zh, &m.name.en, &m.category.zh, &m.category.en, &m.quarter]).await
+}
+
+async fn upsert_officer(tx: &Transaction<'_>, o: &Officer) -> Result<()> {
+    let sql = "INSERT INTO officers (id, name, gender, age, occupation, appointed_from, appointed_to, active)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, true)
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, gender = excluded.gender, age = excluded.age,
+             occupation = excluded.occupation, appointed_from = excluded.appointed_from,
+             appointed_to = excluded.appointed_to, active = true";
+    let age = o.age.map(i16::from);
+    run(tx, sql, &[&o.id, &o.name, &o.gender, &age, &o.occupation, &o.appointed_from, &o.appointed_to]).await
+}
+
+/// Moves the version of the halls whose kiosks hold what changed (None: every hall).
+async fn move_halls(tx: &Transaction<'_>, halls: Option<&[String]>, version: i64) -> Result<()> {
+    tx.execute("UPDATE halls SET reference_version = $1 WHERE $2::text[] IS NULL OR id = ANY($2)", &[&version, &halls])
+        .await?;
+    Ok(())
+}
+
+/// What a kiosk of `hall` holds: the hall's version (the whole data's for a
+/// hall written before versions were kept per hall).
+async fn hall_version(c: &impl GenericClient, hall: &str) -> Result<Option<i64>> {
+    let own: Option<Option<i64>> = c.query_opt(sql::reference::HALL_VERSION, &[&hall]).await?.map(|r| r.get(0));
+    match own.flatten() {
+        Some(v) => Ok(Some(v)),
+        None => version(c).await,
+    }
+}
+
 async fn read_reference(c: &impl GenericClient) -> Result<ReferenceData> {
+    read_reference_of(c, None).await
+}
+
+/// The data as it stands, or (with `hall`) what a kiosk of the hall holds.
+async fn read_reference_of(c: &impl GenericClient, hall: Option<&str>) -> Result<ReferenceData> {
+    // Spelt apart (not `$1 IS NULL OR ...`) so that a hall's read uses the index.
+    let (only_hall, of_hall) = if hall.is_some() {
+        ("AND id = $1", "AND hall_id = $1")
+    } else {
+        ("AND $1::text IS NULL", "AND $1::text IS NULL")
+    };
     let text = |r: &Row, zh: usize, en: usize| Text::new(r.get::<_, String>(zh), r.get::<_, String>(en));
     let division = |code: Option<&str>| code.and_then(|c| Division::parse(c).ok());
     let halls = c
-        .query("SELECT id, name_zh, name_en, division FROM halls WHERE active ORDER BY id", &[])
+        .query(
+            &format!("SELECT id, name_zh, name_en, division FROM halls WHERE active {only_hall} ORDER BY id"),
+            &[&hall],
+        )
         .await?
         .iter()
         .map(|r| Hall { id: r.get(0), name: text(r, 1, 2), division: division(r.get(3)) })
         .collect();
+    // A kiosk holds neither the tree, the experience list nor the officers.
+    let whole = if hall.is_none() { "" } else { " AND false" };
     let regions = c
-        .query("SELECT code, name_zh, name_en FROM regions WHERE active ORDER BY code", &[])
+        .query(&format!("SELECT code, name_zh, name_en FROM regions WHERE active{whole} ORDER BY code"), &[])
         .await?
         .iter()
         .filter_map(|r| Some(Region { code: division(r.get(0))?, name: text(r, 1, 2) }))
         .collect();
     let windows = c
-        .query("SELECT id, hall_id, number, name_zh, name_en FROM windows WHERE active ORDER BY hall_id, number", &[])
+        .query(
+            &format!(
+                "SELECT id, hall_id, number, name_zh, name_en FROM windows WHERE active {of_hall}
+                 ORDER BY hall_id, number"
+            ),
+            &[&hall],
+        )
         .await?
         .iter()
         .map(|r| Window { id: r.get(0), hall_id: r.get(1), number: r.get(2), name: text(r, 3, 4) })
         .collect();
     let staff = c
         .query(
-            "SELECT id, hall_id, employee_no, name, department_zh, department_en, pin_hash, photo_sha256
-             FROM staff WHERE active ORDER BY employee_no",
-            &[],
+            &format!(
+                "SELECT id, hall_id, employee_no, name, department_zh, department_en, pin_hash, photo_sha256
+             FROM staff WHERE active {of_hall} ORDER BY employee_no"
+            ),
+            &[&hall],
         )
         .await?
         .iter()
@@ -277,7 +399,9 @@ async fn read_reference(c: &impl GenericClient) -> Result<ReferenceData> {
         .collect();
     let matters = c
         .query(
-            "SELECT id, name_zh, name_en, category_zh, category_en, quarter FROM matters WHERE active ORDER BY id",
+            &format!(
+                "SELECT id, name_zh, name_en, category_zh, category_en, quarter FROM matters WHERE active{whole} ORDER BY id"
+            ),
             &[],
         )
         .await?
@@ -285,14 +409,18 @@ async fn read_reference(c: &impl GenericClient) -> Result<ReferenceData> {
         .map(|r| Matter { id: r.get(0), name: text(r, 1, 2), category: text(r, 3, 4), quarter: r.get(5) })
         .collect();
     let officers = c
-        .query(&format!("SELECT {OFFICER_COLUMNS} FROM officers WHERE active ORDER BY id"), &[])
+        .query(&format!("SELECT {OFFICER_COLUMNS} FROM officers WHERE active{whole} ORDER BY id"), &[])
         .await?
         .iter()
         .map(officer_row)
         .collect();
+    let version = match hall {
+        Some(h) => hall_version(c, h).await?,
+        None => version(c).await?,
+    };
     Ok(ReferenceData {
         format: FORMAT.into(),
-        version: version(c).await?.unwrap_or(0),
+        version: version.unwrap_or(0),
         halls,
         windows,
         staff,

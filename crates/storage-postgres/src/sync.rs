@@ -301,13 +301,15 @@ pub(super) async fn ratings_where(
 impl SyncStore for PgStore {
     async fn device_state(&self, device: Uuid) -> Result<Option<DeviceState>> {
         let client = self.client().await?;
-        // One round trip: the device, its streams as two arrays, the version.
+        // One round trip: the device, its streams as two arrays, the version it
+        // follows (a kiosk its hall's, an officer laptop the whole data's).
         let stmt = client
             .prepare_cached(&format!(
                 "SELECT {DEVICE_COLUMNS}, secret_hash,
                         ARRAY(SELECT kind FROM streams WHERE device_id = $1),
                         ARRAY(SELECT through FROM streams WHERE device_id = $1),
-                        ({})
+                        coalesce((SELECT h.reference_version::text FROM halls h
+                                  WHERE h.id = devices.hall_id AND devices.role = 'kiosk'), ({}))
                  FROM devices WHERE id = $1",
                 reference::VERSION
             ))

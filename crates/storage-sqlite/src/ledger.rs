@@ -279,17 +279,8 @@ impl LedgerStore for SqliteStore {
             let (state, source) = (f.state.map(LedgerState::as_str), f.source.map(Source::as_str));
             let halls = super::halls_param(f.halls.as_deref());
             let (due_by, overdue_on) = (f.due_by.map(|d| d.to_string()), f.overdue_on.map(|d| d.to_string()));
-            let filter = params![
-                halls,
-                state,
-                f.open_only,
-                f.window_id,
-                f.staff_id,
-                source,
-                due_by,
-                overdue_on,
-                f.escalated
-            ];
+            let filter =
+                params![halls, state, f.open_only, f.window_id, f.staff_id, source, due_by, overdue_on, f.escalated];
             let total: u64 =
                 c.query_row(&format!("SELECT count(*) FROM ledger l WHERE {conditions}"), filter, |r| r.get(0))?;
             let mut stmt = c.prepare_cached(&format!(

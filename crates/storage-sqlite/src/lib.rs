@@ -42,6 +42,7 @@ const STEPS: &[&str] = &[
     include_str!("../migrations/0005_assessment.sql"),
     include_str!("../migrations/0006_cases.sql"),
     include_str!("../migrations/0007_regions.sql"),
+    include_str!("../migrations/0008_hall_versions.sql"),
 ];
 const READERS: usize = 4;
 

@@ -258,11 +258,16 @@ impl SyncStore for SqliteStore {
             let held: HashMap<String, u64> = stmt
                 .query_map([device.id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<rusqlite::Result<_>>()?;
+            // A kiosk follows its hall's version; an officer laptop the whole data's.
+            let reference_version = match device.role {
+                tiyan_core::protocol::DeviceRole::Kiosk => reference::hall_version(c, &device.hall_id)?,
+                tiyan_core::protocol::DeviceRole::Officer => reference::version(c)?,
+            };
             Ok(Some(DeviceState {
                 device,
                 secret,
                 streams: streams_held(|kind| held.get(kind.as_str()).copied()),
-                reference_version: reference::version(c)?,
+                reference_version,
             }))
         })
         .await

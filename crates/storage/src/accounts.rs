@@ -122,8 +122,7 @@ pub trait AccountStore: Send + Sync {
     /// Every account (a few hundred at most: the services keep those a person may see).
     async fn accounts(&self) -> Result<Vec<Account>>;
     /// Changes the role and place, or disables the account (which ends its sessions).
-    async fn update_account(&self, id: Uuid, role: Role, place: &Place, disabled: Option<DateTime<Utc>>)
-    -> Result<()>;
+    async fn update_account(&self, id: Uuid, role: Role, place: &Place, disabled: Option<DateTime<Utc>>) -> Result<()>;
     /// A new password; the account's sessions end.
     async fn set_password(&self, id: Uuid, password: &PasswordHash) -> Result<()>;
     async fn create_session(&self, token_sha256: &str, account: Uuid, csrf: &str, now: DateTime<Utc>) -> Result<()>;

@@ -202,6 +202,42 @@ pub struct ReferenceImport {
     pub basis: Basis,
 }
 
+/// The table of a kind of reference row and the column its rows are known
+/// by: fixed names, never from a request.
+pub fn reference_table(kind: tiyan_core::reference::Kind) -> (&'static str, &'static str) {
+    use tiyan_core::reference::Kind;
+    match kind {
+        Kind::Region => ("regions", "code"),
+        Kind::Hall => ("halls", "id"),
+        Kind::Window => ("windows", "id"),
+        Kind::Staff => ("staff", "id"),
+        Kind::Reason => ("reasons", "code"),
+        Kind::Matter => ("matters", "id"),
+        Kind::Officer => ("officers", "id"),
+    }
+}
+
+/// A change in the page to store: the one row, the halls whose kiosks hold it
+/// (their version moves, so that only they pull), photos and a password it
+/// brings, and the version it was made on.
+#[derive(Debug, Clone)]
+pub struct ReferenceEdit {
+    pub change: tiyan_core::reference::Change,
+    pub holders: tiyan_core::reference::Holders,
+    pub photos: Vec<(String, Vec<u8>)>,
+    pub passwords: Vec<(String, PasswordHash)>,
+    /// The version the person saw: `Stale` when another is current by now.
+    pub based_on: Option<i64>,
+}
+
+/// The halls whose version a change moves, as the backends' queries take them (None: every hall).
+pub fn holders(h: &tiyan_core::reference::Holders) -> Option<&[String]> {
+    match h {
+        tiyan_core::reference::Holders::Every => None,
+        tiyan_core::reference::Holders::Halls(halls) => Some(halls),
+    }
+}
+
 /// What an import was made from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Basis {
@@ -307,8 +343,17 @@ pub trait ReferenceStore: Send + Sync {
     /// The current reference data, read in one transaction (never half of one
     /// version and half of the next); officers without any password hash.
     async fn reference(&self) -> Result<ReferenceData>;
-    /// Writes an import; the same fingerprint again keeps the version.
+    /// Writes an import; the same fingerprint again keeps the version. Every
+    /// hall's version moves with it.
     async fn import_reference(&self, import: &ReferenceImport) -> Result<i64>;
+    /// Writes one change made in the page (already checked against the whole
+    /// data by the services) and returns the version now in force; the halls
+    /// it names take that version, the others keep theirs.
+    async fn edit_reference(&self, edit: &ReferenceEdit) -> Result<i64>;
+    /// What a kiosk of `hall` holds (the hall, its windows and staff, the
+    /// reasons) at the hall's own version, read in one transaction; no data
+    /// when the kiosk holds that version already (`since`) or there is none.
+    async fn hall_reference(&self, hall: &str, since: Option<i64>) -> Result<tiyan_core::protocol::ReferenceUpdate>;
     /// Every id a record may name, retired ones included, with the version read.
     async fn catalog(&self) -> Result<(Option<i64>, Catalog)>;
     async fn photo(&self, sha256: &str) -> Result<Option<Vec<u8>>>;

@@ -39,12 +39,9 @@ pub mod accounts {
         )
     });
     pub static LIST: LazyLock<String> = LazyLock::new(|| {
-        format!(
-            "SELECT {ACCOUNT_COLUMNS} FROM accounts a ORDER BY a.disabled_at IS NOT NULL, a.role, a.login"
-        )
+        format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a ORDER BY a.disabled_at IS NOT NULL, a.role, a.login")
     });
-    pub const UPDATE: &str =
-        "UPDATE accounts SET role = $2, hall_id = $3, region = $5, disabled_at = $4 WHERE id = $1";
+    pub const UPDATE: &str = "UPDATE accounts SET role = $2, hall_id = $3, region = $5, disabled_at = $4 WHERE id = $1";
     /// The halls a region holds: those whose division code starts with its digits
     /// (`$1`: the prefix and `%`), retired ones too (their history is the region's).
     pub const HALLS_UNDER: &str = "SELECT id FROM halls WHERE division LIKE $1";
@@ -103,7 +100,9 @@ pub mod assessment {
         $3, $4, $5, $6, $7)";
     /// Open alerts of the halls `in_halls` (the backend's hall filter on `$1`) keeps.
     pub fn open_alerts(in_halls: &str) -> String {
-        format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE acknowledged_at IS NULL AND {in_halls} ORDER BY raised_at DESC")
+        format!(
+            "SELECT {ALERT_COLUMNS} FROM alerts WHERE acknowledged_at IS NULL AND {in_halls} ORDER BY raised_at DESC"
+        )
     }
     pub static ALERT: LazyLock<String> = LazyLock::new(|| format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE id = $1"));
     pub const ACKNOWLEDGE_ALERT: &str =
@@ -242,6 +241,8 @@ pub mod reference {
     pub const REASON_CODES: &str = "SELECT code FROM reasons";
     pub const OFFICER_IDS: &str = "SELECT id FROM officers";
     pub const PHOTO: &str = "SELECT bytes FROM photos WHERE sha256 = $1";
+    /// A hall's own version (what its kiosks hold), or NULL.
+    pub const HALL_VERSION: &str = "SELECT reference_version FROM halls WHERE id = $1";
 }
 
 /// What a device's requests leave behind.

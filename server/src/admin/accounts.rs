@@ -89,7 +89,10 @@ pub async fn page(State(state): State<Arc<AppState>>, office: Office) -> Respons
                     login: a.login.clone(),
                     name: a.name.clone(),
                     role: t.role(&a.role),
-                    place: places.iter().find(|(p, _)| *p == place).map_or_else(|| place.key(), |(_, n)| n.trim().to_string()),
+                    place: places
+                        .iter()
+                        .find(|(p, _)| *p == place)
+                        .map_or_else(|| place.key(), |(_, n)| n.trim().to_string()),
                     disabled: a.disabled_at.map(|d| t.fill(t.disabled_since, "when", when(d))),
                     created: when(a.created_at),
                     roles,
@@ -138,13 +141,7 @@ pub async fn create(State(state): State<Arc<AppState>>, posted: Posted<NewAccoun
         let made = if form.password != form.password_again {
             Err(Invalid::PasswordsDiffer.into())
         } else {
-            let new = AccountForm {
-                login: &form.login,
-                name: &form.name,
-                role,
-                place,
-                password: &form.password,
-            };
+            let new = AccountForm { login: &form.login, name: &form.name, role, place, password: &form.password };
             accounts::create(&state.services, &office.who(), &new).await
         };
         office.after(made.map(|_| office.t().created), "/admin/accounts")
@@ -173,8 +170,7 @@ pub async fn update(
         let id = account_id(&office, &id)?;
         let role = role(&office, &form.role)?;
         let place = place(&office, &form.place)?;
-        let changed =
-            accounts::update(&state.services, &office.who(), id, role, &place, form.disabled.is_some()).await;
+        let changed = accounts::update(&state.services, &office.who(), id, role, &place, form.disabled.is_some()).await;
         office.after(changed.map(|_| office.t().saved_plain), "/admin/accounts")
     };
     result.await.unwrap_or_else(IntoResponse::into_response)

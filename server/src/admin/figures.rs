@@ -133,7 +133,13 @@ impl Which {
         let hall = match (&self.hall, scope.hall()) {
             (Some(h), _) if !h.is_empty() => h.clone(),
             (_, Some(own)) => own.to_string(),
-            _ => cx.data.halls.iter().find(|h| scope.sees(&h.id)).map(|h| h.id.clone()).ok_or_else(|| not_found("hall"))?,
+            _ => cx
+                .data
+                .halls
+                .iter()
+                .find(|h| scope.sees(&h.id))
+                .map(|h| h.id.clone())
+                .ok_or_else(|| not_found("hall"))?,
         };
         if !scope.sees(&hall) || !cx.data.halls.iter().any(|h| h.id == hall) {
             return Err(not_found("hall"));
@@ -384,7 +390,11 @@ pub async fn download(State(state): State<Arc<AppState>>, office: Office, Query(
         let place = q.resolve(&office, &cx)?;
         let view =
             assessment::month(&state.services, &office.who(), &cx.data, &place.hall, place.month).await.on(&office)?;
-        workbook_response(&office, &Report::Hall(Box::new(view.figures)), &format!("tiyan-{}-{}.xlsx", place.hall, place.month))
+        workbook_response(
+            &office,
+            &Report::Hall(Box::new(view.figures)),
+            &format!("tiyan-{}-{}.xlsx", place.hall, place.month),
+        )
     };
     result.await.unwrap_or_else(IntoResponse::into_response)
 }
@@ -399,7 +409,6 @@ pub fn workbook_response(office: &Office, report: &Report, name: &str) -> Result
     let kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string();
     Ok(([(header::CONTENT_TYPE, kind), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
 }
-
 
 #[derive(Template)]
 #[template(path = "admin/trend.html")]

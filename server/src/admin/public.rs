@@ -96,14 +96,20 @@ pub async fn index(State(state): State<Arc<AppState>>, Query(q): Query<IndexQuer
         };
         let published = |hall: &str| closed.iter().any(|(h, _)| h == hall);
         let listed = |d: &Division| depth(d).is_some();
-        let path = tree.iter().filter(|(_, r)| here.as_ref().is_some_and(|h| r.code.contains(h))).map(|(_, r)| link(r)).collect();
+        let path = tree
+            .iter()
+            .filter(|(_, r)| here.as_ref().is_some_and(|h| r.code.contains(h)))
+            .map(|(_, r)| link(r))
+            .collect();
         let below = tree
             .iter()
             .filter(|(d, r)| match &here {
                 Some(h) => h.contains(&r.code) && Some(*d) == depth(h).map(|x| x + 1),
                 None => *d == 0,
             })
-            .filter(|(_, r)| data.halls.iter().any(|x| published(&x.id) && x.division.as_ref().is_some_and(|d| r.code.contains(d))))
+            .filter(|(_, r)| {
+                data.halls.iter().any(|x| published(&x.id) && x.division.as_ref().is_some_and(|d| r.code.contains(d)))
+            })
             .map(|(_, r)| link(r))
             .collect();
         let halls = data

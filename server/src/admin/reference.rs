@@ -139,8 +139,10 @@ fn blocks(
     let tree = in_tree_order(&data.regions);
     let holds = |code: &Division| scope.holds(&Place::Region(code.clone()));
     let region_name = |code: Option<&Division>| {
-        code.map(|c| data.regions.iter().find(|r| &r.code == c).map_or(c.to_string(), |r| format!("{c} {}", r.name.get(lang))))
-            .unwrap_or_default()
+        code.map(|c| {
+            data.regions.iter().find(|r| &r.code == c).map_or(c.to_string(), |r| format!("{c} {}", r.name.get(lang)))
+        })
+        .unwrap_or_default()
     };
     let e = editing_of(Kind::Region).and_then(|id| data.regions.iter().find(|r| r.code.as_str() == id));
     let fields = vec![
@@ -157,7 +159,14 @@ fn blocks(
             row(Kind::Region, r.code.as_str(), cells, supervisor)
         })
         .collect();
-    out.push(block(Kind::Region, t.regions, vec![t.division_code, t.name_zh, t.name_en, t.level], rows, fields, supervisor));
+    out.push(block(
+        Kind::Region,
+        t.regions,
+        vec![t.division_code, t.name_zh, t.name_en, t.level],
+        rows,
+        fields,
+        supervisor,
+    ));
 
     // Halls: a supervisor adds them under their region; an administrator renames their own.
     let e = editing_of(Kind::Hall).and_then(|id| data.halls.iter().find(|h| h.id == id));

@@ -83,7 +83,8 @@ pub async fn page(State(state): State<Arc<AppState>>, office: Office, Query(q): 
         let m = assessment::region_month(&state.services, &office.who(), region.as_ref(), month).await.on(&office)?;
         let scope = office.scope();
         let tree = in_tree_order(&cx.data.regions);
-        let name = m.region.as_ref().map_or_else(|| t.no_hall.to_string(), |r| format!("{} {}", r.code, r.name.get(lang)));
+        let name =
+            m.region.as_ref().map_or_else(|| t.no_hall.to_string(), |r| format!("{} {}", r.code, r.name.get(lang)));
         let mut regions: Vec<Choice> = Vec::new();
         let current = region.as_ref().map_or(String::new(), |r| r.to_string());
         if scope.everywhere() {
@@ -100,25 +101,31 @@ pub async fn page(State(state): State<Arc<AppState>>, office: Office, Query(q): 
                 (Some(here), Some(dh)) => *d == dh + 1 && here.contains(&r.code),
                 _ => *d == 0,
             })
-            .map(|(_, r)| (format!("{} {}", r.code, r.name.get(lang)), region_href("/admin/figures/region", Some(&r.code), month)))
+            .map(|(_, r)| {
+                (format!("{} {}", r.code, r.name.get(lang)), region_href("/admin/figures/region", Some(&r.code), month))
+            })
             .collect();
         let hall_href = |h: &str| format!("/admin/figures?hall={}&month={month}", query_value(h));
         let halls = m
             .halls
             .iter()
-            .map(|h| row(&h.hall.figures, cx.names.hall(Some(&h.hall.hall_id)), String::new(), hall_href(&h.hall.hall_id), t))
+            .map(|h| {
+                row(&h.hall.figures, cx.names.hall(Some(&h.hall.hall_id)), String::new(), hall_href(&h.hall.hall_id), t)
+            })
             .collect();
         let windows = m
             .windows
             .iter()
             .take(WINDOWS_SHOWN)
             .map(|w| {
-                let name = format!("{} · {}", cx.names.hall(Some(&w.hall_id)), cx.names.window(Some(&w.window.window_id)));
+                let name =
+                    format!("{} · {}", cx.names.hall(Some(&w.hall_id)), cx.names.window(Some(&w.window.window_id)));
                 row(&w.window.figures, name, String::new(), hall_href(&w.hall_id), t)
             })
             .collect();
         let method = m.halls.first().map_or_else(String::new, |h| {
-            t.fill(t.region_method_line, "minimum", m.minimum_ratings).replace("{method}", &super::figures::method_line(h, t))
+            t.fill(t.region_method_line, "minimum", m.minimum_ratings)
+                .replace("{method}", &super::figures::method_line(h, t))
         });
         let page = RegionPage {
             title: format!("{} · {name} · {month}", t.region_figures),
