@@ -34,6 +34,7 @@ tiyan_server::on_both_backends!(
     each_account_sees_its_subtree_and_nothing_beside_it,
     a_citys_figures_rank_its_halls_against_the_city,
     an_edit_in_one_hall_makes_only_its_kiosks_pull,
+    the_reference_page_pages_and_searches_a_provinces_staff,
 );
 
 /// Guangdong (440000) → Jiangmen (440700) → Jianghai (440704, the demo hall)
@@ -483,4 +484,48 @@ async fn a_citys_figures_rank_its_halls_against_the_city(backend: Backend) {
     for bad in ["/public?region=4407", "/public?region=990000"] {
         assert_eq!(anyone.get(bad).await.0, StatusCode::NOT_FOUND, "{bad}");
     }
+}
+
+async fn the_reference_page_pages_and_searches_a_provinces_staff(backend: Backend) {
+    let s = province(backend).await;
+    made_in_the_page(&s).await;
+    // 250 more staff in Pengjiang, imported as a province's file would bring them.
+    let mut data = (*s.cx().reference().await.unwrap()).clone();
+    let pin_hash = data.staff[0].pin_hash.clone();
+    for i in 0..250 {
+        data.staff.push(tiyan_core::reference::Staff {
+            id: format!("pj-{i:03}"),
+            hall_id: "pengjiang".into(),
+            employee_no: format!("{}", 210_000 + i),
+            name: format!("蓬江员工{i:03}"),
+            department: None,
+            pin_hash: pin_hash.clone(),
+            photo: None,
+            photo_sha256: None,
+        });
+    }
+    let loaded = tiyan_services::reference_files::Loaded { data, photos: vec![], passwords: vec![] };
+    reference::import(s.cx(), &Who::console(s.now()), loaded).await.unwrap();
+    let mut b = Browser::signed_in(&s, "province").await;
+    let staff_rows = |page: &str| page.matches("/admin/reference?edit=staff:").count();
+    let (status, _, page) = b.get("/admin/reference").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(staff_rows(&page), 100, "a page of staff, not all of them");
+    assert!(page.contains("共 260 条"), "the count of all of them");
+    let (_, _, last) = b.get("/admin/reference?page_staff=2").await;
+    assert_eq!(staff_rows(&last), 60);
+    let (_, _, far) = b.get("/admin/reference?page_staff=99").await;
+    assert_eq!(staff_rows(&far), 60, "past the end is the last page");
+    let (_, _, found) = b.get(&format!("/admin/reference?q={}", "蓬江员工150")).await;
+    assert_eq!(staff_rows(&found), 1);
+    assert!(found.contains("210150"));
+    let (_, _, by_no) = b.get("/admin/reference?q=210150").await;
+    assert_eq!(staff_rows(&by_no), 1);
+    let (_, _, one_hall) = b.get("/admin/reference?hall=futian").await;
+    assert_eq!(staff_rows(&one_hall), 1);
+    // The city's supervisor finds nothing of Shenzhen by searching for it.
+    let mut jm = Browser::signed_in(&s, "jm-sup").await;
+    let (_, _, page) = jm.get(&format!("/admin/reference?q={}", "福田")).await;
+    assert_eq!(staff_rows(&page), 0);
+    assert!(!page.contains("福田政务服务中心"));
 }

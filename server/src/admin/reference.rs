@@ -40,6 +40,8 @@ pub struct Field {
 }
 
 pub struct Row {
+    /// The hall the row belongs to, for the hall filter (None: every hall's).
+    pub hall: Option<String>,
     pub cells: Vec<String>,
     pub photo: Option<String>,
     pub edit_href: String,
@@ -58,7 +60,20 @@ pub struct Block {
     pub may_add: bool,
     pub action: String,
     pub multipart: bool,
+    /// The rows matching the search, before the page cut them.
+    pub matching: usize,
+    /// "rows 101–200 of 20,000" and the links to the pages around, when there is more than one.
+    pub pager: Option<Pager>,
 }
+
+pub struct Pager {
+    pub label: String,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+}
+
+/// A page of a table: a province's twenty thousand staff are never one page.
+const ROWS_PER_PAGE: usize = 100;
 
 #[derive(Template)]
 #[template(path = "admin/reference.html")]
@@ -66,11 +81,66 @@ struct ReferencePage {
     c: Chrome,
     version: String,
     blocks: Vec<Block>,
+    q: String,
+    halls: Vec<Choice>,
 }
 
+/// `edit=kind:id` opens a row in its form; `q` searches every table (ids,
+/// names, numbers), `hall` narrows them to one hall, `page_<kind>` pages one.
 #[derive(Deserialize)]
 pub struct PageQuery {
     edit: Option<String>,
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    hall: String,
+    #[serde(flatten)]
+    pages: HashMap<String, String>,
+}
+
+impl PageQuery {
+    fn href(&self, kind: &str, page: usize) -> String {
+        let mut href = format!(
+            "/admin/reference?q={}&hall={}",
+            super::page::query_value(&self.q),
+            super::page::query_value(&self.hall)
+        );
+        for (k, v) in self.pages.iter().filter(|(k, _)| k.starts_with("page_") && *k != &format!("page_{kind}")) {
+            href.push_str(&format!("&{k}={}", super::page::query_value(v)));
+        }
+        href.push_str(&format!("&page_{kind}={page}#{kind}"));
+        href
+    }
+
+    /// Keeps the rows the search and the hall ask for, and the page of them asked for.
+    fn cut(&self, t: &Texts, block: &mut Block) {
+        let q = self.q.trim().to_lowercase();
+        let hall = self.hall.trim();
+        let rows = std::mem::take(&mut block.rows);
+        let matching: Vec<Row> = rows
+            .into_iter()
+            .filter(|r| hall.is_empty() || r.hall.as_deref().is_none_or(|h| h == hall))
+            .filter(|r| q.is_empty() || r.cells.iter().any(|c| c.to_lowercase().contains(&q)))
+            .collect();
+        block.matching = matching.len();
+        let pages = matching.len().div_ceil(ROWS_PER_PAGE).max(1);
+        let page = self
+            .pages
+            .get(&format!("page_{}", block.kind))
+            .and_then(|p| p.parse::<usize>().ok())
+            .unwrap_or(0)
+            .min(pages - 1);
+        let first = page * ROWS_PER_PAGE;
+        if pages > 1 {
+            let last = (first + ROWS_PER_PAGE).min(matching.len());
+            block.pager = Some(Pager {
+                label: t.fill(&t.fill(&t.fill(t.rows_of, "from", first + 1), "to", last), "total", matching.len()),
+                prev: (page > 0).then(|| self.href(block.kind, page - 1)),
+                next: (page + 1 < pages).then(|| self.href(block.kind, page + 1)),
+            });
+        }
+        block.rows = matching.into_iter().skip(first).take(ROWS_PER_PAGE).collect();
+    }
 }
 
 fn text(name: &'static str, label: &'static str, value: &str, required: bool) -> Field {
@@ -111,6 +181,7 @@ fn blocks(
             .collect()
     };
     let row = |kind: Kind, id: &str, cells: Vec<String>, may_change: bool| Row {
+        hall: data.hall_of(kind, id).map(str::to_string),
         cells,
         photo: None,
         edit_href: format!(
@@ -132,6 +203,8 @@ fn blocks(
         may_add,
         action: format!("/admin/reference/{}", kind.as_str()),
         multipart: kind == Kind::Staff,
+        matching: 0,
+        pager: None,
     };
     let mut out = Vec::new();
 
@@ -335,9 +408,21 @@ pub async fn page(State(state): State<Arc<AppState>>, office: Office, Query(q): 
         let cx = context(&state, &office).await?;
         let editing = q.edit.as_deref().and_then(|e| e.split_once(':')).and_then(|(k, id)| Some((Kind::parse(k)?, id)));
         let lang = super::names::language(office.lang);
-        let blocks = blocks(t, &office, &cx.data, lang, editing);
+        let mut blocks = blocks(t, &office, &cx.data, lang, editing);
+        for b in &mut blocks {
+            q.cut(t, b);
+        }
         let version = if cx.data.version > 0 { cx.data.version.to_string() } else { t.none_yet.to_string() };
-        render(&office, &ReferencePage { c, version, blocks })
+        let scope = office.scope();
+        let mut halls = vec![Choice::new("", t.all, &q.hall)];
+        halls.extend(
+            cx.data
+                .halls
+                .iter()
+                .filter(|h| scope.sees(&h.id))
+                .map(|h| Choice::new(h.id.clone(), h.name.get(lang), &q.hall)),
+        );
+        render(&office, &ReferencePage { c, version, blocks, q: q.q.clone(), halls })
     };
     result.await.unwrap_or_else(IntoResponse::into_response)
 }

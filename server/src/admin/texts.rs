@@ -353,6 +353,9 @@ texts! {
     windows_more: "页面只列前 200 个窗口，完整排名见工作簿；其余窗口数：", "The page lists the first 200 windows; the workbook has them all. Windows not listed:";
     regions_below: "下级区划：", "Regions below:";
     public_top: "全部地区", "Everywhere";
+    search: "搜索", "Search";
+    search_hint: "编号、姓名、工号、窗口号", "Id, name, employee or window number";
+    rows_of: "第 {from}–{to} 条，共 {total} 条", "Rows {from}–{to} of {total}";
     region_method_line: "区域内排名：评价数不少于 {minimum} 条才排名，向区域均值收缩；{method}", "Ranked in the region: at least {minimum} ratings, shrunk toward the region's mean; {method}";
     audit_filter_action: "操作类型", "Action";
     audit_filter_actor: "操作账号", "Account";
