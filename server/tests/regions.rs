@@ -161,10 +161,13 @@ async fn an_edit_in_one_hall_makes_only_its_kiosks_pull(backend: Backend) {
     let staff: Vec<&str> =
         pulled["data"]["staff"].as_array().unwrap().iter().map(|x| x["hall_id"].as_str().unwrap()).collect();
     assert!(!staff.is_empty() && staff.iter().all(|h| *h == "jianghai"), "its own hall's staff only: {staff:?}");
-    assert!(
-        pulled["data"]["regions"].as_array().is_none_or(|r| r.is_empty())
-            && pulled["data"]["officers"].as_array().is_none_or(|o| o.is_empty())
-    );
+    let regions: Vec<&str> =
+        pulled["data"]["regions"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect();
+    assert_eq!(regions, ["440704"], "the region its hall hangs under, not the tree");
+    assert!(pulled["data"]["officers"].as_array().is_none_or(|o| o.is_empty()));
+    // What a kiosk is handed is whole by the kiosk's own check (as `tiyan-client` imports it).
+    let data: tiyan_core::reference::ReferenceData = serde_json::from_value(pulled["data"].clone()).unwrap();
+    assert_eq!(data.validate(), Ok(()));
     let (p0, _) = kiosk_view(&s, &pengjiang, None).await;
 
     // A staff member of Pengjiang renamed in the page: Pengjiang's kiosks pull it, Jianghai's are told nothing.

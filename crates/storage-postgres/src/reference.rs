@@ -348,10 +348,13 @@ async fn read_reference_of(c: &impl GenericClient, hall: Option<&str>) -> Result
         .iter()
         .map(|r| Hall { id: r.get(0), name: text(r, 1, 2), division: division(r.get(3)) })
         .collect();
-    // A kiosk holds neither the tree, the experience list nor the officers.
+    // A kiosk holds neither the tree (but the region its hall hangs under), the
+    // experience list nor the officers.
     let whole = if hall.is_none() { "" } else { " AND false" };
+    let in_tree =
+        if hall.is_none() { "AND $1::text IS NULL" } else { "AND code IN (SELECT division FROM halls WHERE id = $1)" };
     let regions = c
-        .query(&format!("SELECT code, name_zh, name_en FROM regions WHERE active{whole} ORDER BY code"), &[])
+        .query(&format!("SELECT code, name_zh, name_en FROM regions WHERE active {in_tree} ORDER BY code"), &[&hall])
         .await?
         .iter()
         .filter_map(|r| Some(Region { code: division(r.get(0))?, name: text(r, 1, 2) }))

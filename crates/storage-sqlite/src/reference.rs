@@ -346,11 +346,14 @@ fn read_reference_of(c: &Connection, hall: Option<&str>) -> Result<ReferenceData
             Ok(Hall { id: r.get(0)?, name: text(r.get(1)?, r.get(2)?), division: division(r.get(3)?) })
         })?
         .collect::<rusqlite::Result<_>>()?;
-    // A kiosk holds neither the tree, the experience list nor the officers.
+    // A kiosk holds neither the tree (but the region its hall hangs under), the
+    // experience list nor the officers.
     let whole = if hall.is_none() { "" } else { " AND 0" };
+    let in_tree =
+        if hall.is_none() { "AND ?1 IS NULL" } else { "AND code IN (SELECT division FROM halls WHERE id = ?1)" };
     let regions = c
-        .prepare(&format!("SELECT code, name_zh, name_en FROM regions WHERE active = 1{whole} ORDER BY code"))?
-        .query_map([], |r| Ok((division(r.get(0)?), text(r.get(1)?, r.get(2)?))))?
+        .prepare(&format!("SELECT code, name_zh, name_en FROM regions WHERE active = 1 {in_tree} ORDER BY code"))?
+        .query_map([hall], |r| Ok((division(r.get(0)?), text(r.get(1)?, r.get(2)?))))?
         .filter_map(|r| r.map(|(code, name)| code.map(|code| Region { code, name })).transpose())
         .collect::<rusqlite::Result<_>>()?;
     let windows = c
