@@ -357,6 +357,7 @@ async fn each_account_sees_its_subtree_and_nothing_beside_it(backend: Backend) {
     {
         let (status, _, page) = jm.get(path).await;
         assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(!page.contains("href=\"/admin/audit\""), "{path}: the audit log is not offered to a city");
         assert!(!page.contains("福田") && !page.contains("futian"), "{path} names Futian: {page}");
         assert!(!page.contains("深圳"), "{path} names Shenzhen");
     }

@@ -118,6 +118,16 @@ async fn story(b: &Chromium, dir: &Path, db: &Path, url: &str, port: u16, server
         ensure!(b.text(".flash").await?.contains("已创建"), "{login}: {}", b.text(".flash").await?);
     }
     ensure!(b.text("#accounts").await?.contains("林专员"));
+    // And the supervisor of the city the hall sits in (江门市, under 广东省), from the tree.
+    b.fill("#new-account input[name=login]", "jm-sup").await?;
+    b.fill("#new-account input[name=name]", "江门督导").await?;
+    b.select("#new-account select[name=role]", "supervisor").await?;
+    b.select("#new-account select[name=place]", "region:440700").await?;
+    b.fill("#new-account input[name=password]", PASSWORD).await?;
+    b.fill("#new-account input[name=password_again]", PASSWORD).await?;
+    b.click("#new-account button[type=submit]").await?;
+    ensure!(b.text(".flash").await?.contains("已创建"), "jm-sup: {}", b.text(".flash").await?);
+    ensure!(b.text("#accounts").await?.contains("江门市"), "the account's place is named");
     b.screenshot("admin-03-accounts").await?;
     b.sign_out().await?;
 
@@ -214,6 +224,18 @@ async fn story(b: &Chromium, dir: &Path, db: &Path, url: &str, port: u16, server
     ensure!(b.text("#satisfaction").await? == "满意", "the officer's answer is on the item");
     ensure!(b.text("#item-state").await?.contains("已办结"));
     b.screenshot("admin-12-officer-answered").await?;
+    b.sign_out().await?;
+
+    // The city's supervisor compares the city's halls, and goes down the tree.
+    b.sign_in("jm-sup", PASSWORD).await?;
+    b.goto("/admin/figures").await?;
+    b.click("#region-link").await?;
+    ensure!(b.text("h1").await?.contains("江门市"), "{}", b.text("h1").await?);
+    ensure!(b.text("#region-halls").await?.contains("江海区政务服务中心"));
+    ensure!(b.text("#regions-below").await?.contains("江海区"));
+    b.screenshot("admin-12b-region").await?;
+    b.sign_out().await?;
+    b.sign_in("clerk", PASSWORD).await?;
 
     // One more, rectified to a five-day deadline and left; ten days on it is red.
     bad_review(&kiosk, url, "窗口人员态度冷淡").await?;

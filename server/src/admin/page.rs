@@ -6,7 +6,7 @@ use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
-use tiyan_core::accounts::Role;
+use tiyan_core::accounts::{Role, Scope};
 use tiyan_core::workdays::Calendar;
 
 use super::session::{Failure, Flash, Office};
@@ -68,14 +68,14 @@ impl Section {
         }
     }
 
-    /// Whether a role opens this section at all (what it may do there is the services' to say).
-    pub fn open_to(self, role: Role) -> bool {
+    /// Whether an account opens this section at all (what it may do there is the services' to say).
+    pub fn open_to(self, scope: &Scope) -> bool {
         match self {
             Section::Dashboard | Section::Ledger | Section::Figures | Section::Calendar => true,
             Section::Officers | Section::Accounts | Section::Reference | Section::Devices => {
-                matches!(role, Role::Supervisor | Role::HallAdmin)
+                matches!(scope.role, Role::Supervisor | Role::HallAdmin)
             }
-            Section::Audit => role == Role::Supervisor,
+            Section::Audit => scope.reads_audit_log(),
         }
     }
 }
@@ -102,8 +102,8 @@ pub struct Chrome {
 impl Chrome {
     /// The frame for `office` in `section`; a role the section is not open to gets "not found".
     pub fn new(office: &Office, section: Section) -> Result<Chrome, Failure> {
-        let role = office.account.role;
-        if !section.open_to(role) {
+        let (role, scope) = (office.account.role, office.scope());
+        if !section.open_to(&scope) {
             return Err(Failure::Page { error: Error::NotFound("page".into()), lang: office.lang });
         }
         let t = office.t();
@@ -114,7 +114,7 @@ impl Chrome {
             csrf: office.csrf.clone(),
             nav: Section::ALL
                 .into_iter()
-                .filter(|s| s.open_to(role))
+                .filter(|s| s.open_to(&scope))
                 .map(|s| Nav { href: s.href(), label: s.label(t), active: s == section })
                 .collect(),
             flash: office.flash.clone(),
