@@ -216,11 +216,17 @@ impl App {
         Ok(self.find(testid).await?.text().await?)
     }
 
-    /// Replaces the content of a text field.
+    /// Replaces the content of a text field, scrolled to the middle of the
+    /// screen first as [`App::click`] does: the admin screen is longer than the
+    /// window, and a field under the fixed bottom bar cannot be cleared.
     pub async fn fill(&self, testid: &str, text: &str) -> Result<()> {
         let t = Instant::now();
         let e = self.find(testid).await?;
-        e.clear().await?;
+        self.client
+            .execute("arguments[0].scrollIntoView({block: 'center'})", vec![serde_json::to_value(&e)?])
+            .await
+            .with_context(|| format!("scrolling to {testid}"))?;
+        e.clear().await.with_context(|| format!("clearing {testid}"))?;
         e.send_keys(text).await.with_context(|| format!("typing into {testid}"))?;
         trace(&format!("fill {testid} {:?}", t.elapsed()));
         Ok(())
