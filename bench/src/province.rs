@@ -196,7 +196,6 @@ pub fn run(postgres: Option<&str>, dir: &Path) -> Result<()> {
                     if pulls { "yes (every kiosk pulls)" } else { "no (only that hall's kiosks pull)" }
                 );
             }
-            let _ = one.other_hall_pulls;
         }
         Ok(())
     })

@@ -144,11 +144,15 @@ impl Which {
         if !scope.sees(&hall) || !cx.data.halls.iter().any(|h| h.id == hall) {
             return Err(not_found("hall"));
         }
-        let month = match self.month.as_deref().filter(|m| !m.is_empty()) {
-            Some(m) => Month::parse(m).ok_or_else(|| not_found("month"))?,
-            None => Month::of(office.today()),
-        };
-        Ok(Place { hall, month })
+        Ok(Place { hall, month: month_asked(office, self.month.as_deref())? })
+    }
+}
+
+/// The month a page's query names (this one, on the office's clock, when none); a malformed one is "not found".
+pub fn month_asked(office: &Office, month: Option<&str>) -> Result<Month, Failure> {
+    match month.filter(|m| !m.is_empty()) {
+        Some(m) => Month::parse(m).ok_or(Failure::Page { error: Error::NotFound("month".into()), lang: office.lang }),
+        None => Ok(Month::of(office.today())),
     }
 }
 

@@ -13,7 +13,7 @@ use tiyan_core::accounts::Place;
 use tiyan_core::assessment::Month;
 use tiyan_core::region::{Division, in_tree_order};
 
-use super::figures::{Row, month_choices, row, workbook_response};
+use super::figures::{Row, month_asked, month_choices, row, workbook_response};
 use super::ledger::context;
 use super::page::{Choice, Chrome, Section, query_value, render};
 use super::session::{Failure, Office, OnPage};
@@ -44,11 +44,7 @@ impl Which {
                 Place::Hall(_) => return Err(not_found("region")),
             },
         };
-        let month = match self.month.as_deref().filter(|m| !m.is_empty()) {
-            Some(m) => Month::parse(m).ok_or_else(|| not_found("month"))?,
-            None => Month::of(office.today()),
-        };
-        Ok((region, month))
+        Ok((region, month_asked(office, self.month.as_deref())?))
     }
 }
 
