@@ -47,6 +47,10 @@ case $action in
       cat "$root/url"; exit 0
     fi
     [ "$(id -u)" -eq 0 ] && chown nobody "$root"
+    # A clone under a private folder (mktemp -d makes one) is closed to `nobody`:
+    # say so here rather than as initdb's "permission denied" further down.
+    as_owner test -w "$root" \
+      || { echo "PostgreSQL runs as nobody, who cannot reach $root: open the folders above it (chmod o+x)" >&2; exit 1; }
     if [ ! -f "$data/PG_VERSION" ]; then
       rm -rf "$data"
       as_owner "$bin/initdb" -D "$data" --username=tiyan --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$root/initdb.log" 2>&1 \
