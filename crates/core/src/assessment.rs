@@ -170,15 +170,13 @@ impl Tally {
         }
     }
 
-    /// Takes ratings out again (the ones an appeal excluded), never below zero.
-    pub fn remove(&mut self, attitude: u8, competence: u8, count: u64) {
-        let (Some(a), Some(c)) = (level_index(attitude), level_index(competence)) else { return };
-        let count = count.min(self.attitude[a]).min(self.competence[c]);
-        self.attitude[a] -= count;
-        self.competence[c] -= count;
-        if a < 2 || c < 2 {
-            self.bad = self.bad.saturating_sub(count);
+    /// Takes another tally out (the ratings an appeal excluded), never below zero.
+    pub fn subtract(&mut self, other: &Tally) {
+        for i in 0..5 {
+            self.attitude[i] = self.attitude[i].saturating_sub(other.attitude[i]);
+            self.competence[i] = self.competence[i].saturating_sub(other.competence[i]);
         }
+        self.bad = self.bad.saturating_sub(other.bad);
     }
 
     pub fn merge(&mut self, other: &Tally) {
@@ -421,7 +419,7 @@ mod tests {
         assert!(close(t.bad_rate(), 100.0 / 3.0));
         assert_eq!(Tally::default().satisfaction(&method), None);
         let mut u = t;
-        u.remove(1, 5, 1);
+        u.subtract(&tally(&[(1, 5, 1)]));
         assert_eq!((u.ratings(), u.bad), (2, 0));
     }
 

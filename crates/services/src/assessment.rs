@@ -321,9 +321,9 @@ fn figures(
     let mut hall_tally = Tally::default();
     let this_month = |r: &&tiyan_storage::TallyRow| r.month == month;
     for r in tallies.rated.iter().filter(this_month) {
-        staff.entry(&r.staff_id).or_default().add(r.attitude, r.competence, r.count);
-        windows.entry(&r.window_id).or_default().add(r.attitude, r.competence, r.count);
-        hall_tally.add(r.attitude, r.competence, r.count);
+        staff.entry(&r.staff_id).or_default().merge(&r.tally);
+        windows.entry(&r.window_id).or_default().merge(&r.tally);
+        hall_tally.merge(&r.tally);
         let w = staff_windows.entry(&r.staff_id).or_default();
         if !w.contains(&r.window_id) {
             w.push(r.window_id.clone());
@@ -331,13 +331,13 @@ fn figures(
     }
     let mut left_out = LeftOut::default();
     for r in tallies.excluded.iter().filter(this_month) {
-        staff.entry(&r.staff_id).or_default().remove(r.attitude, r.competence, r.count);
-        windows.entry(&r.window_id).or_default().remove(r.attitude, r.competence, r.count);
-        hall_tally.remove(r.attitude, r.competence, r.count);
-        left_out.appeals += r.count;
+        staff.entry(&r.staff_id).or_default().subtract(&r.tally);
+        windows.entry(&r.window_id).or_default().subtract(&r.tally);
+        hall_tally.subtract(&r.tally);
+        left_out.appeals += r.tally.ratings();
     }
-    left_out.misuse = tallies.misuse.iter().filter(this_month).map(|r| r.count).sum();
-    left_out.case_repeats = tallies.repeats.iter().filter(this_month).map(|r| r.count).sum();
+    left_out.misuse = tallies.misuse.iter().filter(this_month).map(|r| r.tally.ratings()).sum();
+    left_out.case_repeats = tallies.repeats.iter().filter(this_month).map(|r| r.tally.ratings()).sum();
 
     // Cases served and rated where they were served; ratings with a case where they were given.
     let mut staff_cases: HashMap<&str, CaseTally> = HashMap::new();
@@ -803,12 +803,12 @@ pub async fn trend(cx: &Services, who: &Who<'_>, hall: &str, subject: &Subject, 
     let mut by_month: BTreeMap<Month, Tally> = months.iter().map(|m| (*m, Tally::default())).collect();
     for r in tallies.rated.iter().filter(|r| mine(r)) {
         if let Some(t) = by_month.get_mut(&r.month) {
-            t.add(r.attitude, r.competence, r.count);
+            t.merge(&r.tally);
         }
     }
     for r in tallies.excluded.iter().filter(|r| mine(r)) {
         if let Some(t) = by_month.get_mut(&r.month) {
-            t.remove(r.attitude, r.competence, r.count);
+            t.subtract(&r.tally);
         }
     }
     Ok(by_month
@@ -885,13 +885,13 @@ mod tests {
     use tiyan_storage::TallyRow;
 
     fn row(month: &str, staff: &str, window: &str, a: u8, c: u8, count: u64) -> TallyRow {
+        let mut tally = Tally::default();
+        tally.add(a, c, count);
         TallyRow {
             month: Month::parse(month).unwrap_or(Month { year: 2026, month: 1 }),
             staff_id: staff.into(),
             window_id: window.into(),
-            attitude: a,
-            competence: c,
-            count,
+            tally,
         }
     }
 

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use tiyan_core::assessment::{AlertRule, CaseTally, LedgerTally, Method, Month};
+use tiyan_core::assessment::{AlertRule, CaseTally, LedgerTally, Method, Month, Tally};
 use tokio_postgres::Row;
 use uuid::Uuid;
 
@@ -11,7 +11,7 @@ use super::devices::device_row;
 use tiyan_storage::sql::DEVICE_COLUMNS;
 use tiyan_storage::{
     Alert, AssessmentStore, CaseTallyRow, Closing, DeviceReport, Error, FigureSettings, FleetRow, HallSettings,
-    LedgerTallyRow, OfficerProblems, RatingTallies, Result, RevisionScore, TallyRow, predicate, sql,
+    LedgerTallyRow, OfficerProblems, RatingTallies, Result, RevisionScore, TallyKind, TallyRow, predicate, sql,
 };
 
 fn month(s: &str) -> Result<Month> {
@@ -22,15 +22,9 @@ fn count(r: &Row, i: usize) -> u64 {
     r.get::<_, i64>(i).max(0) as u64
 }
 
-fn tally_row(r: &Row) -> Result<TallyRow> {
-    Ok(TallyRow {
-        month: month(r.get(0))?,
-        staff_id: r.get(1),
-        window_id: r.get(2),
-        attitude: r.get::<_, i16>(3) as u8,
-        competence: r.get::<_, i16>(4) as u8,
-        count: count(r, 5),
-    })
+/// The month (`YYYY-MM`) of a date column, for [`sql::assessment::rating_months`].
+fn month_of(column: &str) -> String {
+    format!("to_char({column}, 'YYYY-MM')")
 }
 
 fn alert_row(r: &Row) -> Alert {
@@ -59,40 +53,16 @@ fn int(n: u32) -> i32 {
 #[async_trait]
 impl AssessmentStore for PgStore {
     async fn rating_tallies(&self, hall: &str, from: NaiveDate, to: NaiveDate) -> Result<RatingTallies> {
-        let mut client = self.client().await?;
-        let tx =
-            client.build_transaction().isolation_level(tokio_postgres::IsolationLevel::RepeatableRead).start().await?;
-        // Read from the covering index `ratings_assessment` alone.
-        let rows = tx
-            .query(
-                "SELECT to_char(device_date, 'YYYY-MM'), staff_id, window_id, attitude, competence, count(*), misuse,
-                        case_repeat
-                 FROM ratings WHERE hall_id = $1 AND device_date >= $2 AND device_date < $3
-                 GROUP BY 1, 2, 3, 4, 5, 7, 8",
-                &[&hall, &from, &to],
-            )
-            .await?;
+        let client = self.client().await?;
+        let stmt = client.prepare_cached(&sql::assessment::rating_months(month_of)).await?;
         let mut out = RatingTallies::default();
-        for r in &rows {
-            let row = tally_row(r)?;
-            match (r.get::<_, bool>(6), r.get::<_, bool>(7)) {
-                (true, _) => out.misuse.push(row),
-                (false, true) => out.repeats.push(row),
-                (false, false) => out.rated.push(row),
-            }
+        for r in client.query(&stmt, &[&hall, &from, &to]).await? {
+            let kind: &str = r.get(3);
+            let kind = TallyKind::parse(kind).ok_or_else(|| Error::Backend(format!("rollup kind {kind:?}")))?;
+            let level = |first: usize| -> [u64; 5] { std::array::from_fn(|i| count(&r, first + i)) };
+            let tally = Tally { attitude: level(4), competence: level(9), bad: count(&r, 14) };
+            out.push(kind, TallyRow { month: month(r.get(0))?, staff_id: r.get(1), window_id: r.get(2), tally });
         }
-        let excluded = tx
-            .query(
-                "SELECT to_char(r.device_date, 'YYYY-MM'), r.staff_id, r.window_id, r.attitude, r.competence, count(*)
-                 FROM ledger l JOIN ratings r ON r.id = l.id
-                 WHERE l.state = 'excluded' AND l.source = 'rating' AND r.hall_id = $1 AND NOT r.misuse
-                   AND r.device_date >= $2 AND r.device_date < $3
-                 GROUP BY 1, 2, 3, 4, 5",
-                &[&hall, &from, &to],
-            )
-            .await?;
-        out.excluded = excluded.iter().map(tally_row).collect::<Result<_>>()?;
-        tx.commit().await?;
         Ok(out)
     }
 
@@ -119,31 +89,18 @@ impl AssessmentStore for PgStore {
     }
 
     async fn ledger_tallies(&self, hall: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<LedgerTallyRow>> {
-        let rows = self
-            .client()
+        let client = self.client().await?;
+        let stmt = client.prepare_cached(&sql::assessment::ledger_months(month_of)).await?;
+        let none = |s: String| Some(s).filter(|s| !s.is_empty());
+        client
+            .query(&stmt, &[&hall, &from, &to])
             .await?
-            .query(
-                &format!(
-                    "SELECT to_char(registered_date, 'YYYY-MM'), staff_id, window_id, count(*),
-                        count(*) FILTER (WHERE reply IS NOT NULL),
-                        count(*) FILTER (WHERE outcome = 'explained'),
-                        count(*) FILTER (WHERE {rectified}),
-                        count(*) FILTER (WHERE {rectified} AND rectified_on_time)
-                 FROM ledger
-                 WHERE hall_id = $1 AND registered_date >= $2 AND registered_date < $3 AND state <> 'excluded'
-                   AND NOT EXISTS (SELECT 1 FROM ratings r WHERE r.id = ledger.id AND r.misuse)
-                 GROUP BY 1, 2, 3",
-                    rectified = predicate::rectified("outcome")
-                ),
-                &[&hall, &from, &to],
-            )
-            .await?;
-        rows.iter()
+            .iter()
             .map(|r| {
                 Ok(LedgerTallyRow {
                     month: month(r.get(0))?,
-                    staff_id: r.get(1),
-                    window_id: r.get(2),
+                    staff_id: none(r.get(1)),
+                    window_id: none(r.get(2)),
                     tally: LedgerTally {
                         items: count(r, 3),
                         replied: count(r, 4),

@@ -425,21 +425,10 @@ impl LedgerStore for PgStore {
         let n = |i: usize| r.get::<_, i64>(i) as u64;
         let month = today.with_day(1).unwrap_or(today);
         let m = client
-            .query_one(
-                &format!(
-                    "SELECT count(*), count(*) FILTER (WHERE {bad}),
-                        count(*) FILTER (WHERE l.state = 'excluded')
-                 FROM ratings r LEFT JOIN ledger l ON l.id = r.id
-                 WHERE {in_halls} AND r.device_date >= $2 AND r.device_date <= $3
-                   AND NOT r.misuse",
-                    bad = predicate::bad("r."),
-                    in_halls = super::in_halls("r.hall_id", 1)
-                ),
-                &[&halls, &month, &today],
-            )
+            .query_one(&sql::ledger::ratings_between(&super::in_halls("hall_id", 1)), &[&halls, &month, &today])
             .await?;
-        let (ratings, bad, excluded) =
-            (m.get::<_, i64>(0) as u64, m.get::<_, i64>(1) as u64, m.get::<_, i64>(2) as u64);
+        let n4 = |i: usize| m.get::<_, i64>(i).max(0) as u64;
+        let (ratings, bad, excluded, excluded_bad) = (n4(0), n4(1), n4(2), n4(3));
         Ok(Dashboard {
             open: n(0),
             due_today: n(1),
@@ -449,8 +438,8 @@ impl LedgerStore for PgStore {
             appealed: n(5),
             registered_today: n(6),
             estimates: n(7),
-            ratings: ratings - excluded,
-            bad_reviews: bad - excluded,
+            ratings: ratings.saturating_sub(excluded),
+            bad_reviews: bad.saturating_sub(excluded_bad),
             excluded,
         })
     }

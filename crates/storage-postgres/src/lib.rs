@@ -32,6 +32,7 @@ const STEPS: &[&str] = &[
     include_str!("../migrations/0004_cases.sql"),
     include_str!("../migrations/0005_regions.sql"),
     include_str!("../migrations/0006_hall_versions.sql"),
+    include_str!("../migrations/0007_rollups.sql"),
 ];
 
 /// Taken while migrating (`pg_advisory_lock`): one process migrates, the others wait.

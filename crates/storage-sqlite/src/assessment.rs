@@ -2,8 +2,8 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use rusqlite::{Connection, OptionalExtension, Row, params};
-use tiyan_core::assessment::{AlertRule, CaseTally, LedgerTally, Method, Month};
+use rusqlite::{OptionalExtension, Row, params};
+use tiyan_core::assessment::{AlertRule, CaseTally, LedgerTally, Method, Month, Tally};
 use uuid::Uuid;
 
 use super::devices::device_row;
@@ -11,26 +11,16 @@ use super::{SqliteStore, conversion, q, time, uuid};
 use tiyan_storage::sql::DEVICE_COLUMNS;
 use tiyan_storage::{
     Alert, AssessmentStore, CaseTallyRow, Closing, DeviceReport, Error, FigureSettings, FleetRow, HallSettings,
-    LedgerTallyRow, OfficerProblems, RatingTallies, Result, RevisionScore, TallyRow, predicate, sql,
+    LedgerTallyRow, OfficerProblems, RatingTallies, Result, RevisionScore, TallyKind, TallyRow, predicate, sql,
 };
 
 fn month(s: &str) -> rusqlite::Result<Month> {
     Month::parse(s).ok_or_else(|| conversion(format!("month {s:?}").into()))
 }
 
-fn tally_row(r: &Row<'_>) -> rusqlite::Result<TallyRow> {
-    Ok(TallyRow {
-        month: month(&r.get::<_, String>(0)?)?,
-        staff_id: r.get(1)?,
-        window_id: r.get(2)?,
-        attitude: r.get(3)?,
-        competence: r.get(4)?,
-        count: r.get(5)?,
-    })
-}
-
-fn tallies(c: &Connection, sql: &str, hall: &str, from: &str, to: &str) -> Result<Vec<TallyRow>> {
-    Ok(c.prepare(sql)?.query_map(params![hall, from, to], tally_row)?.collect::<rusqlite::Result<_>>()?)
+/// The month (`YYYY-MM`) of a date column, for [`sql::assessment::rating_months`].
+fn month_of(column: &str) -> String {
+    format!("substr({column}, 1, 7)")
 }
 
 fn alert_row(r: &Row<'_>) -> rusqlite::Result<Alert> {
@@ -73,37 +63,22 @@ fn clock(s: &str) -> rusqlite::Result<NaiveTime> {
 impl AssessmentStore for SqliteStore {
     async fn rating_tallies(&self, hall: &str, from: NaiveDate, to: NaiveDate) -> Result<RatingTallies> {
         let hall = hall.to_string();
-        self.read_tx(move |c| {
-            let (from, to) = (from.to_string(), to.to_string());
-            // Both read the covering index `ratings_assessment` alone.
-            let (mut rated, mut misuse, mut repeats) = (Vec::new(), Vec::new(), Vec::new());
-            let mut stmt = c.prepare(
-                "SELECT substr(device_date, 1, 7), staff_id, window_id, attitude, competence, count(*), misuse,
-                        case_repeat
-                 FROM ratings WHERE hall_id = ?1 AND device_date >= ?2 AND device_date < ?3
-                 GROUP BY 1, 2, 3, 4, 5, 7, 8",
-            )?;
-            let mut rows = stmt.query(params![hall, from, to])?;
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(&q(&sql::assessment::rating_months(month_of)))?;
+            let mut rows = stmt.query(params![hall, from.to_string(), to.to_string()])?;
+            let mut out = RatingTallies::default();
             while let Some(r) = rows.next()? {
-                let row = tally_row(r)?;
-                match (r.get::<_, bool>(6)?, r.get::<_, bool>(7)?) {
-                    (true, _) => misuse.push(row),
-                    (false, true) => repeats.push(row),
-                    (false, false) => rated.push(row),
+                let kind: String = r.get(3)?;
+                let kind = TallyKind::parse(&kind).ok_or_else(|| conversion(format!("rollup kind {kind:?}").into()))?;
+                let mut tally = Tally { bad: r.get(14)?, ..Tally::default() };
+                for i in 0..5 {
+                    tally.attitude[i] = r.get(4 + i)?;
+                    tally.competence[i] = r.get(9 + i)?;
                 }
+                let row = TallyRow { month: month(&r.get::<_, String>(0)?)?, staff_id: r.get(1)?, window_id: r.get(2)?, tally };
+                out.push(kind, row);
             }
-            let excluded = tallies(
-                c,
-                "SELECT substr(r.device_date, 1, 7), r.staff_id, r.window_id, r.attitude, r.competence, count(*)
-                 FROM ledger l JOIN ratings r ON r.id = l.id
-                 WHERE l.state = 'excluded' AND l.source = 'rating' AND r.hall_id = ?1 AND r.misuse = 0
-                   AND r.device_date >= ?2 AND r.device_date < ?3
-                 GROUP BY 1, 2, 3, 4, 5",
-                &hall,
-                &from,
-                &to,
-            )?;
-            Ok(RatingTallies { rated, misuse, repeats, excluded })
+            Ok(out)
         })
         .await
     }
@@ -131,23 +106,13 @@ impl AssessmentStore for SqliteStore {
     async fn ledger_tallies(&self, hall: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<LedgerTallyRow>> {
         let hall = hall.to_string();
         self.read(move |c| {
-            let mut stmt = c.prepare(&format!(
-                "SELECT substr(registered_date, 1, 7), staff_id, window_id, count(*),
-                        count(*) FILTER (WHERE reply IS NOT NULL),
-                        count(*) FILTER (WHERE outcome = 'explained'),
-                        count(*) FILTER (WHERE {rectified}),
-                        count(*) FILTER (WHERE {rectified} AND rectified_on_time = 1)
-                 FROM ledger
-                 WHERE hall_id = ?1 AND registered_date >= ?2 AND registered_date < ?3 AND state <> 'excluded'
-                   AND NOT EXISTS (SELECT 1 FROM ratings r WHERE r.id = ledger.id AND r.misuse = 1)
-                 GROUP BY 1, 2, 3",
-                rectified = predicate::rectified("outcome")
-            ))?;
+            let mut stmt = c.prepare_cached(&q(&sql::assessment::ledger_months(month_of)))?;
+            let none = |s: String| Some(s).filter(|s| !s.is_empty());
             let rows = stmt.query_map(params![hall, from.to_string(), to.to_string()], |r| {
                 Ok(LedgerTallyRow {
                     month: month(&r.get::<_, String>(0)?)?,
-                    staff_id: r.get(1)?,
-                    window_id: r.get(2)?,
+                    staff_id: none(r.get(1)?),
+                    window_id: none(r.get(2)?),
                     tally: LedgerTally {
                         items: r.get(3)?,
                         replied: r.get(4)?,
@@ -157,7 +122,7 @@ impl AssessmentStore for SqliteStore {
                     },
                 })
             })?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })
         .await
     }

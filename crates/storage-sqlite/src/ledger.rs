@@ -398,20 +398,17 @@ impl LedgerStore for SqliteStore {
                     })
                 },
             )?;
-            let (ratings, bad, excluded): (u64, u64, u64) = c.query_row(
-                &format!(
-                    "SELECT count(*), count(*) FILTER (WHERE {bad}),
-                        count(*) FILTER (WHERE l.state = 'excluded')
-                 FROM ratings r LEFT JOIN ledger l ON l.id = r.id
-                 WHERE {in_halls} AND r.device_date >= ?2 AND r.device_date <= ?3
-                   AND r.misuse = 0",
-                    bad = predicate::bad("r."),
-                    in_halls = super::in_halls("r.hall_id", 1)
-                ),
+            let (ratings, bad, excluded, excluded_bad): (u64, u64, u64, u64) = c.query_row(
+                &q(&sql::ledger::ratings_between(&super::in_halls("hall_id", 1))),
                 params![halls, month, today],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )?;
-            Ok(Dashboard { ratings: ratings - excluded, bad_reviews: bad - excluded, excluded, ..counts })
+            Ok(Dashboard {
+                ratings: ratings.saturating_sub(excluded),
+                bad_reviews: bad.saturating_sub(excluded_bad),
+                excluded,
+                ..counts
+            })
         })
         .await
     }

@@ -43,6 +43,7 @@ const STEPS: &[&str] = &[
     include_str!("../migrations/0006_cases.sql"),
     include_str!("../migrations/0007_regions.sql"),
     include_str!("../migrations/0008_hall_versions.sql"),
+    include_str!("../migrations/0009_rollups.sql"),
 ];
 const READERS: usize = 4;
 

@@ -6,21 +6,53 @@
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde::Serialize;
-use tiyan_core::assessment::{AlertRule, CaseTally, LedgerTally, Method, Month};
+use tiyan_core::assessment::{AlertRule, CaseTally, LedgerTally, Method, Month, Tally};
 use tiyan_core::protocol::RecordKind;
 use uuid::Uuid;
 
 use super::{Device, Result};
 
-/// Ratings counted by month, staff member, window and the two levels.
+/// Ratings counted by month, staff member and window: per level of each
+/// dimension, read from the rollups kept at ingest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TallyRow {
     pub month: Month,
     pub staff_id: String,
     pub window_id: String,
-    pub attitude: u8,
-    pub competence: u8,
-    pub count: u64,
+    pub tally: Tally,
+}
+
+/// What a rollup row of ratings is, the `kind` it is kept under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TallyKind {
+    Rated,
+    Misuse,
+    Repeat,
+    Excluded,
+}
+
+impl TallyKind {
+    pub fn parse(s: &str) -> Option<TallyKind> {
+        Some(match s {
+            "rated" => TallyKind::Rated,
+            "misuse" => TallyKind::Misuse,
+            "repeat" => TallyKind::Repeat,
+            "excluded" => TallyKind::Excluded,
+            _ => return None,
+        })
+    }
+}
+
+impl RatingTallies {
+    /// Files a rollup row under its kind.
+    pub fn push(&mut self, kind: TallyKind, row: TallyRow) {
+        match kind {
+            TallyKind::Rated => self.rated.push(row),
+            TallyKind::Misuse => self.misuse.push(row),
+            TallyKind::Repeat => self.repeats.push(row),
+            TallyKind::Excluded => self.excluded.push(row),
+        }
+    }
 }
 
 /// A span of a hall's ratings, by the device's own dates.

@@ -93,6 +93,31 @@ pub mod assessment {
     /// A hall's ratings that named a case, by day, staff member and window.
     pub const RATED_CASE_TALLIES: &str = "SELECT device_date, staff_id, window_id, count(*) FROM rated_cases
         WHERE hall_id = $1 AND device_date >= $2 AND device_date < $3 GROUP BY device_date, staff_id, window_id";
+    /// A hall's ratings in `[$2, $3)` from the rollup kept at ingest, by month,
+    /// staff member, window and kind: the count at each level of attitude, then
+    /// of competence, then the bad reviews. `month` is the dialect's month
+    /// (`YYYY-MM`) of a date column.
+    pub fn rating_months(month: fn(&str) -> String) -> String {
+        format!(
+            "SELECT {m}, staff_id, window_id, kind, sum(a1), sum(a2), sum(a3), sum(a4), sum(a5),
+                sum(c1), sum(c2), sum(c3), sum(c4), sum(c5), sum(bad)
+             FROM rating_days WHERE hall_id = $1 AND device_date >= $2 AND device_date < $3
+             GROUP BY 1, 2, 3, 4",
+            m = month("device_date")
+        )
+    }
+    /// A hall's ledger items registered in `[$2, $3)` that count, from the
+    /// rollup kept with the ledger, by month, staff member and window (`''`:
+    /// none): items, replied, explained, rectified, rectified on time.
+    pub fn ledger_months(month: fn(&str) -> String) -> String {
+        format!(
+            "SELECT {m}, staff_id, window_id, sum(items), sum(replied), sum(explained), sum(rectified),
+                sum(on_time)
+             FROM ledger_days WHERE hall_id = $1 AND registered_date >= $2 AND registered_date < $3
+             GROUP BY 1, 2, 3",
+            m = month("registered_date")
+        )
+    }
     pub const CLOSED_MONTHS: &str = "SELECT hall_id, month FROM month_closings ORDER BY month DESC, hall_id";
     pub const RECENT_ALERT: &str = "SELECT 1 FROM alerts WHERE window_id = $1 AND raised_at >= $2";
     pub const NEW_ALERT: &str =
@@ -178,6 +203,19 @@ pub mod ledger {
         "UPDATE ledger SET state = $2, due_date = $3, due_estimate = $4, escalated = $5, reply = $6,
         satisfaction = $7, events = $8, updated_at = coalesce($9, updated_at), outcome = $10,
         rectified_on_time = $11 WHERE id = $1 AND events = $12";
+    /// The ratings of the halls (`in_halls`, a backend's filter on `hall_id`)
+    /// given on `[$2, $3]`, from the rollup kept at ingest: (counted, bad among
+    /// them, excluded by an appeal, bad among those). Misuse never counts; a
+    /// case's repeat does here (the dashboard counts what the kiosks took).
+    pub fn ratings_between(in_halls: &str) -> String {
+        format!(
+            "SELECT coalesce(sum(a1 + a2 + a3 + a4 + a5) FILTER (WHERE kind IN ('rated', 'repeat')), 0),
+                coalesce(sum(bad) FILTER (WHERE kind IN ('rated', 'repeat')), 0),
+                coalesce(sum(a1 + a2 + a3 + a4 + a5) FILTER (WHERE kind = 'excluded'), 0),
+                coalesce(sum(bad) FILTER (WHERE kind = 'excluded'), 0)
+             FROM rating_days WHERE {in_halls} AND device_date >= $2 AND device_date <= $3"
+        )
+    }
     pub const REWORD: &str =
         "UPDATE ledger SET category = $2, summary = $3, revision_id = $4 WHERE id = $1 AND entry_id = $5";
     pub const EXISTS: &str = "SELECT 1 FROM ledger WHERE id = $1";
