@@ -43,6 +43,7 @@ tiyan_server::on_both_backends!(
     only_a_supervisor_nominates_the_years_officers,
     the_public_page_shows_closed_months_without_a_citizen_or_a_full_name,
     the_rating_rate_counts_each_case_once_across_kiosks,
+    the_rollups_hold_what_two_racing_kiosks_sent_once_with_appeals_taken_out,
 );
 
 struct Hall {
@@ -486,4 +487,103 @@ async fn the_rating_rate_counts_each_case_once_across_kiosks(backend: Backend) {
     let mut b = Browser::signed_in(&h.s, "admin").await;
     let (_, _, page) = b.get("/admin/figures?hall=jianghai&month=2026-10").await;
     assert!(page.contains("50.0%") && page.contains("评价率"), "the page shows the rating rate");
+}
+
+/// The rollups the figures read are kept by the database as ratings go in: two
+/// kiosks at one window upload at once into the same rows, a page is sent
+/// twice, appeals are upheld; the rollups then say what a count of what was
+/// sent says, month by month, per kind, and the region's trend agrees.
+async fn the_rollups_hold_what_two_racing_kiosks_sent_once_with_appeals_taken_out(backend: Backend) {
+    let h = hall(backend).await;
+    let (second, second_secret) = h.s.enroll(Some("jianghai-w02")).await;
+    let staff = ["staff-100101", "staff-100102"];
+    // 240 ratings a kiosk over October and November, every level, some misuse.
+    let records = |device: Uuid, salt: u64| -> Vec<Rating> {
+        (1..=240u64)
+            .map(|seq| {
+                let n = seq * 7 + salt;
+                let level = |k: u64| Level::try_from(1 + ((n * k) % 5) as i64).unwrap();
+                let (attitude, competence) = (level(3), level(11));
+                let day = Duration::days((n % 50) as i64) + Duration::minutes((n % 480) as i64);
+                Rating {
+                    device_time: at("2026-10-01T09:00:00+08:00") + day,
+                    staff_id: staff[(n % 2) as usize].into(),
+                    attitude,
+                    competence,
+                    reasons: if attitude.is_bad() || competence.is_bad() { vec!["long_wait".into()] } else { vec![] },
+                    misuse: n % 11 == 0,
+                    ..rating(device, seq)
+                }
+            })
+            .collect()
+    };
+    let (first, other) = (records(h.device, 0), records(second, 3));
+    let send = |device: Uuid, secret: String, records: Vec<Rating>| {
+        let s = &h.s;
+        async move {
+            for page in records.chunks(20) {
+                let (status, body) = s.upload(device, &secret, ratings(page)).await;
+                assert_eq!(status, StatusCode::OK, "{body}");
+            }
+        }
+    };
+    tokio::join!(send(h.device, h.secret.clone(), first.clone()), send(second, second_secret.clone(), other.clone()));
+    // A page sent again (the answer was lost): held once.
+    let (status, body) = h.s.upload(second, &second_secret, ratings(&other[..20])).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // Appeals upheld on every fifth bad review that is no misuse.
+    let sent: Vec<&Rating> = first.iter().chain(&other).collect();
+    let bad: Vec<&&Rating> =
+        sent.iter().filter(|r| !r.misuse && (r.attitude.is_bad() || r.competence.is_bad())).collect();
+    let upheld: Vec<Uuid> = bad.iter().step_by(5).map(|r| r.id).collect();
+    for id in &upheld {
+        h.uphold_appeal(*id).await;
+    }
+
+    // What a count of what was sent says.
+    let tally = |keep: &dyn Fn(&Rating) -> bool, m: Month| {
+        let mut t = tiyan_core::assessment::Tally::default();
+        for r in sent.iter().filter(|r| Month::of(r.device_time.date_naive()) == m && keep(r)) {
+            t.add(r.attitude.value(), r.competence.value(), 1);
+        }
+        t
+    };
+    let (from, to) = (month("2026-10").first_day(), month("2026-12").first_day());
+    let held = h.s.store.rating_tallies("jianghai", from, to).await.unwrap();
+    let sum = |rows: &[tiyan_storage::TallyRow], m: Month| {
+        let mut t = tiyan_core::assessment::Tally::default();
+        rows.iter().filter(|r| r.month == m).for_each(|r| t.merge(&r.tally));
+        t
+    };
+    let who = h.s.who(&h.supervisor);
+    let trend = assessment::region_trend(h.s.cx(), &who, None, month("2026-11")).await.unwrap();
+    for m in [month("2026-10"), month("2026-11")] {
+        let rated = tally(&|r| !r.misuse, m);
+        let excluded = tally(&|r| upheld.contains(&r.id), m);
+        assert!(rated.ratings() > 100 && excluded.ratings() > 0, "{m}: the data covers the case");
+        assert_eq!(sum(&held.rated, m), rated, "{m}: rated");
+        assert_eq!(sum(&held.misuse, m), tally(&|r| r.misuse, m), "{m}: misuse");
+        assert_eq!(sum(&held.excluded, m), excluded, "{m}: excluded by an appeal");
+        assert!(held.repeats.is_empty());
+        let mut counted = rated;
+        counted.subtract(&excluded);
+        let figures = h.figures(&m.to_string()).await.figures.hall.figures;
+        assert_eq!((figures.ratings, figures.bad_reviews), (counted.ratings(), counted.bad));
+        let point = trend.iter().find(|p| p.month == m).unwrap();
+        assert_eq!(point.ratings, counted.ratings(), "{m}: the region's trend");
+    }
+    // The ledger's rollup: every bad review that is no misuse is an item, less
+    // those an appeal excluded (all registered on the server's day).
+    let today = Month::of(h.s.today());
+    let items: u64 = h
+        .s
+        .store
+        .ledger_tallies("jianghai", today.first_day(), today.next().first_day())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.tally.items)
+        .sum();
+    assert_eq!(items, (bad.len() - upheld.len()) as u64);
 }

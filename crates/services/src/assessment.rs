@@ -12,6 +12,7 @@ use tiyan_core::accounts::Place;
 use tiyan_core::assessment::{CaseTally, LedgerTally, Method, Month, Tally, near_bottom, rank};
 use tiyan_core::reference::ReferenceData;
 use tiyan_core::region::{Division, Region};
+use tiyan_storage::TallyKind;
 
 use super::audit::{self, AuditAction};
 use super::{Services, Who};
@@ -608,6 +609,20 @@ pub fn halls_in<'a>(reference: &'a ReferenceData, region: Option<&Division>) -> 
 
 /// The month of `region` (None: every hall) for `who`: a region they hold, else "not found".
 pub async fn region_month(cx: &Services, who: &Who<'_>, region: Option<&Division>, m: Month) -> Result<RegionMonth> {
+    let (reference, halls) = region_halls(cx, who, region).await?;
+    let (now, previous) =
+        (halls_month(cx, &reference, &halls, m).await?, halls_month(cx, &reference, &halls, m.previous()).await?);
+    let method = current_method(cx).await?;
+    Ok(rank_region(reference.regions.iter().find(|r| Some(&r.code) == region).cloned(), m, now, &previous, &method))
+}
+
+/// The reference data and the halls of `region` (None: every hall) for
+/// `who`: a region they hold, else "not found".
+async fn region_halls(
+    cx: &Services,
+    who: &Who<'_>,
+    region: Option<&Division>,
+) -> Result<(std::sync::Arc<ReferenceData>, Vec<String>)> {
     let scope = who.scope();
     let reference = cx.reference().await?;
     let known = region.is_none_or(|r| reference.regions.iter().any(|x| &x.code == r));
@@ -618,11 +633,40 @@ pub async fn region_month(cx: &Services, who: &Who<'_>, region: Option<&Division
     if !known || !held {
         return Err(Error::NotFound("region".into()));
     }
-    let halls: Vec<String> = halls_in(&reference, region).into_iter().map(|h| h.id.clone()).collect();
-    let (now, previous) =
-        (halls_month(cx, &reference, &halls, m).await?, halls_month(cx, &reference, &halls, m.previous()).await?);
+    let halls = halls_in(&reference, region).into_iter().map(|h| h.id.clone()).collect();
+    Ok((reference, halls))
+}
+
+/// The twelve months of `region` (None: every hall) to `end`, for `who`: one
+/// read of the rollups over the region's halls, whatever their number.
+pub async fn region_trend(cx: &Services, who: &Who<'_>, region: Option<&Division>, end: Month) -> Result<Vec<TrendPoint>> {
+    let (_, halls) = region_halls(cx, who, region).await?;
     let method = current_method(cx).await?;
-    Ok(rank_region(reference.regions.iter().find(|r| Some(&r.code) == region).cloned(), m, now, &previous, &method))
+    let months = end.last(12);
+    // The whole province reads every hall without naming them.
+    let filter = region.map(|_| halls.as_slice());
+    let rows = cx.store.region_rating_tallies(filter, months[0].first_day(), end.next().first_day()).await?;
+    let mut by_month: BTreeMap<Month, Tally> = months.iter().map(|m| (*m, Tally::default())).collect();
+    // The rated first, then what appeals took out of them (never below zero).
+    for (m, _, t) in rows.iter().filter(|(_, k, _)| *k == TallyKind::Rated) {
+        by_month.entry(*m).or_default().merge(t);
+    }
+    for (m, _, t) in rows.iter().filter(|(_, k, _)| *k == TallyKind::Excluded) {
+        by_month.entry(*m).or_default().subtract(t);
+    }
+    Ok(trend_points(by_month, &method))
+}
+
+fn trend_points(by_month: BTreeMap<Month, Tally>, method: &Method) -> Vec<TrendPoint> {
+    by_month
+        .into_iter()
+        .map(|(month, t)| TrendPoint {
+            month,
+            ratings: t.ratings(),
+            satisfaction: t.satisfaction(method),
+            bad_rate: t.bad_rate(),
+        })
+        .collect()
 }
 
 fn tally_of(f: &Figures) -> Tally {
@@ -811,15 +855,7 @@ pub async fn trend(cx: &Services, who: &Who<'_>, hall: &str, subject: &Subject, 
             t.subtract(&r.tally);
         }
     }
-    Ok(by_month
-        .into_iter()
-        .map(|(month, t)| TrendPoint {
-            month,
-            ratings: t.ratings(),
-            satisfaction: t.satisfaction(&method),
-            bad_rate: t.bad_rate(),
-        })
-        .collect())
+    Ok(trend_points(by_month, &method))
 }
 
 /// A new version of the method (supervisors only; it applies from now on,

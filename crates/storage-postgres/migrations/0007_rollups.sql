@@ -56,7 +56,7 @@ BEGIN
            count(*) FILTER (WHERE competence = 1), count(*) FILTER (WHERE competence = 2),
            count(*) FILTER (WHERE competence = 3), count(*) FILTER (WHERE competence = 4),
            count(*) FILTER (WHERE competence = 5),
-           count(*) FILTER (WHERE (attitude IN (1, 2) OR competence IN (1, 2)))
+           count(*) FILTER (WHERE (attitude IN (2, 1) OR competence IN (2, 1)))
     FROM new_ratings
     GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
     ON CONFLICT (hall_id, device_date, staff_id, window_id, kind) DO UPDATE SET
@@ -86,7 +86,7 @@ BEGIN
                     n * (r.attitude = 4)::int, n * (r.attitude = 5)::int,
                     n * (r.competence = 1)::int, n * (r.competence = 2)::int, n * (r.competence = 3)::int,
                     n * (r.competence = 4)::int, n * (r.competence = 5)::int,
-                    n * ((r.attitude IN (1, 2) OR r.competence IN (1, 2)))::int)
+                    n * ((r.attitude IN (2, 1) OR r.competence IN (2, 1)))::int)
             ON CONFLICT (hall_id, device_date, staff_id, window_id, kind) DO UPDATE SET
                 a1 = d.a1 + excluded.a1, a2 = d.a2 + excluded.a2, a3 = d.a3 + excluded.a3,
                 a4 = d.a4 + excluded.a4, a5 = d.a5 + excluded.a5, c1 = d.c1 + excluded.c1,
@@ -142,7 +142,7 @@ SELECT hall_id, device_date, staff_id, window_id,
        count(*) FILTER (WHERE competence = 1), count(*) FILTER (WHERE competence = 2),
        count(*) FILTER (WHERE competence = 3), count(*) FILTER (WHERE competence = 4),
        count(*) FILTER (WHERE competence = 5),
-       count(*) FILTER (WHERE (attitude IN (1, 2) OR competence IN (1, 2)))
+       count(*) FILTER (WHERE (attitude IN (2, 1) OR competence IN (2, 1)))
 FROM ratings GROUP BY 1, 2, 3, 4, 5;
 SELECT tiyan_ledger_day(l, 1) FROM ledger l;
 

@@ -66,6 +66,28 @@ impl AssessmentStore for PgStore {
         Ok(out)
     }
 
+    async fn region_rating_tallies(
+        &self,
+        halls: Option<&[String]>,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<(Month, TallyKind, Tally)>> {
+        let client = self.client().await?;
+        let text = sql::assessment::region_rating_months(month_of, &super::in_halls("hall_id", 1));
+        let stmt = client.prepare_cached(&text).await?;
+        client
+            .query(&stmt, &[&halls, &from, &to])
+            .await?
+            .iter()
+            .map(|r| {
+                let kind: &str = r.get(1);
+                let kind = TallyKind::parse(kind).ok_or_else(|| Error::Backend(format!("rollup kind {kind:?}")))?;
+                let level = |first: usize| -> [u64; 5] { std::array::from_fn(|i| count(r, first + i)) };
+                Ok((month(r.get(0))?, kind, Tally { attitude: level(2), competence: level(7), bad: count(r, 12) }))
+            })
+            .collect()
+    }
+
     async fn case_tallies(&self, hall: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<CaseTallyRow>> {
         let mut client = self.client().await?;
         let tx =

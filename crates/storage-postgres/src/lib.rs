@@ -166,3 +166,25 @@ impl Database for PgStore {
         Ok(DbHealth { backend: "postgres", schema: schema as u32 })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use tiyan_core::ledger::{LedgerState, Outcome};
+    use tiyan_storage::predicate;
+
+    /// The rollups' triggers spell core's rules out (a migration is static):
+    /// they must spell them as `predicate` does today.
+    #[test]
+    fn rollup_rules_are_core_s() {
+        let sql = include_str!("../migrations/0007_rollups.sql");
+        for fragment in [
+            predicate::bad(""),
+            predicate::bad("r."),
+            predicate::rectified("l.outcome"),
+            format!("l.outcome = '{}'", Outcome::Explained.as_str()),
+            format!("l.state = '{}'", LedgerState::Excluded.as_str()),
+        ] {
+            assert!(sql.contains(&fragment), "0007_rollups.sql does not say {fragment}");
+        }
+    }
+}

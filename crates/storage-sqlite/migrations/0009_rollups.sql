@@ -39,7 +39,7 @@ CREATE TRIGGER ratings_rolled_up AFTER INSERT ON ratings BEGIN
             CASE WHEN NEW.misuse THEN 'misuse' WHEN NEW.case_repeat THEN 'repeat' ELSE 'rated' END,
             (NEW.attitude = 1), (NEW.attitude = 2), (NEW.attitude = 3), (NEW.attitude = 4), (NEW.attitude = 5),
             (NEW.competence = 1), (NEW.competence = 2), (NEW.competence = 3), (NEW.competence = 4), (NEW.competence = 5),
-            ((NEW.attitude IN (1, 2) OR NEW.competence IN (1, 2))))
+            ((NEW.attitude IN (2, 1) OR NEW.competence IN (2, 1))))
     ON CONFLICT (hall_id, device_date, staff_id, window_id, kind) DO UPDATE SET
         a1 = a1 + excluded.a1, a2 = a2 + excluded.a2, a3 = a3 + excluded.a3, a4 = a4 + excluded.a4,
         a5 = a5 + excluded.a5, c1 = c1 + excluded.c1, c2 = c2 + excluded.c2, c3 = c3 + excluded.c3,
@@ -54,7 +54,7 @@ CREATE TRIGGER ledger_inserted_rolled_up AFTER INSERT ON ledger BEGIN
     SELECT r.hall_id, r.device_date, r.staff_id, r.window_id, 'excluded',
             (r.attitude = 1), (r.attitude = 2), (r.attitude = 3), (r.attitude = 4), (r.attitude = 5),
             (r.competence = 1), (r.competence = 2), (r.competence = 3), (r.competence = 4), (r.competence = 5),
-            ((r.attitude IN (1, 2) OR r.competence IN (1, 2)))
+            ((r.attitude IN (2, 1) OR r.competence IN (2, 1)))
     FROM ratings r WHERE r.id = NEW.id AND NEW.source = 'rating' AND NEW.state = 'excluded' AND r.misuse = 0
     ON CONFLICT (hall_id, device_date, staff_id, window_id, kind) DO UPDATE SET
         a1 = a1 + excluded.a1, a2 = a2 + excluded.a2, a3 = a3 + excluded.a3, a4 = a4 + excluded.a4,
@@ -80,7 +80,7 @@ CREATE TRIGGER ledger_changed_rolled_up AFTER UPDATE ON ledger BEGIN
     SELECT r.hall_id, r.device_date, r.staff_id, r.window_id, 'excluded',
             -(r.attitude = 1), -(r.attitude = 2), -(r.attitude = 3), -(r.attitude = 4), -(r.attitude = 5),
             -(r.competence = 1), -(r.competence = 2), -(r.competence = 3), -(r.competence = 4), -(r.competence = 5),
-            -((r.attitude IN (1, 2) OR r.competence IN (1, 2)))
+            -((r.attitude IN (2, 1) OR r.competence IN (2, 1)))
     FROM ratings r WHERE r.id = OLD.id AND OLD.source = 'rating' AND OLD.state = 'excluded' AND r.misuse = 0
     ON CONFLICT (hall_id, device_date, staff_id, window_id, kind) DO UPDATE SET
         a1 = a1 + excluded.a1, a2 = a2 + excluded.a2, a3 = a3 + excluded.a3, a4 = a4 + excluded.a4,
@@ -103,7 +103,7 @@ CREATE TRIGGER ledger_changed_rolled_up AFTER UPDATE ON ledger BEGIN
     SELECT r.hall_id, r.device_date, r.staff_id, r.window_id, 'excluded',
             (r.attitude = 1), (r.attitude = 2), (r.attitude = 3), (r.attitude = 4), (r.attitude = 5),
             (r.competence = 1), (r.competence = 2), (r.competence = 3), (r.competence = 4), (r.competence = 5),
-            ((r.attitude IN (1, 2) OR r.competence IN (1, 2)))
+            ((r.attitude IN (2, 1) OR r.competence IN (2, 1)))
     FROM ratings r WHERE r.id = NEW.id AND NEW.source = 'rating' AND NEW.state = 'excluded' AND r.misuse = 0
     ON CONFLICT (hall_id, device_date, staff_id, window_id, kind) DO UPDATE SET
         a1 = a1 + excluded.a1, a2 = a2 + excluded.a2, a3 = a3 + excluded.a3, a4 = a4 + excluded.a4,
@@ -129,7 +129,7 @@ CREATE TRIGGER ledger_deleted_rolled_up AFTER DELETE ON ledger BEGIN
     SELECT r.hall_id, r.device_date, r.staff_id, r.window_id, 'excluded',
             -(r.attitude = 1), -(r.attitude = 2), -(r.attitude = 3), -(r.attitude = 4), -(r.attitude = 5),
             -(r.competence = 1), -(r.competence = 2), -(r.competence = 3), -(r.competence = 4), -(r.competence = 5),
-            -((r.attitude IN (1, 2) OR r.competence IN (1, 2)))
+            -((r.attitude IN (2, 1) OR r.competence IN (2, 1)))
     FROM ratings r WHERE r.id = OLD.id AND OLD.source = 'rating' AND OLD.state = 'excluded' AND r.misuse = 0
     ON CONFLICT (hall_id, device_date, staff_id, window_id, kind) DO UPDATE SET
         a1 = a1 + excluded.a1, a2 = a2 + excluded.a2, a3 = a3 + excluded.a3, a4 = a4 + excluded.a4,
@@ -155,13 +155,13 @@ SELECT hall_id, device_date, staff_id, window_id,
        CASE WHEN misuse THEN 'misuse' WHEN case_repeat THEN 'repeat' ELSE 'rated' END,
        sum(attitude = 1), sum(attitude = 2), sum(attitude = 3), sum(attitude = 4), sum(attitude = 5),
             sum(competence = 1), sum(competence = 2), sum(competence = 3), sum(competence = 4), sum(competence = 5),
-            sum((attitude IN (1, 2) OR competence IN (1, 2)))
+            sum((attitude IN (2, 1) OR competence IN (2, 1)))
 FROM ratings GROUP BY 1, 2, 3, 4, 5;
 INSERT INTO rating_days (hall_id, device_date, staff_id, window_id, kind, a1, a2, a3, a4, a5, c1, c2, c3, c4, c5, bad)
 SELECT r.hall_id, r.device_date, r.staff_id, r.window_id, 'excluded',
        sum(r.attitude = 1), sum(r.attitude = 2), sum(r.attitude = 3), sum(r.attitude = 4), sum(r.attitude = 5),
             sum(r.competence = 1), sum(r.competence = 2), sum(r.competence = 3), sum(r.competence = 4), sum(r.competence = 5),
-            sum((r.attitude IN (1, 2) OR r.competence IN (1, 2)))
+            sum((r.attitude IN (2, 1) OR r.competence IN (2, 1)))
 FROM ledger l JOIN ratings r ON r.id = l.id
 WHERE l.source = 'rating' AND l.state = 'excluded' AND r.misuse = 0
 GROUP BY 1, 2, 3, 4;

@@ -83,6 +83,32 @@ impl AssessmentStore for SqliteStore {
         .await
     }
 
+    async fn region_rating_tallies(
+        &self,
+        halls: Option<&[String]>,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<(Month, TallyKind, Tally)>> {
+        let halls = super::halls_param(halls);
+        self.read(move |c| {
+            let text = sql::assessment::region_rating_months(month_of, &super::in_halls("hall_id", 1));
+            let mut stmt = c.prepare_cached(&q(&text))?;
+            let rows = stmt.query_map(params![halls, from.to_string(), to.to_string()], |r| {
+                let kind: String = r.get(1)?;
+                let kind =
+                    TallyKind::parse(&kind).ok_or_else(|| conversion(format!("rollup kind {kind:?}").into()))?;
+                let mut tally = Tally { bad: r.get(12)?, ..Tally::default() };
+                for i in 0..5 {
+                    tally.attitude[i] = r.get(2 + i)?;
+                    tally.competence[i] = r.get(7 + i)?;
+                }
+                Ok((month(&r.get::<_, String>(0)?)?, kind, tally))
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
     async fn case_tallies(&self, hall: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<CaseTallyRow>> {
         let hall = hall.to_string();
         self.read_tx(move |c| {

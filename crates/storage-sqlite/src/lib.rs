@@ -275,3 +275,25 @@ impl Database for SqliteStore {
         .await
     }
 }
+
+#[cfg(test)]
+mod rollup_tests {
+    use tiyan_core::ledger::{LedgerState, Outcome};
+    use tiyan_storage::predicate;
+
+    /// The rollups' triggers spell core's rules out (a migration is static):
+    /// they must spell them as `predicate` does today.
+    #[test]
+    fn rollup_rules_are_core_s() {
+        let sql = include_str!("../migrations/0009_rollups.sql");
+        let mut fragments = vec![predicate::bad("NEW."), predicate::bad("r."), predicate::bad("")];
+        for l in ["NEW", "OLD", "l"] {
+            fragments.push(predicate::rectified(&format!("{l}.outcome")));
+            fragments.push(format!("{l}.outcome = '{}'", Outcome::Explained.as_str()));
+            fragments.push(format!("{l}.state <> '{}'", LedgerState::Excluded.as_str()));
+        }
+        for fragment in fragments {
+            assert!(sql.contains(&fragment), "0009_rollups.sql does not say {fragment}");
+        }
+    }
+}

@@ -187,6 +187,14 @@ pub struct OfficerProblems {
 pub trait AssessmentStore: Send + Sync {
     /// The ratings of `hall` with device dates in `[from, to)`.
     async fn rating_tallies(&self, hall: &str, from: NaiveDate, to: NaiveDate) -> Result<RatingTallies>;
+    /// The ratings of `halls` (None: every hall) in `[from, to)` by month and
+    /// kind, summed over the halls: a region's trend.
+    async fn region_rating_tallies(
+        &self,
+        halls: Option<&[String]>,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<(Month, TallyKind, Tally)>>;
     /// The ledger items of `hall` registered in `[from, to)`; those excluded by an
     /// appeal and those of ratings flagged as misuse left out.
     async fn ledger_tallies(&self, hall: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<LedgerTallyRow>>;

@@ -106,6 +106,18 @@ pub mod assessment {
             m = month("device_date")
         )
     }
+    /// The ratings of the halls (`in_halls`, a backend's filter on `hall_id`
+    /// reading `$1`) in `[$2, $3)`, from the rollup, by month and kind: as
+    /// [`rating_months`], for a region's trend.
+    pub fn region_rating_months(month: fn(&str) -> String, in_halls: &str) -> String {
+        format!(
+            "SELECT {m}, kind, sum(a1), sum(a2), sum(a3), sum(a4), sum(a5),
+                sum(c1), sum(c2), sum(c3), sum(c4), sum(c5), sum(bad)
+             FROM rating_days WHERE {in_halls} AND device_date >= $2 AND device_date < $3
+             GROUP BY 1, 2",
+            m = month("device_date")
+        )
+    }
     /// A hall's ledger items registered in `[$2, $3)` that count, from the
     /// rollup kept with the ledger, by month, staff member and window (`''`:
     /// none): items, replied, explained, rectified, rectified on time.
