@@ -459,6 +459,15 @@ async fn a_citys_figures_rank_its_halls_against_the_city(backend: Backend) {
     assert_eq!(own.region.as_ref().map(|r| r.code.as_str()), Some("440700"));
     let whole = assessment::region_month(s.cx(), &s.who(&city), None, month).await;
     assert!(matches!(whole, Err(Error::NotFound(_))));
+    // The trend: the city's twelve months count its halls only; the province's
+    // is not the city's to read.
+    let trend = assessment::region_trend(s.cx(), &s.who(&city), Some(&d("440700")), month).await.unwrap();
+    assert_eq!(trend.len(), 12);
+    assert_eq!(trend.last().map(|p| (p.month, p.ratings)), Some((month, 24)));
+    let province = assessment::region_trend(s.cx(), &Who::console(s.now()), None, month).await.unwrap();
+    assert_eq!(province.last().map(|p| p.ratings), Some(36));
+    let whole = assessment::region_trend(s.cx(), &s.who(&city), None, month).await;
+    assert!(matches!(whole, Err(Error::NotFound(_))));
     // In the page: the city's halls ranked, Futian nowhere.
     let mut jm = Browser::signed_in(&s, "jm-sup").await;
     let (status, _, page) = jm.get(&format!("/admin/figures/region?month={month}")).await;
@@ -466,6 +475,7 @@ async fn a_citys_figures_rank_its_halls_against_the_city(backend: Backend) {
     let (a, b) = (page.find("江海区政务服务中心").unwrap(), page.find("蓬江政务服务中心").unwrap());
     assert!(a < b, "ranked best first");
     assert!(!page.contains("福田") && page.contains("区域对比") && page.contains("下级区划"));
+    assert!(page.contains(r#"<section id="region-trend"><svg"#), "the city's trend is drawn");
 
     // Published, the public page goes down the tree to the hall: the province,
     // the city, the county, the hall's month; a region with nothing published is not offered.

@@ -249,7 +249,7 @@ async fn tables(state: &AppState, office: &Office, cx: &Context, place: &Place) 
 }
 
 /// Twelve months as the chart in the page's language.
-fn trend_chart(points: &[TrendPoint], t: &Texts) -> String {
+pub fn trend_chart(points: &[TrendPoint], t: &Texts) -> String {
     trend_svg(points, [t.trend_title, t.satisfaction_combined, t.bad_rate_label, t.ratings_count])
 }
 

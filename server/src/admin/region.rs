@@ -13,7 +13,7 @@ use tiyan_core::accounts::Place;
 use tiyan_core::assessment::Month;
 use tiyan_core::region::{Division, in_tree_order};
 
-use super::figures::{Row, month_asked, month_choices, row, workbook_response};
+use super::figures::{Row, month_asked, month_choices, row, trend_chart, workbook_response};
 use super::ledger::context;
 use super::page::{Choice, Chrome, Section, query_value, render};
 use super::session::{Failure, Office, OnPage};
@@ -63,6 +63,8 @@ struct RegionPage {
     windows: Vec<Row>,
     windows_more: usize,
     workbook_href: String,
+    /// The region's twelve months to this one.
+    chart: String,
 }
 
 fn region_href(path: &str, region: Option<&Division>, month: Month) -> String {
@@ -77,6 +79,8 @@ pub async fn page(State(state): State<Arc<AppState>>, office: Office, Query(q): 
         let lang = super::names::language(office.lang);
         let (region, month) = q.resolve(&office)?;
         let m = assessment::region_month(&state.services, &office.who(), region.as_ref(), month).await.on(&office)?;
+        let points =
+            assessment::region_trend(&state.services, &office.who(), region.as_ref(), month).await.on(&office)?;
         let scope = office.scope();
         let tree = in_tree_order(&cx.data.regions);
         let name =
@@ -134,6 +138,7 @@ pub async fn page(State(state): State<Arc<AppState>>, office: Office, Query(q): 
             windows_more: m.windows.len().saturating_sub(WINDOWS_SHOWN),
             windows,
             workbook_href: region_href("/admin/figures/region/workbook", region.as_ref(), month),
+            chart: trend_chart(&points, t),
             c,
         };
         render(&office, &page)
