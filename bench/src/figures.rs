@@ -76,11 +76,11 @@ fn level(g: u64, k: u64) -> u8 {
     }
 }
 
-pub fn run(ratings: u64, postgres: Option<&str>, dir: &Path) -> Result<()> {
+pub fn run(ratings: u64, only: &[String], postgres: Option<&str>, dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
-        for backend in backends(postgres, &[]) {
+        for backend in backends(postgres, only) {
             println!("\n=== {} ===", name(backend));
             province(backend, ratings, postgres, dir).await?;
         }

@@ -84,6 +84,9 @@ enum What {
     Figures {
         #[arg(long, default_value_t = 10_000_000)]
         ratings: u64,
+        /// `postgres` or `sqlite` only.
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
         /// A PostgreSQL server for the PostgreSQL figures (scripts/bench.sh starts one).
         #[arg(long, env = "TIYAN_BENCH_PG_URL")]
         postgres: Option<String>,
@@ -149,7 +152,7 @@ fn main() -> anyhow::Result<()> {
         }),
         What::Province { postgres, dir } => province::run(postgres.as_deref(), &dir),
         What::Office { items, postgres, dir } => office::run(items, postgres.as_deref(), &dir),
-        What::Figures { ratings, postgres, dir } => figures::run(ratings, postgres.as_deref(), &dir),
+        What::Figures { ratings, only, postgres, dir } => figures::run(ratings, &only, postgres.as_deref(), &dir),
         What::Photo { dir } => photo::run(&dir),
         What::Footprint { app, minimal, chromium, ui, reference } => {
             footprint::run(&app, &minimal, &chromium, &ui, &reference)
