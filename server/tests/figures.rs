@@ -576,14 +576,13 @@ async fn the_rollups_hold_what_two_racing_kiosks_sent_once_with_appeals_taken_ou
     // The ledger's rollup: every bad review that is no misuse is an item, less
     // those an appeal excluded (all registered on the server's day).
     let today = Month::of(h.s.today());
-    let items: u64 = h
-        .s
-        .store
-        .ledger_tallies("jianghai", today.first_day(), today.next().first_day())
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.tally.items)
-        .sum();
+    let items: u64 =
+        h.s.store
+            .ledger_tallies("jianghai", today.first_day(), today.next().first_day())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.tally.items)
+            .sum();
     assert_eq!(items, (bad.len() - upheld.len()) as u64);
 }

@@ -639,7 +639,12 @@ async fn region_halls(
 
 /// The twelve months of `region` (None: every hall) to `end`, for `who`: one
 /// read of the rollups over the region's halls, whatever their number.
-pub async fn region_trend(cx: &Services, who: &Who<'_>, region: Option<&Division>, end: Month) -> Result<Vec<TrendPoint>> {
+pub async fn region_trend(
+    cx: &Services,
+    who: &Who<'_>,
+    region: Option<&Division>,
+    end: Month,
+) -> Result<Vec<TrendPoint>> {
     let (_, halls) = region_halls(cx, who, region).await?;
     let method = current_method(cx).await?;
     let months = end.last(12);

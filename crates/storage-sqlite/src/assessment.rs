@@ -75,7 +75,12 @@ impl AssessmentStore for SqliteStore {
                     tally.attitude[i] = r.get(4 + i)?;
                     tally.competence[i] = r.get(9 + i)?;
                 }
-                let row = TallyRow { month: month(&r.get::<_, String>(0)?)?, staff_id: r.get(1)?, window_id: r.get(2)?, tally };
+                let row = TallyRow {
+                    month: month(&r.get::<_, String>(0)?)?,
+                    staff_id: r.get(1)?,
+                    window_id: r.get(2)?,
+                    tally,
+                };
                 out.push(kind, row);
             }
             Ok(out)
@@ -95,8 +100,7 @@ impl AssessmentStore for SqliteStore {
             let mut stmt = c.prepare_cached(&q(&text))?;
             let rows = stmt.query_map(params![halls, from.to_string(), to.to_string()], |r| {
                 let kind: String = r.get(1)?;
-                let kind =
-                    TallyKind::parse(&kind).ok_or_else(|| conversion(format!("rollup kind {kind:?}").into()))?;
+                let kind = TallyKind::parse(&kind).ok_or_else(|| conversion(format!("rollup kind {kind:?}").into()))?;
                 let mut tally = Tally { bad: r.get(12)?, ..Tally::default() };
                 for i in 0..5 {
                     tally.attitude[i] = r.get(2 + i)?;
