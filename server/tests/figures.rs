@@ -511,7 +511,7 @@ async fn the_rollups_hold_what_two_racing_kiosks_sent_once_with_appeals_taken_ou
                     attitude,
                     competence,
                     reasons: if attitude.is_bad() || competence.is_bad() { vec!["long_wait".into()] } else { vec![] },
-                    misuse: n % 11 == 0,
+                    misuse: n.is_multiple_of(11),
                     ..rating(device, seq)
                 }
             })
