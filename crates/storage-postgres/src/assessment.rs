@@ -22,6 +22,14 @@ fn count(r: &Row, i: usize) -> u64 {
     r.get::<_, i64>(i).max(0) as u64
 }
 
+/// A rollup row's kind (column `k`) and its tally (the eleven columns from `first`).
+fn rollup(r: &Row, k: usize, first: usize) -> Result<(TallyKind, Tally)> {
+    let kind: &str = r.get(k);
+    let kind = TallyKind::parse(kind).ok_or_else(|| Error::Backend(format!("rollup kind {kind:?}")))?;
+    let level = |from: usize| -> [u64; 5] { std::array::from_fn(|i| count(r, from + i)) };
+    Ok((kind, Tally { attitude: level(first), competence: level(first + 5), bad: count(r, first + 10) }))
+}
+
 /// The month (`YYYY-MM`) of a date column, for [`sql::assessment::rating_months`].
 fn month_of(column: &str) -> String {
     format!("to_char({column}, 'YYYY-MM')")
@@ -57,10 +65,7 @@ impl AssessmentStore for PgStore {
         let stmt = client.prepare_cached(&sql::assessment::rating_months(month_of)).await?;
         let mut out = RatingTallies::default();
         for r in client.query(&stmt, &[&hall, &from, &to]).await? {
-            let kind: &str = r.get(3);
-            let kind = TallyKind::parse(kind).ok_or_else(|| Error::Backend(format!("rollup kind {kind:?}")))?;
-            let level = |first: usize| -> [u64; 5] { std::array::from_fn(|i| count(&r, first + i)) };
-            let tally = Tally { attitude: level(4), competence: level(9), bad: count(&r, 14) };
+            let (kind, tally) = rollup(&r, 3, 4)?;
             out.push(kind, TallyRow { month: month(r.get(0))?, staff_id: r.get(1), window_id: r.get(2), tally });
         }
         Ok(out)
@@ -80,10 +85,8 @@ impl AssessmentStore for PgStore {
             .await?
             .iter()
             .map(|r| {
-                let kind: &str = r.get(1);
-                let kind = TallyKind::parse(kind).ok_or_else(|| Error::Backend(format!("rollup kind {kind:?}")))?;
-                let level = |first: usize| -> [u64; 5] { std::array::from_fn(|i| count(r, first + i)) };
-                Ok((month(r.get(0))?, kind, Tally { attitude: level(2), competence: level(7), bad: count(r, 12) }))
+                let (kind, tally) = rollup(r, 1, 2)?;
+                Ok((month(r.get(0))?, kind, tally))
             })
             .collect()
     }

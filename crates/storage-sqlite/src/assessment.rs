@@ -18,6 +18,18 @@ fn month(s: &str) -> rusqlite::Result<Month> {
     Month::parse(s).ok_or_else(|| conversion(format!("month {s:?}").into()))
 }
 
+/// A rollup row's kind (column `k`) and its tally (the eleven columns from `first`).
+fn rollup(r: &Row<'_>, k: usize, first: usize) -> rusqlite::Result<(TallyKind, Tally)> {
+    let kind: String = r.get(k)?;
+    let kind = TallyKind::parse(&kind).ok_or_else(|| conversion(format!("rollup kind {kind:?}").into()))?;
+    let mut tally = Tally { bad: r.get(first + 10)?, ..Tally::default() };
+    for i in 0..5 {
+        tally.attitude[i] = r.get(first + i)?;
+        tally.competence[i] = r.get(first + 5 + i)?;
+    }
+    Ok((kind, tally))
+}
+
 /// The month (`YYYY-MM`) of a date column, for [`sql::assessment::rating_months`].
 fn month_of(column: &str) -> String {
     format!("substr({column}, 1, 7)")
@@ -68,13 +80,7 @@ impl AssessmentStore for SqliteStore {
             let mut rows = stmt.query(params![hall, from.to_string(), to.to_string()])?;
             let mut out = RatingTallies::default();
             while let Some(r) = rows.next()? {
-                let kind: String = r.get(3)?;
-                let kind = TallyKind::parse(&kind).ok_or_else(|| conversion(format!("rollup kind {kind:?}").into()))?;
-                let mut tally = Tally { bad: r.get(14)?, ..Tally::default() };
-                for i in 0..5 {
-                    tally.attitude[i] = r.get(4 + i)?;
-                    tally.competence[i] = r.get(9 + i)?;
-                }
+                let (kind, tally) = rollup(r, 3, 4)?;
                 let row = TallyRow {
                     month: month(&r.get::<_, String>(0)?)?,
                     staff_id: r.get(1)?,
@@ -99,13 +105,7 @@ impl AssessmentStore for SqliteStore {
             let text = sql::assessment::region_rating_months(month_of, &super::in_halls("hall_id", 1));
             let mut stmt = c.prepare_cached(&q(&text))?;
             let rows = stmt.query_map(params![halls, from.to_string(), to.to_string()], |r| {
-                let kind: String = r.get(1)?;
-                let kind = TallyKind::parse(&kind).ok_or_else(|| conversion(format!("rollup kind {kind:?}").into()))?;
-                let mut tally = Tally { bad: r.get(12)?, ..Tally::default() };
-                for i in 0..5 {
-                    tally.attitude[i] = r.get(2 + i)?;
-                    tally.competence[i] = r.get(7 + i)?;
-                }
+                let (kind, tally) = rollup(r, 1, 2)?;
                 Ok((month(&r.get::<_, String>(0)?)?, kind, tally))
             })?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
