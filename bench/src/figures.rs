@@ -268,6 +268,18 @@ fn generate_sqlite(path: &Path, ratings: u64) -> Result<()> {
                 'closed', 5, received_at, '已整改', 'rectified', (seq % 10 <> 0)
          FROM ratings WHERE (attitude <= 2 OR competence <= 2) AND misuse = 0;",
     )?;
+    // The sync's ingest counts a page's ratings into the rollup as it stores
+    // them; a bulk load counts them all at once, as the migration does.
+    tx.execute_batch(
+        "INSERT INTO rating_days (hall_id, device_date, staff_id, window_id, kind,
+                                  a1, a2, a3, a4, a5, c1, c2, c3, c4, c5, bad)
+         SELECT hall_id, device_date, staff_id, window_id,
+                CASE WHEN misuse THEN 'misuse' WHEN case_repeat THEN 'repeat' ELSE 'rated' END,
+                sum(attitude = 1), sum(attitude = 2), sum(attitude = 3), sum(attitude = 4), sum(attitude = 5),
+                sum(competence = 1), sum(competence = 2), sum(competence = 3), sum(competence = 4),
+                sum(competence = 5), sum(attitude IN (2, 1) OR competence IN (2, 1))
+         FROM ratings GROUP BY 1, 2, 3, 4, 5;",
+    )?;
     tx.commit()?;
     conn.execute_batch(
         "CREATE INDEX ratings_hall_date ON ratings (hall_id, device_date);

@@ -1,7 +1,8 @@
 -- Rollups kept at ingest, so that a month's figures read a few thousand rows
--- per hall instead of every rating (issue 19). Kept by triggers, in the
--- transaction that writes the ratings or changes the ledger, whoever writes:
--- the sync, the hall office, the console, a bulk load. The tables and their
+-- per hall instead of every rating (issue 19). Kept in the transaction that
+-- writes the ratings or changes the ledger: the ledger by
+-- triggers, whoever writes (the sync, the hall office, the console); the
+-- ratings by the sync's ingest, their one writer. The tables and their
 -- meaning are PostgreSQL's (its migration 0007 says more); the rules in the
 -- triggers are `tiyan_storage::predicate`'s fragments, written out because a
 -- migration is static, and `rollup_rules_are_core_s` in tiyan-storage-sqlite
@@ -32,19 +33,9 @@ CREATE TABLE ledger_days (
     PRIMARY KEY (hall_id, registered_date, staff_id, window_id)
 ) STRICT, WITHOUT ROWID;
 
-CREATE TRIGGER ratings_rolled_up AFTER INSERT ON ratings BEGIN
-    INSERT INTO rating_days (hall_id, device_date, staff_id, window_id, kind,
-                             a1, a2, a3, a4, a5, c1, c2, c3, c4, c5, bad)
-    VALUES (NEW.hall_id, NEW.device_date, NEW.staff_id, NEW.window_id,
-            CASE WHEN NEW.misuse THEN 'misuse' WHEN NEW.case_repeat THEN 'repeat' ELSE 'rated' END,
-            (NEW.attitude = 1), (NEW.attitude = 2), (NEW.attitude = 3), (NEW.attitude = 4), (NEW.attitude = 5),
-            (NEW.competence = 1), (NEW.competence = 2), (NEW.competence = 3), (NEW.competence = 4), (NEW.competence = 5),
-            ((NEW.attitude IN (2, 1) OR NEW.competence IN (2, 1))))
-    ON CONFLICT (hall_id, device_date, staff_id, window_id, kind) DO UPDATE SET
-        a1 = a1 + excluded.a1, a2 = a2 + excluded.a2, a3 = a3 + excluded.a3, a4 = a4 + excluded.a4,
-        a5 = a5 + excluded.a5, c1 = c1 + excluded.c1, c2 = c2 + excluded.c2, c3 = c3 + excluded.c3,
-        c4 = c4 + excluded.c4, c5 = c5 + excluded.c5, bad = bad + excluded.bad;
-END;
+-- New ratings are counted by the sync's ingest, one upsert per row of a page
+-- (tiyan-storage-sqlite's ROLL_UP_RATINGS): a trigger per rating cost SQLite a
+-- quarter of its ingest speed, and ratings have no other writer.
 
 -- A ledger item adds to the rollups when it is written and takes its part
 -- away again before it changes or goes.

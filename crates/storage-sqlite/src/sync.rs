@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
+use tiyan_core::assessment::Tally;
 use tiyan_core::protocol::{CaseServed, RecordKind, Upload, UploadAck};
 use tiyan_core::rating::Rating;
 use tiyan_core::sync::continue_stream;
@@ -81,6 +82,10 @@ fn insert_ratings(
     through: u64,
 ) -> Result<(u32, u32)> {
     let (mut stored, mut duplicates) = (0u32, 0u32);
+    // The page's new ratings, counted by rollup row: a page of one kiosk is a
+    // few rows, upserted once each below (a trigger per rating cost SQLite a
+    // quarter of its ingest speed).
+    let mut rollup: HashMap<(&str, String, &str, &str, &str), Tally> = HashMap::new();
     let mut insert = tx.prepare_cached(
         "INSERT INTO ratings (id, device_id, seq, device_time, device_date, device_offset_minutes, received_at,
                               hall_id, window_id, staff_id, case_no, attitude, competence, reasons, comment, phone,
@@ -110,8 +115,18 @@ fn insert_ratings(
             insert.raw_bind_parameter(15, &r.comment)?;
             insert.raw_bind_parameter(16, &r.phone)?;
             insert.raw_bind_parameter(17, r.misuse)?;
-            insert.raw_bind_parameter(18, case_repeat(tx, r, &row)?)?;
+            let repeat = case_repeat(tx, r, &row)?;
+            insert.raw_bind_parameter(18, repeat)?;
             if insert.raw_execute()? == 1 {
+                let kind = if r.misuse {
+                    "misuse"
+                } else if repeat {
+                    "repeat"
+                } else {
+                    "rated"
+                };
+                let key = (r.hall_id.as_str(), row.date.clone(), r.staff_id.as_str(), r.window_id.as_str(), kind);
+                rollup.entry(key).or_default().add(r.attitude.value(), r.competence.value(), 1);
                 stored += 1;
                 continue;
             }
@@ -121,8 +136,25 @@ fn insert_ratings(
         tiyan_storage::resent(existing.as_ref(), r, r.device_id, r.id, r.seq)?;
         duplicates += 1;
     }
+    let mut roll_up = tx.prepare_cached(ROLL_UP_RATINGS)?;
+    for ((hall, date, staff, window, kind), t) in rollup {
+        let [a1, a2, a3, a4, a5] = t.attitude;
+        let [c1, c2, c3, c4, c5] = t.competence;
+        roll_up.execute(params![hall, date, staff, window, kind, a1, a2, a3, a4, a5, c1, c2, c3, c4, c5, t.bad])?;
+    }
     Ok((stored, duplicates))
 }
+
+/// Adds a count to a row of `rating_days` (see migration 0009). PostgreSQL
+/// keeps the same rows with a statement-level trigger; SQLite has none, and
+/// ratings are written here only (append-only, through the sync).
+const ROLL_UP_RATINGS: &str = "INSERT INTO rating_days (hall_id, device_date, staff_id, window_id, kind,
+        a1, a2, a3, a4, a5, c1, c2, c3, c4, c5, bad)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+    ON CONFLICT (hall_id, device_date, staff_id, window_id, kind) DO UPDATE SET
+        a1 = a1 + excluded.a1, a2 = a2 + excluded.a2, a3 = a3 + excluded.a3, a4 = a4 + excluded.a4,
+        a5 = a5 + excluded.a5, c1 = c1 + excluded.c1, c2 = c2 + excluded.c2, c3 = c3 + excluded.c3,
+        c4 = c4 + excluded.c4, c5 = c5 + excluded.c5, bad = bad + excluded.bad";
 
 const CASE_COLUMNS: &str = "id, seq, device_time, hall_id, window_id, staff_id, case_no, ticket_no, matter";
 
