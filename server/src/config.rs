@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     /// `127.0.0.1:8787`.
@@ -22,6 +22,9 @@ pub struct FileConfig {
     pub trusted_proxies: Option<Vec<IpAddr>>,
     #[serde(default)]
     pub retention: Retention,
+    /// The provinces' 好差评 platforms reported to (`[[upward]]`, see `tiyan_services::upward`).
+    #[serde(default)]
+    pub upward: Vec<tiyan_services::upward::TargetConfig>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -58,6 +61,6 @@ mod tests {
         assert_eq!(c.retention.request_days, Some(30));
         assert!(FileConfig::parse("listn = \"127.0.0.1:1\"").is_err());
         assert!(FileConfig::parse("listen = \"not an address\"").is_err());
-        assert_eq!(FileConfig::parse("").ok(), Some(FileConfig::default()));
+        assert!(FileConfig::parse("").is_ok_and(|c| c.listen.is_none() && c.upward.is_empty()));
     }
 }

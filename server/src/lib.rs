@@ -47,6 +47,9 @@ pub struct Settings {
     /// a rehearsal of what the hall office looks like on another day starts it
     /// there, and tests hold it still (see `clock.rs`).
     pub clock: Clock,
+    /// The provinces' platforms this process reports to (each target's
+    /// sender runs in every process; a lease lets one send at a time).
+    pub upward: Vec<Arc<tiyan_services::upward::Target>>,
 }
 
 impl Default for Settings {
@@ -58,6 +61,7 @@ impl Default for Settings {
             session_idle: chrono::Duration::minutes(30),
             public_url: None,
             clock: Clock::system(),
+            upward: Vec::new(),
         }
     }
 }
@@ -108,9 +112,21 @@ pub async fn serve(
         state.settings.retention,
         state.settings.clock.clone(),
     );
+    let senders: Vec<_> = state
+        .settings
+        .upward
+        .iter()
+        .map(|target| {
+            let (state, target) = (state.clone(), target.clone());
+            tokio::spawn(async move { tiyan_services::upward::run(&state.services, &target).await })
+        })
+        .collect();
     let service = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
     housekeeping.abort();
+    // A batch cut off here is marked sent and goes again after its hold: the
+    // platform deduplicates on the record's key.
+    senders.iter().for_each(|s| s.abort());
     state.services.settle().await;
     served
 }

@@ -16,7 +16,7 @@ use tiyan_services::housekeeping::Retention;
 use tiyan_services::reference_files::{CsvFiles, load_csv, load_json};
 use tiyan_services::report::Format as ReportFormat;
 use tiyan_services::{Clock, Services, Who, codes};
-use tiyan_services::{accounts, assessment, devices, export, reference};
+use tiyan_services::{accounts, assessment, devices, export, reference, upward};
 use tiyan_storage::{Location, RatingFilter};
 use uuid::Uuid;
 
@@ -164,6 +164,20 @@ enum Command {
         #[arg(long)]
         with_phone: bool,
     },
+    /// Reporting up to the province: per day, hall and target, what is queued,
+    /// acknowledged, refused and waiting, and the refused records with the
+    /// platform's reasons; `--resend` sends refused records again after a fix.
+    Upward {
+        /// Days to show, ending today.
+        #[arg(long, default_value_t = 7)]
+        days: u32,
+        /// Send these refused records again (their numbers, as listed).
+        #[arg(long, value_delimiter = ',', conflicts_with = "resend_all")]
+        resend: Vec<i64>,
+        /// Send every refused record again.
+        #[arg(long)]
+        resend_all: bool,
+    },
     /// A month's figures and rankings (frozen if the month was closed): of one
     /// hall, or of a region's halls ranked side by side (every hall without either).
     Report {
@@ -236,8 +250,12 @@ fn main() -> Result<()> {
         LogFormat::Text => logs.init(),
         LogFormat::Json => logs.json().init(),
     }
+    let upward = match &cli.config {
+        Some(path) => FileConfig::load(path)?.upward,
+        None => Vec::new(),
+    };
     let runtime = tokio::runtime::Runtime::new()?;
-    runtime.block_on(run(cli))
+    runtime.block_on(run(cli, upward))
 }
 
 /// The file's settings where neither a flag nor the environment gave one.
@@ -292,7 +310,7 @@ fn apply_config(cli: &mut Cli, matches: &ArgMatches, file: &FileConfig) {
     }
 }
 
-async fn run(cli: Cli) -> Result<()> {
+async fn run(cli: Cli, upward: Vec<tiyan_services::upward::TargetConfig>) -> Result<()> {
     let store = tiyan_server::database::open(&cli.db).await.with_context(|| format!("opening the {}", cli.db))?;
     match cli.command {
         Command::Serve {
@@ -308,7 +326,9 @@ async fn run(cli: Cli) -> Result<()> {
                 tracing::warn!(%start, "the server's clock was started at another moment: a rehearsal, not service");
                 Clock::starting_at(start.to_utc())
             });
+            let upward = upward.iter().map(|t| t.resolve().map(std::sync::Arc::new)).collect::<Result<Vec<_>>>()?;
             let settings = Settings {
+                upward,
                 trusted_proxies: trusted_proxy,
                 public_url,
                 session_idle: Duration::minutes(session_idle_minutes.max(1)),
@@ -414,6 +434,26 @@ async fn console(cx: Services, command: Command) -> Result<()> {
                     anyhow::bail!("a workbook is not for the terminal: give --out FILE")
                 }
                 None => tiyan_services::report::write(&mut std::io::stdout().lock(), &report, format)?,
+            }
+            Ok(())
+        }
+        Command::Upward { days, resend, resend_all } => {
+            if resend_all || !resend.is_empty() {
+                let n = upward::resend(&cx, &who, &resend).await?;
+                eprintln!("{n} refused records will be sent again");
+            }
+            let (from, to) = upward::span(tiyan_core::workdays::china_date(who.now), days);
+            let r = upward::reconciliation(&cx, &who, from, to).await?;
+            println!("day\thall\ttarget\tqueued\tacknowledged\trefused\twaiting\tsent, no answer yet");
+            for d in &r.days {
+                let day = d.day.map(|d| d.to_string()).unwrap_or_default();
+                println!(
+                    "{day}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    d.hall_id, d.target, d.queued, d.acknowledged, d.refused, d.waiting, d.sent
+                );
+            }
+            for x in &r.refused {
+                println!("refused\t{}\t{}\t{}\t{}\t{}\t{}", x.seq, x.day, x.hall_id, x.target, x.record_id, x.reason);
             }
             Ok(())
         }

@@ -420,5 +420,6 @@ pub const STAFF_PIN: &str = "2580";
 
 pub mod chromium;
 pub mod patroni;
+pub mod province;
 pub mod proxy;
 pub mod sync_rig;

@@ -33,10 +33,14 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start(backend: Backend) -> Result<TestServer> {
+        TestServer::start_with(backend, tiyan_server::Settings::default()).await
+    }
+
+    pub async fn start_with(backend: Backend, settings: tiyan_server::Settings) -> Result<TestServer> {
         let db = TestDb::new(backend).await;
         let store = db.open().await;
         import(&store, load_json(&demo_reference())?).await?;
-        let (addr, stop, task) = serve(store.clone()).await?;
+        let (addr, stop, task) = serve_with(store.clone(), settings).await?;
         Ok(TestServer { store, addr, db, stop: Some(stop), task })
     }
 
@@ -68,10 +72,18 @@ impl TestServer {
 
 /// Serves `store` on a free loopback port until the sender is used.
 pub async fn serve(store: Arc<dyn Storage>) -> Result<(SocketAddr, oneshot::Sender<()>, tokio::task::JoinHandle<()>)> {
+    serve_with(store, tiyan_server::Settings::default()).await
+}
+
+/// As [`serve`], with `settings` (its clock replaced by the tests' clock).
+pub async fn serve_with(
+    store: Arc<dyn Storage>,
+    settings: tiyan_server::Settings,
+) -> Result<(SocketAddr, oneshot::Sender<()>, tokio::task::JoinHandle<()>)> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = oneshot::channel::<()>();
-    let settings = tiyan_server::Settings { clock: crate::clock().clone(), ..tiyan_server::Settings::default() };
+    let settings = tiyan_server::Settings { clock: crate::clock().clone(), ..settings };
     let state = tiyan_server::AppState::with_settings(store, settings);
     let task = tokio::spawn(async move {
         let _ = tiyan_server::serve(listener, state, async {
@@ -127,18 +139,36 @@ pub async fn kiosk_enrolled_with(dir: &std::path::Path, url: &str, code: &str) -
 /// Commits `n` ratings through the kiosk, as citizens would.
 pub fn rate(kiosk: &Kiosk, n: usize) -> Result<()> {
     for i in 0..n {
-        let a = (i % 5 + 1) as u8;
-        kiosk.submit_rating(&RatingInput {
-            session_id: Uuid::now_v7(),
-            attitude: a,
-            competence: 5 - (i % 3) as u8,
-            reasons: if a <= 2 { vec!["long_wait".into()] } else { vec![] },
-            comment: (i % 7 == 0).then(|| format!("第 {i} 位群众的意见")),
-            phone: None,
-            phone_consent: false,
-        })?;
+        kiosk.submit_rating(&citizen(i, false))?;
     }
     Ok(())
+}
+
+/// Commits `n` ratings of cases `JH-<from>`… through the kiosk, each case
+/// entered by the staff side first (ratings of cases are never misuse); every
+/// tenth citizen leaves a phone number for a call-back.
+pub fn rate_cases(kiosk: &Kiosk, from: usize, n: usize) -> Result<()> {
+    for i in from..from + n {
+        kiosk.set_case_no(&format!("JH-2026-{i:06}"))?;
+        kiosk.submit_rating(&citizen(i, true))?;
+    }
+    Ok(())
+}
+
+/// The `i`-th citizen's rating: every level, a bad review with its reason, a
+/// comment now and then, and with `phones` a call-back number on every tenth.
+fn citizen(i: usize, phones: bool) -> RatingInput {
+    let a = (i % 5 + 1) as u8;
+    let phone = phones && i.is_multiple_of(10);
+    RatingInput {
+        session_id: Uuid::now_v7(),
+        attitude: a,
+        competence: 5 - (i % 3) as u8,
+        reasons: if a <= 2 { vec!["long_wait".into()] } else { vec![] },
+        comment: i.is_multiple_of(7).then(|| format!("第 {i} 位群众的意见")),
+        phone: phone.then(|| format!("1391234{i:04}")),
+        phone_consent: phone,
+    }
 }
 
 /// The server holds exactly the device's records: each once, none lost, same content.

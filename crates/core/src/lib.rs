@@ -23,6 +23,7 @@ pub mod region;
 pub mod settings;
 pub mod sync;
 pub mod text;
+pub mod upward;
 pub mod window;
 pub mod workdays;
 

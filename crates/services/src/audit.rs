@@ -41,10 +41,11 @@ pub enum AuditAction {
     RatingsExported,
     DiariesExported,
     ReportWritten,
+    UpwardResent,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 26] = [
+    pub const ALL: [AuditAction; 27] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::SignInLocked,
@@ -71,6 +72,7 @@ impl AuditAction {
         AuditAction::RatingsExported,
         AuditAction::DiariesExported,
         AuditAction::ReportWritten,
+        AuditAction::UpwardResent,
     ];
 
     /// The name the log keeps (and the audit page filters on).
@@ -102,6 +104,7 @@ impl AuditAction {
             AuditAction::RatingsExported => "ratings_exported",
             AuditAction::DiariesExported => "diaries_exported",
             AuditAction::ReportWritten => "report_written",
+            AuditAction::UpwardResent => "upward_resent",
         }
     }
 

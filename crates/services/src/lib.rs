@@ -27,6 +27,7 @@ pub mod officers;
 pub mod reference;
 pub mod reference_files;
 pub mod report;
+pub mod upward;
 
 mod hashing;
 

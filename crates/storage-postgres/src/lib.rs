@@ -11,6 +11,7 @@ mod diary;
 mod ledger;
 mod reference;
 mod sync;
+mod upward;
 
 use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset, Utc};
@@ -33,6 +34,7 @@ const STEPS: &[&str] = &[
     include_str!("../migrations/0005_regions.sql"),
     include_str!("../migrations/0006_hall_versions.sql"),
     include_str!("../migrations/0007_rollups.sql"),
+    include_str!("../migrations/0008_upward.sql"),
 ];
 
 /// Taken while migrating (`pg_advisory_lock`): one process migrates, the others wait.

@@ -11,6 +11,7 @@ mod diary;
 mod ledger;
 mod reference;
 mod sync;
+mod upward;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -44,6 +45,7 @@ const STEPS: &[&str] = &[
     include_str!("../migrations/0007_regions.sql"),
     include_str!("../migrations/0008_hall_versions.sql"),
     include_str!("../migrations/0009_rollups.sql"),
+    include_str!("../migrations/0010_upward.sql"),
 ];
 const READERS: usize = 4;
 

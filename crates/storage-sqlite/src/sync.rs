@@ -142,8 +142,16 @@ fn insert_ratings(
         let [c1, c2, c3, c4, c5] = t.competence;
         roll_up.execute(params![hall, date, staff, window, kind, a1, a2, a3, a4, a5, c1, c2, c3, c4, c5, t.bad])?;
     }
+    // Queued for the province in the same transaction, one statement per page.
+    let last = records.iter().map(|r| r.seq).max().unwrap_or(through);
+    if stored > 0 {
+        tx.prepare_cached(&QUEUE_RATINGS)?.execute(params![device_id, through, last])?;
+    }
     Ok((stored, duplicates))
 }
+
+static QUEUE_RATINGS: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| super::q(&tiyan_storage::sql::upward::queue_ratings()).into_owned());
 
 /// Adds a count to a row of `rating_days` (see migration 0009). PostgreSQL
 /// keeps the same rows with a statement-level trigger; SQLite has none, and

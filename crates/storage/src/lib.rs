@@ -15,6 +15,7 @@ pub mod ledger;
 mod location;
 pub mod predicate;
 pub mod sql;
+pub mod upward;
 
 use std::sync::Arc;
 
@@ -38,6 +39,7 @@ pub use ledger::{
     LedgerPage, LedgerRow, LedgerStore, NewItem, StoredEvent,
 };
 pub use location::Location;
+pub use upward::{Delivery, OutboxKind, Outgoing, RefusedRecord, UpwardDay, UpwardStore, UpwardTarget};
 
 pub use tiyan_infra::sha256_hex;
 
@@ -408,6 +410,7 @@ pub trait Storage:
     + LedgerStore
     + CalendarStore
     + AssessmentStore
+    + UpwardStore
     + Database
     + 'static
 {
@@ -423,6 +426,7 @@ impl<T> Storage for T where
         + LedgerStore
         + CalendarStore
         + AssessmentStore
+        + UpwardStore
         + Database
         + 'static
 {

@@ -412,3 +412,80 @@ mod tests {
         }
     }
 }
+
+/// Reporting up: the outbox (see `crate::upward`). `in_halls` is a backend's
+/// filter on a hall column; `$n` placeholders, as everywhere here.
+pub mod upward {
+    /// Whether the target `t` takes the hall of `hall`.
+    fn takes(hall: &str) -> String {
+        format!(
+            "(t.all_halls OR EXISTS (SELECT 1 FROM upward_target_halls h WHERE h.target = t.name AND h.hall_id = {hall}))"
+        )
+    }
+
+    /// A device's page of ratings, just stored (`$1` device, seq in `($2, $3]`),
+    /// queued for every target that takes its hall; misuse is not reported.
+    pub fn queue_ratings() -> String {
+        format!(
+            "INSERT INTO upward_outbox (target, kind, record_id, hall_id, day, created_at, state, next_at)
+             SELECT t.name, 'rating', r.id, r.hall_id, r.device_date, r.received_at, 'waiting', r.received_at
+             FROM ratings r JOIN upward_targets t ON {takes}
+             WHERE r.device_id = $1 AND r.seq > $2 AND r.seq <= $3 AND NOT r.misuse
+             ORDER BY r.device_time, r.seq
+             ON CONFLICT DO NOTHING",
+            takes = takes("r.hall_id")
+        )
+    }
+
+    pub const REGISTER: &str = "INSERT INTO upward_targets (name, all_halls) VALUES ($1, $2)
+        ON CONFLICT (name) DO UPDATE SET all_halls = excluded.all_halls";
+    pub const FORGET_HALLS: &str = "DELETE FROM upward_target_halls WHERE target = $1";
+    pub const ADD_HALL: &str = "INSERT INTO upward_target_halls (target, hall_id) VALUES ($1, $2)";
+    /// `$2` takes the lease of `$1` until `$4` unless another holder's runs past `$3`.
+    pub const LEASE: &str = "UPDATE upward_targets SET lease_holder = $2, lease_until = $4
+        WHERE name = $1 AND (lease_holder IS NULL OR lease_holder = $2 OR lease_until < $3)";
+    /// What `$1` has due at `$2`, in order, at most `$3`: the outbox row, its
+    /// rating and its item; `reasons` is the dialect's text of `r.reasons`.
+    pub fn due(reasons: &str) -> String {
+        format!(
+            "SELECT o.seq, o.kind, o.record_id, o.hall_id, o.attempts, r.device_time, r.window_id, r.staff_id,
+                r.case_no, r.case_repeat, r.attitude, r.competence, {reasons}, r.comment, l.outcome, l.reply,
+                l.satisfaction, l.updated_at, r.device_offset_minutes
+             FROM upward_outbox o
+             JOIN ratings r ON r.id = o.record_id
+             LEFT JOIN ledger l ON o.kind = 'rectification' AND l.id = o.record_id
+             WHERE o.target = $1 AND o.state IN ('waiting', 'sent') AND o.next_at <= $2
+             ORDER BY o.seq LIMIT $3"
+        )
+    }
+    pub const RECLAIM: &str = "UPDATE upward_outbox SET next_at = $2 WHERE target = $1 AND state = 'sent'";
+    pub const MARK_SENT: &str =
+        "UPDATE upward_outbox SET state = 'sent', attempts = attempts + 1, next_at = $3 WHERE target = $1 AND seq = $2";
+    /// Settles `$2` of `$1`: state `$3`, reason `$4`, due again at `$5` (a retry), at `$6`.
+    pub const SETTLE: &str = "UPDATE upward_outbox SET state = $3, reason = $4, next_at = $5, settled_at = $6
+        WHERE target = $1 AND seq = $2 AND state <> 'acknowledged'";
+    pub fn days(in_halls: &str) -> String {
+        format!(
+            "SELECT day, hall_id, target, count(*),
+                count(*) FILTER (WHERE state = 'sent'), count(*) FILTER (WHERE state = 'acknowledged'),
+                count(*) FILTER (WHERE state = 'refused'), count(*) FILTER (WHERE state = 'waiting')
+             FROM upward_outbox WHERE {in_halls} AND day >= $2 AND day < $3
+             GROUP BY day, hall_id, target ORDER BY day, hall_id, target"
+        )
+    }
+    pub fn refused(in_halls: &str) -> String {
+        format!(
+            "SELECT seq, target, kind, record_id, hall_id, day, reason, settled_at FROM upward_outbox
+             WHERE state = 'refused' AND {in_halls} ORDER BY seq LIMIT $2"
+        )
+    }
+    /// Refused records of the halls (`$1`) made due at `$2`; `seqs` is the
+    /// dialect's test of `seq` against the list in `$3` (empty: all).
+    pub fn resend(in_halls: &str, seqs: &str) -> String {
+        format!(
+            "UPDATE upward_outbox SET state = 'waiting', attempts = 0, reason = NULL, next_at = $2, settled_at = NULL
+             WHERE state = 'refused' AND {in_halls} AND {seqs}"
+        )
+    }
+    pub const BACKLOG: &str = "SELECT count(*) FROM upward_outbox WHERE target = $1 AND state IN ('waiting', 'sent')";
+}

@@ -521,6 +521,7 @@ impl Texts {
             A::RatingsExported => ("导出评价", "Ratings exported"),
             A::DiariesExported => ("导出日记", "Diaries exported"),
             A::ReportWritten => ("导出考核报表", "Report written"),
+            A::UpwardResent => ("重新上报", "Sent to the province again"),
         };
         if self.zh() { zh } else { en }
     }
