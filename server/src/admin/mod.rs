@@ -23,6 +23,7 @@ mod region;
 mod session;
 mod sign_in;
 pub mod texts;
+mod upward;
 
 use std::sync::Arc;
 
@@ -93,6 +94,8 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/calendar/registry", post(calendar::import_registry))
         .route("/calendar/day", post(calendar::set_day))
         .route("/calendar/limits", post(calendar::set_limits))
+        .route("/upward", get(upward::page))
+        .route("/upward/resend", post(upward::resend))
         .route("/static/admin.css", get(css))
         .route("/static/admin.js", get(js))
         .merge(uploads)

@@ -24,11 +24,12 @@ pub enum Section {
     Reference,
     Devices,
     Calendar,
+    Upward,
     Audit,
 }
 
 impl Section {
-    const ALL: [Section; 9] = [
+    const ALL: [Section; 10] = [
         Section::Dashboard,
         Section::Ledger,
         Section::Figures,
@@ -37,6 +38,7 @@ impl Section {
         Section::Reference,
         Section::Devices,
         Section::Calendar,
+        Section::Upward,
         Section::Audit,
     ];
 
@@ -50,6 +52,7 @@ impl Section {
             Section::Reference => "/admin/reference",
             Section::Devices => "/admin/devices",
             Section::Calendar => "/admin/calendar",
+            Section::Upward => "/admin/upward",
             Section::Audit => "/admin/audit",
         }
     }
@@ -64,6 +67,7 @@ impl Section {
             Section::Reference => t.nav_reference,
             Section::Devices => t.nav_devices,
             Section::Calendar => t.nav_calendar,
+            Section::Upward => t.nav_upward,
             Section::Audit => t.nav_audit,
         }
     }
@@ -72,7 +76,7 @@ impl Section {
     pub fn open_to(self, scope: &Scope) -> bool {
         match self {
             Section::Dashboard | Section::Ledger | Section::Figures | Section::Calendar => true,
-            Section::Officers | Section::Accounts | Section::Reference | Section::Devices => {
+            Section::Officers | Section::Accounts | Section::Reference | Section::Devices | Section::Upward => {
                 matches!(scope.role, Role::Supervisor | Role::HallAdmin)
             }
             Section::Audit => scope.reads_audit_log(),
