@@ -9,6 +9,7 @@ mod province;
 mod rating;
 mod stats;
 mod sync;
+mod upward;
 mod window;
 
 use clap::{Parser, Subcommand};
@@ -93,6 +94,28 @@ enum What {
         #[arg(long, default_value = "target/bench-data")]
         dir: std::path::PathBuf,
     },
+    /// Reporting up to the province's platform (the reference receiver,
+    /// answering in 20 ms): an hour's backlog drained after an outage, and the
+    /// peak with the sender running, against the peak ingest rate.
+    Upward {
+        /// Ratings held back while the platform is down.
+        #[arg(long, default_value_t = 72_000)]
+        backlog: usize,
+        #[arg(long, default_value_t = 200)]
+        peak_rate: u32,
+        #[arg(long, default_value_t = 30)]
+        peak_seconds: u64,
+        /// How long the platform takes to answer a request.
+        #[arg(long, default_value_t = 20)]
+        latency_ms: u64,
+        #[arg(long, env = "TIYAN_BENCH_PG_URL")]
+        postgres: Option<String>,
+        /// `postgres` or `sqlite` only.
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
+        #[arg(long, default_value = "target/bench-data")]
+        dir: std::path::PathBuf,
+    },
     /// The diary photo pipeline on a 12-megapixel JPEG, against ImageMagick and libvips.
     Photo {
         #[arg(long, default_value = "target/bench-data")]
@@ -153,6 +176,9 @@ fn main() -> anyhow::Result<()> {
         What::Province { postgres, dir } => province::run(postgres.as_deref(), &dir),
         What::Office { items, postgres, dir } => office::run(items, postgres.as_deref(), &dir),
         What::Figures { ratings, only, postgres, dir } => figures::run(ratings, &only, postgres.as_deref(), &dir),
+        What::Upward { backlog, peak_rate, peak_seconds, latency_ms, postgres, only, dir } => {
+            upward::run(upward::Args { backlog, peak_rate, peak_seconds, latency_ms, postgres, only, dir })
+        }
         What::Photo { dir } => photo::run(&dir),
         What::Footprint { app, minimal, chromium, ui, reference } => {
             footprint::run(&app, &minimal, &chromium, &ui, &reference)

@@ -580,26 +580,7 @@ async fn peak(backend: Backend, args: &Args) -> Result<()> {
     // One HTTP client for the simulation (its connection pool stands for the
     // kiosks' own connections); each upload is its own request.
     let http = Http::new(&server.url)?;
-    let fleet = Arc::new(fleet);
-    let seqs: Arc<Vec<std::sync::atomic::AtomicU64>> =
-        Arc::new((0..fleet.len()).map(|_| std::sync::atomic::AtomicU64::new(0)).collect());
-    let interval = Duration::from_secs_f64(1.0 / f64::from(args.peak_rate));
-    let began = tokio::time::Instant::now();
-    let mut tasks = Vec::with_capacity(total);
-    for i in 0..total {
-        let due = began + interval * i as u32;
-        let (fleet, seqs, api) = (fleet.clone(), seqs.clone(), Api::new(http.clone()));
-        let kiosk = (i * 7919) % fleet.len();
-        tasks.push(tokio::spawn(async move {
-            tokio::time::sleep_until(due).await;
-            let c = &fleet[kiosk];
-            // A kiosk rates one citizen at a time: its next rating follows its last.
-            let seq = seqs[kiosk].fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-            let upload = Upload::Rating(vec![rating(c.device_id, seq, start_time())]);
-            let t = tokio::time::Instant::now();
-            api.upload(c, &upload).await.map(|_| t.duration_since(due))
-        }));
-    }
+    let tasks = open_loop(&http, Arc::new(fleet), args.peak_rate, total);
     let mut latencies = Vec::with_capacity(total);
     let mut failed = 0usize;
     for task in tasks {
@@ -625,6 +606,37 @@ async fn peak(backend: Backend, args: &Args) -> Result<()> {
     ensure!(held == total && failed == 0, "records were lost");
     let _ = server.stop.send(());
     Ok(())
+}
+
+/// `total` single-rating uploads from `fleet`, `rate` a second in all, open
+/// loop (each is due at its time whether or not earlier ones are done): each
+/// upload's time from when it was due to its answer, or its error.
+pub(crate) fn open_loop(
+    http: &Http,
+    fleet: Arc<Vec<Credentials>>,
+    rate: u32,
+    total: usize,
+) -> Vec<tokio::task::JoinHandle<Result<Duration, tiyan_client::sync::SyncError>>> {
+    let seqs: Arc<Vec<std::sync::atomic::AtomicU64>> =
+        Arc::new((0..fleet.len()).map(|_| std::sync::atomic::AtomicU64::new(0)).collect());
+    let interval = Duration::from_secs_f64(1.0 / f64::from(rate));
+    let began = tokio::time::Instant::now();
+    (0..total)
+        .map(|i| {
+            let due = began + interval * i as u32;
+            let (fleet, seqs, api) = (fleet.clone(), seqs.clone(), Api::new(http.clone()));
+            let kiosk = (i * 7919) % fleet.len();
+            tokio::spawn(async move {
+                tokio::time::sleep_until(due).await;
+                let c = &fleet[kiosk];
+                // A kiosk rates one citizen at a time: its next rating follows its last.
+                let seq = seqs[kiosk].fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                let upload = Upload::Rating(vec![rating(c.device_id, seq, start_time())]);
+                let t = tokio::time::Instant::now();
+                api.upload(c, &upload).await.map(|_| t.duration_since(due))
+            })
+        })
+        .collect()
 }
 
 /// After an outage: every device with a queue, all at once.

@@ -88,8 +88,13 @@ fn lock(m: &Mutex<Inner>) -> MutexGuard<'_, Inner> {
 }
 
 impl Province {
+    /// On a free loopback port.
     pub async fn start(shape: Shape, token: &str) -> anyhow::Result<Province> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        Province::start_at(shape, token, "127.0.0.1:0").await
+    }
+
+    pub async fn start_at(shape: Shape, token: &str, address: &str) -> anyhow::Result<Province> {
+        let listener = tokio::net::TcpListener::bind(address).await?;
         let addr = listener.local_addr()?;
         let inner = Arc::new(Mutex::new(Inner::default()));
         let shared = Arc::new(Shared { shape, token: token.into(), inner: inner.clone() });

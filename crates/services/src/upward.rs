@@ -8,8 +8,9 @@
 //! The platform's answer (the reference receiver in the tests speaks it):
 //! HTTP 200 with `{"results": [{"key": …, "status": "accepted" | "duplicate" |
 //! "refused", "reason": …}]}`, one result per record by the profile's key
-//! field. A record without a result, a timeout, a dropped connection, a 5xx,
-//! 401/403 (a credential to fix), 408 or 429 are tried again with backoff;
+//! field. A record without a result is tried again a second later; a timeout,
+//! a dropped connection, a 5xx, 401/403 (a credential to fix), 408 or 429 make
+//! the whole target wait, backing off with jitter to a cap, then try again;
 //! "refused" (or any other 4xx for the whole request) is kept with the
 //! platform's words and never retried until someone sends it again.
 
@@ -70,8 +71,9 @@ fn default_timeout_ms() -> u64 {
     5_000
 }
 
+/// A minute: the platform back after an outage hears from the sender within it.
 fn default_retry_cap_secs() -> u64 {
-    300
+    60
 }
 
 /// Never the credential: a target shows up in logs and error messages.
@@ -165,14 +167,19 @@ pub async fn run(cx: &Services, target: &Target) {
         tokio::time::sleep(POLL * 10).await;
     }
     tracing::info!(target = %name, profile = %target.profile.name, "reporting up");
-    // Whether this process held the lease at its last look.
-    let mut leading = false;
+    // Whether this process held the lease at its last look, and how many
+    // tries in a row found the platform unreachable.
+    let (mut leading, mut failures) = (false, 0u32);
     loop {
-        match step(cx, target, &client, holder, leading).await {
-            Ok(Step::Sent) => leading = true,
+        match step(cx, target, &client, Turn { holder, leading, failures }).await {
+            Ok(Step::Sent) => (leading, failures) = (true, 0),
             Ok(Step::Idle) => {
-                leading = true;
+                (leading, failures) = (true, 0);
                 tokio::time::sleep(POLL).await;
+            }
+            Ok(Step::Unreachable(wait)) => {
+                (leading, failures) = (true, failures + 1);
+                tokio::time::sleep(wait).await;
             }
             Ok(Step::Elsewhere) => {
                 leading = false;
@@ -186,20 +193,32 @@ pub async fn run(cx: &Services, target: &Target) {
     }
 }
 
+/// What a sender knows going into a turn.
+#[derive(Clone, Copy)]
+struct Turn {
+    holder: Uuid,
+    leading: bool,
+    failures: u32,
+}
+
 enum Step {
     Sent,
     Idle,
+    /// The platform did not answer (down, a timeout): the whole target waits
+    /// this long (backing off to the cap, with jitter), its records with it,
+    /// rather than trying the next batch and the next.
+    Unreachable(Duration),
     /// Another process holds the lease.
     Elsewhere,
 }
 
-async fn step(cx: &Services, t: &Target, client: &reqwest::Client, holder: Uuid, leading: bool) -> Result<Step> {
+async fn step(cx: &Services, t: &Target, client: &reqwest::Client, turn: Turn) -> Result<Step> {
     let name = &t.config.name;
     let now = cx.now();
-    if !cx.store.upward_lease(name, holder, now, now + chrono::Duration::seconds(LEASE_SECS)).await? {
+    if !cx.store.upward_lease(name, turn.holder, now, now + chrono::Duration::seconds(LEASE_SECS)).await? {
         return Ok(Step::Elsewhere);
     }
-    if !leading {
+    if !turn.leading {
         let n = cx.store.upward_reclaim(name, now).await?;
         if n > 0 {
             tracing::info!(target = %name, records = n, "taken over: the records sent before and never answered go again");
@@ -224,11 +243,24 @@ async fn step(cx: &Services, t: &Target, client: &reqwest::Client, holder: Uuid,
             Err(why) => outcomes.push((o.seq, Delivery::Refused(format!("not sent: {why}")))),
         }
     }
+    // If the platform cannot be reached, everything of this turn waits as long as the sender does.
+    let wait = Duration::from_secs(backoff_secs(turn.failures + 1, t.config.retry_cap_secs, rand::random::<f64>()));
+    let mut unreachable = false;
     for (kind, records) in batches {
-        outcomes.extend(post(cx, t, client, kind, &records).await);
+        match post(t, client, kind, &records).await {
+            Posted::Answered(answers) => outcomes.extend(answers.into_iter().map(|(seq, a)| {
+                let at = cx.now() + chrono::Duration::seconds(1);
+                (seq, a.unwrap_or_else(|error| Delivery::Retry { at, error }))
+            })),
+            Posted::Unreachable(error) => {
+                unreachable = true;
+                let at = cx.now() + chrono::Duration::from_std(wait).unwrap_or_default();
+                outcomes.extend(records.iter().map(|(o, _)| (o.seq, Delivery::Retry { at, error: error.clone() })));
+            }
+        }
     }
     cx.store.upward_settle(name, &outcomes, cx.now()).await?;
-    Ok(Step::Sent)
+    Ok(if unreachable { Step::Unreachable(wait) } else { Step::Sent })
 }
 
 /// A record due and what the profile made of it.
@@ -302,14 +334,17 @@ struct AnswerLine {
     reason: Option<String>,
 }
 
+/// What became of one request.
+enum Posted {
+    /// The platform answered: each record's delivery, or why it goes again soon.
+    Answered(Vec<(i64, std::result::Result<Delivery, String>)>),
+    /// No usable answer (down, a timeout, a dropped connection, 5xx, 401/403,
+    /// 408, 429, a body that is not its answer): all of it goes again.
+    Unreachable(String),
+}
+
 /// Posts one batch and reads the platform's answer, record by record.
-async fn post(
-    cx: &Services,
-    t: &Target,
-    client: &reqwest::Client,
-    kind: OutboxKind,
-    records: &[Made<'_>],
-) -> Vec<(i64, Delivery)> {
+async fn post(t: &Target, client: &reqwest::Client, kind: OutboxKind, records: &[Made<'_>]) -> Posted {
     let path = match kind {
         OutboxKind::Rating => &t.profile.rating_path,
         OutboxKind::Rectification => &t.profile.rectification_path,
@@ -320,61 +355,47 @@ async fn post(
         t.profile.records.clone(),
         Value::Array(records.iter().map(|(_, r)| Value::Object(r.clone())).collect()),
     );
-    let retry_all = |error: String| -> Vec<(i64, Delivery)> {
-        records
-            .iter()
-            .map(|(o, _)| {
-                let wait = backoff_secs(o.attempts + 1, t.config.retry_cap_secs, rand::random::<f64>());
-                let at = cx.now() + chrono::Duration::seconds(wait as i64);
-                (o.seq, Delivery::Retry { at, error: error.clone() })
-            })
-            .collect()
-    };
     let mut request = client.post(&url).header("content-type", "application/json; charset=utf-8");
     if !t.token.is_empty() {
         request = request.bearer_auth(&t.token);
     }
     let response = match request.body(Value::Object(body).to_string()).send().await {
         Ok(r) => r,
-        // Without the address's query or any header: nothing secret is in the message.
-        Err(e) => return retry_all(format!("no answer: {}", e.without_url())),
+        // Without the address or any header: nothing secret is in the message.
+        Err(e) => return Posted::Unreachable(format!("no answer: {}", e.without_url())),
     };
     let status = response.status();
     let text = match response.text().await {
         Ok(t) => t,
-        Err(e) => return retry_all(format!("the answer broke off: {}", e.without_url())),
+        Err(e) => return Posted::Unreachable(format!("the answer broke off: {}", e.without_url())),
     };
     let words: String = text.chars().take(300).collect();
     if status.is_server_error() || [401, 403, 408, 429].contains(&status.as_u16()) {
-        return retry_all(format!("HTTP {status}: {words}"));
+        return Posted::Unreachable(format!("HTTP {status}: {words}"));
     }
     if !status.is_success() {
-        return records.iter().map(|(o, _)| (o.seq, Delivery::Refused(format!("HTTP {status}: {words}")))).collect();
+        let refused = Delivery::Refused(format!("HTTP {status}: {words}"));
+        return Posted::Answered(records.iter().map(|(o, _)| (o.seq, Ok(refused.clone()))).collect());
     }
     let answer: Answer = match serde_json::from_str(&text) {
         Ok(a) => a,
-        Err(e) => return retry_all(format!("an answer that is not the platform's: {e}")),
+        Err(e) => return Posted::Unreachable(format!("an answer that is not the platform's: {e}")),
     };
     let mut lines: BTreeMap<String, AnswerLine> = answer.results.into_iter().map(|l| (l.key.clone(), l)).collect();
-    records
+    let answered = records
         .iter()
         .map(|(o, record)| {
             let key = record.get(&t.profile.key).and_then(Value::as_str).unwrap_or_default();
             let delivery = match lines.remove(key) {
-                Some(l) if l.status == "accepted" || l.status == "duplicate" => Delivery::Acknowledged,
-                Some(l) if l.status == "refused" => Delivery::Refused(l.reason.unwrap_or_else(|| "refused".into())),
-                Some(l) => Delivery::Retry {
-                    at: cx.now() + chrono::Duration::seconds(1),
-                    error: format!("an answer the platform does not give: {:?}", l.status),
-                },
-                None => Delivery::Retry {
-                    at: cx.now() + chrono::Duration::seconds(1),
-                    error: "the platform's answer left this record out".into(),
-                },
+                Some(l) if l.status == "accepted" || l.status == "duplicate" => Ok(Delivery::Acknowledged),
+                Some(l) if l.status == "refused" => Ok(Delivery::Refused(l.reason.unwrap_or_else(|| "refused".into()))),
+                Some(l) => Err(format!("an answer the platform does not give: {:?}", l.status)),
+                None => Err("the platform's answer left this record out".into()),
             };
             (o.seq, delivery)
         })
-        .collect()
+        .collect();
+    Posted::Answered(answered)
 }
 
 /// The reconciliation of the halls `who` sees: per day, hall and target, and

@@ -440,7 +440,8 @@ pub mod upward {
     pub const REGISTER: &str = "INSERT INTO upward_targets (name, all_halls) VALUES ($1, $2)
         ON CONFLICT (name) DO UPDATE SET all_halls = excluded.all_halls";
     pub const FORGET_HALLS: &str = "DELETE FROM upward_target_halls WHERE target = $1";
-    pub const ADD_HALL: &str = "INSERT INTO upward_target_halls (target, hall_id) VALUES ($1, $2)";
+    pub const ADD_HALL: &str =
+        "INSERT INTO upward_target_halls (target, hall_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
     /// `$2` takes the lease of `$1` until `$4` unless another holder's runs past `$3`.
     pub const LEASE: &str = "UPDATE upward_targets SET lease_holder = $2, lease_until = $4
         WHERE name = $1 AND (lease_holder IS NULL OR lease_holder = $2 OR lease_until < $3)";
