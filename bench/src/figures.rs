@@ -94,7 +94,9 @@ fn reference() -> ReferenceData {
         format: FORMAT.into(),
         version: 1,
         halls: (0..HALLS)
-            .map(|h| Hall { id: hall_id(h), name: text(format!("第{}大厅", h + 1)), division: None })
+            .map(|h| Hall {
+                id: hall_id(h), name: text(format!("第{}大厅", h + 1)), division: None, credit_code: None
+            })
             .collect(),
         windows: (0..WINDOWS)
             .map(|w| Window {

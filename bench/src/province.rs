@@ -61,6 +61,7 @@ fn data(province: bool) -> Result<Loaded> {
             id: hall.clone(),
             name: text(format!("第{h}政务服务中心")),
             division: Some(code(format!("44{:02}{county:02}", 50 + city))?),
+            credit_code: None,
         });
         for w in 1..=WINDOWS_PER_HALL {
             d.windows.push(Window {

@@ -55,7 +55,9 @@ async fn office(backend: Backend) -> Office {
     let supervisor = s.account(None, "sup", Role::Supervisor, None).await;
     let text = |zh: &str| Text { zh: zh.into(), en: String::new() };
     for edit in [
-        Edit::Hall(Hall { id: "haizhu".into(), name: text("海珠政务服务中心"), division: None }),
+        Edit::Hall(Hall {
+            id: "haizhu".into(), name: text("海珠政务服务中心"), division: None, credit_code: None
+        }),
         Edit::Window(Window {
             id: "haizhu-w01".into(),
             hall_id: "haizhu".into(),

@@ -73,7 +73,7 @@ async fn province(backend: Backend) -> Server {
     for (hall, name, code, no) in
         [("pengjiang", "蓬江政务服务中心", "440703", "200101"), ("futian", "福田政务服务中心", "440304", "300101")]
     {
-        edits.push(Edit::Hall(Hall { id: hall.into(), name: text(name), division: Some(d(code)) }));
+        edits.push(Edit::Hall(Hall { id: hall.into(), name: text(name), division: Some(d(code)), credit_code: None }));
         edits.push(Edit::Window(Window {
             id: format!("{hall}-w01"),
             hall_id: hall.into(),
@@ -200,7 +200,10 @@ async fn an_edit_in_one_hall_makes_only_its_kiosks_pull(backend: Backend) {
     assert_eq!(*office, s.store.reference().await.unwrap(), "the patched copy is what the database holds");
 
     // A reason is every kiosk's: both pull.
-    let reason = tiyan_core::reference::Reason { code: "rude".into(), label: Text::new("态度生硬", "Rude") };
+    let reason =
+        tiyan_core::reference::Reason {
+            code: "rude".into(), label: Text::new("态度生硬", "Rude"), indicator: None
+        };
     let version = reference::edit(s.cx(), &console, Edit::Reason(reason)).await.unwrap();
     assert_eq!(kiosk_view(&s, &jianghai, Some(j1)).await.0, version);
     assert_eq!(kiosk_view(&s, &pengjiang, Some(p1)).await.0, version);
@@ -403,7 +406,12 @@ async fn each_account_sees_its_subtree_and_nothing_beside_it(backend: Backend) {
     assert!(matches!(reference::edit(s.cx(), &who, new_region).await, Err(Error::Forbidden(_))));
     // The city's supervisor adds a hall under the city, not under Shenzhen.
     let who = s.who(&city);
-    let hall = |id: &str, code: &str| Hall { id: id.into(), name: Text::new(id, ""), division: Some(d(code)) };
+    let hall = |id: &str, code: &str| Hall {
+        id: id.into(),
+        name: Text::new(id, ""),
+        division: Some(d(code)),
+        credit_code: None,
+    };
     reference::edit(s.cx(), &who, Edit::Hall(hall("jianghai2", "440704"))).await.unwrap();
     let elsewhere = reference::edit(s.cx(), &who, Edit::Hall(hall("futian2", "440304"))).await;
     assert!(matches!(elsewhere, Err(Error::Forbidden(_))), "{elsewhere:?}");

@@ -29,13 +29,14 @@ tiyan_server::on_both_backends!(
     every_rating_and_closed_item_reaches_each_profile_once_in_its_codes,
     a_platform_down_for_a_while_gets_everything_in_order_once,
     a_refused_record_is_shown_with_the_reason_and_sent_again_after_the_fix,
+    a_record_the_reference_data_cannot_make_waits_for_the_hall_office_to_fix_it,
     stalls_dropped_answers_and_double_answers_leave_each_record_once,
     two_processes_sending_and_one_killed_report_each_rating_once,
 );
 
 const GB_TOKEN: &str = "gb-token-4c1d9e";
 const ZJ_TOKEN: &str = "zj-token-7a2b55";
-/// A valid unified social credit code for the demo hall's department.
+/// The demo hall's department's unified social credit code (`demo/reference.json`).
 const DEPT_CODE: &str = "11440704MB2D439114";
 
 fn target(name: &str, p: &Province, dir: &Path) -> TargetConfig {
@@ -50,18 +51,6 @@ token_file = "{token_file}"
 sender = "021"
 timeout_ms = 400
 retry_cap_secs = 2
-[dept_codes]
-jianghai = "{DEPT_CODE}"
-[indicators]
-long_wait = "101"
-repeat_trips = "102"
-unclear_guidance = "103"
-poor_attitude = "201"
-not_competent = "202"
-needless_documents = "104"
-slow_handling = "105"
-system_failure = "301"
-other = "999"
 "#,
         url = p.url(),
         profile = match p.shape {
@@ -276,6 +265,49 @@ async fn a_refused_record_is_shown_with_the_reason_and_sent_again_after_the_fix(
     ensure!(zj.keys("rating").iter().cloned().collect::<HashSet<_>>() == ids.into_iter().collect());
     let log = tiyan_services::audit::log(&cx, &Who::console(cx.now()), &Default::default()).await?;
     ensure!(log.iter().any(|e| e.entry.action == "upward_resent"), "the resend is in the audit log");
+    server.stop().await;
+    Ok(())
+}
+
+async fn a_record_the_reference_data_cannot_make_waits_for_the_hall_office_to_fix_it(backend: Backend) -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let zj = Province::start(Shape::Zhejiang, ZJ_TOKEN).await?;
+    let server = server_reporting_to(backend, &[target("zj", &zj, dir.path())]).await?;
+    let cx = console(&server.store);
+    let hall = |credit_code: Option<&str>| {
+        let name = tiyan_core::Text::new("江海区政务服务中心", "Jianghai District Government Service Centre");
+        let division = tiyan_core::region::Division::parse("440704").ok();
+        let credit_code = credit_code.map(str::to_string);
+        tiyan_services::reference::Edit::Hall(tiyan_core::reference::Hall {
+            id: "jianghai".into(),
+            name,
+            division,
+            credit_code,
+        })
+    };
+    // The hall's credit code is not known yet.
+    tiyan_services::reference::edit(&cx, &Who::console(cx.now()), hall(None)).await?;
+    let ids = rated(&server, &dir.path().join("kiosk"), 12).await?;
+    let who = Who::console(cx.now());
+    let (from, to) = upward::span(tiyan_core::workdays::china_date(cx.now()), 7);
+    eventually(Duration::from_secs(10), "held back here", || async {
+        Ok(upward::reconciliation(&cx, &who, from, to).await?.refused.len() == 12)
+    })
+    .await?;
+    let r = upward::reconciliation(&cx, &who, from, to).await?;
+    ensure!(
+        r.refused.iter().all(|x| x.reason == "not sent: deptCode: empty, and the platform requires it"),
+        "{:?}",
+        r.refused
+    );
+    ensure!(zj.state().requests == 0, "nothing the platform would refuse is sent");
+    // A wrong code is refused by the reference data itself.
+    let wrong = tiyan_services::reference::edit(&cx, &who, hall(Some("11440704MB2D439115"))).await;
+    ensure!(wrong.is_err(), "a credit code with a wrong check character is taken");
+    tiyan_services::reference::edit(&cx, &who, hall(Some(DEPT_CODE))).await?;
+    ensure!(upward::resend(&cx, &who, &[]).await? == 12);
+    zj.wait_for("rating", 12, Duration::from_secs(30)).await?;
+    ensure!(zj.keys("rating").into_iter().collect::<HashSet<_>>() == ids.into_iter().collect());
     server.stop().await;
     Ok(())
 }

@@ -260,6 +260,7 @@ impl crate::Store {
                     id: r.get(0)?,
                     name: tiyan_core::Text::new(r.get::<_, String>(1)?, r.get::<_, String>(2)?),
                     division: None,
+                    credit_code: None,
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;

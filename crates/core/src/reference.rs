@@ -38,6 +38,11 @@ pub struct Hall {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(skip)]
     pub division: Option<Division>,
+    /// The unified social credit code (统一社会信用代码) of the department that
+    /// runs the hall: the `deptCode` a province's 好差评 platform wants.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(skip)]
+    pub credit_code: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,6 +77,11 @@ pub struct Staff {
 pub struct Reason {
     pub code: String,
     pub label: Text,
+    /// The province's indicator code for this reason (a bad review's
+    /// `evalDetail` on its 好差评 platform).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(skip)]
+    pub indicator: Option<String>,
 }
 
 /// A high-frequency service matter on the quarter's experience list.
@@ -154,10 +164,34 @@ pub enum ReferenceError {
     UnknownRow { kind: &'static str, id: String },
     #[error("{kind} {id:?} still has {what} under it")]
     InUse { kind: &'static str, id: String, what: &'static str },
+    #[error("hall {hall:?}: {code:?} is not a unified social credit code (18 characters, its check character right)")]
+    BadCreditCode { hall: String, code: String },
+    #[error("reason {reason:?}: indicator code {code:?} is not one (letters, digits, '.', '-', at most 20)")]
+    BadIndicator { reason: String, code: String },
 }
 
 fn is_id(s: &str) -> bool {
     !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// A hall's credit code, when it has one, is a unified social credit code.
+fn check_credit_code(h: &Hall) -> Result<(), ReferenceError> {
+    match &h.credit_code {
+        Some(code) if !crate::upward::is_credit_code(code) => {
+            Err(ReferenceError::BadCreditCode { hall: h.id.clone(), code: code.clone() })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A reason's indicator code, when it has one, is a short code.
+fn check_indicator(r: &Reason) -> Result<(), ReferenceError> {
+    let fine =
+        |c: &str| (1..=20).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+    match &r.indicator {
+        Some(code) if !fine(code) => Err(ReferenceError::BadIndicator { reason: r.code.clone(), code: code.clone() }),
+        _ => Ok(()),
+    }
 }
 
 fn check_unique<'a>(kind: &'static str, ids: impl Iterator<Item = &'a str>) -> Result<(), ReferenceError> {
@@ -220,7 +254,9 @@ impl ReferenceData {
             if let Some(code) = h.division.as_ref().filter(|c| !regions.contains(c)) {
                 return Err(ReferenceError::UnknownRegion { hall: h.id.clone(), code: code.to_string() });
             }
+            check_credit_code(h)?;
         }
+        self.reasons.iter().try_for_each(check_indicator)?;
         for o in &self.officers {
             if o.appointed_to < o.appointed_from {
                 return Err(ReferenceError::Appointment(o.id.clone()));
@@ -425,12 +461,13 @@ impl ReferenceData {
                     return Err(ReferenceError::BadId(row.id().to_string()));
                 }
                 match row {
-                    Row::Region(_) | Row::Reason(_) | Row::Matter(_) => Ok(()),
+                    Row::Region(_) | Row::Matter(_) => Ok(()),
+                    Row::Reason(r) => check_indicator(r),
                     Row::Hall(h) => match &h.division {
                         Some(code) if !self.regions.iter().any(|r| &r.code == code) => {
                             Err(ReferenceError::UnknownRegion { hall: h.id.clone(), code: code.to_string() })
                         }
-                        _ => Ok(()),
+                        _ => check_credit_code(h),
                     },
                     Row::Window(w) => hall_known("window", &w.id, &w.hall_id),
                     Row::Staff(s) => {
@@ -546,7 +583,12 @@ mod tests {
         ReferenceData {
             format: FORMAT.into(),
             version: 1,
-            halls: vec![Hall { id: "h1".into(), name: Text::new("江海区政务服务中心", ""), division: None }],
+            halls: vec![Hall {
+                id: "h1".into(),
+                name: Text::new("江海区政务服务中心", ""),
+                division: None,
+                credit_code: None,
+            }],
             windows: vec![Window {
                 id: "w1".into(),
                 hall_id: "h1".into(),
@@ -564,6 +606,7 @@ mod tests {
                 photo_sha256: None,
             }],
             reasons: vec![Reason {
+                indicator: None,
                 code: "long_wait".into(),
                 label: Text::new("等候时间过长", "Kept waiting too long"),
             }],
@@ -637,11 +680,13 @@ mod tests {
             Change::Upsert(Row::Window(window("w2", "h1"))),
             Change::Upsert(Row::Window(window("w2", "h9"))),
             Change::Upsert(Row::Hall(Hall {
+                credit_code: None,
                 id: "h2".into(),
                 name: Text::new("二", ""),
                 division: Division::parse("440704").ok(),
             })),
             Change::Upsert(Row::Hall(Hall {
+                credit_code: None,
                 id: "h2".into(),
                 name: Text::new("二", ""),
                 division: Division::parse("440703").ok(),

@@ -116,6 +116,9 @@ struct HallRow {
     /// The region's code (GB/T 2260), when the hall hangs under one.
     #[serde(default)]
     division: Option<String>,
+    /// The running department's unified social credit code (for reporting up).
+    #[serde(default)]
+    credit_code: Option<String>,
 }
 
 /// The official list of divisions as CSV: `code,name` (or `name_zh`), and
@@ -170,6 +173,9 @@ struct ReasonRow {
     label_zh: String,
     #[serde(default)]
     label_en: String,
+    /// The province's indicator code (for reporting up).
+    #[serde(default)]
+    indicator: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -215,7 +221,8 @@ pub fn load_csv(files: &CsvFiles) -> Result<Loaded> {
     let mut halls = Vec::new();
     for r in rows::<HallRow>(&files.halls)? {
         let code = opt(r.division).map(|c| division(&c, &format!("hall {}", r.id))).transpose()?;
-        halls.push(Hall { id: r.id, name: Text::new(r.name_zh, r.name_en), division: code });
+        let name = Text::new(r.name_zh, r.name_en);
+        halls.push(Hall { id: r.id, name, division: code, credit_code: opt(r.credit_code) });
     }
     let mut regions = Vec::new();
     for r in rows::<RegionRow>(&files.regions)? {
@@ -246,7 +253,11 @@ pub fn load_csv(files: &CsvFiles) -> Result<Loaded> {
     }
     let reasons = rows::<ReasonRow>(&files.reasons)?
         .into_iter()
-        .map(|r| Reason { code: r.code, label: Text::new(r.label_zh, r.label_en) })
+        .map(|r| Reason {
+            code: r.code,
+            label: Text::new(r.label_zh, r.label_en),
+            indicator: r.indicator.filter(|i| !i.is_empty()),
+        })
         .collect();
     let matters = rows::<MatterRow>(&files.matters)?
         .into_iter()

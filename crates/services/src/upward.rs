@@ -23,7 +23,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use tiyan_core::Level;
 use tiyan_core::reference::ReferenceData;
-use tiyan_core::upward::{Facts, Kind, Overall, Profile, Source, backoff_secs, is_credit_code};
+use tiyan_core::upward::{Facts, Kind, Overall, Profile, Source, backoff_secs};
 use tiyan_storage::{Delivery, OutboxKind, Outgoing, RefusedRecord, UpwardDay, UpwardTarget};
 use uuid::Uuid;
 
@@ -54,12 +54,6 @@ pub struct TargetConfig {
     /// How the two dimensions make the platform's one satisfaction.
     #[serde(default)]
     pub overall: Overall,
-    /// Each hall's department: its unified social credit code.
-    #[serde(default)]
-    pub dept_codes: BTreeMap<String, String>,
-    /// Each reason's indicator code in the province's table.
-    #[serde(default)]
-    pub indicators: BTreeMap<String, String>,
     #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
     /// The longest wait between two tries.
@@ -131,13 +125,6 @@ impl TargetConfig {
             (None, None) => String::new(),
             (Some(_), Some(_)) => anyhow::bail!("upward target {}: give token or token_file, not both", self.name),
         };
-        for (hall, code) in &self.dept_codes {
-            anyhow::ensure!(
-                is_credit_code(code),
-                "upward target {}: dept_codes.{hall} = {code:?} is not a unified social credit code",
-                self.name
-            );
-        }
         Ok(Target { config: self.clone(), profile, token })
     }
 }
@@ -266,8 +253,9 @@ async fn step(cx: &Services, t: &Target, client: &reqwest::Client, turn: Turn) -
 /// A record due and what the profile made of it.
 type Made<'a> = (&'a Outgoing, Map<String, Value>);
 
-/// What a record is made from: the rating (and item), the hall's reference
-/// data and the target's tables; what is missing is said, for the page.
+/// What a record is made from: the rating (and item) and the reference data
+/// (the hall's division and credit code, the reasons' indicator codes, the
+/// staff member's department); what is missing is said, for the page.
 fn facts(o: &Outgoing, reference: &ReferenceData, t: &Target) -> std::result::Result<Facts, String> {
     let hall = reference.halls.iter().find(|h| h.id == o.hall_id);
     let division = hall.and_then(|h| h.division.as_ref()).map(|d| d.to_string()).unwrap_or_default();
@@ -281,11 +269,9 @@ fn facts(o: &Outgoing, reference: &ReferenceData, t: &Target) -> std::result::Re
     let uses_indicators = t.profile.fields.iter().any(|f| f.from == Source::Indicators);
     let mut indicators = Vec::new();
     for r in &o.reasons {
-        match t.config.indicators.get(r) {
-            Some(code) => indicators.push(code.clone()),
-            None if uses_indicators => {
-                return Err(format!("reason {r:?} has no indicator code in target {}", t.config.name));
-            }
+        match reference.reasons.iter().find(|x| &x.code == r).and_then(|x| x.indicator.clone()) {
+            Some(code) => indicators.push(code),
+            None if uses_indicators => return Err(format!("reason {r:?} has no indicator code in the reference data")),
             None => {}
         }
     }
@@ -305,7 +291,7 @@ fn facts(o: &Outgoing, reference: &ReferenceData, t: &Target) -> std::result::Re
         comment: o.comment.clone(),
         division,
         area_name,
-        dept_code: t.config.dept_codes.get(&o.hall_id).cloned().unwrap_or_default(),
+        dept_code: hall.and_then(|h| h.credit_code.clone()).unwrap_or_default(),
         dept_name: staff
             .and_then(|s| s.department.as_ref())
             .map(|d| d.zh.clone())

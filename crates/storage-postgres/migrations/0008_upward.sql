@@ -64,3 +64,8 @@ BEGIN
 END $$;
 CREATE TRIGGER ledger_queued_up AFTER UPDATE OF state ON ledger
     FOR EACH ROW EXECUTE FUNCTION tiyan_ledger_queued_up();
+
+-- What the platforms want of the reference data: the credit code of the
+-- department that runs a hall, and the province's indicator code of a reason.
+ALTER TABLE halls ADD COLUMN credit_code TEXT;
+ALTER TABLE reasons ADD COLUMN indicator TEXT;

@@ -255,10 +255,12 @@ async fn upsert_region(tx: &Transaction<'_>, r: &Region) -> Result<()> {
 }
 
 async fn upsert_hall(tx: &Transaction<'_>, h: &Hall) -> Result<()> {
-    let sql = "INSERT INTO halls (id, name_zh, name_en, division, active) VALUES ($1, $2, $3, $4, true)
+    let sql =
+        "INSERT INTO halls (id, name_zh, name_en, division, credit_code, active) VALUES ($1, $2, $3, $4, $5, true)
          ON CONFLICT (id) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en,
-             division = excluded.division, active = true";
-    run(tx, sql, &[&h.id, &h.name.zh, &h.name.en, &h.division.as_ref().map(Division::as_str)]).await
+             division = excluded.division, credit_code = excluded.credit_code, active = true";
+    let division = h.division.as_ref().map(Division::as_str);
+    run(tx, sql, &[&h.id, &h.name.zh, &h.name.en, &division, &h.credit_code]).await
 }
 
 async fn upsert_window(tx: &Transaction<'_>, w: &Window) -> Result<()> {
@@ -282,11 +284,11 @@ async fn upsert_staff(tx: &Transaction<'_>, s: &Staff) -> Result<()> {
 /// `position`: the reason's place in the kiosk's list (None: a new one goes
 /// last, a changed one keeps its place).
 async fn upsert_reason(tx: &Transaction<'_>, r: &Reason, position: Option<i32>) -> Result<()> {
-    let sql = "INSERT INTO reasons (code, label_zh, label_en, position, active)
-         VALUES ($1, $2, $3, coalesce($4::integer, (SELECT coalesce(max(position), -1) + 1 FROM reasons)), true)
+    let sql = "INSERT INTO reasons (code, label_zh, label_en, position, indicator, active)
+         VALUES ($1, $2, $3, coalesce($4::integer, (SELECT coalesce(max(position), -1) + 1 FROM reasons)), $5, true)
          ON CONFLICT (code) DO UPDATE SET label_zh = excluded.label_zh, label_en = excluded.label_en,
-             position = coalesce($4::integer, reasons.position), active = true";
-    run(tx, sql, &[&r.code, &r.label.zh, &r.label.en, &position]).await
+             position = coalesce($4::integer, reasons.position), indicator = excluded.indicator, active = true";
+    run(tx, sql, &[&r.code, &r.label.zh, &r.label.en, &position, &r.indicator]).await
 }
 
 async fn upsert_matter(tx: &Transaction<'_>, m: &Matter) -> Result<()> {
@@ -341,12 +343,14 @@ async fn read_reference_of(c: &impl GenericClient, hall: Option<&str>) -> Result
     let division = |code: Option<&str>| code.and_then(|c| Division::parse(c).ok());
     let halls = c
         .query(
-            &format!("SELECT id, name_zh, name_en, division FROM halls WHERE active {only_hall} ORDER BY id"),
+            &format!(
+                "SELECT id, name_zh, name_en, division, credit_code FROM halls WHERE active {only_hall} ORDER BY id"
+            ),
             &[&hall],
         )
         .await?
         .iter()
-        .map(|r| Hall { id: r.get(0), name: text(r, 1, 2), division: division(r.get(3)) })
+        .map(|r| Hall { id: r.get(0), name: text(r, 1, 2), division: division(r.get(3)), credit_code: r.get(4) })
         .collect();
     // A kiosk holds neither the tree (but the region its hall hangs under), the
     // experience list nor the officers.
@@ -395,10 +399,10 @@ async fn read_reference_of(c: &impl GenericClient, hall: Option<&str>) -> Result
         })
         .collect();
     let reasons = c
-        .query("SELECT code, label_zh, label_en FROM reasons WHERE active ORDER BY position", &[])
+        .query("SELECT code, label_zh, label_en, indicator FROM reasons WHERE active ORDER BY position", &[])
         .await?
         .iter()
-        .map(|r| Reason { code: r.get(0), label: text(r, 1, 2) })
+        .map(|r| Reason { code: r.get(0), label: text(r, 1, 2), indicator: r.get(3) })
         .collect();
     let matters = c
         .query(

@@ -43,3 +43,8 @@ BEGIN
        OR EXISTS (SELECT 1 FROM upward_target_halls h WHERE h.target = t.name AND h.hall_id = NEW.hall_id)
     ON CONFLICT DO NOTHING;
 END;
+
+-- What the platforms want of the reference data: the credit code of the
+-- department that runs a hall, and the province's indicator code of a reason.
+ALTER TABLE halls ADD COLUMN credit_code TEXT;
+ALTER TABLE reasons ADD COLUMN indicator TEXT;

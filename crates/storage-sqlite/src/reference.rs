@@ -229,11 +229,11 @@ fn upsert_region(tx: &Connection, r: &Region) -> Result<()> {
 
 fn upsert_hall(tx: &Connection, h: &Hall) -> Result<()> {
     tx.prepare_cached(
-        "INSERT INTO halls (id, name_zh, name_en, division, active) VALUES (?1, ?2, ?3, ?4, 1)
+        "INSERT INTO halls (id, name_zh, name_en, division, credit_code, active) VALUES (?1, ?2, ?3, ?4, ?5, 1)
          ON CONFLICT (id) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en,
-             division = excluded.division, active = 1",
+             division = excluded.division, credit_code = excluded.credit_code, active = 1",
     )?
-    .execute(params![h.id, h.name.zh, h.name.en, h.division.as_ref().map(Division::as_str)])?;
+    .execute(params![h.id, h.name.zh, h.name.en, h.division.as_ref().map(Division::as_str), h.credit_code])?;
     Ok(())
 }
 
@@ -272,12 +272,12 @@ fn upsert_staff(tx: &Connection, s: &Staff) -> Result<()> {
 /// last, a changed one keeps its place).
 fn upsert_reason(tx: &Connection, r: &Reason, position: Option<i64>) -> Result<()> {
     tx.prepare_cached(
-        "INSERT INTO reasons (code, label_zh, label_en, position, active)
-         VALUES (?1, ?2, ?3, coalesce(?4, (SELECT coalesce(max(position), -1) + 1 FROM reasons)), 1)
+        "INSERT INTO reasons (code, label_zh, label_en, position, indicator, active)
+         VALUES (?1, ?2, ?3, coalesce(?4, (SELECT coalesce(max(position), -1) + 1 FROM reasons)), ?5, 1)
          ON CONFLICT (code) DO UPDATE SET label_zh = excluded.label_zh, label_en = excluded.label_en,
-             position = coalesce(?4, reasons.position), active = 1",
+             position = coalesce(?4, reasons.position), indicator = excluded.indicator, active = 1",
     )?
-    .execute(params![r.code, r.label.zh, r.label.en, position])?;
+    .execute(params![r.code, r.label.zh, r.label.en, position, r.indicator])?;
     Ok(())
 }
 
@@ -341,9 +341,12 @@ fn read_reference_of(c: &Connection, hall: Option<&str>) -> Result<ReferenceData
     let text = |zh: String, en: String| Text::new(zh, en);
     let division = |code: Option<String>| code.and_then(|c| Division::parse(&c).ok());
     let halls = c
-        .prepare(&format!("SELECT id, name_zh, name_en, division FROM halls WHERE active = 1 {only_hall} ORDER BY id"))?
+        .prepare(&format!(
+            "SELECT id, name_zh, name_en, division, credit_code FROM halls WHERE active = 1 {only_hall} ORDER BY id"
+        ))?
         .query_map([hall], |r| {
-            Ok(Hall { id: r.get(0)?, name: text(r.get(1)?, r.get(2)?), division: division(r.get(3)?) })
+            let name = text(r.get(1)?, r.get(2)?);
+            Ok(Hall { id: r.get(0)?, name, division: division(r.get(3)?), credit_code: r.get(4)? })
         })?
         .collect::<rusqlite::Result<_>>()?;
     // A kiosk holds neither the tree (but the region its hall hangs under), the
@@ -386,8 +389,8 @@ fn read_reference_of(c: &Connection, hall: Option<&str>) -> Result<ReferenceData
         })?
         .collect::<rusqlite::Result<_>>()?;
     let reasons = c
-        .prepare("SELECT code, label_zh, label_en FROM reasons WHERE active = 1 ORDER BY position")?
-        .query_map([], |r| Ok(Reason { code: r.get(0)?, label: text(r.get(1)?, r.get(2)?) }))?
+        .prepare("SELECT code, label_zh, label_en, indicator FROM reasons WHERE active = 1 ORDER BY position")?
+        .query_map([], |r| Ok(Reason { code: r.get(0)?, label: text(r.get(1)?, r.get(2)?), indicator: r.get(3)? }))?
         .collect::<rusqlite::Result<_>>()?;
     let matters = c
         .prepare(

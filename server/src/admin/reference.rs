@@ -254,6 +254,7 @@ fn blocks(
         text("name_zh", t.name_zh, e.map_or("", |h| &h.name.zh), true),
         text("name_en", t.name_en, e.map_or("", |h| &h.name.en), false),
         Field { required: false, ..select("division", t.region, divisions) },
+        text("credit_code", t.credit_code, e.and_then(|h| h.credit_code.as_deref()).unwrap_or(""), false),
     ];
     let rows = data
         .halls
@@ -327,13 +328,19 @@ fn blocks(
         Field { name: "id", ..id_field(t, e.map_or("", |r| &r.code), e.is_some()) },
         text("name_zh", t.label_zh, e.map_or("", |r| &r.label.zh), true),
         text("name_en", t.label_en, e.map_or("", |r| &r.label.en), false),
+        text("indicator", t.indicator_code, e.and_then(|r| r.indicator.as_deref()).unwrap_or(""), false),
     ];
     let rows = data
         .reasons
         .iter()
-        .map(|r| row(Kind::Reason, &r.code, vec![r.code.clone(), r.label.zh.clone(), r.label.en.clone()], supervisor))
+        .map(|r| {
+            let cells =
+                vec![r.code.clone(), r.label.zh.clone(), r.label.en.clone(), r.indicator.clone().unwrap_or_default()];
+            row(Kind::Reason, &r.code, cells, supervisor)
+        })
         .collect();
-    out.push(block(Kind::Reason, t.reasons_list, vec![t.code, t.label_zh, t.label_en], rows, fields, supervisor));
+    let columns = vec![t.code, t.label_zh, t.label_en, t.indicator_code];
+    out.push(block(Kind::Reason, t.reasons_list, columns, rows, fields, supervisor));
 
     let e = editing_of(Kind::Matter).and_then(|id| data.matters.iter().find(|m| m.id == id));
     let fields = vec![
@@ -473,6 +480,7 @@ fn edit_of(kind: Kind, f: &Fields) -> Result<Edit, Error> {
             id,
             name: f.text("name_zh", "name_en")?,
             division: f.optional("division").map(|c| division(&c)).transpose()?,
+            credit_code: f.optional("credit_code").map(|c| c.to_ascii_uppercase()),
         }),
         Kind::Window => Edit::Window(Window {
             id,
@@ -480,7 +488,9 @@ fn edit_of(kind: Kind, f: &Fields) -> Result<Edit, Error> {
             number: f.required("number")?,
             name: f.text("name_zh", "name_en")?,
         }),
-        Kind::Reason => Edit::Reason(Reason { code: id, label: f.text("name_zh", "name_en")? }),
+        Kind::Reason => {
+            Edit::Reason(Reason { code: id, label: f.text("name_zh", "name_en")?, indicator: f.optional("indicator") })
+        }
         Kind::Matter => Edit::Matter(Matter {
             id,
             name: f.text("name_zh", "name_en")?,

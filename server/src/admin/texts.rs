@@ -257,6 +257,8 @@ texts! {
     detail: "详情", "Detail";
     devices_title: "设备", "Devices";
     nav_upward: "数据上报", "Reporting up";
+    credit_code: "统一社会信用代码（上报用）", "Unified social credit code (for reporting up)";
+    indicator_code: "省平台指标代码", "The province's indicator code";
     upward_title: "好差评数据上报", "Reporting up to the province";
     upward_note: "每条评价与差评整改结果均上报省级好差评平台，平台按评价编号去重。已拒收的记录不会自动重发：请根据原因修正后点击重新上报。", "Every rating and every bad review's outcome goes to the provincial 好差评 platform, which deduplicates on the record's key. A refused record is never sent again by itself: fix what the reason says, then send it again.";
     upward_target: "上报目标", "Target";
