@@ -10,7 +10,7 @@ use tiyan_client::sync::{Backoff, Engine, SyncError};
 use tiyan_core::protocol::RecordKind;
 use tiyan_server::testing::Backend;
 use tiyan_system_tests::proxy::{Fault, FaultProxy};
-use tiyan_system_tests::sync_rig::{TestServer, assert_same, enrolled_kiosk, rate};
+use tiyan_system_tests::sync_rig::{TestServer, assert_same, enrolled_kiosk, rate, rate_cases};
 
 tiyan_server::on_both_backends!(
     a_connection_cut_mid_request_loses_and_duplicates_nothing,
@@ -21,6 +21,7 @@ tiyan_server::on_both_backends!(
     the_worker_retries_with_backoff_and_never_busy_loops,
     a_revoked_device_stops_trying_and_keeps_its_ratings,
     an_incompatible_server_is_reported_not_crashed_on,
+    a_call_back_number_leaves_the_kiosk_once_the_server_holds_it,
 );
 
 struct Rig {
@@ -221,5 +222,42 @@ async fn wait_until(timeout: Duration, mut done: impl FnMut() -> Result<bool>) -
         ensure!(tokio::time::Instant::now() < deadline, "timed out after {timeout:?}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    Ok(())
+}
+
+/// PIPL: kept no longer than needed. The kiosk keeps a consented call-back
+/// number until the server holds the rating, then erases it: the bytes are in
+/// neither the database file nor its WAL once the acknowledgement is recorded.
+async fn a_call_back_number_leaves_the_kiosk_once_the_server_holds_it(backend: Backend) -> Result<()> {
+    let r = rig(backend, 0).await?;
+    rate_cases(&r.kiosk, 0, 20)?; // numbers on the 0th and the 10th, both bad reviews
+    let dir = r.kiosk.store().path().parent().expect("the data folder").to_path_buf();
+    let on_disk = |phone: &str| -> Result<bool> {
+        let mut found = false;
+        for name in ["tiyan.db", "tiyan.db-wal"] {
+            if let Ok(bytes) = std::fs::read(dir.join(name)) {
+                found |= bytes.windows(phone.len()).any(|w| w == phone.as_bytes());
+            }
+        }
+        Ok(found)
+    };
+    let phones = ["13912340000", "13912340010"];
+    ensure!(phones.iter().all(|p| on_disk(p).unwrap_or(false)), "kept while the server does not hold them");
+    let held = r.kiosk.store().ratings_after(0, 100)?;
+    ensure!(held.iter().filter(|x| x.phone.is_some()).count() == 2);
+
+    r.engine(50)?.run_once().await?;
+    ensure!(r.acked()? == 20);
+    let on_server = r.server.ratings_of(r.kiosk.store().device_id()).await?;
+    let kept: Vec<_> = on_server.iter().filter_map(|x| x.phone.clone()).collect();
+    ensure!(kept == phones, "the server holds the numbers for the call-back: {kept:?}");
+    ensure!(r.kiosk.store().ratings_after(0, 100)?.iter().all(|x| x.phone.is_none()), "erased on the kiosk");
+    for p in phones {
+        ensure!(!on_disk(p)?, "{p} is still in the kiosk's files");
+    }
+    // Anything else about a rating still cannot change.
+    let db = rusqlite::Connection::open(dir.join("tiyan.db"))?;
+    ensure!(db.execute("UPDATE ratings SET attitude = 5 WHERE seq = 1", []).is_err(), "ratings stay append-only");
+    ensure!(db.execute("UPDATE ratings SET phone = '13800000000' WHERE seq = 1", []).is_err(), "no number comes back");
     Ok(())
 }

@@ -14,11 +14,16 @@ const STEPS: &[&str] = &[
     include_str!("../migrations/0002_diary.sql"),
     include_str!("../migrations/0003_feedback.sql"),
     include_str!("../migrations/0004_window_link.sql"),
+    include_str!("../migrations/0005_erase_phone.sql"),
 ];
 
 /// Opens (creating if needed) the device database at `path`, schema up to date.
 pub fn open(path: &Path) -> Result<Connection> {
-    Ok(tiyan_infra::sqlite::open(path, STEPS)?)
+    let conn = tiyan_infra::sqlite::open(path, STEPS)?;
+    // What is erased (a call-back number once the server holds it) is
+    // overwritten in the file, not left in a free page.
+    conn.pragma_update(None, "secure_delete", "ON")?;
+    Ok(conn)
 }
 
 /// The schema version this build writes.

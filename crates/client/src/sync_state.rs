@@ -97,16 +97,28 @@ impl Store {
     /// Records what the server acknowledged (in its envelope). A server that was
     /// restored from an older backup may acknowledge less than before: the device
     /// then believes it and sends the rest again.
+    ///
+    /// A rating's call-back number goes once the server holds the rating (the
+    /// ledger item there is what the call-back is made from): erased in the same
+    /// transaction, then the WAL truncated so that the old page is not left in it.
     pub fn set_acked_through(&self, kind: RecordKind, through: u64) -> Result<()> {
         let now = self.now().to_rfc3339();
-        self.write_relaxed(|tx| {
+        let erased = self.write_relaxed(|tx| {
             tx.execute(
                 "INSERT INTO sync_streams (kind, acked_through, acked_at) VALUES (?1, ?2, ?3)
                  ON CONFLICT (kind) DO UPDATE SET acked_through = excluded.acked_through, acked_at = excluded.acked_at",
                 rusqlite::params![kind.as_str(), through, now],
             )?;
-            Ok(())
-        })
+            if kind != RecordKind::Rating {
+                return Ok(0);
+            }
+            Ok(tx.execute("UPDATE ratings SET phone = NULL WHERE phone IS NOT NULL AND seq <= ?1", [through])?)
+        })?;
+        if erased > 0 {
+            // Best effort: a reader in the way leaves it to the next checkpoint.
+            let _ = self.conn().query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        }
+        Ok(())
     }
 
     /// The highest sequence number of `kind` on this device.
