@@ -34,6 +34,8 @@ pub struct Retention {
     pub request_days: Option<i64>,
     /// Days an unfinished photo upload is kept.
     pub upload_days: Option<i64>,
+    /// Days a call-back number is kept in full after its item closed.
+    pub phone_days: Option<i64>,
 }
 
 impl FileConfig {

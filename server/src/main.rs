@@ -66,6 +66,11 @@ enum Command {
         /// Days an unfinished photo upload is kept before it is dropped.
         #[arg(long, env = "TIYAN_UPLOAD_RETENTION_DAYS", default_value_t = 7)]
         upload_retention_days: i64,
+        /// Days a citizen's call-back number is kept in full after its item
+        /// closed (or after the rating, when it made no item); then only its
+        /// masked form (PIPL: no longer than needed).
+        #[arg(long, env = "TIYAN_PHONE_RETENTION_DAYS", default_value_t = 180)]
+        phone_retention_days: i64,
         /// The address people and devices reach the server at; an https://
         /// address makes the hall office's cookies Secure.
         #[arg(long, env = "TIYAN_PUBLIC_URL")]
@@ -272,7 +277,15 @@ fn apply_config(cli: &mut Cli, matches: &ArgMatches, file: &FileConfig) {
         cli.db = Location::parse(db);
     }
     match &mut cli.command {
-        Command::Serve { listen, trusted_proxy, request_retention_days, upload_retention_days, public_url, .. } => {
+        Command::Serve {
+            listen,
+            trusted_proxy,
+            request_retention_days,
+            upload_retention_days,
+            phone_retention_days,
+            public_url,
+            ..
+        } => {
             if let Some(v) = file.listen
                 && unset(sub, "listen")
             {
@@ -292,6 +305,11 @@ fn apply_config(cli: &mut Cli, matches: &ArgMatches, file: &FileConfig) {
                 && unset(sub, "upload_retention_days")
             {
                 *upload_retention_days = v;
+            }
+            if let Some(v) = file.retention.phone_days
+                && unset(sub, "phone_retention_days")
+            {
+                *phone_retention_days = v;
             }
             if let Some(v) = &file.public_url
                 && unset(sub, "public_url")
@@ -318,6 +336,7 @@ async fn run(cli: Cli, upward: Vec<tiyan_services::upward::TargetConfig>) -> Res
             trusted_proxy,
             request_retention_days,
             upload_retention_days,
+            phone_retention_days,
             public_url,
             session_idle_minutes,
             clock_start,
@@ -336,6 +355,7 @@ async fn run(cli: Cli, upward: Vec<tiyan_services::upward::TargetConfig>) -> Res
                 retention: Retention {
                     seen_requests: Duration::days(request_retention_days.max(1)),
                     photo_uploads: Duration::days(upload_retention_days.max(1)),
+                    phones: Duration::days(phone_retention_days.max(1)),
                 },
                 ..Settings::default()
             };

@@ -36,6 +36,7 @@ tiyan_server::on_both_backends!(
     a_change_without_the_token_or_from_elsewhere_is_refused_and_changes_nothing,
     wrong_passwords_lock_out_and_an_idle_session_ends,
     a_clerk_reveals_a_phone_number_and_the_audit_log_says_so,
+    a_call_back_number_is_masked_once_its_time_after_the_item_is_up,
 );
 
 const PHONE: &str = "13812345678";
@@ -399,4 +400,46 @@ async fn a_clerk_reveals_a_phone_number_and_the_audit_log_says_so(backend: Backe
     assert_eq!((reveals[0].entry.actor.as_str(), reveals[0].entry.target.clone()), ("clerk", item.to_string()));
     // Sign-ins are in the log beside the reveal.
     assert!(log.iter().any(|e| e.entry.action == "sign_in"));
+}
+
+/// PIPL over time: the number is kept in full while its item is open and for
+/// the set days after it closed, then only its masked form; the erasure is in
+/// the audit log, and a second pass finds nothing more to do.
+async fn a_call_back_number_is_masked_once_its_time_after_the_item_is_up(backend: Backend) {
+    use tiyan_services::housekeeping::{Retention, erase_phones};
+    let o = office(backend).await;
+    let items = o.bad_reviews(2).await;
+    let (closed, open) = (items[0], items[1]);
+    for (form, note) in [
+        (StepForm::Verify, "已回访"),
+        (StepForm::Explain, "已解释"),
+        (StepForm::Reply, "已答复"),
+        (StepForm::Satisfaction(tiyan_core::ledger::Satisfaction::Satisfied), ""),
+    ] {
+        o.step(&o.clerk, closed, form, note).await.unwrap();
+    }
+    let retention = Retention { phones: Duration::days(180), ..Retention::default() };
+    let phone_of = |id: Uuid| {
+        let store = o.s.store.clone();
+        async move {
+            let all = store.ratings(&tiyan_storage::RatingFilter::default()).await.unwrap();
+            all.into_iter().find(|r| r.rating.id == id).and_then(|r| r.rating.phone)
+        }
+    };
+    let store = o.s.store.as_ref();
+    assert_eq!(erase_phones(store, retention, o.s.now() + Duration::days(179)).await.unwrap(), 0);
+    assert_eq!(phone_of(closed).await.as_deref(), Some(PHONE), "kept within its time");
+    assert_eq!(erase_phones(store, retention, o.s.now() + Duration::days(181)).await.unwrap(), 1);
+    assert_eq!(phone_of(closed).await.as_deref(), Some("138****5678"), "only the masked form stays");
+    assert_eq!(phone_of(open).await.as_deref(), Some(PHONE), "an open item's number is still needed");
+    assert_eq!(erase_phones(store, retention, o.s.now() + Duration::days(400)).await.unwrap(), 0);
+    let filter = AuditFilter { action: Some("phones_erased".into()), limit: 10, ..Default::default() };
+    let log = store.audit_log(&filter).await.unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!((log[0].entry.actor.as_str(), log[0].entry.detail.as_str()), ("server", "1 kept past 180 days"));
+    // The clerk's reveal shows what is left; nothing changes a rating otherwise.
+    let mut clerk = Browser::signed_in(&o.s, "clerk").await;
+    let (status, _, page) = clerk.post(&format!("/admin/ledger/{closed}/reveal"), &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("138****5678") && !page.contains(PHONE));
 }

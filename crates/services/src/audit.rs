@@ -42,10 +42,11 @@ pub enum AuditAction {
     DiariesExported,
     ReportWritten,
     UpwardResent,
+    PhonesErased,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 27] = [
+    pub const ALL: [AuditAction; 28] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::SignInLocked,
@@ -73,6 +74,7 @@ impl AuditAction {
         AuditAction::DiariesExported,
         AuditAction::ReportWritten,
         AuditAction::UpwardResent,
+        AuditAction::PhonesErased,
     ];
 
     /// The name the log keeps (and the audit page filters on).
@@ -105,6 +107,7 @@ impl AuditAction {
             AuditAction::DiariesExported => "diaries_exported",
             AuditAction::ReportWritten => "report_written",
             AuditAction::UpwardResent => "upward_resent",
+            AuditAction::PhonesErased => "phones_erased",
         }
     }
 
@@ -131,6 +134,17 @@ pub async fn record(cx: &Services, who: &Who<'_>, action: AuditAction, target: &
         By::Console => entry(None, "console".to_string(), None, action, target, detail, who.now),
     };
     Ok(cx.store.audit(&entry).await?)
+}
+
+/// Logs what the server did on its own (housekeeping), as "server".
+pub async fn by_server(
+    store: &dyn tiyan_storage::Storage,
+    action: AuditAction,
+    target: &str,
+    detail: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    Ok(store.audit(&entry(None, "server".to_string(), None, action, target, detail, now)).await?)
 }
 
 /// Logs an attempt under a login that did not (yet) sign in.

@@ -301,6 +301,15 @@ pub(super) async fn insert_feedback(
 
 #[async_trait]
 impl LedgerStore for PgStore {
+    async fn phones_past(&self, before: DateTime<Utc>, limit: u32) -> Result<Vec<(Uuid, String)>> {
+        let rows = self.client().await?.query(sql::ledger::PHONES_PAST, &[&before, &i64::from(limit)]).await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    async fn erase_phone(&self, rating: Uuid, masked: &str) -> Result<bool> {
+        Ok(self.client().await?.execute(sql::ledger::ERASE_PHONE, &[&rating, &masked]).await? == 1)
+    }
+
     async fn ledger_page(&self, f: &LedgerFilter) -> Result<LedgerPage> {
         let client = self.client().await?;
         let conditions = format!(

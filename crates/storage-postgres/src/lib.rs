@@ -35,6 +35,7 @@ const STEPS: &[&str] = &[
     include_str!("../migrations/0006_hall_versions.sql"),
     include_str!("../migrations/0007_rollups.sql"),
     include_str!("../migrations/0008_upward.sql"),
+    include_str!("../migrations/0009_phone_erasure.sql"),
 ];
 
 /// Taken while migrating (`pg_advisory_lock`): one process migrates, the others wait.

@@ -263,6 +263,23 @@ pub(super) fn insert_feedback(
 
 #[async_trait]
 impl LedgerStore for SqliteStore {
+    async fn phones_past(&self, before: DateTime<Utc>, limit: u32) -> Result<Vec<(Uuid, String)>> {
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(&q(sql::ledger::PHONES_PAST))?;
+            let rows = stmt.query_map(params![before.to_rfc3339(), limit], |r| {
+                Ok((uuid(&r.get::<_, String>(0)?)?, r.get::<_, String>(1)?))
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    async fn erase_phone(&self, rating: Uuid, masked: &str) -> Result<bool> {
+        let masked = masked.to_string();
+        self.write(move |tx| Ok(tx.execute(&q(sql::ledger::ERASE_PHONE), params![rating.to_string(), masked])? == 1))
+            .await
+    }
+
     async fn ledger_page(&self, f: &LedgerFilter) -> Result<LedgerPage> {
         let f = f.clone();
         self.read_tx(move |c| {

@@ -46,6 +46,7 @@ const STEPS: &[&str] = &[
     include_str!("../migrations/0008_hall_versions.sql"),
     include_str!("../migrations/0009_rollups.sql"),
     include_str!("../migrations/0010_upward.sql"),
+    include_str!("../migrations/0011_phone_erasure.sql"),
 ];
 const READERS: usize = 4;
 

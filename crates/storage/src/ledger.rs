@@ -174,6 +174,12 @@ pub struct CalendarYear {
 
 #[async_trait]
 pub trait LedgerStore: Send + Sync {
+    /// Call-back numbers kept in full past their time, with the number: of
+    /// ratings whose item closed (or was taken out by an appeal) before
+    /// `before`, or that made no item and arrived before it; at most `limit`.
+    async fn phones_past(&self, before: DateTime<Utc>, limit: u32) -> Result<Vec<(Uuid, String)>>;
+    /// Keeps only `masked` of the rating's number; false if it was erased already.
+    async fn erase_phone(&self, rating: Uuid, masked: &str) -> Result<bool>;
     async fn ledger_page(&self, filter: &LedgerFilter) -> Result<LedgerPage>;
     async fn ledger_item(&self, id: Uuid) -> Result<Option<(LedgerRow, Vec<StoredEvent>)>>;
     /// Appends a decided step (see [`AppendEvent`]).

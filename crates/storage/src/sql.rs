@@ -207,6 +207,13 @@ pub mod diary {
 
 /// Ledger items, their status and links.
 pub mod ledger {
+    /// See `LedgerStore::phones_past`: `$1` the moment, `$2` how many.
+    pub const PHONES_PAST: &str = "SELECT r.id, r.phone FROM ratings r LEFT JOIN ledger l ON l.id = r.id
+        WHERE r.phone IS NOT NULL AND r.phone NOT LIKE '%*%'
+          AND ((l.id IS NULL AND r.received_at < $1) OR (l.state IN ('closed', 'excluded') AND l.updated_at < $1))
+        ORDER BY r.received_at LIMIT $2";
+    pub const ERASE_PHONE: &str =
+        "UPDATE ratings SET phone = $2 WHERE id = $1 AND phone IS NOT NULL AND phone NOT LIKE '%*%'";
     use std::sync::LazyLock;
 
     use super::LEDGER_COLUMNS;

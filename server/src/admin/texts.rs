@@ -544,6 +544,7 @@ impl Texts {
             A::DiariesExported => ("导出日记", "Diaries exported"),
             A::ReportWritten => ("导出考核报表", "Report written"),
             A::UpwardResent => ("重新上报", "Sent to the province again"),
+            A::PhonesErased => ("到期删除回访电话", "Call-back numbers erased after their time"),
         };
         if self.zh() { zh } else { en }
     }
