@@ -28,6 +28,8 @@ install -d "$root/DEBIAN" "$root/usr/bin" "$root/lib/systemd/system" "$root/etc/
     "$root/usr/share/doc/tiyan-server"
 install -m 0755 "target/$profile/tiyan-server" "$root/usr/bin/tiyan-server"
 install -m 0644 packaging/server/tiyan-server.service "$root/lib/systemd/system/tiyan-server.service"
+install -m 0644 packaging/server/tiyan-server-backup.service packaging/server/tiyan-server-backup.timer \
+    "$root/lib/systemd/system/"
 install -m 0640 packaging/server/server.toml "$root/etc/tiyan/server.toml"
 install -m 0755 packaging/server/postinst packaging/server/prerm packaging/server/postrm "$root/DEBIAN/"
 printf '/etc/tiyan/server.toml\n' > "$root/DEBIAN/conffiles"
@@ -45,7 +47,7 @@ Maintainer: Tiyan developers <tiyan@example.invalid>
 Section: web
 Priority: optional
 Depends: adduser, ${depends:-libc6}
-Recommends: nginx
+Recommends: nginx, postgresql-client
 Description: Tiyan central server for government service halls
  Takes the evaluation kiosks' ratings and the experience officers' diaries,
  keeps them in SQLite or PostgreSQL, and serves the hall office (/admin):

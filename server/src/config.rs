@@ -22,6 +22,8 @@ pub struct FileConfig {
     pub trusted_proxies: Option<Vec<IpAddr>>,
     #[serde(default)]
     pub retention: Retention,
+    #[serde(default)]
+    pub backup: Backup,
     /// The provinces' 好差评 platforms reported to (`[[upward]]`, see `tiyan_services::upward`).
     #[serde(default)]
     pub upward: Vec<tiyan_services::upward::TargetConfig>,
@@ -36,6 +38,14 @@ pub struct Retention {
     pub upload_days: Option<i64>,
     /// Days a call-back number is kept in full after its item closed.
     pub phone_days: Option<i64>,
+}
+
+/// Where `tiyan-server backup` (the daily timer's) writes, and how many it keeps.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Backup {
+    pub dir: Option<std::path::PathBuf>,
+    pub keep: Option<usize>,
 }
 
 impl FileConfig {
@@ -61,6 +71,7 @@ mod tests {
         assert_eq!(c.listen, "127.0.0.1:8787".parse().ok());
         assert_eq!(c.database.as_deref(), Some("/var/lib/tiyan-server/tiyan-server.db"));
         assert_eq!(c.retention.request_days, Some(30));
+        assert_eq!(c.backup.keep, Some(14));
         assert!(FileConfig::parse("listn = \"127.0.0.1:1\"").is_err());
         assert!(FileConfig::parse("listen = \"not an address\"").is_err());
         assert!(FileConfig::parse("").is_ok_and(|c| c.listen.is_none() && c.upward.is_empty()));

@@ -10,6 +10,7 @@
 
 mod admin;
 mod auth;
+pub mod backups;
 mod client_addr;
 pub mod config;
 pub mod database;

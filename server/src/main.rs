@@ -169,6 +169,29 @@ enum Command {
         #[arg(long)]
         with_phone: bool,
     },
+    /// A checked backup of the database while the server serves: SQLite's
+    /// consistent copy (VACUUM INTO), or pg_dump's custom format on PostgreSQL.
+    Backup {
+        /// The file to write (must not exist).
+        #[arg(long, conflicts_with = "dir")]
+        out: Option<PathBuf>,
+        /// Or a folder: `tiyan-server-<time>.backup` is written there, and the
+        /// oldest beyond `--keep` are deleted (the daily timer's way).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// With --dir: how many backups to keep.
+        #[arg(long, default_value_t = 14)]
+        keep: usize,
+    },
+    /// Restores a backup into the database of a stopped server: refused if the
+    /// backup is damaged or newer than this binary; on SQLite the replaced file
+    /// is kept beside it; on PostgreSQL into an empty database (or --replace).
+    Restore {
+        file: PathBuf,
+        /// PostgreSQL: drop what the database holds first.
+        #[arg(long)]
+        replace: bool,
+    },
     /// Reporting up to the province: per day, hall and target, what is queued,
     /// acknowledged, refused and waiting, and the refused records with the
     /// platform's reasons; `--resend` sends refused records again after a fix.
@@ -317,6 +340,18 @@ fn apply_config(cli: &mut Cli, matches: &ArgMatches, file: &FileConfig) {
                 *public_url = Some(v.clone());
             }
         }
+        Command::Backup { out: None, dir, keep } => {
+            if let Some(v) = &file.backup.dir
+                && unset(sub, "dir")
+            {
+                *dir = Some(v.clone());
+            }
+            if let Some(v) = file.backup.keep
+                && unset(sub, "keep")
+            {
+                *keep = v;
+            }
+        }
         Command::Enroll { server_url, .. } => {
             if let Some(v) = &file.public_url
                 && unset(sub, "server_url")
@@ -329,6 +364,65 @@ fn apply_config(cli: &mut Cli, matches: &ArgMatches, file: &FileConfig) {
 }
 
 async fn run(cli: Cli, upward: Vec<tiyan_services::upward::TargetConfig>) -> Result<()> {
+    // Neither opens the store: a backup reads it as it stands, a restore replaces it.
+    match &cli.command {
+        Command::Backup { out, dir, keep } => {
+            let now = chrono::Utc::now();
+            let out = match (out, dir) {
+                (Some(out), _) => out.clone(),
+                (None, Some(dir)) => {
+                    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+                    dir.join(tiyan_server::backups::name(now))
+                }
+                (None, None) => anyhow::bail!("give --out FILE or --dir DIR (or [backup] dir in the configuration)"),
+            };
+            let info = tiyan_server::database::backup(&cli.db, &out)
+                .await
+                .with_context(|| format!("backing up the {}", cli.db))?;
+            let ratings = info.ratings.map(|n| format!(", {n} ratings")).unwrap_or_default();
+            eprintln!(
+                "backup written to {} and checked: schema {}{ratings}, {} bytes",
+                out.display(),
+                info.schema,
+                info.bytes
+            );
+            if let Some(dir) = dir {
+                for old in tiyan_server::backups::beyond(dir, *keep)? {
+                    std::fs::remove_file(&old).with_context(|| format!("removing {}", old.display()))?;
+                    eprintln!("removed {} (keeping the newest {keep})", old.display());
+                }
+            }
+            return Ok(());
+        }
+        Command::Restore { file, replace } => {
+            let now = chrono::Utc::now();
+            let (info, kept) = tiyan_server::database::restore(&cli.db, file, *replace, now)
+                .await
+                .with_context(|| format!("restoring {} into the {}", file.display(), cli.db))?;
+            if let Some(k) = kept {
+                eprintln!("the database that was there is kept as {}", k.display());
+            }
+            let store =
+                tiyan_server::database::open(&cli.db).await.with_context(|| format!("opening the {}", cli.db))?;
+            let cx = Services::new(store, Clock::system());
+            let detail = format!("{} (schema {}, {} bytes)", file.display(), info.schema, info.bytes);
+            tiyan_services::audit::record(
+                &cx,
+                &Who::console(cx.now()),
+                tiyan_services::audit::AuditAction::DatabaseRestored,
+                "database",
+                &detail,
+            )
+            .await?;
+            eprintln!(
+                "restored from {}: schema {}; start the server, the devices send what it lacks",
+                file.display(),
+                info.schema
+            );
+            return Ok(());
+        }
+        _ => {}
+    }
     let store = tiyan_server::database::open(&cli.db).await.with_context(|| format!("opening the {}", cli.db))?;
     match cli.command {
         Command::Serve {
@@ -374,7 +468,7 @@ async fn run(cli: Cli, upward: Vec<tiyan_services::upward::TargetConfig>) -> Res
 async fn console(cx: Services, command: Command) -> Result<()> {
     let who = Who::console(cx.now());
     match command {
-        Command::Serve { .. } => unreachable!("served above"),
+        Command::Serve { .. } | Command::Backup { .. } | Command::Restore { .. } => unreachable!("done above"),
         Command::Enroll { hall, window, role, valid_hours, server_url, qr } => {
             let role = match role {
                 Role::Kiosk => DeviceRole::Kiosk,

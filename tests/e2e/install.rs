@@ -188,6 +188,16 @@ async fn both_packages_install_work_together_and_purge_cleanly() -> Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    // The nightly backup as its timer's service runs it: where and how many from the installed configuration.
+    let timer = std::fs::read_to_string("/lib/systemd/system/tiyan-server-backup.timer")?;
+    ensure!(timer.contains("OnCalendar=") && timer.contains("Persistent=true"), "{timer}");
+    run(&mut installed_server(&["backup"]), "backup")?;
+    let backups: Vec<_> = std::fs::read_dir(Path::new(STATE).join("backups"))?.flatten().collect();
+    ensure!(backups.len() == 1, "one backup in {STATE}/backups, not {}", backups.len());
+    let copy = rusqlite::Connection::open_with_flags(backups[0].path(), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let held: i64 = copy.query_row("SELECT count(*) FROM ratings", [], |r| r.get(0))?;
+    ensure!(held == 1, "the backup holds the rating");
+
     // The administrator leaves with the PIN: the session ends and starts nothing again.
     let pid = app_pid(&data.path().join("kiosk"))?;
     app.wait_screen("welcome", LONG).await?;

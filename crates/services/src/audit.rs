@@ -43,10 +43,11 @@ pub enum AuditAction {
     ReportWritten,
     UpwardResent,
     PhonesErased,
+    DatabaseRestored,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 28] = [
+    pub const ALL: [AuditAction; 29] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::SignInLocked,
@@ -75,6 +76,7 @@ impl AuditAction {
         AuditAction::ReportWritten,
         AuditAction::UpwardResent,
         AuditAction::PhonesErased,
+        AuditAction::DatabaseRestored,
     ];
 
     /// The name the log keeps (and the audit page filters on).
@@ -108,6 +110,7 @@ impl AuditAction {
             AuditAction::ReportWritten => "report_written",
             AuditAction::UpwardResent => "upward_resent",
             AuditAction::PhonesErased => "phones_erased",
+            AuditAction::DatabaseRestored => "database_restored",
         }
     }
 

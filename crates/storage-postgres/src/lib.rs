@@ -6,6 +6,7 @@
 
 mod accounts;
 mod assessment;
+pub mod backup;
 mod devices;
 mod diary;
 mod ledger;
@@ -26,7 +27,7 @@ pub(crate) fn in_halls(column: &str, n: u8) -> String {
     format!("(${n}::text[] IS NULL OR {column} = ANY(${n}))")
 }
 
-const STEPS: &[&str] = &[
+pub(crate) const STEPS: &[&str] = &[
     include_str!("../migrations/0001_server.sql"),
     include_str!("../migrations/0002_hall_office.sql"),
     include_str!("../migrations/0003_assessment.sql"),

@@ -6,6 +6,7 @@
 
 mod accounts;
 mod assessment;
+pub mod backup;
 mod devices;
 mod diary;
 mod ledger;
@@ -35,7 +36,7 @@ pub(crate) fn halls_param(halls: Option<&[String]>) -> Option<String> {
     halls.map(|h| serde_json::Value::from(h.to_vec()).to_string())
 }
 
-const STEPS: &[&str] = &[
+pub(crate) const STEPS: &[&str] = &[
     include_str!("../migrations/0001_server.sql"),
     include_str!("../migrations/0002_diary.sql"),
     include_str!("../migrations/0003_province.sql"),

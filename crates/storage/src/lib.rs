@@ -431,3 +431,13 @@ impl<T> Storage for T where
         + 'static
 {
 }
+
+/// What a backup holds, as checked after writing it (or before restoring it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupInfo {
+    /// The schema version it was written at.
+    pub schema: u32,
+    /// Ratings in it (None where the backend's format cannot say without restoring).
+    pub ratings: Option<u64>,
+    pub bytes: u64,
+}

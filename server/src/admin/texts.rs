@@ -545,6 +545,7 @@ impl Texts {
             A::ReportWritten => ("导出考核报表", "Report written"),
             A::UpwardResent => ("重新上报", "Sent to the province again"),
             A::PhonesErased => ("到期删除回访电话", "Call-back numbers erased after their time"),
+            A::DatabaseRestored => ("从备份恢复数据库", "Database restored from a backup"),
         };
         if self.zh() { zh } else { en }
     }
