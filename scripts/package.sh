@@ -36,8 +36,11 @@ printf '/etc/tiyan/server.toml\n' > "$root/DEBIAN/conffiles"
 cat > "$root/usr/share/doc/tiyan-server/copyright" <<'COPYRIGHT'
 Tiyan (体验). Licensed under the MIT License or the Apache License 2.0, at your option.
 COPYRIGHT
-# The Debian packages of the shared libraries the binary links (libc6, libgcc-s1).
-depends=$(ldd "target/$profile/tiyan-server" | awk '$3 ~ /^\// {print $3}' | xargs -r dpkg -S 2>/dev/null \
+# The Debian packages of the shared libraries the binary links (libc6, libgcc-s1,
+# libssl3 for reporting up over HTTPS). ldd names /lib paths; with /usr merged,
+# dpkg may know a library under /usr/lib only.
+owner() { dpkg -S "$1" 2>/dev/null || dpkg -S "/usr$1" 2>/dev/null || dpkg -S "$(readlink -f "$1")"; }
+depends=$(for lib in $(ldd "target/$profile/tiyan-server" | awk '$3 ~ /^\// {print $3}'); do owner "$lib"; done \
     | cut -d: -f1 | sort -u | paste -sd, | sed 's/,/, /g')
 cat > "$root/DEBIAN/control" <<CONTROL
 Package: tiyan-server
