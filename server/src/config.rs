@@ -24,6 +24,8 @@ pub struct FileConfig {
     pub retention: Retention,
     #[serde(default)]
     pub backup: Backup,
+    #[serde(default)]
+    pub metrics: MetricsConfig,
     /// The provinces' 好差评 platforms reported to (`[[upward]]`, see `tiyan_services::upward`).
     #[serde(default)]
     pub upward: Vec<tiyan_services::upward::TargetConfig>,
@@ -46,6 +48,13 @@ pub struct Retention {
 pub struct Backup {
     pub dir: Option<std::path::PathBuf>,
     pub keep: Option<usize>,
+}
+
+/// `/metrics`: the token Prometheus sends, in a file readable by the server only.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    pub token_file: Option<std::path::PathBuf>,
 }
 
 impl FileConfig {

@@ -16,6 +16,7 @@ pub mod config;
 pub mod database;
 mod envelope;
 pub mod error;
+pub mod metrics;
 mod routes;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -51,6 +52,10 @@ pub struct Settings {
     /// The provinces' platforms this process reports to (each target's
     /// sender runs in every process; a lease lets one send at a time).
     pub upward: Vec<Arc<tiyan_services::upward::Target>>,
+    /// The SHA-256 of the token `/metrics` asks for (None: no such page).
+    pub metrics_token: Option<[u8; 32]>,
+    /// Where the nightly backups go (`[backup] dir`), for `/metrics` to say when the last was written.
+    pub backup_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Settings {
@@ -63,6 +68,8 @@ impl Default for Settings {
             public_url: None,
             clock: Clock::system(),
             upward: Vec::new(),
+            metrics_token: None,
+            backup_dir: None,
         }
     }
 }
@@ -70,6 +77,7 @@ impl Default for Settings {
 pub struct AppState {
     pub services: Services,
     pub settings: Settings,
+    pub metrics: metrics::Metrics,
 }
 
 impl AppState {
@@ -78,7 +86,11 @@ impl AppState {
     }
 
     pub fn with_settings(store: Arc<dyn Storage>, settings: Settings) -> Arc<AppState> {
-        Arc::new(AppState { services: Services::new(store, settings.clock.clone()), settings })
+        Arc::new(AppState {
+            services: Services::new(store, settings.clock.clone()),
+            settings,
+            metrics: metrics::Metrics::default(),
+        })
     }
 
     /// Now, by the server's clock (see `Settings::clock`).

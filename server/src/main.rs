@@ -71,6 +71,10 @@ enum Command {
         /// masked form (PIPL: no longer than needed).
         #[arg(long, env = "TIYAN_PHONE_RETENTION_DAYS", default_value_t = 180)]
         phone_retention_days: i64,
+        /// A file holding the token Prometheus sends (Authorization: Bearer …)
+        /// to read /metrics; without one there is no /metrics.
+        #[arg(long, env = "TIYAN_METRICS_TOKEN_FILE")]
+        metrics_token_file: Option<PathBuf>,
         /// The address people and devices reach the server at; an https://
         /// address makes the hall office's cookies Secure.
         #[arg(long, env = "TIYAN_PUBLIC_URL")]
@@ -278,12 +282,12 @@ fn main() -> Result<()> {
         LogFormat::Text => logs.init(),
         LogFormat::Json => logs.json().init(),
     }
-    let upward = match &cli.config {
-        Some(path) => FileConfig::load(path)?.upward,
-        None => Vec::new(),
+    let file = match &cli.config {
+        Some(path) => FileConfig::load(path)?,
+        None => FileConfig::default(),
     };
     let runtime = tokio::runtime::Runtime::new()?;
-    runtime.block_on(run(cli, upward))
+    runtime.block_on(run(cli, file.upward, file.backup.dir))
 }
 
 /// The file's settings where neither a flag nor the environment gave one.
@@ -306,9 +310,15 @@ fn apply_config(cli: &mut Cli, matches: &ArgMatches, file: &FileConfig) {
             request_retention_days,
             upload_retention_days,
             phone_retention_days,
+            metrics_token_file,
             public_url,
             ..
         } => {
+            if let Some(v) = &file.metrics.token_file
+                && unset(sub, "metrics_token_file")
+            {
+                *metrics_token_file = Some(v.clone());
+            }
             if let Some(v) = file.listen
                 && unset(sub, "listen")
             {
@@ -363,7 +373,7 @@ fn apply_config(cli: &mut Cli, matches: &ArgMatches, file: &FileConfig) {
     }
 }
 
-async fn run(cli: Cli, upward: Vec<tiyan_services::upward::TargetConfig>) -> Result<()> {
+async fn run(cli: Cli, upward: Vec<tiyan_services::upward::TargetConfig>, backup_dir: Option<PathBuf>) -> Result<()> {
     // Neither opens the store: a backup reads it as it stands, a restore replaces it.
     match &cli.command {
         Command::Backup { out, dir, keep } => {
@@ -431,6 +441,7 @@ async fn run(cli: Cli, upward: Vec<tiyan_services::upward::TargetConfig>) -> Res
             request_retention_days,
             upload_retention_days,
             phone_retention_days,
+            metrics_token_file,
             public_url,
             session_idle_minutes,
             clock_start,
@@ -440,8 +451,19 @@ async fn run(cli: Cli, upward: Vec<tiyan_services::upward::TargetConfig>) -> Res
                 Clock::starting_at(start.to_utc())
             });
             let upward = upward.iter().map(|t| t.resolve().map(std::sync::Arc::new)).collect::<Result<Vec<_>>>()?;
+            let metrics_token = match &metrics_token_file {
+                Some(path) => {
+                    let token = std::fs::read_to_string(path)
+                        .with_context(|| format!("reading the metrics token {}", path.display()))?;
+                    anyhow::ensure!(token.trim().len() >= 16, "the metrics token in {} is too short", path.display());
+                    Some(tiyan_infra::secret::token_digest(token.trim()))
+                }
+                None => None,
+            };
             let settings = Settings {
                 upward,
+                metrics_token,
+                backup_dir,
                 trusted_proxies: trusted_proxy,
                 public_url,
                 session_idle: Duration::minutes(session_idle_minutes.max(1)),

@@ -32,6 +32,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/", get(status::page))
         .route(paths::HEALTH, get(sync::health))
+        .route("/metrics", get(crate::metrics::scrape))
         .merge(api)
         .nest("/admin", crate::admin::router())
         .nest("/public", crate::admin::public_router())

@@ -54,5 +54,9 @@ pub async fn upload(
         .and_then(|v| Uuid::parse_str(v).ok())
         .ok_or_else(|| Error::Malformed(format!("an upload needs a UUID in the {REQUEST_ID_HEADER} header")))?;
     let wait = state.settings.predecessor_wait;
-    Ok(envelope::ok(ingest::upload(&state.services, &device, request_id, upload, wait).await?))
+    let (kind, began) = (upload.kind(), std::time::Instant::now());
+    let result = ingest::upload(&state.services, &device, request_id, upload, wait).await.map_err(HttpError::from);
+    let outcome = result.as_ref().map_err(|e| crate::error::status(&e.0).1);
+    state.metrics.upload(kind, outcome, began.elapsed());
+    Ok(envelope::ok(result?))
 }
