@@ -104,6 +104,7 @@ fn reference() -> ReferenceData {
                 hall_id: hall_id(w / WINDOWS_PER_HALL),
                 number: format!("{:02}", w % WINDOWS_PER_HALL + 1),
                 name: text(format!("窗口{}", w % WINDOWS_PER_HALL + 1)),
+                credit_code: None,
             })
             .collect(),
         staff: (0..HALLS)

@@ -69,6 +69,7 @@ fn data(province: bool) -> Result<Loaded> {
                 hall_id: hall.clone(),
                 number: format!("{w:02}"),
                 name: text(format!("综合受理{w}")),
+                credit_code: None,
             });
         }
         for s in 1..=STAFF_PER_HALL {

@@ -64,6 +64,7 @@ async fn office(backend: Backend) -> Office {
             hall_id: "haizhu".into(),
             number: "01".into(),
             name: text("综合"),
+            credit_code: None,
         }),
         Edit::Staff {
             staff: StaffForm {

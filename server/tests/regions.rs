@@ -79,6 +79,7 @@ async fn province(backend: Backend) -> Server {
             hall_id: hall.into(),
             number: "01".into(),
             name: text("综合"),
+            credit_code: None,
         }));
         edits.push(Edit::Staff {
             staff: StaffForm {

@@ -145,15 +145,26 @@ pub fn rate(kiosk: &Kiosk, n: usize) -> Result<()> {
 }
 
 /// Commits `n` ratings of cases `JH-<from>`… through the kiosk, each case
-/// entered by the staff side first (ratings of cases are never misuse); every
-/// tenth citizen leaves a phone number for a call-back.
+/// asked for by the window's system first (ratings of cases are never misuse),
+/// every other one naming its matter ([`CASE_MATTER`]); every tenth citizen
+/// leaves a phone number for a call-back.
 pub fn rate_cases(kiosk: &Kiosk, from: usize, n: usize) -> Result<()> {
+    kiosk.admin_lock();
     for i in from..from + n {
-        kiosk.set_case_no(&format!("JH-2026-{i:06}"))?;
+        let request = tiyan_core::window::RateRequest {
+            request_id: Uuid::now_v7(),
+            case_no: format!("JH-2026-{i:06}"),
+            ticket_no: None,
+            matter: i.is_multiple_of(2).then(|| CASE_MATTER.to_string()),
+        };
+        kiosk.link_rate(&request)?;
         kiosk.submit_rating(&citizen(i, true))?;
     }
     Ok(())
 }
+
+/// The matter the window's system names for [`rate_cases`]' even cases (a demo matter).
+pub const CASE_MATTER: &str = "个体工商户设立登记";
 
 /// The `i`-th citizen's rating: every level, a bad review with its reason, a
 /// comment now and then, and with `phones` a call-back number on every tenth.

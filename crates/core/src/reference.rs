@@ -52,6 +52,10 @@ pub struct Window {
     /// What is painted above the counter: "03", "A12".
     pub number: String,
     pub name: Text,
+    /// The unified social credit code of the department the window belongs to
+    /// (进驻部门): a rating's `deptCode` on the province's platform, before the hall's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit_code: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,6 +98,11 @@ pub struct Matter {
     /// The quarter the list is for, e.g. "2026Q4".
     #[serde(default)]
     pub quarter: Option<String>,
+    /// The province's code of the matter (事项编码, its implementation list):
+    /// `taskCode` on the 好差评 platform, for a case the window system named the matter of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(skip)]
+    pub task_code: Option<String>,
 }
 
 /// An experience officer (体验官), appointed for a period.
@@ -168,6 +177,12 @@ pub enum ReferenceError {
     BadCreditCode { hall: String, code: String },
     #[error("reason {reason:?}: indicator code {code:?} is not one (letters, digits, '.', '-', at most 20)")]
     BadIndicator { reason: String, code: String },
+    #[error(
+        "window {window:?}: {code:?} is not a unified social credit code (18 characters, its check character right)"
+    )]
+    BadWindowCreditCode { window: String, code: String },
+    #[error("matter {matter:?}: task code {code:?} is not one (letters, digits, '-', at most 64)")]
+    BadTaskCode { matter: String, code: String },
 }
 
 fn is_id(s: &str) -> bool {
@@ -180,6 +195,25 @@ fn check_credit_code(h: &Hall) -> Result<(), ReferenceError> {
         Some(code) if !crate::upward::is_credit_code(code) => {
             Err(ReferenceError::BadCreditCode { hall: h.id.clone(), code: code.clone() })
         }
+        _ => Ok(()),
+    }
+}
+
+/// A window's department's credit code, when it has one, is a unified social credit code.
+fn check_window_code(w: &Window) -> Result<(), ReferenceError> {
+    match &w.credit_code {
+        Some(code) if !crate::upward::is_credit_code(code) => {
+            Err(ReferenceError::BadWindowCreditCode { window: w.id.clone(), code: code.clone() })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A matter's task code, when it has one, is a code.
+fn check_task_code(m: &Matter) -> Result<(), ReferenceError> {
+    let fine = |c: &str| (1..=64).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    match &m.task_code {
+        Some(code) if !fine(code) => Err(ReferenceError::BadTaskCode { matter: m.id.clone(), code: code.clone() }),
         _ => Ok(()),
     }
 }
@@ -257,6 +291,8 @@ impl ReferenceData {
             check_credit_code(h)?;
         }
         self.reasons.iter().try_for_each(check_indicator)?;
+        self.windows.iter().try_for_each(check_window_code)?;
+        self.matters.iter().try_for_each(check_task_code)?;
         for o in &self.officers {
             if o.appointed_to < o.appointed_from {
                 return Err(ReferenceError::Appointment(o.id.clone()));
@@ -461,7 +497,8 @@ impl ReferenceData {
                     return Err(ReferenceError::BadId(row.id().to_string()));
                 }
                 match row {
-                    Row::Region(_) | Row::Matter(_) => Ok(()),
+                    Row::Region(_) => Ok(()),
+                    Row::Matter(m) => check_task_code(m),
                     Row::Reason(r) => check_indicator(r),
                     Row::Hall(h) => match &h.division {
                         Some(code) if !self.regions.iter().any(|r| &r.code == code) => {
@@ -469,7 +506,7 @@ impl ReferenceData {
                         }
                         _ => check_credit_code(h),
                     },
-                    Row::Window(w) => hall_known("window", &w.id, &w.hall_id),
+                    Row::Window(w) => hall_known("window", &w.id, &w.hall_id).and_then(|()| check_window_code(w)),
                     Row::Staff(s) => {
                         hall_known("staff", &s.id, &s.hall_id)?;
                         if s.employee_no.is_empty() || !s.employee_no.bytes().all(|b| b.is_ascii_digit()) {
@@ -594,6 +631,7 @@ mod tests {
                 hall_id: "h1".into(),
                 number: "01".into(),
                 name: Text::new("综合受理", ""),
+                credit_code: None,
             }],
             staff: vec![Staff {
                 id: "s1".into(),

@@ -145,6 +145,9 @@ struct WindowRow {
     name_zh: String,
     #[serde(default)]
     name_en: String,
+    /// The credit code of the department the window belongs to (for reporting up).
+    #[serde(default)]
+    credit_code: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -189,6 +192,9 @@ struct MatterRow {
     category_en: String,
     #[serde(default)]
     quarter: Option<String>,
+    /// The province's code of the matter (for reporting up).
+    #[serde(default)]
+    task_code: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -231,7 +237,13 @@ pub fn load_csv(files: &CsvFiles) -> Result<Loaded> {
     }
     let windows = rows::<WindowRow>(&files.windows)?
         .into_iter()
-        .map(|r| Window { id: r.id, hall_id: r.hall_id, number: r.number, name: Text::new(r.name_zh, r.name_en) })
+        .map(|r| Window {
+            id: r.id,
+            hall_id: r.hall_id,
+            number: r.number,
+            name: Text::new(r.name_zh, r.name_en),
+            credit_code: opt(r.credit_code),
+        })
         .collect();
     let mut staff = Vec::new();
     for r in rows::<StaffRow>(&files.staff)? {
@@ -266,6 +278,7 @@ pub fn load_csv(files: &CsvFiles) -> Result<Loaded> {
             name: Text::new(r.name_zh, r.name_en),
             category: Text::new(r.category_zh, r.category_en),
             quarter: opt(r.quarter),
+            task_code: opt(r.task_code),
         })
         .collect();
     let (mut officers, mut passwords) = (Vec::new(), Vec::new());

@@ -266,6 +266,9 @@ fn facts(o: &Outgoing, reference: &ReferenceData, t: &Target) -> std::result::Re
         .map(|r| r.name.zh.clone())
         .unwrap_or_default();
     let staff = reference.staff.iter().find(|s| s.id == o.staff_id);
+    let window = reference.windows.iter().find(|w| w.id == o.window_id);
+    // The window system names a matter as its people call it: by name, or by id.
+    let matter = o.matter.as_deref().and_then(|m| reference.matters.iter().find(|x| x.name.zh == m || x.id == m));
     let uses_indicators = t.profile.fields.iter().any(|f| f.from == Source::Indicators);
     let mut indicators = Vec::new();
     for r in &o.reasons {
@@ -291,7 +294,13 @@ fn facts(o: &Outgoing, reference: &ReferenceData, t: &Target) -> std::result::Re
         comment: o.comment.clone(),
         division,
         area_name,
-        dept_code: hall.and_then(|h| h.credit_code.clone()).unwrap_or_default(),
+        // The window's department first (a hall hosts many), else the hall's own.
+        dept_code: window
+            .and_then(|w| w.credit_code.clone())
+            .or_else(|| hall.and_then(|h| h.credit_code.clone()))
+            .unwrap_or_default(),
+        task_code: matter.and_then(|m| m.task_code.clone()).unwrap_or_default(),
+        task_name: matter.map(|m| m.name.zh.clone()).or_else(|| o.matter.clone()).unwrap_or_default(),
         dept_name: staff
             .and_then(|s| s.department.as_ref())
             .map(|d| d.zh.clone())
@@ -303,7 +312,6 @@ fn facts(o: &Outgoing, reference: &ReferenceData, t: &Target) -> std::result::Re
         outcome: o.outcome.clone().unwrap_or_default(),
         reply: o.reply.clone().unwrap_or_default(),
         citizen_satisfaction: o.satisfaction.clone().unwrap_or_default(),
-        ..Facts::default()
     })
 }
 

@@ -264,10 +264,11 @@ async fn upsert_hall(tx: &Transaction<'_>, h: &Hall) -> Result<()> {
 }
 
 async fn upsert_window(tx: &Transaction<'_>, w: &Window) -> Result<()> {
-    let sql = "INSERT INTO windows (id, hall_id, number, name_zh, name_en, active) VALUES ($1, $2, $3, $4, $5, true)
+    let sql = "INSERT INTO windows (id, hall_id, number, name_zh, name_en, credit_code, active)
+         VALUES ($1, $2, $3, $4, $5, $6, true)
          ON CONFLICT (id) DO UPDATE SET hall_id = excluded.hall_id, number = excluded.number,
-             name_zh = excluded.name_zh, name_en = excluded.name_en, active = true";
-    run(tx, sql, &[&w.id, &w.hall_id, &w.number, &w.name.zh, &w.name.en]).await
+             name_zh = excluded.name_zh, name_en = excluded.name_en, credit_code = excluded.credit_code, active = true";
+    run(tx, sql, &[&w.id, &w.hall_id, &w.number, &w.name.zh, &w.name.en, &w.credit_code]).await
 }
 
 async fn upsert_staff(tx: &Transaction<'_>, s: &Staff) -> Result<()> {
@@ -292,12 +293,12 @@ async fn upsert_reason(tx: &Transaction<'_>, r: &Reason, position: Option<i32>) 
 }
 
 async fn upsert_matter(tx: &Transaction<'_>, m: &Matter) -> Result<()> {
-    let sql = "INSERT INTO matters (id, name_zh, name_en, category_zh, category_en, quarter, active)
-         VALUES ($1, $2, $3, $4, $5, $6, true)
+    let sql = "INSERT INTO matters (id, name_zh, name_en, category_zh, category_en, quarter, task_code, active)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, true)
          ON CONFLICT (id) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en,
              category_zh = excluded.category_zh, category_en = excluded.category_en, quarter = excluded.quarter,
-             active = true";
-    run(tx, sql, &[&m.id, &m.name.zh, &m.name.en, &m.category.zh, &m.category.en, &m.quarter]).await
+             task_code = excluded.task_code, active = true";
+    run(tx, sql, &[&m.id, &m.name.zh, &m.name.en, &m.category.zh, &m.category.en, &m.quarter, &m.task_code]).await
 }
 
 async fn upsert_officer(tx: &Transaction<'_>, o: &Officer) -> Result<()> {
@@ -366,14 +367,20 @@ async fn read_reference_of(c: &impl GenericClient, hall: Option<&str>) -> Result
     let windows = c
         .query(
             &format!(
-                "SELECT id, hall_id, number, name_zh, name_en FROM windows WHERE active {of_hall}
+                "SELECT id, hall_id, number, name_zh, name_en, credit_code FROM windows WHERE active {of_hall}
                  ORDER BY hall_id, number"
             ),
             &[&hall],
         )
         .await?
         .iter()
-        .map(|r| Window { id: r.get(0), hall_id: r.get(1), number: r.get(2), name: text(r, 3, 4) })
+        .map(|r| Window {
+            id: r.get(0),
+            hall_id: r.get(1),
+            number: r.get(2),
+            name: text(r, 3, 4),
+            credit_code: r.get(5),
+        })
         .collect();
     let staff = c
         .query(
@@ -407,13 +414,20 @@ async fn read_reference_of(c: &impl GenericClient, hall: Option<&str>) -> Result
     let matters = c
         .query(
             &format!(
-                "SELECT id, name_zh, name_en, category_zh, category_en, quarter FROM matters WHERE active{whole} ORDER BY id"
+                "SELECT id, name_zh, name_en, category_zh, category_en, quarter, task_code FROM matters
+                 WHERE active{whole} ORDER BY id"
             ),
             &[],
         )
         .await?
         .iter()
-        .map(|r| Matter { id: r.get(0), name: text(r, 1, 2), category: text(r, 3, 4), quarter: r.get(5) })
+        .map(|r| Matter {
+            id: r.get(0),
+            name: text(r, 1, 2),
+            category: text(r, 3, 4),
+            quarter: r.get(5),
+            task_code: r.get(6),
+        })
         .collect();
     let officers = c
         .query(&format!("SELECT {OFFICER_COLUMNS} FROM officers WHERE active{whole} ORDER BY id"), &[])

@@ -43,6 +43,7 @@ fn outgoing(r: &Row) -> Result<Outgoing> {
         reply: r.get(15),
         satisfaction: r.get(16),
         closed_at: r.get(17),
+        matter: r.get(19),
     })
 }
 

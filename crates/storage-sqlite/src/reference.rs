@@ -239,11 +239,12 @@ fn upsert_hall(tx: &Connection, h: &Hall) -> Result<()> {
 
 fn upsert_window(tx: &Connection, w: &Window) -> Result<()> {
     tx.prepare_cached(
-        "INSERT INTO windows (id, hall_id, number, name_zh, name_en, active) VALUES (?1, ?2, ?3, ?4, ?5, 1)
+        "INSERT INTO windows (id, hall_id, number, name_zh, name_en, credit_code, active)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1)
          ON CONFLICT (id) DO UPDATE SET hall_id = excluded.hall_id, number = excluded.number,
-             name_zh = excluded.name_zh, name_en = excluded.name_en, active = 1",
+             name_zh = excluded.name_zh, name_en = excluded.name_en, credit_code = excluded.credit_code, active = 1",
     )?
-    .execute(params![w.id, w.hall_id, w.number, w.name.zh, w.name.en])?;
+    .execute(params![w.id, w.hall_id, w.number, w.name.zh, w.name.en, w.credit_code])?;
     Ok(())
 }
 
@@ -283,13 +284,13 @@ fn upsert_reason(tx: &Connection, r: &Reason, position: Option<i64>) -> Result<(
 
 fn upsert_matter(tx: &Connection, m: &Matter) -> Result<()> {
     tx.prepare_cached(
-        "INSERT INTO matters (id, name_zh, name_en, category_zh, category_en, quarter, active)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1)
+        "INSERT INTO matters (id, name_zh, name_en, category_zh, category_en, quarter, task_code, active)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1)
          ON CONFLICT (id) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en,
              category_zh = excluded.category_zh, category_en = excluded.category_en, quarter = excluded.quarter,
-             active = 1",
+             task_code = excluded.task_code, active = 1",
     )?
-    .execute(params![m.id, m.name.zh, m.name.en, m.category.zh, m.category.en, m.quarter])?;
+    .execute(params![m.id, m.name.zh, m.name.en, m.category.zh, m.category.en, m.quarter, m.task_code])?;
     Ok(())
 }
 
@@ -361,11 +362,12 @@ fn read_reference_of(c: &Connection, hall: Option<&str>) -> Result<ReferenceData
         .collect::<rusqlite::Result<_>>()?;
     let windows = c
         .prepare(&format!(
-            "SELECT id, hall_id, number, name_zh, name_en FROM windows WHERE active = 1 {of_hall}
+            "SELECT id, hall_id, number, name_zh, name_en, credit_code FROM windows WHERE active = 1 {of_hall}
                  ORDER BY hall_id, number"
         ))?
         .query_map([hall], |r| {
-            Ok(Window { id: r.get(0)?, hall_id: r.get(1)?, number: r.get(2)?, name: text(r.get(3)?, r.get(4)?) })
+            let name = text(r.get(3)?, r.get(4)?);
+            Ok(Window { id: r.get(0)?, hall_id: r.get(1)?, number: r.get(2)?, name, credit_code: r.get(5)? })
         })?
         .collect::<rusqlite::Result<_>>()?;
     let staff = c
@@ -393,17 +395,17 @@ fn read_reference_of(c: &Connection, hall: Option<&str>) -> Result<ReferenceData
         .query_map([], |r| Ok(Reason { code: r.get(0)?, label: text(r.get(1)?, r.get(2)?), indicator: r.get(3)? }))?
         .collect::<rusqlite::Result<_>>()?;
     let matters = c
-        .prepare(
-            &format!(
-                "SELECT id, name_zh, name_en, category_zh, category_en, quarter FROM matters WHERE active = 1{whole} ORDER BY id"
-            ),
-        )?
+        .prepare(&format!(
+            "SELECT id, name_zh, name_en, category_zh, category_en, quarter, task_code FROM matters
+                 WHERE active = 1{whole} ORDER BY id"
+        ))?
         .query_map([], |r| {
             Ok(Matter {
                 id: r.get(0)?,
                 name: text(r.get(1)?, r.get(2)?),
                 category: text(r.get(3)?, r.get(4)?),
                 quarter: r.get(5)?,
+                task_code: r.get(6)?,
             })
         })?
         .collect::<rusqlite::Result<_>>()?;

@@ -35,6 +35,7 @@ fn outgoing(r: &Row<'_>) -> rusqlite::Result<Outgoing> {
         reply: r.get(15)?,
         satisfaction: r.get(16)?,
         closed_at: r.get::<_, Option<String>>(17)?.map(|t| time(&t)).transpose()?,
+        matter: r.get(19)?,
     })
 }
 

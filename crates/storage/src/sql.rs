@@ -453,15 +453,18 @@ pub mod upward {
     pub const LEASE: &str = "UPDATE upward_targets SET lease_holder = $2, lease_until = $4
         WHERE name = $1 AND (lease_holder IS NULL OR lease_holder = $2 OR lease_until < $3)";
     /// What `$1` has due at `$2`, in order, at most `$3`: the outbox row, its
-    /// rating and its item; `reasons` is the dialect's text of `r.reasons`.
+    /// rating, its item and the matter the window system named for its case;
+    /// `reasons` is the dialect's text of `r.reasons`.
     pub fn due(reasons: &str) -> String {
         format!(
             "SELECT o.seq, o.kind, o.record_id, o.hall_id, o.attempts, r.device_time, r.window_id, r.staff_id,
                 r.case_no, r.case_repeat, r.attitude, r.competence, {reasons}, r.comment, l.outcome, l.reply,
-                l.satisfaction, l.updated_at, r.device_offset_minutes
+                l.satisfaction, l.updated_at, r.device_offset_minutes, c.matter
              FROM upward_outbox o
              JOIN ratings r ON r.id = o.record_id
              LEFT JOIN ledger l ON o.kind = 'rectification' AND l.id = o.record_id
+             LEFT JOIN served_cases s ON s.hall_id = r.hall_id AND s.case_no = r.case_no
+             LEFT JOIN cases c ON c.id = s.case_id
              WHERE o.target = $1 AND o.state IN ('waiting', 'sent') AND o.next_at <= $2
              ORDER BY o.seq LIMIT $3"
         )

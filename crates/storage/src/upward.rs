@@ -52,6 +52,8 @@ pub struct Outgoing {
     pub window_id: String,
     pub staff_id: String,
     pub case_no: Option<String>,
+    /// The matter the window's system named when it asked for the rating.
+    pub matter: Option<String>,
     /// A later rating of a case already rated (its second).
     pub case_repeat: bool,
     pub attitude: u8,

@@ -276,6 +276,7 @@ fn blocks(
         text("number", t.number, e.map_or("", |w| &w.number), true),
         text("name_zh", t.name_zh, e.map_or("", |w| &w.name.zh), true),
         text("name_en", t.name_en, e.map_or("", |w| &w.name.en), false),
+        text("credit_code", t.window_credit_code, e.and_then(|w| w.credit_code.as_deref()).unwrap_or(""), false),
     ];
     let rows = data
         .windows
@@ -350,6 +351,7 @@ fn blocks(
         text("category_zh", t.matter_category, e.map_or("", |m| &m.category.zh), true),
         text("category_en", t.category_en, e.map_or("", |m| &m.category.en), false),
         text("quarter", t.quarter, &e.and_then(|m| m.quarter.clone()).unwrap_or_default(), false),
+        text("task_code", t.task_code, e.and_then(|m| m.task_code.as_deref()).unwrap_or(""), false),
     ];
     let rows = data
         .matters
@@ -487,6 +489,7 @@ fn edit_of(kind: Kind, f: &Fields) -> Result<Edit, Error> {
             hall_id: f.required("hall_id")?,
             number: f.required("number")?,
             name: f.text("name_zh", "name_en")?,
+            credit_code: f.optional("credit_code").map(|c| c.to_ascii_uppercase()),
         }),
         Kind::Reason => {
             Edit::Reason(Reason { code: id, label: f.text("name_zh", "name_en")?, indicator: f.optional("indicator") })
@@ -496,6 +499,7 @@ fn edit_of(kind: Kind, f: &Fields) -> Result<Edit, Error> {
             name: f.text("name_zh", "name_en")?,
             category: f.text("category_zh", "category_en")?,
             quarter: f.optional("quarter"),
+            task_code: f.optional("task_code"),
         }),
         Kind::Officer => Edit::Officer {
             officer: Officer {

@@ -259,6 +259,8 @@ texts! {
     nav_upward: "数据上报", "Reporting up";
     credit_code: "统一社会信用代码（上报用）", "Unified social credit code (for reporting up)";
     indicator_code: "省平台指标代码", "The province's indicator code";
+    window_credit_code: "所属部门统一社会信用代码（上报用）", "Its department's unified social credit code (for reporting up)";
+    task_code: "事项编码（上报用）", "The matter's code (for reporting up)";
     upward_title: "好差评数据上报", "Reporting up to the province";
     upward_note: "每条评价与差评整改结果均上报省级好差评平台，平台按评价编号去重。已拒收的记录不会自动重发：请根据原因修正后点击重新上报。", "Every rating and every bad review's outcome goes to the provincial 好差评 platform, which deduplicates on the record's key. A refused record is never sent again by itself: fix what the reason says, then send it again.";
     upward_target: "上报目标", "Target";
