@@ -34,6 +34,11 @@ pub struct Report {
     pub reference: Option<i64>,
 }
 
+/// The order a round sends the streams in: a case the window's system asked
+/// to rate goes before its rating, so that the server knows the case's matter
+/// when it reports the rating up to the province.
+const UPLOAD_ORDER: [RecordKind; 4] = [RecordKind::Case, RecordKind::Rating, RecordKind::Diary, RecordKind::Feedback];
+
 pub struct Engine<T: Transport> {
     store: Arc<Store>,
     api: Arc<Api<T>>,
@@ -157,7 +162,7 @@ impl<T: Transport> Engine<T> {
         self.upload_photos(&credentials).await?;
         // Each kind the server keeps (a server older than the device keeps
         // fewer: what it does not list waits on the device until it does).
-        for kind in RecordKind::ALL.into_iter().filter(|k| state.streams.iter().any(|s| s.kind == *k)) {
+        for kind in UPLOAD_ORDER.into_iter().filter(|k| state.streams.iter().any(|s| s.kind == *k)) {
             self.upload_kind(&credentials, kind, state.through(kind), &mut report).await?;
         }
         if on_store(&self.store, |s| s.last_seq(RecordKind::Diary)).await? > 0 {
