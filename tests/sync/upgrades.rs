@@ -185,7 +185,7 @@ async fn restore_into(db: &TestDb, file: &Path) -> Result<()> {
             std::fs::copy(file, &path)?;
         }
         location @ tiyan_storage::Location::Postgres(_) => {
-            tiyan_server::database::restore(&location, file, false, chrono::Utc::now()).await?;
+            tiyan_server::database::restore(&location, file, false, tiyan_system_tests::clock().now()).await?;
         }
     }
     Ok(())
