@@ -104,6 +104,10 @@ impl Store {
     pub fn set_acked_through(&self, kind: RecordKind, through: u64) -> Result<()> {
         let now = self.now().to_rfc3339();
         let erased = self.write_relaxed(|tx| {
+            let before: u64 = tx
+                .query_row("SELECT acked_through FROM sync_streams WHERE kind = ?1", [kind.as_str()], |r| r.get(0))
+                .optional()?
+                .unwrap_or(0);
             tx.execute(
                 "INSERT INTO sync_streams (kind, acked_through, acked_at) VALUES (?1, ?2, ?3)
                  ON CONFLICT (kind) DO UPDATE SET acked_through = excluded.acked_through, acked_at = excluded.acked_at",
@@ -112,7 +116,12 @@ impl Store {
             if kind != RecordKind::Rating {
                 return Ok(0);
             }
-            Ok(tx.execute("UPDATE ratings SET phone = NULL WHERE phone IS NOT NULL AND seq <= ?1", [through])?)
+            // Only what this acknowledgement adds: the rest was erased when it was acknowledged
+            // (a scan of every acknowledged rating per page made a drain quadratic).
+            Ok(tx.execute(
+                "UPDATE ratings SET phone = NULL WHERE seq > ?1 AND seq <= ?2 AND phone IS NOT NULL",
+                [before, through],
+            )?)
         })?;
         if erased > 0 {
             // Best effort: a reader in the way leaves it to the next checkpoint.
