@@ -95,7 +95,11 @@ fn reference() -> ReferenceData {
         version: 1,
         halls: (0..HALLS)
             .map(|h| Hall {
-                id: hall_id(h), name: text(format!("第{}大厅", h + 1)), division: None, credit_code: None
+                kiosk: None,
+                id: hall_id(h),
+                name: text(format!("第{}大厅", h + 1)),
+                division: None,
+                credit_code: None,
             })
             .collect(),
         windows: (0..WINDOWS)

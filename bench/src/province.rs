@@ -58,6 +58,7 @@ fn data(province: bool) -> Result<Loaded> {
         let hall = format!("hall-{h:03}");
         let (city, county) = ((h - 1) / 10 + 1, (h - 1) % 10 + 1);
         d.halls.push(Hall {
+            kiosk: None,
             id: hall.clone(),
             name: text(format!("第{h}政务服务中心")),
             division: Some(code(format!("44{:02}{county:02}", 50 + city))?),

@@ -509,6 +509,7 @@ async fn breakdown(backend: Backend, args: &Args) -> Result<()> {
         app_version: Some("0.1.0".into()),
         clock_offset_seconds: Some(0),
         newest: vec![(tiyan_core::protocol::RecordKind::Rating, (PAGE * PAGES) as u64)],
+        reference_held: Some(1),
         at: Utc::now(),
     };
     let t = Instant::now();

@@ -100,6 +100,7 @@ async fn a_state_request_reaches_the_fleet_within_a_second(backend: Backend) {
         diary: Some(0),
         feedback: Some(0),
         case: None,
+        reference: None,
     };
     assert_eq!(send(&process, "GET", &query.path(), &auth(device, &secret), vec![]).await, StatusCode::OK);
     let who = s.who(&admin);

@@ -44,6 +44,7 @@ tiyan_server::on_both_backends!(
     the_public_page_shows_closed_months_without_a_citizen_or_a_full_name,
     the_rating_rate_counts_each_case_once_across_kiosks,
     the_rollups_hold_what_two_racing_kiosks_sent_once_with_appeals_taken_out,
+    the_hall_office_sets_its_kiosks_from_the_settings_form,
 );
 
 struct Hall {
@@ -286,6 +287,7 @@ async fn the_fleet_shows_what_a_kiosk_still_holds(backend: Backend) {
         diary: Some(0),
         feedback: Some(0),
         case: None,
+        reference: None,
     };
     let path = query.path();
     let (status, body) = ask(path.trim_start_matches("/api/v1/sync/state").to_string()).await;
@@ -585,4 +587,71 @@ async fn the_rollups_hold_what_two_racing_kiosks_sent_once_with_appeals_taken_ou
             .map(|r| r.tally.items)
             .sum();
     assert_eq!(items, (bad.len() - upheld.len()) as u64);
+}
+
+/// Settings from the centre, on the page: a hall administrator sets the kiosks'
+/// lunch break, sleep, idle time and languages; a bad value or a forged post
+/// changes nothing; what is saved moves the hall's edition (so its kiosks take
+/// it at their next sync), is audited, and shows again on the form.
+async fn the_hall_office_sets_its_kiosks_from_the_settings_form(backend: Backend) {
+    use tiyan_core::settings::Span;
+    let h = hall(backend).await;
+    let mut b = Browser::signed_in(&h.s, "admin").await;
+    let edition = || async { h.s.store.hall_reference("jianghai", None).await.unwrap().version };
+    let before = edition().await;
+    let form = |lunch_from: &'static str, idle: &'static str| {
+        vec![
+            ("hall", "jianghai"),
+            ("minimum_ratings", "10"),
+            ("opens", "08:30"),
+            ("closes", "17:30"),
+            ("silence_minutes", "30"),
+            ("alert_minutes", "15"),
+            ("alert_min_ratings", "4"),
+            ("alert_bad_percent", "50"),
+            ("rating_rate_percent", "90"),
+            ("lunch_from", lunch_from),
+            ("lunch_to", "13:30"),
+            ("sleep_when_closed", "1"),
+            ("kiosk_idle_seconds", idle),
+            ("kiosk_interval_seconds", ""),
+            ("kiosk_languages", "zh-CN"),
+        ]
+    };
+    // A lunch break outside the opening hours, an idle time out of range, a forged post: nothing changes.
+    for (fields, why) in [(form("07:00", "45"), "lunch before opening"), (form("12:00", "2"), "idle of 2 s")] {
+        let (status, _, _) = b.post("/admin/figures/settings", &fields).await;
+        assert!(status.is_redirection() || status.is_client_error(), "{why}: {status}");
+        assert_eq!(h.s.store.figure_settings("jianghai").await.unwrap().kiosk, Default::default(), "{why}");
+    }
+    let body = serde_urlencoded::to_string(form("12:00", "45")).unwrap() + "&csrf=forged";
+    let forged = b.raw("POST", "/admin/figures/settings", Some(ORIGIN), body.into_bytes()).await;
+    assert!(forged.status().is_client_error(), "{}", forged.status());
+    assert_eq!(h.s.store.figure_settings("jianghai").await.unwrap().kiosk, Default::default());
+    assert_eq!(edition().await, before, "nothing new for the kiosks");
+
+    let (status, _, body) = b.post("/admin/figures/settings", &form("12:00", "45")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let saved = h.s.store.figure_settings("jianghai").await.unwrap();
+    let hm = |s: &str| chrono::NaiveTime::parse_from_str(s, "%H:%M").unwrap();
+    assert_eq!(saved.kiosk.lunch, Some(Span { from: hm("12:00"), to: hm("13:30") }));
+    assert!(saved.kiosk.sleep_when_closed);
+    assert_eq!((saved.kiosk.idle_seconds, saved.kiosk.interval_seconds), (Some(45), None));
+    assert_eq!(saved.kiosk.languages, Some(vec![tiyan_core::Language::ZhCn]));
+    let update = h.s.store.hall_reference("jianghai", before).await.unwrap();
+    assert!(update.version > before, "a new edition for the hall's kiosks");
+    let sent = update.data.expect("the hall's data").halls[0].kiosk.clone().expect("the centre's settings");
+    assert_eq!((sent.opens, sent.closes, sent.policy), (hm("08:30"), hm("17:30"), saved.kiosk.clone()));
+    let log = h.s.store.audit_log(&AuditFilter { limit: 50, ..AuditFilter::default() }).await.unwrap();
+    assert!(
+        log.iter().any(|e| e.entry.action == "figure_settings_set" && e.entry.detail.contains("\"idle_seconds\":45")),
+        "{log:?}"
+    );
+    let (_, _, page) = b.get("/admin/figures?hall=jianghai&month=2026-10").await;
+    assert!(page.contains("name=\"lunch_from\" value=\"12:00\"") && page.contains("value=\"45\""), "the form shows it");
+    // A clerk of the hall may not change it.
+    let mut clerk = Browser::signed_in(&h.s, "clerk").await;
+    let (status, _, _) = clerk.post("/admin/figures/settings", &form("12:00", "60")).await;
+    assert!(status.is_client_error() || status.is_redirection());
+    assert_eq!(h.s.store.figure_settings("jianghai").await.unwrap().kiosk.idle_seconds, Some(45));
 }

@@ -57,7 +57,11 @@ async fn office(backend: Backend) -> Office {
     let text = |zh: &str| Text { zh: zh.into(), en: String::new() };
     for edit in [
         Edit::Hall(Hall {
-            id: "haizhu".into(), name: text("海珠政务服务中心"), division: None, credit_code: None
+            kiosk: None,
+            id: "haizhu".into(),
+            name: text("海珠政务服务中心"),
+            division: None,
+            credit_code: None,
         }),
         Edit::Window(Window {
             id: "haizhu-w01".into(),

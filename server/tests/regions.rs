@@ -73,7 +73,13 @@ async fn province(backend: Backend) -> Server {
     for (hall, name, code, no) in
         [("pengjiang", "蓬江政务服务中心", "440703", "200101"), ("futian", "福田政务服务中心", "440304", "300101")]
     {
-        edits.push(Edit::Hall(Hall { id: hall.into(), name: text(name), division: Some(d(code)), credit_code: None }));
+        edits.push(Edit::Hall(Hall {
+            kiosk: None,
+            id: hall.into(),
+            name: text(name),
+            division: Some(d(code)),
+            credit_code: None,
+        }));
         edits.push(Edit::Window(Window {
             id: format!("{hall}-w01"),
             hall_id: hall.into(),
@@ -408,6 +414,7 @@ async fn each_account_sees_its_subtree_and_nothing_beside_it(backend: Backend) {
     // The city's supervisor adds a hall under the city, not under Shenzhen.
     let who = s.who(&city);
     let hall = |id: &str, code: &str| Hall {
+        kiosk: None,
         id: id.into(),
         name: Text::new(id, ""),
         division: Some(d(code)),

@@ -102,7 +102,8 @@ async fn the_page_shows_refusals_with_the_reason_and_sends_them_again_audited(ba
     uploaded(&s).await;
     let sup = s.account(None, "sup", Role::Supervisor, None).await;
     let name = tiyan_core::Text { zh: "海珠政务服务中心".into(), en: String::new() };
-    let hall = tiyan_core::reference::Hall { id: "elsewhere".into(), name, division: None, credit_code: None };
+    let hall =
+        tiyan_core::reference::Hall { kiosk: None, id: "elsewhere".into(), name, division: None, credit_code: None };
     reference::edit(s.cx(), &s.who(&sup), reference::Edit::Hall(hall)).await.unwrap();
     s.account(Some(&sup), "admin2", Role::HallAdmin, Some("elsewhere")).await;
     s.account(Some(&sup), "clerk", Role::Clerk, Some("jianghai")).await;

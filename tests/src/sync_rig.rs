@@ -168,7 +168,7 @@ pub const CASE_MATTER: &str = "个体工商户设立登记";
 
 /// The `i`-th citizen's rating: every level, a bad review with its reason, a
 /// comment now and then, and with `phones` a call-back number on every tenth.
-fn citizen(i: usize, phones: bool) -> RatingInput {
+pub fn citizen(i: usize, phones: bool) -> RatingInput {
     let a = (i % 5 + 1) as u8;
     let phone = phones && i.is_multiple_of(10);
     RatingInput {

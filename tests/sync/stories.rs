@@ -22,6 +22,7 @@ tiyan_server::on_both_backends!(
     a_revoked_device_stops_trying_and_keeps_its_ratings,
     an_incompatible_server_is_reported_not_crashed_on,
     a_call_back_number_leaves_the_kiosk_once_the_server_holds_it,
+    the_centres_settings_reach_the_kiosk_at_its_next_sync,
 );
 
 struct Rig {
@@ -259,5 +260,96 @@ async fn a_call_back_number_leaves_the_kiosk_once_the_server_holds_it(backend: B
     let db = rusqlite::Connection::open(dir.join("tiyan.db"))?;
     ensure!(db.execute("UPDATE ratings SET attitude = 5 WHERE seq = 1", []).is_err(), "ratings stay append-only");
     ensure!(db.execute("UPDATE ratings SET phone = '13800000000' WHERE seq = 1", []).is_err(), "no number comes back");
+    Ok(())
+}
+
+/// Settings from the centre: what the hall office sets for a hall travels with
+/// the hall's reference data, applies at the kiosk's next sync over the
+/// kiosk's own, and the server's fleet sees the kiosk holding it.
+async fn the_centres_settings_reach_the_kiosk_at_its_next_sync(backend: Backend) -> Result<()> {
+    use chrono::{FixedOffset, NaiveTime, TimeZone};
+    use tiyan_core::Language;
+    use tiyan_core::settings::{KioskPolicy, KioskSettings, Span};
+
+    let dir = tempfile::tempdir()?;
+    let server = TestServer::start(backend).await?;
+    // Monday 7 December 2026, 10:00 in the hall; the kiosk's clock is moved by hand.
+    let china = FixedOffset::east_opt(8 * 3600).expect("+08:00");
+    let clock = std::sync::Arc::new(tiyan_client::clock::ManualClock::new(
+        china.with_ymd_and_hms(2026, 12, 7, 10, 0, 0).single().expect("a time"),
+    ));
+    let kiosk = tiyan_client::Kiosk::open_with_clock(&dir.path().join("kiosk"), clock.clone())?;
+    let engine = Engine::new(kiosk.shared_store(), Http::new(&server.url())?);
+    engine.enroll(&server.url(), &server.code("jianghai-w02").await?, "test kiosk").await?;
+    kiosk.set_admin_pin(tiyan_system_tests::ADMIN_PIN)?;
+    kiosk.staff_sign_in("100102", tiyan_system_tests::STAFF_PIN)?;
+    kiosk.admin_unlock(tiyan_system_tests::ADMIN_PIN)?;
+    let own = KioskSettings { idle_seconds: 90, interval_seconds: 20, language: Language::En, spoken_prompts: true };
+    kiosk.admin_update_settings(&own)?;
+
+    // Nothing set at the centre: the hall's hours arrive, the kiosk keeps its own.
+    let e = kiosk.store().effective_settings()?;
+    ensure!(e.settings == own && e.centre.is_some(), "{e:?}");
+    ensure!(!kiosk.status()?.asleep);
+
+    // The hall office sets a lunch break, sleep, the idle time and Chinese only.
+    let hm = |s: &str| NaiveTime::parse_from_str(s, "%H:%M").expect("a time");
+    let mut settings = server.store.figure_settings("jianghai").await?;
+    settings.kiosk = KioskPolicy {
+        lunch: Some(Span { from: hm("12:00"), to: hm("13:30") }),
+        sleep_when_closed: true,
+        idle_seconds: Some(45),
+        interval_seconds: None,
+        languages: Some(vec![Language::ZhCn]),
+    };
+    let before = kiosk.store().reference_version()?;
+    server.store.set_figure_settings("jianghai", &settings).await?;
+    ensure!(kiosk.store().effective_settings()?.settings == own, "nothing changes before the next sync");
+    engine.run_once().await?;
+    ensure!(kiosk.store().reference_version()? > before, "the settings came as a new edition");
+    let status = kiosk.status()?;
+    ensure!(status.settings.idle_seconds == 45 && status.settings.interval_seconds == 20, "{:?}", status.settings);
+    ensure!(status.settings.language == Language::ZhCn && status.languages == vec![Language::ZhCn]);
+    let overview = kiosk.admin_overview()?;
+    ensure!(
+        overview.from_centre.idle_seconds && !overview.from_centre.interval_seconds && overview.from_centre.languages
+    );
+    // The administrator cannot change what the centre set; what is left to the kiosk still changes.
+    kiosk.admin_update_settings(&KioskSettings { idle_seconds: 300, interval_seconds: 30, ..status.settings })?;
+    let e = kiosk.store().effective_settings()?;
+    ensure!(e.settings.idle_seconds == 45 && e.settings.interval_seconds == 30, "{:?}", e.settings);
+    ensure!(kiosk.store().settings()?.idle_seconds == 90, "the kiosk's own value is kept for when the centre lets go");
+
+    // 10:00: open, a citizen rates of their own accord.
+    kiosk.submit_rating(&tiyan_system_tests::sync_rig::citizen(0, false))?;
+    // 12:30, lunch: asleep. No rating of one's own accord; a case the window opened is still rated.
+    clock.advance(chrono::Duration::minutes(150));
+    ensure!(kiosk.status()?.asleep);
+    let refused = kiosk.submit_rating(&tiyan_system_tests::sync_rig::citizen(1, false));
+    ensure!(matches!(refused, Err(tiyan_client::Error::HallClosed)), "{refused:?}");
+    kiosk.set_case_no("JH-LATE-1")?;
+    kiosk.submit_rating(&tiyan_system_tests::sync_rig::citizen(2, false))?;
+    // 13:30: open again.
+    clock.advance(chrono::Duration::minutes(60));
+    ensure!(!kiosk.status()?.asleep);
+    kiosk.submit_rating(&tiyan_system_tests::sync_rig::citizen(3, false))?;
+    ensure!(kiosk.store().last_seq(RecordKind::Rating)? == 3, "the refused rating left nothing behind");
+
+    // The fleet sees the kiosk holding the hall's current edition.
+    engine.run_once().await?;
+    let device = kiosk.store().device_id();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let fleet = server.store.fleet(None).await?;
+        let row = fleet.iter().find(|r| r.device.id == device).expect("the kiosk in the fleet");
+        if row.reference_held.is_some() && row.reference_held == row.reference_current {
+            ensure!(row.reference_held == kiosk.store().reference_version()?);
+            break;
+        }
+        ensure!(std::time::Instant::now() < deadline, "the fleet never saw the edition: {row:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    ensure!(assert_same(server.store.as_ref(), &kiosk).await? == 3);
+    server.stop().await;
     Ok(())
 }

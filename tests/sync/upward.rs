@@ -287,6 +287,7 @@ async fn a_record_the_reference_data_cannot_make_waits_for_the_hall_office_to_fi
         let division = tiyan_core::region::Division::parse("440704").ok();
         let credit_code = credit_code.map(str::to_string);
         tiyan_services::reference::Edit::Hall(tiyan_core::reference::Hall {
+            kiosk: None,
             id: "jianghai".into(),
             name,
             division,

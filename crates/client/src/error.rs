@@ -88,6 +88,8 @@ pub enum Error {
     InvalidServer(String),
     #[error("the window is paused: no rating until it is resumed")]
     WindowPaused,
+    #[error("the hall is closed: the kiosk takes a rating only for a case the window opened")]
+    HallClosed,
     #[error("the kiosk is being set up or administered: no request from the window now")]
     LinkBusy,
     #[error("this request id was used before for another request")]
@@ -178,6 +180,7 @@ impl Error {
             Error::OfficerSignedOut => ErrorCode::OfficerSignedOut,
             Error::InvalidServer(_) => ErrorCode::InvalidServer,
             Error::WindowPaused => ErrorCode::WindowPaused,
+            Error::HallClosed => ErrorCode::HallClosed,
             Error::LinkBusy => ErrorCode::LinkBusy,
             Error::RequestReused => ErrorCode::RequestReused,
             Error::LinkField(_) | Error::LinkMalformed(_) => ErrorCode::Malformed,

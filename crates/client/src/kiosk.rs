@@ -10,7 +10,7 @@ use serde::Serialize;
 use tiyan_core::case_no;
 use tiyan_core::pin::PinGate;
 use tiyan_core::rating::RatingInput;
-use tiyan_core::settings::KioskSettings;
+use tiyan_core::settings::{CentreSettings, FromCentre, KioskSettings};
 use uuid::Uuid;
 
 use crate::clock::{Clock, SystemClock};
@@ -33,7 +33,14 @@ pub struct KioskStatus {
     /// Reference data imported, administrator PIN set, window bound.
     pub set_up: bool,
     pub on_duty: Option<StaffCard>,
+    /// The settings the kiosk works by (its own, with the centre's over them).
     pub settings: KioskSettings,
+    /// The languages offered.
+    pub languages: Vec<tiyan_core::Language>,
+    /// The hall is closed and asked its kiosks to sleep: the dimmed screen shows.
+    pub asleep: bool,
+    /// The hall's opening hours, when the centre sent them.
+    pub centre: Option<CentreSettings>,
     /// The case number the staff side entered for the next rating.
     pub case_no: Option<String>,
     pub reasons: Vec<ReasonInfo>,
@@ -49,6 +56,9 @@ pub struct AdminOverview {
     pub counts: RatingCounts,
     pub settings: KioskSettings,
     pub on_duty: Option<StaffCard>,
+    /// Which of `settings` the centre set (shown as such, not editable here).
+    pub from_centre: FromCentre,
+    pub centre: Option<CentreSettings>,
     pub window: Option<WindowInfo>,
     pub windows: Vec<WindowInfo>,
     pub device_id: Uuid,
@@ -105,6 +115,7 @@ impl Kiosk {
             Some(w) => self.store.on_duty(&w.id)?,
             None => None,
         };
+        let settings = self.store.effective_settings()?;
         // Read apart: a guard in the struct below would live to its end.
         let (case_no, paused) = {
             let v = self.volatile();
@@ -116,7 +127,10 @@ impl Kiosk {
             admin_pin_set,
             window,
             on_duty,
-            settings: self.store.settings()?,
+            asleep: settings.asleep(self.store.now().to_utc()),
+            settings: settings.settings,
+            languages: settings.languages,
+            centre: settings.centre,
             case_no,
             reasons: self.store.reasons()?,
             role: self.store.role()?,
@@ -220,6 +234,11 @@ impl Kiosk {
             return Err(Error::WindowPaused);
         }
         let case_no = self.volatile().case_no.clone();
+        // Asleep, the kiosk takes no rating of its own accord; one for a case
+        // the window opened (a citizen served late) is still taken.
+        if case_no.is_none() && self.store.effective_settings()?.asleep(self.store.now().to_utc()) {
+            return Err(Error::HallClosed);
+        }
         let rating = self.store.submit_rating(input, case_no.as_deref())?;
         let mut v = self.volatile();
         if v.case_no.is_some() && v.case_no == rating.case_no {
@@ -271,9 +290,12 @@ impl Kiosk {
             Some(w) => self.store.on_duty(&w.id)?,
             None => None,
         };
+        let settings = self.store.effective_settings()?;
         Ok(AdminOverview {
             counts: self.store.rating_counts()?,
-            settings: self.store.settings()?,
+            settings: settings.settings,
+            from_centre: settings.from_centre,
+            centre: settings.centre,
             on_duty,
             window,
             windows: self.store.windows()?,

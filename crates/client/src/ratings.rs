@@ -10,7 +10,7 @@ use tiyan_core::Level;
 use tiyan_core::rating::{Rating, RatingInput, looks_repeated};
 use uuid::Uuid;
 
-use crate::settings::read_settings;
+use crate::settings::read_effective;
 use crate::store::{Store, get_meta};
 use crate::{Error, Result};
 
@@ -57,7 +57,7 @@ impl Store {
             {
                 return Err(Error::CaseAlreadyRated(case_no.to_string()));
             }
-            let interval = Duration::seconds(i64::from(read_settings(tx)?.interval_seconds));
+            let interval = Duration::seconds(i64::from(read_effective(tx)?.settings.interval_seconds));
             let misuse = looks_repeated(case_no, last_rating_time(tx)?.map(|t| t.to_utc()), now.to_utc(), interval);
             let mut record = Rating {
                 id: Uuid::now_v7(),

@@ -245,6 +245,9 @@ fn replace_reference(
          WHERE signed_out_at IS NULL AND staff_id IN (SELECT id FROM staff WHERE active = 0)",
         [now],
     )?;
+    // What the centre set for the halls' kiosks (a file from elsewhere sets nothing).
+    let centre = data.halls.iter().filter_map(|h| h.kiosk.clone().map(|k| (h.id.clone(), k))).collect();
+    crate::settings::write_centre(tx, &centre)?;
     set_meta(tx, "reference_version", &data.version.to_string())?;
     Ok(summary(data, false))
 }
@@ -257,6 +260,7 @@ impl crate::Store {
         let halls = stmt
             .query_map([], |r| {
                 Ok(tiyan_core::reference::Hall {
+                    kiosk: None,
                     id: r.get(0)?,
                     name: tiyan_core::Text::new(r.get::<_, String>(1)?, r.get::<_, String>(2)?),
                     division: None,

@@ -133,6 +133,8 @@ error_codes! {
     LinkBusy = "link_busy",
     /// The window is paused: no rating until it is resumed.
     WindowPaused = "window_paused",
+    /// The hall is closed and its kiosks sleep: a rating needs a case the window opened.
+    HallClosed = "hall_closed",
     /// This request id came before with another request.
     RequestReused = "request_reused",
 

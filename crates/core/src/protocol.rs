@@ -189,6 +189,9 @@ pub struct StateQuery {
     pub feedback: Option<u64>,
     #[serde(default)]
     pub case: Option<u64>,
+    /// The edition of the reference data (and so of the centre's settings) the device holds.
+    #[serde(default)]
+    pub reference: Option<i64>,
 }
 
 impl StateQuery {
@@ -203,6 +206,9 @@ impl StateQuery {
         }
         if let Some(t) = &self.device_time {
             parts.push(format!("device_time={}", query_escape(&t.to_rfc3339())));
+        }
+        if let Some(v) = self.reference {
+            parts.push(format!("reference={v}"));
         }
         for (name, seq) in
             [("rating", self.rating), ("diary", self.diary), ("feedback", self.feedback), ("case", self.case)]

@@ -43,6 +43,11 @@ pub struct Hall {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(skip)]
     pub credit_code: Option<String>,
+    /// What the hall office set for the hall's kiosks: only in what the server
+    /// hands a kiosk, never in a file (the settings live with the hall's settings).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(skip)]
+    pub kiosk: Option<crate::settings::CentreSettings>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -621,6 +626,7 @@ mod tests {
             format: FORMAT.into(),
             version: 1,
             halls: vec![Hall {
+                kiosk: None,
                 id: "h1".into(),
                 name: Text::new("江海区政务服务中心", ""),
                 division: None,
@@ -718,12 +724,14 @@ mod tests {
             Change::Upsert(Row::Window(window("w2", "h1"))),
             Change::Upsert(Row::Window(window("w2", "h9"))),
             Change::Upsert(Row::Hall(Hall {
+                kiosk: None,
                 credit_code: None,
                 id: "h2".into(),
                 name: Text::new("二", ""),
                 division: Division::parse("440704").ok(),
             })),
             Change::Upsert(Row::Hall(Hall {
+                kiosk: None,
                 credit_code: None,
                 id: "h2".into(),
                 name: Text::new("二", ""),

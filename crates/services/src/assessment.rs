@@ -904,9 +904,10 @@ pub async fn set_settings(cx: &Services, who: &Who<'_>, hall: &str, s: &FigureSe
     if !ok {
         return Err(Invalid::FigureSettings.into());
     }
+    s.centre().validate().map_err(Invalid::from)?;
     store.set_figure_settings(hall, s).await?;
     let detail = format!(
-        "minimum {}, names {}, {}–{}, silent {} min, alert {}% of {} in {} min, rating rate {}%",
+        "minimum {}, names {}, {}–{}, silent {} min, alert {}% of {} in {} min, rating rate {}%, kiosks {}",
         s.minimum_ratings,
         s.publish_names,
         s.opens.format("%H:%M"),
@@ -915,7 +916,8 @@ pub async fn set_settings(cx: &Services, who: &Who<'_>, hall: &str, s: &FigureSe
         s.alert.bad_percent,
         s.alert.min_ratings,
         s.alert.minutes,
-        s.rating_rate_percent
+        s.rating_rate_percent,
+        s.policy_json()?
     );
     audit::record(cx, who, AuditAction::FigureSettingsSet, hall, &detail).await
 }

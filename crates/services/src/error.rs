@@ -147,6 +147,8 @@ pub enum Invalid {
         "the minimum is 1 to 1000 ratings, opening before closing, silence 5 to 1440 minutes, the alert 1 to 240 minutes, 1 to 1000 ratings and 1 to 100%, the rating rate 1 to 100%"
     )]
     FigureSettings,
+    #[error(transparent)]
+    KioskPolicy(#[from] tiyan_core::settings::PolicyError),
 }
 
 impl Error {

@@ -36,6 +36,7 @@ pub fn report(query: &StateQuery, now: DateTime<Utc>) -> Result<DeviceReport> {
         app_version: query.app_version.clone(),
         clock_offset_seconds: query.device_time.map(|t| (t.to_utc() - now).num_seconds()),
         newest,
+        reference_held: query.reference,
         at: now,
     })
 }
@@ -49,10 +50,10 @@ pub async fn fleet(cx: &Services, who: &Who<'_>) -> Result<Vec<FleetLine>> {
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let s = match settings.iter().find(|(h, _)| *h == row.device.hall_id) {
-            Some((_, s)) => *s,
+            Some((_, s)) => s.clone(),
             None => {
                 let s = store.figure_settings(&row.device.hall_id).await?;
-                settings.push((row.device.hall_id.clone(), s));
+                settings.push((row.device.hall_id.clone(), s.clone()));
                 s
             }
         };
@@ -65,10 +66,11 @@ pub async fn fleet(cx: &Services, who: &Who<'_>) -> Result<Vec<FleetLine>> {
     Ok(out)
 }
 
-/// Silent: during opening hours of a working day, nothing heard for longer than the hall allows.
+/// Silent: during opening hours of a working day (lunch left out), nothing
+/// heard for longer than the hall allows.
 fn is_silent(last: DateTime<Utc>, s: &FigureSettings, calendar: &Calendar, now: DateTime<Utc>) -> bool {
     let local = (now + Duration::hours(HALL_OFFSET_HOURS)).naive_utc();
-    let open = calendar.is_working_day(local.date()) && local.time() >= s.opens && local.time() < s.closes;
+    let open = calendar.is_working_day(local.date()) && s.centre().is_open(local.time());
     open && now - last > Duration::minutes(i64::from(s.silence_minutes))
 }
 

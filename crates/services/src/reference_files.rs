@@ -228,7 +228,7 @@ pub fn load_csv(files: &CsvFiles) -> Result<Loaded> {
     for r in rows::<HallRow>(&files.halls)? {
         let code = opt(r.division).map(|c| division(&c, &format!("hall {}", r.id))).transpose()?;
         let name = Text::new(r.name_zh, r.name_en);
-        halls.push(Hall { id: r.id, name, division: code, credit_code: opt(r.credit_code) });
+        halls.push(Hall { kiosk: None, id: r.id, name, division: code, credit_code: opt(r.credit_code) });
     }
     let mut regions = Vec::new();
     for r in rows::<RegionRow>(&files.regions)? {

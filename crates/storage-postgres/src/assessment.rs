@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use deadpool_postgres::GenericClient;
 use tiyan_core::assessment::{AlertRule, CaseTally, LedgerTally, Method, Month, Tally};
 use tokio_postgres::Row;
 use uuid::Uuid;
@@ -48,6 +49,24 @@ fn alert_row(r: &Row) -> Alert {
         account_id: r.get(8),
         note: r.get(9),
     }
+}
+
+/// A hall's settings (the defaults for a hall nobody set any for).
+pub(super) async fn figure_settings(c: &impl GenericClient, hall: &str) -> Result<FigureSettings> {
+    let row = c.query_opt(sql::assessment::FIGURE_SETTINGS, &[&hall]).await?;
+    let Some(r) = row else { return Ok(FigureSettings::default()) };
+    let n = |i: usize| r.get::<_, i32>(i).max(0) as u32;
+    FigureSettings {
+        minimum_ratings: n(0),
+        publish_names: r.get(1),
+        opens: clock(r.get(2))?,
+        closes: clock(r.get(3))?,
+        silence_minutes: n(4),
+        alert: AlertRule { minutes: n(5), min_ratings: n(6), bad_percent: n(7) },
+        rating_rate_percent: n(8),
+        kiosk: Default::default(),
+    }
+    .with_policy(r.get(9))
 }
 
 fn clock(s: &str) -> Result<NaiveTime> {
@@ -181,43 +200,36 @@ impl AssessmentStore for PgStore {
     }
 
     async fn figure_settings(&self, hall: &str) -> Result<FigureSettings> {
-        let row = self.client().await?.query_opt(sql::assessment::FIGURE_SETTINGS, &[&hall]).await?;
-        let Some(r) = row else { return Ok(FigureSettings::default()) };
-        let n = |i: usize| r.get::<_, i32>(i).max(0) as u32;
-        Ok(FigureSettings {
-            minimum_ratings: n(0),
-            publish_names: r.get(1),
-            opens: clock(r.get(2))?,
-            closes: clock(r.get(3))?,
-            silence_minutes: n(4),
-            alert: AlertRule { minutes: n(5), min_ratings: n(6), bad_percent: n(7) },
-            rating_rate_percent: n(8),
-        })
+        figure_settings(&self.client().await?, hall).await
     }
 
     async fn set_figure_settings(&self, hall: &str, s: &FigureSettings) -> Result<()> {
         let limits = HallSettings::default();
-        self.client()
-            .await?
-            .execute(
-                sql::assessment::SET_FIGURE_SETTINGS,
-                &[
-                    &hall,
-                    &int(limits.verify_days),
-                    &int(limits.rectify_days),
-                    &int(limits.complex_days),
-                    &int(s.minimum_ratings),
-                    &s.publish_names,
-                    &s.opens.format("%H:%M").to_string(),
-                    &s.closes.format("%H:%M").to_string(),
-                    &int(s.silence_minutes),
-                    &int(s.alert.minutes),
-                    &int(s.alert.min_ratings),
-                    &int(s.alert.bad_percent),
-                    &int(s.rating_rate_percent),
-                ],
-            )
-            .await?;
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        tx.execute(
+            sql::assessment::SET_FIGURE_SETTINGS,
+            &[
+                &hall,
+                &int(limits.verify_days),
+                &int(limits.rectify_days),
+                &int(limits.complex_days),
+                &int(s.minimum_ratings),
+                &s.publish_names,
+                &s.opens.format("%H:%M").to_string(),
+                &s.closes.format("%H:%M").to_string(),
+                &int(s.silence_minutes),
+                &int(s.alert.minutes),
+                &int(s.alert.min_ratings),
+                &int(s.alert.bad_percent),
+                &int(s.rating_rate_percent),
+                &s.policy_json()?,
+            ],
+        )
+        .await?;
+        // The hall's kiosks take the settings with their next reference data.
+        super::reference::new_edition(&tx, &[hall.to_string()]).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -270,6 +282,7 @@ impl AssessmentStore for PgStore {
         let versions: Vec<Option<&str>> = reports.iter().map(|(_, r)| r.app_version.as_deref()).collect();
         let offsets: Vec<Option<i64>> = reports.iter().map(|(_, r)| r.clock_offset_seconds).collect();
         let at: Vec<DateTime<Utc>> = reports.iter().map(|(_, r)| r.at).collect();
+        let held: Vec<Option<i64>> = reports.iter().map(|(_, r)| r.reference_held).collect();
         let mut newest_ids = Vec::new();
         let mut kinds = Vec::new();
         let mut seqs = Vec::new();
@@ -285,12 +298,13 @@ impl AssessmentStore for PgStore {
         let device = tx
             .prepare_cached(
                 "UPDATE devices d SET app_version = coalesce(u.v, d.app_version),
-                     clock_offset_seconds = coalesce(u.o, d.clock_offset_seconds), reported_at = u.at
-                 FROM unnest($1::uuid[], $2::text[], $3::int8[], $4::timestamptz[]) AS u(id, v, o, at)
+                     clock_offset_seconds = coalesce(u.o, d.clock_offset_seconds), reported_at = u.at,
+                     reference_held = coalesce(u.r, d.reference_held)
+                 FROM unnest($1::uuid[], $2::text[], $3::int8[], $4::timestamptz[], $5::int8[]) AS u(id, v, o, at, r)
                  WHERE d.id = u.id",
             )
             .await?;
-        tx.execute(&device, &[&ids, &versions, &offsets, &at]).await?;
+        tx.execute(&device, &[&ids, &versions, &offsets, &at, &held]).await?;
         if !newest_ids.is_empty() {
             let newest = tx
                 .prepare_cached(
@@ -310,7 +324,10 @@ impl AssessmentStore for PgStore {
             "SELECT {DEVICE_COLUMNS}, app_version, clock_offset_seconds, reported_at,
                     (SELECT coalesce(sum(greatest(n.seq - coalesce(s.through, 0), 0)), 0)::bigint
                      FROM device_newest n LEFT JOIN streams s ON s.device_id = n.device_id AND s.kind = n.kind
-                     WHERE n.device_id = devices.id)
+                     WHERE n.device_id = devices.id),
+                    reference_held,
+                    coalesce((SELECT reference_version FROM halls WHERE id = devices.hall_id),
+                             (SELECT value::bigint FROM meta WHERE key = 'reference_version'))
              FROM devices WHERE {in_halls} ORDER BY hall_id, role, name",
             in_halls = super::in_halls("hall_id", 1)
         );
@@ -323,6 +340,8 @@ impl AssessmentStore for PgStore {
                     clock_offset_seconds: r.get(9),
                     reported_at: r.get(10),
                     waiting: count(r, 11),
+                    reference_held: r.get(12),
+                    reference_current: r.get(13),
                 })
             })
             .collect()

@@ -38,6 +38,7 @@ pub(crate) const STEPS: &[&str] = &[
     include_str!("../migrations/0008_upward.sql"),
     include_str!("../migrations/0009_phone_erasure.sql"),
     include_str!("../migrations/0010_reporting_codes.sql"),
+    include_str!("../migrations/0011_kiosk_policy.sql"),
 ];
 
 /// Taken while migrating (`pg_advisory_lock`): one process migrates, the others wait.

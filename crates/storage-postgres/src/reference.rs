@@ -312,6 +312,15 @@ async fn upsert_officer(tx: &Transaction<'_>, o: &Officer) -> Result<()> {
 }
 
 /// Moves the version of the halls whose kiosks hold what changed (None: every hall).
+/// A new edition of the data for `halls`' kiosks only (their hall's settings
+/// changed): the whole data's version moves too, so that versions stay one sequence.
+pub(super) async fn new_edition(tx: &Transaction<'_>, halls: &[String]) -> Result<()> {
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&IMPORT_LOCK]).await?;
+    let next = next_version(version(tx).await?, 0);
+    set_meta(tx, "reference_version", &next.to_string()).await?;
+    move_halls(tx, Some(halls), next).await
+}
+
 async fn move_halls(tx: &Transaction<'_>, halls: Option<&[String]>, version: i64) -> Result<()> {
     tx.execute("UPDATE halls SET reference_version = $1 WHERE $2::text[] IS NULL OR id = ANY($2)", &[&version, &halls])
         .await?;
@@ -342,7 +351,7 @@ async fn read_reference_of(c: &impl GenericClient, hall: Option<&str>) -> Result
     };
     let text = |r: &Row, zh: usize, en: usize| Text::new(r.get::<_, String>(zh), r.get::<_, String>(en));
     let division = |code: Option<&str>| code.and_then(|c| Division::parse(c).ok());
-    let halls = c
+    let mut halls: Vec<Hall> = c
         .query(
             &format!(
                 "SELECT id, name_zh, name_en, division, credit_code FROM halls WHERE active {only_hall} ORDER BY id"
@@ -351,8 +360,20 @@ async fn read_reference_of(c: &impl GenericClient, hall: Option<&str>) -> Result
         )
         .await?
         .iter()
-        .map(|r| Hall { id: r.get(0), name: text(r, 1, 2), division: division(r.get(3)), credit_code: r.get(4) })
+        .map(|r| Hall {
+            kiosk: None,
+            id: r.get(0),
+            name: text(r, 1, 2),
+            division: division(r.get(3)),
+            credit_code: r.get(4),
+        })
         .collect();
+    // A kiosk's data carries what the hall office set for it.
+    if hall.is_some() {
+        for h in &mut halls {
+            h.kiosk = Some(super::assessment::figure_settings(c, &h.id).await?.centre());
+        }
+    }
     // A kiosk holds neither the tree (but the region its hall hangs under), the
     // experience list nor the officers.
     let whole = if hall.is_none() { "" } else { " AND false" };

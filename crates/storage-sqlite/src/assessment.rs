@@ -67,6 +67,30 @@ fn case_row(
     })
 }
 
+/// A hall's settings (the defaults for a hall nobody set any for).
+pub(super) fn figure_settings(c: &rusqlite::Connection, hall: &str) -> Result<FigureSettings> {
+    let row = c
+        .prepare_cached(&q(sql::assessment::FIGURE_SETTINGS))?
+        .query_row([hall], |r| {
+            Ok((
+                FigureSettings {
+                    minimum_ratings: r.get(0)?,
+                    publish_names: r.get(1)?,
+                    opens: clock(&r.get::<_, String>(2)?)?,
+                    closes: clock(&r.get::<_, String>(3)?)?,
+                    silence_minutes: r.get(4)?,
+                    alert: AlertRule { minutes: r.get(5)?, min_ratings: r.get(6)?, bad_percent: r.get(7)? },
+                    rating_rate_percent: r.get(8)?,
+                    kiosk: Default::default(),
+                },
+                r.get::<_, String>(9)?,
+            ))
+        })
+        .optional()?;
+    let Some((settings, policy)) = row else { return Ok(FigureSettings::default()) };
+    settings.with_policy(&policy)
+}
+
 fn clock(s: &str) -> rusqlite::Result<NaiveTime> {
     NaiveTime::parse_from_str(s, "%H:%M").map_err(|e| conversion(Box::new(e)))
 }
@@ -193,26 +217,11 @@ impl AssessmentStore for SqliteStore {
 
     async fn figure_settings(&self, hall: &str) -> Result<FigureSettings> {
         let hall = hall.to_string();
-        self.read(move |c| {
-            Ok(c.query_row(&q(sql::assessment::FIGURE_SETTINGS), [hall], |r| {
-                Ok(FigureSettings {
-                    minimum_ratings: r.get(0)?,
-                    publish_names: r.get(1)?,
-                    opens: clock(&r.get::<_, String>(2)?)?,
-                    closes: clock(&r.get::<_, String>(3)?)?,
-                    silence_minutes: r.get(4)?,
-                    alert: AlertRule { minutes: r.get(5)?, min_ratings: r.get(6)?, bad_percent: r.get(7)? },
-                    rating_rate_percent: r.get(8)?,
-                })
-            })
-            .optional()?
-            .unwrap_or_default())
-        })
-        .await
+        self.read(move |c| figure_settings(c, &hall)).await
     }
 
     async fn set_figure_settings(&self, hall: &str, s: &FigureSettings) -> Result<()> {
-        let (hall, s) = (hall.to_string(), *s);
+        let (hall, s) = (hall.to_string(), s.clone());
         self.write(move |tx| {
             let limits = HallSettings::default();
             tx.execute(
@@ -230,10 +239,12 @@ impl AssessmentStore for SqliteStore {
                     s.alert.minutes,
                     s.alert.min_ratings,
                     s.alert.bad_percent,
-                    s.rating_rate_percent
+                    s.rating_rate_percent,
+                    s.policy_json()?,
                 ],
             )?;
-            Ok(())
+            // The hall's kiosks take the settings with their next reference data.
+            super::reference::new_edition(tx, &[hall])
         })
         .await
     }
@@ -306,7 +317,8 @@ impl AssessmentStore for SqliteStore {
         self.write(move |tx| {
             let mut device = tx.prepare_cached(
                 "UPDATE devices SET app_version = coalesce(?2, app_version),
-                     clock_offset_seconds = coalesce(?3, clock_offset_seconds), reported_at = ?4
+                     clock_offset_seconds = coalesce(?3, clock_offset_seconds), reported_at = ?4,
+                     reference_held = coalesce(?5, reference_held)
                  WHERE id = ?1",
             )?;
             let mut newest = tx.prepare_cached(
@@ -315,7 +327,13 @@ impl AssessmentStore for SqliteStore {
             )?;
             for (id, report) in &reports {
                 let id = id.to_string();
-                device.execute(params![id, report.app_version, report.clock_offset_seconds, report.at.to_rfc3339()])?;
+                device.execute(params![
+                    id,
+                    report.app_version,
+                    report.clock_offset_seconds,
+                    report.at.to_rfc3339(),
+                    report.reference_held
+                ])?;
                 for (kind, seq) in &report.newest {
                     newest.execute(params![id, kind.as_str(), seq])?;
                 }
@@ -332,7 +350,10 @@ impl AssessmentStore for SqliteStore {
                 "SELECT {DEVICE_COLUMNS}, app_version, clock_offset_seconds, reported_at,
                         (SELECT coalesce(sum(max(n.seq - coalesce(s.through, 0), 0)), 0)
                          FROM device_newest n LEFT JOIN streams s ON s.device_id = n.device_id AND s.kind = n.kind
-                         WHERE n.device_id = devices.id)
+                         WHERE n.device_id = devices.id),
+                        reference_held,
+                        coalesce((SELECT reference_version FROM halls WHERE id = devices.hall_id),
+                                 (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'reference_version'))
                  FROM devices WHERE {in_halls} ORDER BY hall_id, role, name",
                 in_halls = super::in_halls("hall_id", 1)
             );
@@ -344,6 +365,8 @@ impl AssessmentStore for SqliteStore {
                     clock_offset_seconds: r.get(9)?,
                     reported_at: r.get::<_, Option<String>>(10)?.map(|t| time(&t)).transpose()?,
                     waiting: r.get(11)?,
+                    reference_held: r.get(12)?,
+                    reference_current: r.get(13)?,
                 })
             })?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -49,6 +49,7 @@ pub(crate) const STEPS: &[&str] = &[
     include_str!("../migrations/0010_upward.sql"),
     include_str!("../migrations/0011_phone_erasure.sql"),
     include_str!("../migrations/0012_reporting_codes.sql"),
+    include_str!("../migrations/0013_kiosk_policy.sql"),
 ];
 const READERS: usize = 4;
 

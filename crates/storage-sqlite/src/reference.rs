@@ -314,6 +314,14 @@ fn upsert_officer(tx: &Connection, o: &Officer) -> Result<()> {
     Ok(())
 }
 
+/// A new edition of the data for `halls`' kiosks only (their hall's settings
+/// changed): the whole data's version moves too, so that versions stay one sequence.
+pub(super) fn new_edition(tx: &Connection, halls: &[String]) -> Result<()> {
+    let next = next_version(version(tx)?, 0);
+    set_meta(tx, "reference_version", &next.to_string())?;
+    move_halls(tx, Some(halls), next)
+}
+
 /// Moves the version of the halls whose kiosks hold what changed (None: every hall).
 fn move_halls(tx: &Connection, halls: Option<&[String]>, version: i64) -> Result<()> {
     match halls {
@@ -341,15 +349,21 @@ fn read_reference_of(c: &Connection, hall: Option<&str>) -> Result<ReferenceData
         if hall.is_some() { ("AND id = ?1", "AND hall_id = ?1") } else { ("AND ?1 IS NULL", "AND ?1 IS NULL") };
     let text = |zh: String, en: String| Text::new(zh, en);
     let division = |code: Option<String>| code.and_then(|c| Division::parse(&c).ok());
-    let halls = c
+    let mut halls: Vec<Hall> = c
         .prepare(&format!(
             "SELECT id, name_zh, name_en, division, credit_code FROM halls WHERE active = 1 {only_hall} ORDER BY id"
         ))?
         .query_map([hall], |r| {
             let name = text(r.get(1)?, r.get(2)?);
-            Ok(Hall { id: r.get(0)?, name, division: division(r.get(3)?), credit_code: r.get(4)? })
+            Ok(Hall { kiosk: None, id: r.get(0)?, name, division: division(r.get(3)?), credit_code: r.get(4)? })
         })?
         .collect::<rusqlite::Result<_>>()?;
+    // A kiosk's data carries what the hall office set for it.
+    if hall.is_some() {
+        for h in &mut halls {
+            h.kiosk = Some(super::assessment::figure_settings(c, &h.id)?.centre());
+        }
+    }
     // A kiosk holds neither the tree (but the region its hall hangs under), the
     // experience list nor the officers.
     let whole = if hall.is_none() { "" } else { " AND 0" };

@@ -8,9 +8,10 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde::Serialize;
 use tiyan_core::assessment::{AlertRule, CaseTally, LedgerTally, Method, Month, Tally};
 use tiyan_core::protocol::RecordKind;
+use tiyan_core::settings::{CentreSettings, KioskPolicy};
 use uuid::Uuid;
 
-use super::{Device, Result};
+use super::{Device, Error, Result};
 
 /// Ratings counted by month, staff member and window: per level of each
 /// dimension, read from the rollups kept at ingest.
@@ -88,8 +89,8 @@ pub struct CaseTallyRow {
     pub tally: CaseTally,
 }
 
-/// A hall's settings for its figures, its fleet and its alerts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// A hall's settings for its figures, its fleet, its alerts and its kiosks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FigureSettings {
     /// Fewer ratings than this in a month: "too few ratings", no rank.
     pub minimum_ratings: u32,
@@ -102,6 +103,26 @@ pub struct FigureSettings {
     pub alert: AlertRule,
     /// A window whose month rates fewer of its cases than this (%) is flagged.
     pub rating_rate_percent: u32,
+    /// What the hall's kiosks take from the centre beyond the opening hours.
+    pub kiosk: KioskPolicy,
+}
+
+impl FigureSettings {
+    /// What the hall's kiosks receive with its reference data.
+    pub fn centre(&self) -> CentreSettings {
+        CentreSettings { opens: self.opens, closes: self.closes, policy: self.kiosk.clone() }
+    }
+
+    /// The kiosk policy as its column holds it (JSON).
+    pub fn policy_json(&self) -> Result<String> {
+        serde_json::to_string(&self.kiosk).map_err(|e| Error::Backend(format!("kiosk policy: {e}")))
+    }
+
+    /// The kiosk policy read back from its column.
+    pub fn with_policy(self, json: &str) -> Result<FigureSettings> {
+        let kiosk = serde_json::from_str(json).map_err(|e| Error::Backend(format!("kiosk policy {json:?}: {e}")))?;
+        Ok(FigureSettings { kiosk, ..self })
+    }
 }
 
 impl Default for FigureSettings {
@@ -114,6 +135,7 @@ impl Default for FigureSettings {
             silence_minutes: 30,
             alert: AlertRule::default(),
             rating_rate_percent: 90,
+            kiosk: KioskPolicy::default(),
         }
     }
 }
@@ -137,6 +159,8 @@ pub struct DeviceReport {
     pub clock_offset_seconds: Option<i64>,
     /// The newest sequence number it holds of each kind.
     pub newest: Vec<(RecordKind, u64)>,
+    /// The edition of the reference data (and the centre's settings) it holds.
+    pub reference_held: Option<i64>,
     pub at: DateTime<Utc>,
 }
 
@@ -149,6 +173,10 @@ pub struct FleetRow {
     pub reported_at: Option<DateTime<Utc>>,
     /// Records the device holds that the server does not yet.
     pub waiting: u64,
+    /// The edition of the reference data and the centre's settings the device
+    /// last said it holds, and the one its hall's kiosks should hold.
+    pub reference_held: Option<i64>,
+    pub reference_current: Option<i64>,
 }
 
 /// A window's live alert.

@@ -75,16 +75,16 @@ pub mod assessment {
 
     pub const FIGURE_SETTINGS: &str =
         "SELECT minimum_ratings, publish_names, opens, closes, silence_minutes, alert_minutes,
-        alert_min_ratings, alert_bad_percent, rating_rate_percent FROM hall_settings WHERE hall_id = $1";
+        alert_min_ratings, alert_bad_percent, rating_rate_percent, kiosk_policy FROM hall_settings WHERE hall_id = $1";
     pub const SET_FIGURE_SETTINGS: &str =
         "INSERT INTO hall_settings (hall_id, verify_days, rectify_days, complex_days, minimum_ratings,
         publish_names, opens, closes, silence_minutes, alert_minutes, alert_min_ratings,
-        alert_bad_percent, rating_rate_percent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
-        $13) ON CONFLICT (hall_id) DO UPDATE SET minimum_ratings = excluded.minimum_ratings, publish_names =
+        alert_bad_percent, rating_rate_percent, kiosk_policy) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
+        $12, $13, $14) ON CONFLICT (hall_id) DO UPDATE SET minimum_ratings = excluded.minimum_ratings, publish_names =
         excluded.publish_names, opens = excluded.opens, closes = excluded.closes, silence_minutes =
         excluded.silence_minutes, alert_minutes = excluded.alert_minutes, alert_min_ratings =
         excluded.alert_min_ratings, alert_bad_percent = excluded.alert_bad_percent, rating_rate_percent =
-        excluded.rating_rate_percent";
+        excluded.rating_rate_percent, kiosk_policy = excluded.kiosk_policy";
     /// A hall's cases by month, staff member and window: served, and of those rated.
     pub const SERVED_TALLIES: &str = "SELECT s.device_date, s.staff_id, s.window_id, count(*), count(r.rating_id)
         FROM served_cases s LEFT JOIN rated_cases r ON r.hall_id = s.hall_id AND r.case_no = s.case_no

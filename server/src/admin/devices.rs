@@ -36,6 +36,9 @@ pub struct DeviceLine {
     pub waiting: u64,
     pub clock: String,
     pub silent: bool,
+    /// The edition of the reference data and the centre's settings the device holds.
+    pub settings: String,
+    pub settings_behind: bool,
 }
 
 #[derive(Template)]
@@ -43,6 +46,8 @@ pub struct DeviceLine {
 struct DevicesPage {
     c: Chrome,
     devices: Vec<DeviceLine>,
+    /// Each app version in use with how many devices run it, newest first.
+    versions: Vec<(String, usize)>,
     /// Every window the account may enrol a kiosk at, as `hall|window`.
     places: Vec<Choice>,
     halls: Vec<Choice>,
@@ -83,9 +88,20 @@ pub async fn page(State(state): State<Arc<AppState>>, office: Office) -> Respons
                     waiting: l.row.waiting,
                     clock: l.row.clock_offset_seconds.map_or_else(String::new, |s| format!("{s:+} s")),
                     silent: l.silent,
+                    settings: l.row.reference_held.map(|v| format!("v{v}")).unwrap_or_default(),
+                    settings_behind: d.revoked_at.is_none()
+                        && l.row.reference_held.is_some_and(|held| Some(held) < l.row.reference_current),
                 }
             })
-            .collect();
+            .collect::<Vec<DeviceLine>>();
+        let mut versions: Vec<(String, usize)> = Vec::new();
+        for d in devices.iter().filter(|d| !d.revoked && !d.app_version.is_empty()) {
+            match versions.iter_mut().find(|(v, _)| *v == d.app_version) {
+                Some((_, n)) => *n += 1,
+                None => versions.push((d.app_version.clone(), 1)),
+            }
+        }
+        versions.sort_by_key(|(v, _)| std::cmp::Reverse(semver_key(v)));
         let places = cx
             .data
             .windows
@@ -103,9 +119,14 @@ pub async fn page(State(state): State<Arc<AppState>>, office: Office) -> Respons
             .filter(|h| scope.administers(&h.id))
             .map(|h| Choice::new(h.id.clone(), cx.names.hall(Some(&h.id)), ""))
             .collect();
-        render(&office, &DevicesPage { c, devices, places, halls })
+        render(&office, &DevicesPage { c, devices, versions, places, halls })
     };
     result.await.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// An app version's numbers, for ordering (`0.10.0` after `0.9.2`).
+fn semver_key(v: &str) -> Vec<u64> {
+    v.split(['.', '-', '+']).map(|p| p.parse().unwrap_or(0)).collect()
 }
 
 #[derive(Template)]

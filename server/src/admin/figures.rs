@@ -12,8 +12,10 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveTime;
 use serde::Deserialize;
+use tiyan_core::Language;
 use tiyan_core::assessment::{AlertRule, Method, Month};
 use tiyan_core::mask::mask_name;
+use tiyan_core::settings::{KioskPolicy, PolicyError, Span};
 
 use super::chart::trend_svg;
 use super::ledger::{Context, context};
@@ -190,8 +192,38 @@ struct FiguresPage {
     /// The account's region compared hall by hall (None: a hall's account).
     region_href: Option<String>,
     settings: FigureSettings,
+    kiosk: PolicyFields,
     current: Method,
     scores: String,
+}
+
+/// The hall's kiosk policy as the form shows it: an empty field is a value
+/// left to each kiosk.
+struct PolicyFields {
+    lunch_from: String,
+    lunch_to: String,
+    idle_seconds: String,
+    interval_seconds: String,
+    /// (value, label, selected)
+    language_choices: Vec<(&'static str, &'static str, bool)>,
+}
+
+impl PolicyFields {
+    fn new(p: &KioskPolicy, t: &Texts) -> PolicyFields {
+        let clock = |f: fn(&Span) -> NaiveTime| p.lunch.as_ref().map(|l| f(l).format("%H:%M").to_string());
+        let number = |n: Option<u32>| n.map(|n| n.to_string()).unwrap_or_default();
+        let languages = p.languages.as_ref().map(|ls| ls.iter().map(|l| l.as_str()).collect::<Vec<_>>().join(","));
+        PolicyFields {
+            lunch_from: clock(|l| l.from).unwrap_or_default(),
+            lunch_to: clock(|l| l.to).unwrap_or_default(),
+            idle_seconds: number(p.idle_seconds),
+            interval_seconds: number(p.interval_seconds),
+            language_choices: [("", t.languages_kiosk), ("zh-CN", t.languages_zh), ("zh-CN,en", t.languages_zh_en)]
+                .into_iter()
+                .map(|(value, label)| (value, label, languages.as_deref().unwrap_or_default() == value))
+                .collect(),
+        }
+    }
 }
 
 /// What the page and the print share: the month (live, or frozen with its
@@ -334,6 +366,7 @@ pub async fn page(State(state): State<Arc<AppState>>, office: Office, Query(q): 
             workbook_href: href("/admin/figures/workbook", &place.hall, place.month, &[]),
             print_href: href("/admin/figures/print", &place.hall, place.month, &[]),
             hall_id: place.hall.clone(),
+            kiosk: PolicyFields::new(&settings.kiosk, office.t()),
             settings,
             scores: current.scores.iter().map(u32::to_string).collect::<Vec<_>>().join(","),
             current,
@@ -489,6 +522,53 @@ pub struct SettingsPost {
     alert_bad_percent: u32,
     /// Absent from a page of before the window link: the default.
     rating_rate_percent: Option<u32>,
+    /// The kiosk policy (absent from a page of before it: nothing set).
+    #[serde(default)]
+    lunch_from: String,
+    #[serde(default)]
+    lunch_to: String,
+    #[serde(default)]
+    sleep_when_closed: Option<String>,
+    #[serde(default)]
+    kiosk_idle_seconds: String,
+    #[serde(default)]
+    kiosk_interval_seconds: String,
+    #[serde(default)]
+    kiosk_languages: String,
+}
+
+impl SettingsPost {
+    /// The kiosk policy the form posted; a field left empty is left to the kiosks.
+    fn policy(&self) -> Result<KioskPolicy, Error> {
+        let bad = |what| Error::from(Invalid::Value(what));
+        let clock = |s: &str, what| {
+            (!s.trim().is_empty())
+                .then(|| NaiveTime::parse_from_str(s.trim(), "%H:%M").map_err(|_| bad(what)))
+                .transpose()
+        };
+        let lunch = match (clock(&self.lunch_from, "lunch_from")?, clock(&self.lunch_to, "lunch_to")?) {
+            (Some(from), Some(to)) => Some(Span { from, to }),
+            (None, None) => None,
+            _ => return Err(Invalid::KioskPolicy(PolicyError::Lunch).into()),
+        };
+        let number =
+            |s: &str, what| (!s.trim().is_empty()).then(|| s.trim().parse().map_err(|_| bad(what))).transpose();
+        let languages = (!self.kiosk_languages.trim().is_empty())
+            .then(|| {
+                self.kiosk_languages
+                    .split(',')
+                    .map(|l| Language::parse(l.trim()).ok_or(bad("kiosk_languages")))
+                    .collect()
+            })
+            .transpose()?;
+        Ok(KioskPolicy {
+            lunch,
+            sleep_when_closed: self.sleep_when_closed.is_some(),
+            idle_seconds: number(&self.kiosk_idle_seconds, "kiosk_idle_seconds")?,
+            interval_seconds: number(&self.kiosk_interval_seconds, "kiosk_interval_seconds")?,
+            languages,
+        })
+    }
 }
 
 pub async fn settings(State(state): State<Arc<AppState>>, posted: Posted<SettingsPost>) -> Response {
@@ -508,6 +588,7 @@ pub async fn settings(State(state): State<Arc<AppState>>, posted: Posted<Setting
                     bad_percent: form.alert_bad_percent,
                 },
                 rating_rate_percent: form.rating_rate_percent.unwrap_or(FigureSettings::default().rating_rate_percent),
+                kiosk: form.policy()?,
             };
             assessment::set_settings(&state.services, &office.who(), &form.hall, &s).await
         };

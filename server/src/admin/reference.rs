@@ -479,6 +479,7 @@ fn edit_of(kind: Kind, f: &Fields) -> Result<Edit, Error> {
     Ok(match kind {
         Kind::Region => Edit::Region(Region { code: division(&id)?, name: f.text("name_zh", "name_en")? }),
         Kind::Hall => Edit::Hall(Hall {
+            kiosk: None,
             id,
             name: f.text("name_zh", "name_en")?,
             division: f.optional("division").map(|c| division(&c)).transpose()?,

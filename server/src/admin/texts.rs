@@ -4,6 +4,7 @@
 
 use tiyan_core::accounts::Role;
 use tiyan_core::ledger::{Action, LedgerState, Satisfaction, Source, StepError};
+use tiyan_core::settings::{PolicyError, SettingsError};
 use tiyan_core::workdays::{DayKind, Urgency};
 
 use crate::error::{Error, Invalid};
@@ -132,6 +133,17 @@ texts! {
     alert_min_ratings: "即时预警最少评价数", "Live alert: at least this many ratings";
     alert_bad_percent: "即时预警差评比例（%）", "Live alert: bad reviews (%)";
     rating_rate_percent: "评价率提示线（%）", "Flag a window rating fewer of its cases than (%)";
+    kiosk_policy: "本大厅评价器（下次同步时生效）", "This hall's kiosks (applied at their next sync)";
+    kiosk_policy_hint: "留空的项目由各评价器的管理员自行设置。", "What is left empty stays each kiosk administrator's to set.";
+    lunch_from: "午休开始", "Lunch break from";
+    lunch_to: "午休结束", "Lunch break to";
+    sleep_when_closed: "非办公时间（含午休）评价器休眠，显示“暂停服务”，不接受评价", "Outside opening hours (and at lunch) kiosks sleep: a dimmed \"closed\" screen, no ratings";
+    kiosk_idle_seconds: "无操作返回首页（秒）", "Back to the start when idle (seconds)";
+    kiosk_interval_seconds: "误触判定间隔（秒）", "Misuse interval (seconds)";
+    kiosk_languages: "评价器语言", "Kiosk languages";
+    languages_kiosk: "由评价器设置", "Left to each kiosk";
+    languages_zh: "仅中文", "Chinese only";
+    languages_zh_en: "中文和英文", "Chinese and English";
     cases_served: "办件数", "Cases served";
     rating_rate: "评价率", "Rating rate";
     rating_rate_hint: "叫号/综窗系统请求评价的办件中已评价的比例（主动评价率）", "Of the cases the window's system asked to be rated, the share rated";
@@ -163,6 +175,10 @@ texts! {
     acknowledged: "预警已确认", "Alert acknowledged";
     silent_kiosks: "失联的评价器", "Silent kiosks";
     app_version: "版本", "Version";
+    versions_in_use: "在用版本", "Versions in use";
+    device_settings: "基础数据与设置", "Data and settings";
+    settings_current: "最新", "Current";
+    settings_behind: "待更新", "Behind";
     waiting_records: "待上传", "Waiting";
     clock_difference: "时钟偏差", "Clock difference";
     silent: "失联", "Silent";
@@ -647,6 +663,13 @@ impl Texts {
             Invalid::Method(tiyan_core::assessment::MethodError::PriorWeight) => "先验权重为 0–1000 条评价".to_string(),
             Invalid::Method(tiyan_core::assessment::MethodError::BottomPercent) => "末位比例为 1%–50%".to_string(),
             Invalid::MonthNotOver => "月份结束后才能结账".to_string(),
+            Invalid::KioskPolicy(p) => match p {
+                PolicyError::Hours => "开门时间须早于关门时间".to_string(),
+                PolicyError::Lunch => "午休须在开门时间内，且开始早于结束".to_string(),
+                PolicyError::Settings(SettingsError::Idle) => "无操作返回时间为 5–600 秒".to_string(),
+                PolicyError::Settings(SettingsError::Interval) => "误触间隔为 0–600 秒".to_string(),
+                PolicyError::Languages => "至少提供一种语言".to_string(),
+            },
             Invalid::FigureSettings => {
                 "最低评价数 1–1000；开门早于关门；静默 5–1440 分钟；预警 1–240 分钟、1–1000 条、1–100%；评价率 1–100%"
                     .to_string()

@@ -2,7 +2,7 @@
 // session in progress, and the transitions between them.
 import type { Backend } from './backend';
 import { IdleTimer } from './idle.svelte';
-import { setLang } from './i18n.svelte';
+import { setLang, setOffered } from './i18n.svelte';
 import { Prompts } from './prompts.svelte';
 import { ScanBuffer } from './scanner';
 import { BackendError, type KioskStatus, type LinkEvent, type RatingInput } from './types';
@@ -12,6 +12,7 @@ export type Screen =
   | 'loading'
   | 'setup'
   | 'closed'
+  | 'asleep'
   | 'paused'
   | 'welcome'
   | 'rate'
@@ -114,8 +115,17 @@ export class KioskApp {
     this.stopThanks();
     try {
       const s = await this.refresh();
+      setOffered(s.languages);
       setLang(s.settings.language);
-      this.screen = !s.set_up ? 'setup' : s.paused ? 'paused' : s.on_duty ? 'welcome' : 'closed';
+      this.screen = !s.set_up
+        ? 'setup'
+        : s.paused
+          ? 'paused'
+          : s.asleep
+            ? 'asleep'
+            : s.on_duty
+              ? 'welcome'
+              : 'closed';
     } catch (e) {
       this.fatal = BackendError.from(e).code;
       this.screen = 'fatal';
@@ -232,6 +242,19 @@ export class KioskApp {
     } catch (err) {
       await this.home();
       this.scanError = BackendError.from(err).code;
+    }
+  }
+
+  /** The resting screens follow the clock: the hall opening or closing
+   * (lunch included) wakes the kiosk or puts it to sleep within a minute. */
+  async tick(): Promise<void> {
+    if (this.screen !== 'welcome' && this.screen !== 'closed' && this.screen !== 'asleep') return;
+    try {
+      const s = await this.backend.status();
+      const rest = s.paused ? 'paused' : s.asleep ? 'asleep' : s.on_duty ? 'welcome' : 'closed';
+      if (rest !== this.screen) await this.home();
+    } catch {
+      // The next tick asks again.
     }
   }
 

@@ -109,6 +109,39 @@ describe('the window drives the kiosk', () => {
     app.idle.stop();
   });
 
+  it('sleeps while the hall is closed, wakes for a case the window opens, and follows the clock', async () => {
+    const backend = MemoryBackend.ready();
+    backend.centre = {
+      opens: '09:00:00',
+      closes: '17:00:00',
+      lunch: { from: '12:00:00', to: '13:30:00' },
+      sleep_when_closed: true,
+      idle_seconds: null,
+      interval_seconds: null,
+      languages: ['zh-CN'],
+    };
+    backend.asleep = true;
+    const app = new KioskApp(backend);
+    await app.home();
+    expect(app.screen).toBe('asleep');
+    expect(app.status?.languages).toEqual(['zh-CN']);
+    void app.followLink();
+    await flush();
+    backend.windowRate('B-0002');
+    await flush();
+    expect(app.screen).toBe('rate');
+    app.session!.attitude = 4;
+    app.session!.competence = 5;
+    await app.next();
+    expect(backend.ratings[0]?.case_no).toBe('B-0002');
+    await app.home();
+    expect(app.screen).toBe('asleep');
+    backend.asleep = false;
+    await app.tick();
+    expect(app.screen).toBe('welcome');
+    app.idle.stop();
+  });
+
   it('takes requests once setup is done: the PIN set in setup does not leave the administrator in', async () => {
     const backend = new MemoryBackend();
     const app = new KioskApp(backend);

@@ -4,7 +4,30 @@
 /**
  * The administrator's view, behind the PIN.
  */
-export type AdminOverview = { counts: RatingCounts, settings: KioskSettings, on_duty: StaffCard | null, window: WindowInfo | null, windows: Array<WindowInfo>, device_id: string, data_dir: string, export_dir: string, reference_version: number | null, };
+export type AdminOverview = { counts: RatingCounts, settings: KioskSettings, on_duty: StaffCard | null, 
+/**
+ * Which of `settings` the centre set (shown as such, not editable here).
+ */
+from_centre: FromCentre, centre: CentreSettings | null, window: WindowInfo | null, windows: Array<WindowInfo>, device_id: string, data_dir: string, export_dir: string, reference_version: number | null, };
+
+/**
+ * What a kiosk receives from the centre with its hall's reference data.
+ */
+export type CentreSettings = { opens: string, closes: string, 
+/**
+ * The lunch break (午休), inside the opening hours; `None` for a hall open through lunch.
+ */
+lunch: Span | null, 
+/**
+ * Outside the opening hours (and over lunch) the kiosk shows a dimmed
+ * "closed" screen and takes no rating of its own accord.
+ */
+sleep_when_closed: boolean, idle_seconds: number | null, interval_seconds: number | null, 
+/**
+ * The languages the kiosk offers. It starts in the one its administrator
+ * chose if offered, else in the first.
+ */
+languages: Array<Language> | null, };
 
 /**
  * How the officer went through the matter.
@@ -97,9 +120,14 @@ export type EntryRow = { ledger: Array<ProblemLedger>, entry_id: string, draft: 
  */
 synced: boolean, };
 
-export type ErrorCode = "unauthenticated" | "device_revoked" | "incompatible_protocol" | "invalid_code" | "malformed" | "too_large" | "conflict" | "gap" | "forbidden" | "replayed" | "wrong_role" | "wrong_password" | "locked" | "not_appointed" | "rejected" | "not_found" | "unavailable" | "internal" | "unreachable" | "not_an_envelope" | "inconsistent" | "not_enrolled" | "invalid_server" | "not_set_up" | "no_reference_data" | "window_closed" | "case_already_rated" | "invalid_case_no" | "reason_required" | "phone_without_consent" | "invalid_phone" | "comment_too_long" | "invalid_rating" | "pin_format" | "pin_trivial" | "wrong_pin" | "pin_locked" | "pin_wait" | "admin_pin_already_set" | "admin_locked" | "unknown_staff" | "staff_other_hall" | "unknown_window" | "invalid_reference" | "reference_older" | "invalid_settings" | "disk_full" | "schema_too_new" | "io" | "storage" | "unknown_entry" | "unknown_photo" | "photo_refused" | "diary_incomplete" | "officer_needs_server" | "officer_not_appointed" | "not_officer_device" | "nothing_to_answer" | "link_unauthorized" | "link_source_refused" | "link_busy" | "window_paused" | "request_reused" | "officer_signed_out" | "window_failed" | "unknown";
+export type ErrorCode = "unauthenticated" | "device_revoked" | "incompatible_protocol" | "invalid_code" | "malformed" | "too_large" | "conflict" | "gap" | "forbidden" | "replayed" | "wrong_role" | "wrong_password" | "locked" | "not_appointed" | "rejected" | "not_found" | "unavailable" | "internal" | "unreachable" | "not_an_envelope" | "inconsistent" | "not_enrolled" | "invalid_server" | "not_set_up" | "no_reference_data" | "window_closed" | "case_already_rated" | "invalid_case_no" | "reason_required" | "phone_without_consent" | "invalid_phone" | "comment_too_long" | "invalid_rating" | "pin_format" | "pin_trivial" | "wrong_pin" | "pin_locked" | "pin_wait" | "admin_pin_already_set" | "admin_locked" | "unknown_staff" | "staff_other_hall" | "unknown_window" | "invalid_reference" | "reference_older" | "invalid_settings" | "disk_full" | "schema_too_new" | "io" | "storage" | "unknown_entry" | "unknown_photo" | "photo_refused" | "diary_incomplete" | "officer_needs_server" | "officer_not_appointed" | "not_officer_device" | "nothing_to_answer" | "link_unauthorized" | "link_source_refused" | "link_busy" | "window_paused" | "hall_closed" | "request_reused" | "officer_signed_out" | "window_failed" | "unknown";
 
 export type ExportSummary = { path: string, count: number, };
+
+/**
+ * Which of a kiosk's settings the centre set (the admin screen shows them as such and locks them).
+ */
+export type FromCentre = { idle_seconds: boolean, interval_seconds: boolean, languages: boolean, hours: boolean, };
 
 export type Hall = { id: string, name: Text, };
 
@@ -137,7 +165,23 @@ export type KioskStatus = { reference_version: number | null, admin_pin_set: boo
 /**
  * Reference data imported, administrator PIN set, window bound.
  */
-set_up: boolean, on_duty: StaffCard | null, settings: KioskSettings, 
+set_up: boolean, on_duty: StaffCard | null, 
+/**
+ * The settings the kiosk works by (its own, with the centre's over them).
+ */
+settings: KioskSettings, 
+/**
+ * The languages offered.
+ */
+languages: Array<Language>, 
+/**
+ * The hall is closed and asked its kiosks to sleep: the dimmed screen shows.
+ */
+asleep: boolean, 
+/**
+ * The hall's opening hours, when the centre sent them.
+ */
+centre: CentreSettings | null, 
 /**
  * The case number the staff side entered for the next rating.
  */
@@ -312,6 +356,11 @@ export type SetupDefaults = {
 reference_path: string | null, windows: Array<WindowInfo>, };
 
 /**
+ * A span of the day, in the hall's time: `from` inclusive, `to` exclusive.
+ */
+export type Span = { from: string, to: string, };
+
+/**
  * What the citizen sees of the person who served them.
  */
 export type StaffCard = { staff_id: string, employee_no: string, name: string, department: Text | null, 
@@ -461,6 +510,7 @@ export const ERROR_CODES = [
   'link_source_refused',
   'link_busy',
   'window_paused',
+  'hall_closed',
   'request_reused',
   'officer_signed_out',
   'window_failed',

@@ -6,7 +6,12 @@ export type Text = { zh: string; en: string };
 
 const catalogues: Record<Lang, Messages> = { 'zh-CN': zhCN, en: en as Messages };
 
-export const locale = $state<{ lang: Lang }>({ lang: 'zh-CN' });
+/** The language shown, and those the hall offers (the toggle shows only for more than one). */
+export const locale = $state<{ lang: Lang; offered: Lang[] }>({ lang: 'zh-CN', offered: ['zh-CN', 'en'] });
+
+export function setOffered(offered: Lang[]): void {
+  locale.offered = offered.length ? offered : ['zh-CN', 'en'];
+}
 
 /** Looks up a dotted key ("rate.submit") and fills `{name}` placeholders. */
 export function t(key: string, params: Record<string, string | number> = {}): string {

@@ -5,6 +5,7 @@ import type { Backend } from './backend';
 import {
   BackendError,
   type AdminOverview,
+  type CentreSettings,
   type ErrorCode,
   type KioskStatus,
   type LinkEvent,
@@ -50,6 +51,9 @@ export class MemoryBackend implements Backend {
   caseNo: string | null = null;
   settings: Settings = { idle_seconds: 30, interval_seconds: 10, language: 'zh-CN', spoken_prompts: false };
   paused = false;
+  /** What the centre set (null: a kiosk on its own), and whether the hall is closed now. */
+  centre: CentreSettings | null = null;
+  asleep = false;
   link: LinkSettings = { enabled: false, listen: '127.0.0.1:8790', allowed: [], has_token: false };
   private linkSeq = 0;
   private linkKept: { seq: number; event: LinkEvent }[] = [];
@@ -89,6 +93,9 @@ export class MemoryBackend implements Backend {
       paused: this.paused,
       reasons: this.imported ? reasons : [],
       role: this.role,
+      languages: this.centre?.languages ?? ['zh-CN', 'en'],
+      asleep: this.asleep,
+      centre: this.centre,
     };
   }
   async chooseRole(role: 'kiosk' | 'officer') {
@@ -140,6 +147,7 @@ export class MemoryBackend implements Backend {
     const again = this.ratings.find((r) => r.session_id === input.session_id);
     if (again) return { id: again.session_id, seq: again.seq };
     if (this.paused) fail('window_paused');
+    if (this.asleep && this.caseNo === null) fail('hall_closed');
     if (!this.onDuty) fail('window_closed');
     const bad = input.attitude <= 2 || input.competence <= 2;
     if (bad && input.reasons.length === 0) fail('reason_required');
@@ -172,6 +180,13 @@ export class MemoryBackend implements Backend {
       data_dir: '/memory',
       export_dir: '/memory/exports',
       reference_version: 1,
+      from_centre: {
+        idle_seconds: this.centre?.idle_seconds != null,
+        interval_seconds: this.centre?.interval_seconds != null,
+        languages: this.centre?.languages != null,
+        hours: this.centre !== null,
+      },
+      centre: this.centre,
     };
   }
   async adminUpdateSettings(settings: Settings) {

@@ -58,6 +58,12 @@ export const zhCN = {
     roleOfficer: '体验官笔记本',
     roleOfficerHelp: '体验官笔记本：请填写服务器地址和体验官注册码（tiyan-server enroll --role officer 生成），注册后将打开体验官日记窗口。',
   },
+  asleep: {
+    title: '非办公时间',
+    subtitle: '暂不接受评价，欢迎在办公时间前来办事',
+    hours: '办公时间：',
+    hoursLunch: '{open}（午休 {from}–{to}）',
+  },
   closed: {
     title: '本窗口暂停服务',
     subtitle: '请到其他窗口办理，感谢您的理解',
@@ -158,6 +164,9 @@ export const zhCN = {
     interval: '两次评价最短间隔（秒）',
     intervalHelp: '无办件编号时，间隔内的再次评价将标记为疑似重复（仍会保存）',
     language: '默认语言',
+    fromCentre: '由中心统一设置',
+    languagesFromCentre: '可选语言由中心统一设置',
+    hours: '办公时间',
     binding: '窗口绑定与基础数据',
     currentWindow: '当前窗口',
     rebind: '改绑到此窗口',
@@ -272,6 +281,7 @@ export const zhCN = {
     link_source_refused: '该地址未被允许访问评价器',
     link_busy: '评价器正在设置或管理中，稍后再试',
     window_paused: '窗口已暂停，恢复后才能评价',
+    hall_closed: '当前为非办公时间，暂不接受评价',
     request_reused: '该请求编号已用于另一请求',
   } satisfies Record<ErrorCode, string>,
   officer: {
@@ -457,6 +467,12 @@ export const en: Catalogue<Messages> = {
     roleOfficer: 'An officer laptop',
     roleOfficerHelp: 'Officer laptop: enter the server address and an officer enrolment code (tiyan-server enroll --role officer); the officer diary window opens once enrolled.',
   },
+  asleep: {
+    title: 'The hall is closed',
+    subtitle: 'Ratings are not taken now. Welcome back during opening hours.',
+    hours: 'Opening hours: ',
+    hoursLunch: '{open} (lunch break {from}–{to})',
+  },
   closed: {
     title: 'This window is closed',
     subtitle: 'Please go to another window. Thank you for your understanding.',
@@ -557,6 +573,9 @@ export const en: Catalogue<Messages> = {
     interval: 'Minimum interval between ratings (s)',
     intervalHelp: 'Without a case number, a rating within the interval is flagged as a possible repeat (and still saved)',
     language: 'Default language',
+    fromCentre: 'Set by the centre',
+    languagesFromCentre: 'The languages offered are set by the centre',
+    hours: 'Opening hours',
     binding: 'Window and reference data',
     currentWindow: 'Current window',
     rebind: 'Bind to this window',
@@ -671,6 +690,7 @@ export const en: Catalogue<Messages> = {
     link_source_refused: 'This address may not speak to the kiosk',
     link_busy: 'The kiosk is being set up or administered; try again shortly',
     window_paused: 'The window is paused: no ratings until it resumes',
+    hall_closed: 'The hall is closed: ratings are not taken now',
     request_reused: 'This request id was already used for another request',
   } satisfies Record<ErrorCode, string>,
   officer: {

@@ -4,6 +4,7 @@ import type { ErrorCode, KioskSettings, ReasonInfo } from './bindings';
 // The shapes come from the Rust types (bindings.ts is generated from them).
 export type {
   AdminOverview,
+  CentreSettings,
   ErrorCode,
   ExportSummary,
   ImportSummary,

@@ -150,6 +150,7 @@ impl<T: Transport> Engine<T> {
                 diary: Some(s.last_seq(RecordKind::Diary)?),
                 feedback: Some(s.last_seq(RecordKind::Feedback)?),
                 case: Some(s.last_seq(RecordKind::Case)?),
+                reference: s.reference_version()?,
             })
         })
         .await?;
