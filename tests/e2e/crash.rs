@@ -10,24 +10,11 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
 use rand::Rng;
-use tiyan_system_tests::{App, db, prepared_kiosk};
+use tiyan_system_tests::{App, prepared_kiosk};
 
 /// Every acknowledged id is stored, the file is sound, sequence numbers are 1..=n.
 fn check(data_dir: &Path, acked: &HashSet<String>) -> Result<usize> {
-    let conn = db(data_dir)?;
-    let integrity: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
-    ensure!(integrity == "ok", "integrity_check: {integrity}");
-    let mut stmt = conn.prepare("SELECT seq, id FROM ratings ORDER BY seq")?;
-    let rows: Vec<(i64, String)> = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
-    let ids: HashSet<&str> = rows.iter().map(|(_, id)| id.as_str()).collect();
-    ensure!(ids.len() == rows.len(), "a rating id appears twice");
-    for (i, (seq, _)) in rows.iter().enumerate() {
-        ensure!(*seq == i as i64 + 1, "sequence numbers are not 1..n: {seq} at position {i}");
-    }
-    for id in acked {
-        ensure!(ids.contains(id.as_str()), "acknowledged rating {id} was lost");
-    }
-    Ok(rows.len())
+    tiyan_system_tests::check_kiosk_store(data_dir, acked)
 }
 
 #[test]

@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow, bail, ensure};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 
@@ -361,6 +361,25 @@ fn trace(step: &str) {
 }
 
 /// A read-only look at the app's SQLite file while it runs (WAL lets us read).
+/// A kiosk's file after kills: sound, sequence numbers 1..=n, no id twice,
+/// every rating a citizen was thanked for (`acked`) still there; how many it holds.
+pub fn check_kiosk_store(data_dir: &Path, acked: &std::collections::HashSet<String>) -> Result<usize> {
+    let conn = db(data_dir)?;
+    let integrity: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+    ensure!(integrity == "ok", "integrity_check: {integrity}");
+    let mut stmt = conn.prepare("SELECT seq, id FROM ratings ORDER BY seq")?;
+    let rows: Vec<(i64, String)> = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+    let ids: std::collections::HashSet<&str> = rows.iter().map(|(_, id)| id.as_str()).collect();
+    ensure!(ids.len() == rows.len(), "a rating id appears twice");
+    for (i, (seq, _)) in rows.iter().enumerate() {
+        ensure!(*seq == i as i64 + 1, "sequence numbers are not 1..n: {seq} at position {i}");
+    }
+    for id in acked {
+        ensure!(ids.contains(id.as_str()), "acknowledged rating {id} was lost");
+    }
+    Ok(rows.len())
+}
+
 pub fn db(data_dir: &Path) -> Result<rusqlite::Connection> {
     let conn = rusqlite::Connection::open_with_flags(
         data_dir.join("tiyan.db"),

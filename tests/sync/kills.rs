@@ -16,11 +16,7 @@ use tiyan_system_tests::proxy::{Fault, FaultProxy};
 use tiyan_system_tests::sync_rig::{TestServer, assert_same, kiosk_enrolled_with, rate, ratings_of, server_binary};
 
 tiyan_server::on_both_backends!(the_server_killed_and_restarted_mid_sync_loses_and_duplicates_nothing);
-use tiyan_system_tests::{Guard, app_binary, app_pid, demo_reference, display};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(18787)
-}
+use tiyan_system_tests::{Guard, app_binary, app_pid, demo_reference, display, free_port};
 
 fn server_cmd(db: &str) -> Result<Command> {
     let mut c = Command::new(server_binary()?);
