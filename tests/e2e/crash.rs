@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
 use rand::Rng;
-use tiyan_system_tests::{App, prepared_kiosk};
+use tiyan_system_tests::{App, db, prepared_kiosk};
 
 /// Every acknowledged id is stored, the file is sound, sequence numbers are 1..=n.
 fn check(data_dir: &Path, acked: &HashSet<String>) -> Result<usize> {
