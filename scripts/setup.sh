@@ -14,11 +14,14 @@ log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
 # adduser, which the server package's scripts use, for the installation test;
 # faketime, under which the test command runs the server's suites at awkward moments;
 # patroni and etcd-server for the test in which a province's database loses its primary.
+# lintian, apt-utils (apt-ftparchive), gpg and unattended-upgrades for the packages, their signed apt
+# repository and the fleet-update part of the installation test.
 packages=(
   build-essential pkg-config curl wget file python3 adduser
   libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev
   xvfb xauth webkit2gtk-driver fonts-noto-cjk
   postgresql nginx chromium chromium-driver faketime patroni etcd-server
+  lintian apt-utils gpg unattended-upgrades
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,9 +1,15 @@
-//! The packages as a hall's IT meets them: `scripts/package.sh` builds both
-//! `.deb`s, `dpkg -i` installs them on this machine, the installed server runs
-//! as its own user with the installed configuration, the installed kiosk
-//! session starts the installed app (under Xvfb), which enrols with it; a
-//! rating arrives, and the administrator's exit ends the session; `dpkg
-//! --purge` removes both and leaves nothing behind. Screenshot: target/screenshots/install-*.png.
+//! The packages as a hall's IT meets them: `scripts/package.sh --repo` builds
+//! both `.deb`s (lintian finds no error in either) and a signed apt repository,
+//! served here over HTTP; `tiyan-kiosk-setup --updates` points this machine at
+//! it and apt installs both from it; the installed server runs as its own user
+//! with the installed configuration, the installed kiosk session starts the
+//! installed app (under Xvfb), which enrols with it; a rating arrives; IT edits
+//! `/etc/tiyan/server.toml`; with the server down a second rating waits in the
+//! kiosk's outbox and the administrator's exit ends the session. A newer
+//! version is published to the repository and `unattended-upgrade` takes it:
+//! the edited conffile is kept, the server holds its data, the kiosk session
+//! comes back on the new package and the waiting rating arrives. `dpkg --purge`
+//! removes both and leaves nothing behind. Screenshot: target/screenshots/install-*.png.
 //!
 //! It changes the machine (packages, a system user), so it needs root (or
 //! password-less sudo), and refuses to run where Tiyan is already installed.
@@ -78,6 +84,57 @@ fn purge() -> Result<()> {
     Ok(())
 }
 
+/// What `tiyan-kiosk-setup --updates` writes outside the packages.
+const UPDATE_FILES: [&str; 5] = [
+    "/etc/apt/sources.list.d/tiyan.list",
+    "/etc/apt/apt.conf.d/51tiyan-unattended-upgrades",
+    "/usr/share/keyrings/tiyan-archive-keyring.gpg",
+    "/etc/systemd/system/apt-daily.timer.d/tiyan.conf",
+    "/etc/systemd/system/apt-daily-upgrade.timer.d/tiyan.conf",
+];
+
+/// `apt-get` on the Tiyan source only (this machine's other sources are left alone).
+fn apt(args: &[&str]) -> Command {
+    let mut c = as_root("apt-get");
+    c.args([
+        "-o",
+        "Dir::Etc::sourcelist=sources.list.d/tiyan.list",
+        "-o",
+        "Dir::Etc::sourceparts=-",
+        "-o",
+        "APT::Get::List-Cleanup=0",
+    ]);
+    c.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+    c
+}
+
+/// Replaces `path`'s contents as root keeps its owner and mode (`tee`).
+fn write_as_root(path: &str, contents: &str) -> Result<()> {
+    use std::io::Write;
+    let mut tee = as_root("tee").arg(path).stdin(Stdio::piped()).stdout(Stdio::null()).spawn()?;
+    tee.stdin.take().context("tee's stdin")?.write_all(contents.as_bytes())?;
+    ensure!(tee.wait()?.success(), "writing {path}");
+    Ok(())
+}
+
+fn version_of(package: &str) -> Result<String> {
+    let out = run(Command::new("dpkg-query").args(["-W", "-f=${Version}", package]), "dpkg-query")?;
+    Ok(String::from_utf8(out.stdout)?)
+}
+
+/// Builds the packages and the repository (`version`: the packages' version).
+fn package(version: &str) -> Result<()> {
+    run(
+        Command::new("bash")
+            .arg(workspace().join("scripts/package.sh"))
+            .args(["--debug", "--repo"])
+            .env("TIYAN_PACKAGE_VERSION", version)
+            .stdout(Stdio::null()),
+        "scripts/package.sh --debug --repo",
+    )?;
+    Ok(())
+}
+
 /// Purges the packages if the test ends early.
 struct Installed;
 
@@ -85,6 +142,12 @@ impl Drop for Installed {
     fn drop(&mut self) {
         if installed("tiyan") || installed("tiyan-server") {
             let _ = purge();
+        }
+        for file in UPDATE_FILES {
+            let _ = as_root("rm").args(["-f", file]).status();
+        }
+        for dir in ["/etc/systemd/system/apt-daily.timer.d", "/etc/systemd/system/apt-daily-upgrade.timer.d"] {
+            let _ = as_root("rmdir").args(["--ignore-fail-on-non-empty", dir]).status();
         }
     }
 }
@@ -101,15 +164,45 @@ async fn both_packages_install_work_together_and_purge_cleanly() -> Result<()> {
         !installed("tiyan") && !installed("tiyan-server"),
         "Tiyan is installed on this machine already: this test installs and purges its own packages"
     );
-    run(
-        Command::new("bash").arg(workspace().join("scripts/package.sh")).arg("--debug").stdout(Stdio::null()),
-        "scripts/package.sh --debug",
-    )?;
+    let first = env!("CARGO_PKG_VERSION").to_string();
+    package(&first)?;
     let server_deb = deb_in(&workspace().join("target"), "tiyan-server_")?;
     let app_deb = deb_in(&workspace().join("target/debug/bundle/deb"), "Tiyan_")?;
+    // lintian: no error in either package; the warnings left are the ones the README explains.
+    let lint = Command::new("lintian").args(["--tag-display-limit", "0"]).arg(&server_deb).arg(&app_deb).output()?;
+    let tags: Vec<String> = String::from_utf8_lossy(&lint.stdout)
+        .lines()
+        .filter(|l| l.starts_with("E:") || l.starts_with("W:"))
+        .map(str::to_string)
+        .collect();
+    ensure!(lint.status.success(), "lintian: {tags:?}");
+    ensure!(tags.iter().all(|t| t.starts_with("W:") && t.contains("no-manual-page")), "lintian: {tags:?}");
 
+    // The hall's repository, served as its web server would, and this machine pointed at it.
+    let repo = workspace().join("target/apt");
+    let repo_port = free_port();
+    let _web = Guard(
+        Command::new("python3")
+            .args(["-m", "http.server", "--bind", "127.0.0.1", &repo_port.to_string(), "--directory"])
+            .arg(&repo)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?,
+    );
+    wait_for_port(repo_port).await?;
     let _cleanup = Installed;
-    run(as_root("dpkg").arg("-i").arg(&server_deb).arg(&app_deb), "dpkg -i")?;
+    let repo_url = format!("http://127.0.0.1:{repo_port}/");
+    let key = repo.join("tiyan-archive-keyring.gpg");
+    let setup = workspace().join("packaging/kiosk/tiyan-kiosk-setup");
+    run(as_root("sh").arg(&setup).args(["--updates", &repo_url]).arg(&key), "tiyan-kiosk-setup --updates")?;
+    let source = std::fs::read_to_string(UPDATE_FILES[0])?;
+    ensure!(source.contains("signed-by=/usr/share/keyrings/tiyan-archive-keyring.gpg"), "{source}");
+    let unattended = std::fs::read_to_string(UPDATE_FILES[1])?;
+    ensure!(unattended.contains("origin=Tiyan") && unattended.contains("#clear"), "Tiyan's packages only");
+    ensure!(std::fs::read_to_string(UPDATE_FILES[4])?.contains("OnCalendar=*-*-* 02:30"), "at night");
+    run(&mut apt(&["update", "-q"]), "apt-get update")?;
+    run(&mut apt(&["install", "-y", "-q", "--no-install-recommends", "tiyan-server", "tiyan"]), "apt-get install")?;
+    ensure!(version_of("tiyan")? == first && version_of("tiyan-server")? == first);
 
     // What the packages put on the machine.
     let uid = uid_of("tiyan-server").context("the package made no tiyan-server user")?;
@@ -198,6 +291,19 @@ async fn both_packages_install_work_together_and_purge_cleanly() -> Result<()> {
     let held: i64 = copy.query_row("SELECT count(*) FROM ratings", [], |r| r.get(0))?;
     ensure!(held == 1, "the backup holds the rating");
 
+    // IT edits the installed configuration.
+    let edited = format!("{}\n# Edited by the hall's IT on the first day.\n", std::fs::read_to_string(CONFIG)?);
+    write_as_root(CONFIG, &edited)?;
+    // The server goes down; a citizen rates; the rating waits in the kiosk's outbox.
+    drop(server);
+    app.wait_screen("welcome", LONG).await?;
+    app.click("welcome-start").await?;
+    app.wait_screen("rate", LONG).await?;
+    app.click("level-attitude-4").await?;
+    app.click("level-competence-5").await?;
+    app.click("rate-submit").await?;
+    app.wait_screen("thanks", LONG).await?;
+
     // The administrator leaves with the PIN: the session ends and starts nothing again.
     let pid = app_pid(&data.path().join("kiosk"))?;
     app.wait_screen("welcome", LONG).await?;
@@ -211,6 +317,43 @@ async fn both_packages_install_work_together_and_purge_cleanly() -> Result<()> {
     wait_gone(pid)?;
     tokio::time::sleep(Duration::from_secs(3)).await;
     ensure!(app_pid(&data.path().join("kiosk"))? == pid, "the session started the app again after the exit");
+    let _ = tokio::time::timeout(Duration::from_secs(5), app.client.close()).await;
+
+    // A newer version published to the repository; the night's unattended upgrade takes it.
+    let newer = format!("{first}+1");
+    package(&newer)?;
+    run(&mut apt(&["update", "-q"]), "apt-get update")?;
+    run(as_root("unattended-upgrade").arg("-v"), "unattended-upgrade")?;
+    ensure!(
+        version_of("tiyan")? == newer && version_of("tiyan-server")? == newer,
+        "not upgraded by unattended-upgrade"
+    );
+    ensure!(std::fs::read_to_string(CONFIG)? == edited, "the edited {CONFIG} was not kept");
+    run(as_root("dpkg").args(["--verify", "tiyan", "tiyan-server"]), "dpkg --verify")?;
+    // The server on the new package holds its data; the kiosk session on the new
+    // package sends the rating that waited.
+    let server = Guard(
+        installed_server(&["serve"])
+            .env("TIYAN_LISTEN", format!("127.0.0.1:{port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .spawn()
+            .context("starting the upgraded server")?,
+    );
+    wait_for_port(port).await?;
+    let app = App::launch_via(Path::new("/usr/bin/tiyan-kiosk-session"), &[], &data.path().join("kiosk"), &[]).await?;
+    app.wait_screen("welcome", LONG).await?;
+    app.screenshot("install-02-upgraded-kiosk").await?;
+    let deadline = Instant::now() + LONG;
+    loop {
+        let held: i64 = rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?
+            .query_row("SELECT count(*) FROM ratings WHERE window_id = 'jianghai-w02'", [], |r| r.get(0))?;
+        if held == 2 {
+            break;
+        }
+        ensure!(Instant::now() < deadline, "the waiting rating did not reach the upgraded server ({held} held)");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     let _ = tokio::time::timeout(Duration::from_secs(5), app.client.close()).await;
     drop(server);
 
