@@ -43,6 +43,12 @@ struct ContactLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ConnectionLabels {
+    /// `open`, `idle`, `max`.
+    state: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct TargetLabels {
     target: String,
 }
@@ -58,6 +64,8 @@ pub struct Metrics {
     upward_refused: Family<TargetLabels, Gauge>,
     db_up: Gauge,
     schema: Gauge,
+    connections: Family<ConnectionLabels, Gauge>,
+    waiting: Gauge,
     last_backup: Gauge,
 }
 
@@ -74,6 +82,8 @@ impl Default for Metrics {
             upward_refused: Family::default(),
             db_up: Gauge::default(),
             schema: Gauge::default(),
+            connections: Family::default(),
+            waiting: Gauge::default(),
             last_backup: Gauge::default(),
             registry: Registry::default(),
         };
@@ -94,6 +104,16 @@ impl Default for Metrics {
         );
         registry.register("database_up", "1 when the database answered this scrape", m.db_up.clone());
         registry.register("database_schema", "The database's schema version", m.schema.clone());
+        registry.register(
+            "database_connections",
+            "This process's connections to the database: open, idle, and the most it opens",
+            m.connections.clone(),
+        );
+        registry.register(
+            "database_waiting",
+            "Requests of this process waiting for a database connection",
+            m.waiting.clone(),
+        );
         registry.register(
             "backup_last_timestamp_seconds",
             "When the newest backup in [backup] dir was written (0: none there)",
@@ -127,6 +147,10 @@ impl Metrics {
             Ok(h) => {
                 self.db_up.set(1);
                 self.schema.set(i64::from(h.schema));
+                for (state, n) in [("open", h.pool.open), ("idle", h.pool.idle), ("max", h.pool.max)] {
+                    self.connections.get_or_create(&ConnectionLabels { state: state.into() }).set(i64::from(n));
+                }
+                self.waiting.set(i64::from(h.pool.waiting));
             }
             Err(_) => {
                 self.db_up.set(0);
@@ -148,14 +172,14 @@ impl Metrics {
                 self.devices.get_or_create(&ContactLabels { last_contact: name.into() }).set(n);
             }
         }
-        let refused = store.upward_refused(None, 100_000).await.unwrap_or_default();
         for t in &state.settings.upward {
             let target = TargetLabels { target: t.config.name.clone() };
             if let Ok(n) = store.upward_backlog(&t.config.name).await {
                 self.upward_backlog.get_or_create(&target).set(n as i64);
             }
-            let n = refused.iter().filter(|r| r.target == t.config.name).count();
-            self.upward_refused.get_or_create(&target).set(n as i64);
+            if let Ok(n) = store.upward_refused_count(&t.config.name).await {
+                self.upward_refused.get_or_create(&target).set(n as i64);
+            }
         }
         self.last_backup.set(backup_dir.map_or(0, newest_backup));
         let mut out = String::new();

@@ -76,5 +76,10 @@ async fn a_scrape_after_uploads_counts_what_they_did(backend: Backend) {
     assert_eq!(value(&text, r#"tiyan_devices{last_contact="hour"}"#), Some(1.0), "{text}");
     assert_eq!(value(&text, "tiyan_database_up"), Some(1.0), "{text}");
     assert!(value(&text, "tiyan_database_schema").is_some_and(|v| v > 0.0), "{text}");
+    let open = value(&text, "tiyan_database_connections{state=\"open\"}").expect("open connections");
+    let max = value(&text, "tiyan_database_connections{state=\"max\"}").expect("the pool's size");
+    let idle = value(&text, "tiyan_database_connections{state=\"idle\"}").expect("idle connections");
+    assert!(open >= 1.0 && open <= max && idle <= open, "{text}");
+    assert_eq!(value(&text, "tiyan_database_waiting"), Some(0.0), "{text}");
     assert!(text.ends_with("# EOF\n"), "{text}");
 }

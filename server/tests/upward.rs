@@ -120,6 +120,7 @@ async fn the_page_shows_refusals_with_the_reason_and_sends_them_again_audited(ba
     assert!(page.contains("满意度代码: 格式或代码不合法") && page.contains("deptCode: 缺少必填字段"), "{page}");
     assert!(page.contains("class=\"num acknowledged\">6<"), "{page}");
     assert!(page.contains("class=\"num refused\">2<"), "{page}");
+    assert_eq!(s.store.upward_refused_count("province").await.unwrap(), 2, "what /metrics shows");
 
     // Another hall's administrator sees none of it; a clerk has no such page.
     let mut other = Browser::signed_in(&s, "admin2").await;
@@ -143,6 +144,7 @@ async fn the_page_shows_refusals_with_the_reason_and_sends_them_again_audited(ba
     b.post("/admin/upward/resend", &[]).await;
     assert!(s.store.upward_refused(None, 10).await.unwrap().is_empty());
     assert_eq!(s.store.upward_backlog("province").await.unwrap(), 2, "due again");
+    assert_eq!(s.store.upward_refused_count("province").await.unwrap(), 0);
     let log = s
         .store
         .audit_log(&AuditFilter { action: Some("upward_resent".into()), limit: 100, ..Default::default() })

@@ -19,7 +19,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::NoTls;
 
-use tiyan_storage::{AttemptStore, Attempts, Database, DbHealth, Error, Result, sql};
+use tiyan_storage::{AttemptStore, Attempts, Database, DbHealth, Error, PoolStatus, Result, sql};
 
 /// Keeps the rows of `column` whose hall is in the `text[]` parameter `$n`,
 /// or every row when it is NULL: an account's scope ([`tiyan_core::accounts::Scope::halls`]).
@@ -169,7 +169,10 @@ impl Database for PgStore {
         let client = self.client().await?;
         let schema: i32 =
             client.query_one("SELECT coalesce(max(version), 0) FROM schema_migrations", &[]).await?.get(0);
-        Ok(DbHealth { backend: "postgres", schema: schema as u32 })
+        let s = self.pool.status();
+        let n = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
+        let pool = PoolStatus { open: n(s.size), max: n(s.max_size), idle: n(s.available), waiting: n(s.waiting) };
+        Ok(DbHealth { backend: "postgres", schema: schema as u32, pool })
     }
 }
 

@@ -164,4 +164,9 @@ impl UpwardStore for PgStore {
         let row = self.client().await?.query_one(sql::upward::BACKLOG, &[&target]).await?;
         Ok(count(&row, 0))
     }
+
+    async fn upward_refused_count(&self, target: &str) -> Result<u64> {
+        let row = self.client().await?.query_one(sql::upward::REFUSED_COUNT, &[&target]).await?;
+        Ok(count(&row, 0))
+    }
 }

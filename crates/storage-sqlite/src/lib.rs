@@ -23,7 +23,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use tiyan_storage::{AttemptStore, Attempts, Database, DbHealth, Error, Result, sql};
+use tiyan_storage::{AttemptStore, Attempts, Database, DbHealth, Error, PoolStatus, Result, sql};
 
 /// Keeps the rows of `column` whose hall is in the JSON array parameter `?n`,
 /// or every row when it is NULL: an account's scope ([`tiyan_core::accounts::Scope::halls`]).
@@ -276,9 +276,17 @@ impl Database for SqliteStore {
     async fn health(&self) -> Result<DbHealth> {
         self.read(|c| {
             let schema: u32 = c.pragma_query_value(None, "user_version", |r| r.get(0))?;
-            Ok(DbHealth { backend: "sqlite", schema })
+            Ok(schema)
         })
         .await
+        .map(|schema| {
+            // The readers (this read holds none now) and the one writer, all opened at the start.
+            let readers = &self.inner.readers;
+            let idle = readers.iter().filter(|r| r.try_lock().is_ok()).count();
+            let open = u32::try_from(readers.len() + 1).unwrap_or(u32::MAX);
+            let idle = u32::try_from(idle).unwrap_or(u32::MAX);
+            DbHealth { backend: "sqlite", schema, pool: PoolStatus { open, max: open, idle, waiting: 0 } }
+        })
     }
 }
 

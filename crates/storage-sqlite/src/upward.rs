@@ -171,4 +171,9 @@ impl UpwardStore for SqliteStore {
         let target = target.to_string();
         self.read(move |c| Ok(c.query_row(&q(sql::upward::BACKLOG), [target], |r| r.get::<_, u64>(0))?)).await
     }
+
+    async fn upward_refused_count(&self, target: &str) -> Result<u64> {
+        let target = target.to_string();
+        self.read(move |c| Ok(c.query_row(&q(sql::upward::REFUSED_COUNT), [target], |r| r.get::<_, u64>(0))?)).await
+    }
 }

@@ -289,6 +289,21 @@ pub struct Attempts {
 pub struct DbHealth {
     pub backend: &'static str,
     pub schema: u32,
+    /// For `/metrics` only: the health answer anybody may ask for says nothing of it.
+    #[serde(skip)]
+    pub pool: PoolStatus,
+}
+
+/// This process's connections to the database, for `/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PoolStatus {
+    /// Connections open now, and at most.
+    pub open: u32,
+    pub max: u32,
+    /// Open and not in use.
+    pub idle: u32,
+    /// Requests waiting for a connection.
+    pub waiting: u32,
 }
 
 /// See [`SyncStore::device_state`].

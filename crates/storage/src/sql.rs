@@ -499,4 +499,5 @@ pub mod upward {
         )
     }
     pub const BACKLOG: &str = "SELECT count(*) FROM upward_outbox WHERE target = $1 AND state IN ('waiting', 'sent')";
+    pub const REFUSED_COUNT: &str = "SELECT count(*) FROM upward_outbox WHERE target = $1 AND state = 'refused'";
 }

@@ -148,4 +148,7 @@ pub trait UpwardStore: Send + Sync {
 
     /// Records of the target not yet acknowledged or refused.
     async fn upward_backlog(&self, target: &str) -> Result<u64>;
+
+    /// Records of the target the platform refused (or that could not be made) and not yet sent again.
+    async fn upward_refused_count(&self, target: &str) -> Result<u64>;
 }
