@@ -52,3 +52,56 @@ async fn a_rating_on_the_kiosk_arrives_on_the_server_within_seconds() -> Result<
     server.stop().await;
     Ok(())
 }
+
+/// Settings from the centre on the real app: the hall office asked its kiosks
+/// to sleep outside opening hours, with a lunch break, Chinese only and an idle
+/// time of its own. A kiosk enrolled at 12:30 on a Monday sets up, then shows
+/// the dimmed closed screen with the hours and no language button; its admin
+/// screen shows the idle time as the centre's, not to be changed there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kiosk_asleep_at_lunch_shows_the_centres_hours_and_settings() -> Result<()> {
+    use tiyan_core::Language;
+    use tiyan_core::settings::{KioskPolicy, Span};
+
+    let dir = tempfile::tempdir()?;
+    let server = TestServer::start(Backend::Sqlite).await?;
+    let hm = |s: &str| chrono::NaiveTime::parse_from_str(s, "%H:%M").unwrap();
+    let mut settings = server.store.figure_settings("jianghai").await?;
+    settings.kiosk = KioskPolicy {
+        lunch: Some(Span { from: hm("12:00"), to: hm("13:30") }),
+        sleep_when_closed: true,
+        idle_seconds: Some(45),
+        interval_seconds: None,
+        languages: Some(vec![Language::ZhCn]),
+    };
+    server.store.set_figure_settings("jianghai", &settings).await?;
+    let code = server.code("jianghai-w02").await?;
+    let data = dir.path().join("kiosk");
+    let url = server.url();
+    let args = ["--server", &url, "--enrolment-code", &code, "--clock-start", "2026-11-23T12:30:00+08:00"];
+    let app = App::launch(&data, &args).await?;
+    app.wait_screen("setup", LONG).await?;
+    // The settings' save was the data's second edition.
+    app.wait_text("setup-import-summary", "2", LONG).await?;
+    app.keypad("setup-pin", ADMIN_PIN).await?;
+    app.keypad("setup-pin", ADMIN_PIN).await?;
+    app.wait_screen("asleep", LONG).await?;
+    let hours = app.text("asleep-hours").await?;
+    ensure!(hours.contains("09:00–17:00") && hours.contains("12:00–13:30"), "{hours}");
+    let toggles = app.client.find_all(fantoccini::Locator::Css("[data-testid='lang-toggle']")).await?;
+    ensure!(toggles.is_empty(), "one language offered: no language button");
+    app.screenshot("15-kiosk-asleep-at-lunch").await?;
+
+    app.click("admin-open").await?;
+    app.keypad("admin-pin", ADMIN_PIN).await?;
+    app.wait_screen("admin", LONG).await?;
+    app.find("admin-idle-centre").await?;
+    let idle = app.find("admin-idle").await?;
+    ensure!(idle.prop("value").await?.as_deref() == Some("45"), "the centre's idle time");
+    ensure!(idle.attr("disabled").await?.is_some(), "not to be changed on the kiosk");
+    ensure!(app.text("admin-hours").await?.contains("12:00–13:30"));
+    app.screenshot("16-kiosk-admin-settings-from-the-centre").await?;
+    app.quit().await?;
+    server.stop().await;
+    Ok(())
+}

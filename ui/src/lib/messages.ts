@@ -165,7 +165,7 @@ export const zhCN = {
     intervalHelp: '无办件编号时，间隔内的再次评价将标记为疑似重复（仍会保存）',
     language: '默认语言',
     fromCentre: '由中心统一设置',
-    languagesFromCentre: '可选语言由中心统一设置',
+    languagesFromCentre: '语言由中心设置',
     hours: '办公时间',
     binding: '窗口绑定与基础数据',
     currentWindow: '当前窗口',
