@@ -280,6 +280,7 @@ async fn the_fleet_shows_what_a_kiosk_still_holds(backend: Backend) {
     };
     // A kiosk holding 37 ratings the server has not seen asks for its state, its clock 90 s ahead.
     let clock = (h.s.now() + Duration::seconds(90)).with_timezone(&FixedOffset::east_opt(8 * 3600).unwrap());
+    let edition = h.s.store.hall_reference("jianghai", None).await.unwrap().version;
     let query = tiyan_core::protocol::StateQuery {
         app_version: Some("0.1.0".into()),
         device_time: Some(clock),
@@ -287,7 +288,7 @@ async fn the_fleet_shows_what_a_kiosk_still_holds(backend: Backend) {
         diary: Some(0),
         feedback: Some(0),
         case: None,
-        reference: None,
+        reference: edition,
     };
     let path = query.path();
     let (status, body) = ask(path.trim_start_matches("/api/v1/sync/state").to_string()).await;
@@ -298,6 +299,7 @@ async fn the_fleet_shows_what_a_kiosk_still_holds(backend: Backend) {
     let offset = line.row.clock_offset_seconds.unwrap();
     assert!((85..=95).contains(&offset), "{offset}");
     assert!(line.last_contact.is_some());
+    assert_eq!((line.row.reference_held, line.row.reference_current), (edition, edition), "the current edition");
     // It sends 10 of them: 27 wait.
     h.rate("2026-11-02T10:00:00+08:00", "staff-100102", &[(5, 5); 10], false).await;
     assert_eq!(fleet().await.row.waiting, 27);
@@ -307,12 +309,21 @@ async fn the_fleet_shows_what_a_kiosk_still_holds(backend: Backend) {
         "?app_version=%3Cscript%3E",
         "?device_time=yesterday",
         &format!("?app_version={}", "9".repeat(41)),
+        "?reference=latest",
     ] {
         let (status, _) = ask(bad.to_string()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
     }
     let line = fleet().await;
     assert_eq!((line.row.waiting, line.row.app_version.as_deref()), (27, Some("0.1.0")));
+    // The hall's settings change: the page shows the kiosk behind until it asks again.
+    let settings = h.s.store.figure_settings("jianghai").await.unwrap();
+    assessment::set_settings(h.s.cx(), &h.s.who(&h.admin), "jianghai", &settings).await.unwrap();
+    let line = fleet().await;
+    assert!(line.row.reference_held < line.row.reference_current, "{:?}", line.row);
+    let mut b = Browser::signed_in(&h.s, "admin").await;
+    let (_, _, page) = b.get("/admin/devices").await;
+    assert!(page.contains("data-version=\"0.1.0\">0.1.0 × 1<") && page.contains("待更新"), "{page}");
     // A device that says nothing (an older app) is still answered.
     assert_eq!(ask(String::new()).await.0, StatusCode::OK);
     // The fleet is not public: signed out, the devices page sends to sign-in.
