@@ -797,7 +797,9 @@ pub async fn province(cx: &Services, reference: std::sync::Arc<ReferenceData>, m
 }
 
 /// These halls' months (see [`settled`]): the closed ones as frozen, the
-/// others computed from one read of all of them.
+/// others computed from one read of all of them; the halls are shared out
+/// among the machine's cores (a frozen month is a JSON document to read, an
+/// open one a computation: both are CPU, not the database).
 async fn halls_month(
     cx: &Services,
     reference: &std::sync::Arc<ReferenceData>,
@@ -805,23 +807,36 @@ async fn halls_month(
     m: Month,
 ) -> Result<Vec<MonthFigures>> {
     let (store, now) = (cx.store.as_ref(), cx.now());
-    let closed = by_hall(store.closings(halls, m, m).await?);
+    let mut closed = by_hall(store.closings(halls, m, m).await?);
     let open: Vec<String> = halls.iter().filter(|h| !closed.contains_key(*h)).cloned().collect();
-    let (method, inputs) = if open.is_empty() {
-        (Method::default(), None)
-    } else {
-        (newest_method(store).await?, Some(Inputs::read(store, &open, m).await?))
-    };
-    halls
-        .iter()
-        .map(|hall| match (closed.get(hall), &inputs) {
-            (Some(c), _) => {
-                serde_json::from_value(c.figures.clone()).map_err(|e| Error::Backend(format!("closed month {m}: {e}")))
-            }
-            (None, Some(inputs)) => inputs.figures(reference, hall, m, &method, now),
-            (None, None) => Err(Error::Backend(format!("hall {hall}'s month {m} was not read"))),
-        })
-        .collect()
+    let read =
+        if open.is_empty() { None } else { Some((newest_method(store).await?, Inputs::read(store, &open, m).await?)) };
+    let read = std::sync::Arc::new(read);
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mut tasks = tokio::task::JoinSet::new();
+    for (part, chunk) in halls.chunks(halls.len().div_ceil(cores).max(1)).enumerate() {
+        let work: Vec<(String, Option<Closing>)> = chunk.iter().map(|h| (h.clone(), closed.remove(h))).collect();
+        let (reference, read) = (reference.clone(), read.clone());
+        tasks.spawn_blocking(move || {
+            let figures: Result<Vec<MonthFigures>> =
+                work.into_iter()
+                    .map(|(hall, closing)| match (closing, read.as_ref()) {
+                        (Some(c), _) => serde_json::from_value(c.figures)
+                            .map_err(|e| Error::Backend(format!("closed month {m}: {e}"))),
+                        (None, Some((method, inputs))) => inputs.figures(&reference, &hall, m, method, now),
+                        (None, None) => Err(Error::Backend(format!("hall {hall}'s month {m} was not read"))),
+                    })
+                    .collect();
+            (part, figures)
+        });
+    }
+    let mut parts = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        let (part, figures) = done.map_err(|e| Error::Backend(format!("a hall's figures failed: {e}")))?;
+        parts.push((part, figures?));
+    }
+    parts.sort_by_key(|(part, _)| *part);
+    Ok(parts.into_iter().flat_map(|(_, figures)| figures).collect())
 }
 
 /// What differs between the frozen month and the same month computed again
