@@ -563,8 +563,7 @@ async fn the_rollups_hold_what_two_racing_kiosks_sent_once_with_appeals_taken_ou
         t
     };
     let (from, to) = (month("2026-10").first_day(), month("2026-12").first_day());
-    let held = h.s.store.rating_tallies(&["jianghai".to_string()], from, to).await.unwrap();
-    let held = held.get("jianghai").expect("the hall's ratings");
+    let held = h.s.store.rating_tallies("jianghai", from, to).await.unwrap();
     let sum = |rows: &[tiyan_storage::TallyRow], m: Month| {
         let mut t = tiyan_core::assessment::Tally::default();
         rows.iter().filter(|r| r.month == m).for_each(|r| t.merge(&r.tally));
@@ -592,11 +591,10 @@ async fn the_rollups_hold_what_two_racing_kiosks_sent_once_with_appeals_taken_ou
     let today = Month::of(h.s.today());
     let items: u64 =
         h.s.store
-            .ledger_tallies(&["jianghai".to_string()], today.first_day(), today.next().first_day())
+            .ledger_tallies("jianghai", today.first_day(), today.next().first_day())
             .await
             .unwrap()
-            .values()
-            .flatten()
+            .iter()
             .map(|r| r.tally.items)
             .sum();
     assert_eq!(items, (bad.len() - upheld.len()) as u64);

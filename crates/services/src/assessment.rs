@@ -17,7 +17,7 @@ use tiyan_storage::TallyKind;
 use super::audit::{self, AuditAction};
 use super::{Services, Who};
 use crate::error::{Error, Invalid, Result};
-use tiyan_storage::{ByHall, CaseTallyRow, Closing, FigureSettings, LedgerTallyRow, RatingTallies, Storage};
+use tiyan_storage::{CaseTallyRow, Closing, FigureSettings, LedgerTallyRow, RatingTallies, Storage};
 
 /// What a month's ratings and items make of one staff member, window or hall.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -255,73 +255,14 @@ async fn compute(
     method: &Method,
     now: DateTime<Utc>,
 ) -> Result<MonthFigures> {
-    let inputs = Inputs::read(store, &[hall.to_string()], month).await?;
-    inputs.figures(reference, hall, month, method, now)
-}
-
-/// What the months of some halls are computed from, read for all of them at
-/// once (a province's month is five reads, not five a hall): the ratings of
-/// the month and of the one before (for the windows called in), the ledger's
-/// items and the cases of the month, the settings, the closings of the month before.
-struct Inputs {
-    ratings: ByHall<RatingTallies>,
-    ledger: ByHall<Vec<LedgerTallyRow>>,
-    cases: ByHall<Vec<CaseTallyRow>>,
-    settings: ByHall<FigureSettings>,
-    closed_before: ByHall<Closing>,
-}
-
-impl Inputs {
-    async fn read(store: &dyn Storage, halls: &[String], month: Month) -> Result<Inputs> {
-        let previous = month.previous();
-        let (from, to) = (month.first_day(), month.next().first_day());
-        Ok(Inputs {
-            ratings: store.rating_tallies(halls, previous.first_day(), to).await?,
-            ledger: store.ledger_tallies(halls, from, to).await?,
-            cases: store.case_tallies(halls, from, to).await?,
-            settings: store.figure_settings_of(halls).await?,
-            closed_before: by_hall(store.closings(halls, previous, previous).await?),
-        })
-    }
-
-    /// A hall's month from what was read: the same pure computation for one hall or a province.
-    fn figures(
-        &self,
-        reference: &ReferenceData,
-        hall: &str,
-        month: Month,
-        method: &Method,
-        now: DateTime<Utc>,
-    ) -> Result<MonthFigures> {
-        let none = RatingTallies::default();
-        let ratings = self.ratings.get(hall).unwrap_or(&none);
-        let settings = self.settings.get(hall).cloned().unwrap_or_default();
-        let previous = month.previous();
-        // The windows near the bottom the month before: as it was frozen if it
-        // was closed, else as it stands now.
-        let before = match self.closed_before.get(hall) {
-            Some(c) => serde_json::from_value::<MonthFigures>(c.figures.clone())
-                .map_err(|e| Error::Backend(format!("closed month {previous}: {e}")))?,
-            None => {
-                let tallies = ratings.of_month(previous);
-                let counts = Counts { ratings: &tallies, ledger: &[], cases: &[] };
-                figures(reference, hall, previous, counts, method, &settings, &HashSet::new(), now)
-            }
-        };
-        let called_in: HashSet<String> =
-            before.windows.into_iter().filter(|w| w.figures.near_bottom).map(|w| w.window_id).collect();
-        let tallies = ratings.of_month(month);
-        let counts = Counts {
-            ratings: &tallies,
-            ledger: self.ledger.get(hall).map_or(&[], Vec::as_slice),
-            cases: self.cases.get(hall).map_or(&[], Vec::as_slice),
-        };
-        Ok(figures(reference, hall, month, counts, method, &settings, &called_in, now))
-    }
-}
-
-fn by_hall(closings: Vec<Closing>) -> ByHall<Closing> {
-    closings.into_iter().map(|c| (c.hall_id.clone(), c)).collect()
+    let (from, to) = (month.first_day(), month.next().first_day());
+    let tallies = store.rating_tallies(hall, from, to).await?;
+    let ledger = store.ledger_tallies(hall, from, to).await?;
+    let cases = store.case_tallies(hall, from, to).await?;
+    let settings = store.figure_settings(hall).await?;
+    let previous = previous_bottom(store, reference, hall, month, method, &settings, now).await?;
+    let counts = Counts { ratings: &tallies, ledger: &ledger, cases: &cases };
+    Ok(figures(reference, hall, month, counts, method, &settings, &previous, now))
 }
 
 /// What a month's figures are made of: the counts storage gives.
@@ -330,6 +271,31 @@ struct Counts<'a> {
     ratings: &'a RatingTallies,
     ledger: &'a [LedgerTallyRow],
     cases: &'a [CaseTallyRow],
+}
+
+/// The windows near the bottom the month before: as it was frozen if it was
+/// closed, else as it stands now.
+async fn previous_bottom(
+    store: &dyn Storage,
+    reference: &ReferenceData,
+    hall: &str,
+    month: Month,
+    method: &Method,
+    settings: &FigureSettings,
+    now: DateTime<Utc>,
+) -> Result<HashSet<String>> {
+    let previous = month.previous();
+    let figures = match store.closing(hall, previous).await? {
+        Some(c) => serde_json::from_value::<MonthFigures>(c.figures)
+            .map_err(|e| Error::Backend(format!("closed month {previous}: {e}")))?,
+        None => {
+            let (from, to) = (previous.first_day(), month.first_day());
+            let tallies = store.rating_tallies(hall, from, to).await?;
+            let counts = Counts { ratings: &tallies, ledger: &[], cases: &[] };
+            figures(reference, hall, previous, counts, method, settings, &HashSet::new(), now)
+        }
+    };
+    Ok(figures.windows.into_iter().filter(|w| w.figures.near_bottom).map(|w| w.window_id).collect())
 }
 
 /// Whether `id` served any case (a row of only ratings with a case does not list anyone).
@@ -796,47 +762,26 @@ pub async fn province(cx: &Services, reference: std::sync::Arc<ReferenceData>, m
     halls_month(cx, &reference, &halls, m).await
 }
 
-/// These halls' months (see [`settled`]): the closed ones as frozen, the
-/// others computed from one read of all of them; the halls are shared out
-/// among the machine's cores (a frozen month is a JSON document to read, an
-/// open one a computation: both are CPU, not the database).
+/// These halls' months (see [`settled`]), computed side by side.
 async fn halls_month(
     cx: &Services,
     reference: &std::sync::Arc<ReferenceData>,
     halls: &[String],
     m: Month,
 ) -> Result<Vec<MonthFigures>> {
-    let (store, now) = (cx.store.as_ref(), cx.now());
-    let mut closed = by_hall(store.closings(halls, m, m).await?);
-    let open: Vec<String> = halls.iter().filter(|h| !closed.contains_key(*h)).cloned().collect();
-    let read =
-        if open.is_empty() { None } else { Some((newest_method(store).await?, Inputs::read(store, &open, m).await?)) };
-    let read = std::sync::Arc::new(read);
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let now = cx.now();
     let mut tasks = tokio::task::JoinSet::new();
-    for (part, chunk) in halls.chunks(halls.len().div_ceil(cores).max(1)).enumerate() {
-        let work: Vec<(String, Option<Closing>)> = chunk.iter().map(|h| (h.clone(), closed.remove(h))).collect();
-        let (reference, read) = (reference.clone(), read.clone());
-        tasks.spawn_blocking(move || {
-            let figures: Result<Vec<MonthFigures>> =
-                work.into_iter()
-                    .map(|(hall, closing)| match (closing, read.as_ref()) {
-                        (Some(c), _) => serde_json::from_value(c.figures)
-                            .map_err(|e| Error::Backend(format!("closed month {m}: {e}"))),
-                        (None, Some((method, inputs))) => inputs.figures(&reference, &hall, m, method, now),
-                        (None, None) => Err(Error::Backend(format!("hall {hall}'s month {m} was not read"))),
-                    })
-                    .collect();
-            (part, figures)
-        });
+    for (i, hall) in halls.iter().enumerate() {
+        let (store, reference, hall) = (cx.store.clone(), reference.clone(), hall.clone());
+        tasks.spawn(async move { (i, settled_in(store.as_ref(), &reference, &hall, m, now).await) });
     }
-    let mut parts = Vec::new();
+    let mut out = Vec::new();
     while let Some(done) = tasks.join_next().await {
-        let (part, figures) = done.map_err(|e| Error::Backend(format!("a hall's figures failed: {e}")))?;
-        parts.push((part, figures?));
+        let (i, figures) = done.map_err(|e| Error::Backend(format!("a hall's figures failed: {e}")))?;
+        out.push((i, figures?));
     }
-    parts.sort_by_key(|(part, _)| *part);
-    Ok(parts.into_iter().flat_map(|(_, figures)| figures).collect())
+    out.sort_by_key(|(i, _)| *i);
+    Ok(out.into_iter().map(|(_, f)| f).collect())
 }
 
 /// What differs between the frozen month and the same month computed again
@@ -898,9 +843,7 @@ pub async fn trend(cx: &Services, who: &Who<'_>, hall: &str, subject: &Subject, 
     let store = cx.store.as_ref();
     let method = newest_method(store).await?;
     let months = end.last(12);
-    let halls = [hall.to_string()];
-    let mut by_hall = store.rating_tallies(&halls, months[0].first_day(), end.next().first_day()).await?;
-    let tallies = by_hall.remove(hall).unwrap_or_default();
+    let tallies = store.rating_tallies(hall, months[0].first_day(), end.next().first_day()).await?;
     let mine = |r: &tiyan_storage::TallyRow| match subject {
         Subject::Hall => true,
         Subject::Window(w) => &r.window_id == w,

@@ -11,7 +11,7 @@ use super::PgStore;
 use super::devices::device_row;
 use tiyan_storage::sql::DEVICE_COLUMNS;
 use tiyan_storage::{
-    Alert, AssessmentStore, ByHall, CaseTallyRow, Closing, DeviceReport, Error, FigureSettings, FleetRow, HallSettings,
+    Alert, AssessmentStore, CaseTallyRow, Closing, DeviceReport, Error, FigureSettings, FleetRow, HallSettings,
     LedgerTallyRow, OfficerProblems, RatingTallies, Result, RevisionScore, TallyKind, TallyRow, predicate, sql,
 };
 
@@ -51,37 +51,26 @@ fn alert_row(r: &Row) -> Alert {
     }
 }
 
-/// The settings of `halls` (the defaults for a hall nobody set any for).
-pub(super) async fn figure_settings_of(c: &impl GenericClient, halls: &[String]) -> Result<ByHall<FigureSettings>> {
-    let text = sql::assessment::figure_settings(&any_hall("hall_id"));
-    let mut out: ByHall<FigureSettings> = halls.iter().map(|h| (h.clone(), FigureSettings::default())).collect();
-    for r in c.query(&text, &[&halls]).await? {
-        let n = |i: usize| r.get::<_, i32>(i).max(0) as u32;
-        let settings = FigureSettings {
-            minimum_ratings: n(1),
-            publish_names: r.get(2),
-            opens: clock(r.get(3))?,
-            closes: clock(r.get(4))?,
-            silence_minutes: n(5),
-            alert: AlertRule { minutes: n(6), min_ratings: n(7), bad_percent: n(8) },
-            rating_rate_percent: n(9),
-            kiosk: Default::default(),
-        }
-        .with_policy(r.get(10))?;
-        out.insert(r.get(0), settings);
+/// A hall's settings (the defaults for a hall nobody set any for).
+pub(super) async fn figure_settings(c: &impl GenericClient, hall: &str) -> Result<FigureSettings> {
+    let row = c.query_opt(sql::assessment::FIGURE_SETTINGS, &[&hall]).await?;
+    let Some(r) = row else { return Ok(FigureSettings::default()) };
+    let n = |i: usize| r.get::<_, i32>(i).max(0) as u32;
+    FigureSettings {
+        minimum_ratings: n(0),
+        publish_names: r.get(1),
+        opens: clock(r.get(2))?,
+        closes: clock(r.get(3))?,
+        silence_minutes: n(4),
+        alert: AlertRule { minutes: n(5), min_ratings: n(6), bad_percent: n(7) },
+        rating_rate_percent: n(8),
+        kiosk: Default::default(),
     }
-    Ok(out)
+    .with_policy(r.get(9))
 }
 
 fn clock(s: &str) -> Result<NaiveTime> {
     NaiveTime::parse_from_str(s, "%H:%M").map_err(|e| Error::Backend(format!("opening hours {s:?}: {e}")))
-}
-
-/// The halls named in `$1` (always given for these reads): spelt without
-/// `in_halls`' "or every hall", which keeps a prepared statement's generic plan
-/// off the `hall_id` indexes.
-fn any_hall(column: &str) -> String {
-    format!("{column} = ANY($1)")
 }
 
 /// Whether `[from, to)` is whole months: then the month rollup answers it.
@@ -90,15 +79,11 @@ fn whole_months(from: NaiveDate, to: NaiveDate) -> bool {
     from.day() == 1 && to.day() == 1
 }
 
-/// The halls' whole months from `rating_months` (see its migration), in the
+/// A hall's whole months from `rating_months` (see its migration), in the
 /// columns of [`sql::assessment::rating_months`].
-fn hall_months(in_halls: &str) -> String {
-    format!(
-        "SELECT hall_id, to_char(month, 'YYYY-MM'), staff_id, window_id, kind, a1::int8, a2::int8, a3::int8,
-            a4::int8, a5::int8, c1::int8, c2::int8, c3::int8, c4::int8, c5::int8, bad::int8
-         FROM rating_months WHERE {in_halls} AND month >= $2 AND month < $3"
-    )
-}
+const HALL_MONTHS: &str = "SELECT to_char(month, 'YYYY-MM'), staff_id, window_id, kind, a1::int8, a2::int8, a3::int8,
+        a4::int8, a5::int8, c1::int8, c2::int8, c3::int8, c4::int8, c5::int8, bad::int8
+    FROM rating_months WHERE hall_id = $1 AND month >= $2 AND month < $3";
 
 /// The halls' whole months from `rating_months`, in the columns of
 /// [`sql::assessment::region_rating_months`].
@@ -117,20 +102,15 @@ fn int(n: u32) -> i32 {
 
 #[async_trait]
 impl AssessmentStore for PgStore {
-    async fn rating_tallies(&self, halls: &[String], from: NaiveDate, to: NaiveDate) -> Result<ByHall<RatingTallies>> {
+    async fn rating_tallies(&self, hall: &str, from: NaiveDate, to: NaiveDate) -> Result<RatingTallies> {
         let client = self.client().await?;
-        let in_halls = any_hall("hall_id");
-        let text = if whole_months(from, to) {
-            hall_months(&in_halls)
-        } else {
-            sql::assessment::rating_months(month_of, &in_halls)
-        };
+        let text =
+            if whole_months(from, to) { HALL_MONTHS.to_string() } else { sql::assessment::rating_months(month_of) };
         let stmt = client.prepare_cached(&text).await?;
-        let mut out = ByHall::<RatingTallies>::new();
-        for r in client.query(&stmt, &[&halls, &from, &to]).await? {
-            let (kind, tally) = rollup(&r, 4, 5)?;
-            let row = TallyRow { month: month(r.get(1))?, staff_id: r.get(2), window_id: r.get(3), tally };
-            out.entry(r.get(0)).or_default().push(kind, row);
+        let mut out = RatingTallies::default();
+        for r in client.query(&stmt, &[&hall, &from, &to]).await? {
+            let (kind, tally) = rollup(&r, 3, 4)?;
+            out.push(kind, TallyRow { month: month(r.get(0))?, staff_id: r.get(1), window_id: r.get(2), tally });
         }
         Ok(out)
     }
@@ -159,62 +139,51 @@ impl AssessmentStore for PgStore {
             .collect()
     }
 
-    async fn case_tallies(
-        &self,
-        halls: &[String],
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> Result<ByHall<Vec<CaseTallyRow>>> {
+    async fn case_tallies(&self, hall: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<CaseTallyRow>> {
         let mut client = self.client().await?;
         let tx =
             client.build_transaction().isolation_level(tokio_postgres::IsolationLevel::RepeatableRead).start().await?;
         let row = |r: &Row, tally: CaseTally| CaseTallyRow {
-            month: Month::of(r.get::<_, NaiveDate>(1)),
-            staff_id: r.get(2),
-            window_id: r.get(3),
+            month: Month::of(r.get::<_, NaiveDate>(0)),
+            staff_id: r.get(1),
+            window_id: r.get(2),
             tally,
         };
-        let mut out = ByHall::<Vec<CaseTallyRow>>::new();
-        let served = sql::assessment::served_tallies(&any_hall("s.hall_id"));
-        for r in tx.query(&served, &[&halls, &from, &to]).await? {
-            let tally = CaseTally { served: count(&r, 4), rated: count(&r, 5), ratings_with_case: 0 };
-            out.entry(r.get(0)).or_default().push(row(&r, tally));
-        }
-        let rated = sql::assessment::rated_case_tallies(&any_hall("hall_id"));
-        for r in tx.query(&rated, &[&halls, &from, &to]).await? {
-            let tally = CaseTally { served: 0, rated: 0, ratings_with_case: count(&r, 4) };
-            out.entry(r.get(0)).or_default().push(row(&r, tally));
-        }
+        let mut out: Vec<CaseTallyRow> = tx
+            .query(sql::assessment::SERVED_TALLIES, &[&hall, &from, &to])
+            .await?
+            .iter()
+            .map(|r| row(r, CaseTally { served: count(r, 3), rated: count(r, 4), ratings_with_case: 0 }))
+            .collect();
+        let rated = tx.query(sql::assessment::RATED_CASE_TALLIES, &[&hall, &from, &to]).await?;
+        out.extend(rated.iter().map(|r| row(r, CaseTally { served: 0, rated: 0, ratings_with_case: count(r, 3) })));
         tx.commit().await?;
         Ok(out)
     }
 
-    async fn ledger_tallies(
-        &self,
-        halls: &[String],
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> Result<ByHall<Vec<LedgerTallyRow>>> {
+    async fn ledger_tallies(&self, hall: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<LedgerTallyRow>> {
         let client = self.client().await?;
-        let stmt = client.prepare_cached(&sql::assessment::ledger_months(month_of, &any_hall("hall_id"))).await?;
+        let stmt = client.prepare_cached(&sql::assessment::ledger_months(month_of)).await?;
         let none = |s: String| Some(s).filter(|s| !s.is_empty());
-        let mut out = ByHall::<Vec<LedgerTallyRow>>::new();
-        for r in client.query(&stmt, &[&halls, &from, &to]).await? {
-            let row = LedgerTallyRow {
-                month: month(r.get(1))?,
-                staff_id: none(r.get(2)),
-                window_id: none(r.get(3)),
-                tally: LedgerTally {
-                    items: count(&r, 4),
-                    replied: count(&r, 5),
-                    explained: count(&r, 6),
-                    rectified: count(&r, 7),
-                    on_time: count(&r, 8),
-                },
-            };
-            out.entry(r.get(0)).or_default().push(row);
-        }
-        Ok(out)
+        client
+            .query(&stmt, &[&hall, &from, &to])
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(LedgerTallyRow {
+                    month: month(r.get(0))?,
+                    staff_id: none(r.get(1)),
+                    window_id: none(r.get(2)),
+                    tally: LedgerTally {
+                        items: count(r, 3),
+                        replied: count(r, 4),
+                        explained: count(r, 5),
+                        rectified: count(r, 6),
+                        on_time: count(r, 7),
+                    },
+                })
+            })
+            .collect()
     }
 
     async fn methods(&self) -> Result<Vec<Method>> {
@@ -259,8 +228,8 @@ impl AssessmentStore for PgStore {
         Ok(Method { version: row.get(0), ..method.clone() })
     }
 
-    async fn figure_settings_of(&self, halls: &[String]) -> Result<ByHall<FigureSettings>> {
-        figure_settings_of(&self.client().await?, halls).await
+    async fn figure_settings(&self, hall: &str) -> Result<FigureSettings> {
+        figure_settings(&self.client().await?, hall).await
     }
 
     async fn set_figure_settings(&self, hall: &str, s: &FigureSettings) -> Result<()> {
@@ -293,22 +262,28 @@ impl AssessmentStore for PgStore {
         Ok(())
     }
 
-    async fn closings(&self, halls: &[String], first: Month, last: Month) -> Result<Vec<Closing>> {
-        let text = sql::assessment::closings(&any_hall("hall_id")).replace("figures FROM", "figures::text FROM");
-        let rows = self.client().await?.query(&text, &[&halls, &first.to_string(), &last.to_string()]).await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Closing {
-                    hall_id: r.get(0),
-                    month: month(r.get(1))?,
-                    method_version: r.get(2),
-                    closed_at: r.get(3),
-                    account_id: r.get(4),
-                    figures: serde_json::from_str(r.get::<_, &str>(5))
-                        .map_err(|e| Error::Backend(format!("closing: {e}")))?,
-                })
+    async fn closing(&self, hall: &str, m: Month) -> Result<Option<Closing>> {
+        let row = self
+            .client()
+            .await?
+            .query_opt(
+                "SELECT method_version, closed_at, account_id, figures::text FROM month_closings
+                 WHERE hall_id = $1 AND month = $2",
+                &[&hall, &m.to_string()],
+            )
+            .await?;
+        row.map(|r| {
+            Ok(Closing {
+                hall_id: hall.to_string(),
+                month: m,
+                method_version: r.get(0),
+                closed_at: r.get(1),
+                account_id: r.get(2),
+                figures: serde_json::from_str(r.get::<_, &str>(3))
+                    .map_err(|e| Error::Backend(format!("closing: {e}")))?,
             })
-            .collect()
+        })
+        .transpose()
     }
 
     async fn closed_months(&self) -> Result<Vec<(String, Month)>> {

@@ -371,8 +371,7 @@ async fn read_reference_of(c: &impl GenericClient, hall: Option<&str>) -> Result
     // A kiosk's data carries what the hall office set for it.
     if hall.is_some() {
         for h in &mut halls {
-            let settings = super::assessment::figure_settings_of(c, std::slice::from_ref(&h.id)).await?;
-            h.kiosk = Some(settings.get(&h.id).cloned().unwrap_or_default().centre());
+            h.kiosk = Some(super::assessment::figure_settings(c, &h.id).await?.centre());
         }
     }
     // A kiosk holds neither the tree (but the region its hall hangs under), the

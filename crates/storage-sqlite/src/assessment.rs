@@ -10,7 +10,7 @@ use super::devices::device_row;
 use super::{SqliteStore, conversion, q, time, uuid};
 use tiyan_storage::sql::DEVICE_COLUMNS;
 use tiyan_storage::{
-    Alert, AssessmentStore, ByHall, CaseTallyRow, Closing, DeviceReport, Error, FigureSettings, FleetRow, HallSettings,
+    Alert, AssessmentStore, CaseTallyRow, Closing, DeviceReport, Error, FigureSettings, FleetRow, HallSettings,
     LedgerTallyRow, OfficerProblems, RatingTallies, Result, RevisionScore, TallyKind, TallyRow, predicate, sql,
 };
 
@@ -67,32 +67,28 @@ fn case_row(
     })
 }
 
-/// The settings of `halls` (the defaults for a hall nobody set any for).
-pub(super) fn figure_settings_of(c: &rusqlite::Connection, halls: &[String]) -> Result<ByHall<FigureSettings>> {
-    let mut stmt = c.prepare_cached(&q(&sql::assessment::figure_settings(&super::in_halls("hall_id", 1))))?;
-    let rows = stmt
-        .query_map([super::halls_param(Some(halls))], |r| {
+/// A hall's settings (the defaults for a hall nobody set any for).
+pub(super) fn figure_settings(c: &rusqlite::Connection, hall: &str) -> Result<FigureSettings> {
+    let row = c
+        .prepare_cached(&q(sql::assessment::FIGURE_SETTINGS))?
+        .query_row([hall], |r| {
             Ok((
-                r.get::<_, String>(0)?,
                 FigureSettings {
-                    minimum_ratings: r.get(1)?,
-                    publish_names: r.get(2)?,
-                    opens: clock(&r.get::<_, String>(3)?)?,
-                    closes: clock(&r.get::<_, String>(4)?)?,
-                    silence_minutes: r.get(5)?,
-                    alert: AlertRule { minutes: r.get(6)?, min_ratings: r.get(7)?, bad_percent: r.get(8)? },
-                    rating_rate_percent: r.get(9)?,
+                    minimum_ratings: r.get(0)?,
+                    publish_names: r.get(1)?,
+                    opens: clock(&r.get::<_, String>(2)?)?,
+                    closes: clock(&r.get::<_, String>(3)?)?,
+                    silence_minutes: r.get(4)?,
+                    alert: AlertRule { minutes: r.get(5)?, min_ratings: r.get(6)?, bad_percent: r.get(7)? },
+                    rating_rate_percent: r.get(8)?,
                     kiosk: Default::default(),
                 },
-                r.get::<_, String>(10)?,
+                r.get::<_, String>(9)?,
             ))
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    let mut out: ByHall<FigureSettings> = halls.iter().map(|h| (h.clone(), FigureSettings::default())).collect();
-    for (hall, settings, policy) in rows {
-        out.insert(hall, settings.with_policy(&policy)?);
-    }
-    Ok(out)
+        })
+        .optional()?;
+    let Some((settings, policy)) = row else { return Ok(FigureSettings::default()) };
+    settings.with_policy(&policy)
 }
 
 fn clock(s: &str) -> rusqlite::Result<NaiveTime> {
@@ -101,22 +97,21 @@ fn clock(s: &str) -> rusqlite::Result<NaiveTime> {
 
 #[async_trait]
 impl AssessmentStore for SqliteStore {
-    async fn rating_tallies(&self, halls: &[String], from: NaiveDate, to: NaiveDate) -> Result<ByHall<RatingTallies>> {
-        let halls = super::halls_param(Some(halls));
+    async fn rating_tallies(&self, hall: &str, from: NaiveDate, to: NaiveDate) -> Result<RatingTallies> {
+        let hall = hall.to_string();
         self.read(move |c| {
-            let text = sql::assessment::rating_months(month_of, &super::in_halls("hall_id", 1));
-            let mut stmt = c.prepare_cached(&q(&text))?;
-            let mut rows = stmt.query(params![halls, from.to_string(), to.to_string()])?;
-            let mut out = ByHall::<RatingTallies>::new();
+            let mut stmt = c.prepare_cached(&q(&sql::assessment::rating_months(month_of)))?;
+            let mut rows = stmt.query(params![hall, from.to_string(), to.to_string()])?;
+            let mut out = RatingTallies::default();
             while let Some(r) = rows.next()? {
-                let (kind, tally) = rollup(r, 4, 5)?;
+                let (kind, tally) = rollup(r, 3, 4)?;
                 let row = TallyRow {
-                    month: month(&r.get::<_, String>(1)?)?,
-                    staff_id: r.get(2)?,
-                    window_id: r.get(3)?,
+                    month: month(&r.get::<_, String>(0)?)?,
+                    staff_id: r.get(1)?,
+                    window_id: r.get(2)?,
                     tally,
                 };
-                out.entry(r.get(0)?).or_default().push(kind, row);
+                out.push(kind, row);
             }
             Ok(out)
         })
@@ -142,73 +137,46 @@ impl AssessmentStore for SqliteStore {
         .await
     }
 
-    async fn case_tallies(
-        &self,
-        halls: &[String],
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> Result<ByHall<Vec<CaseTallyRow>>> {
-        let halls = super::halls_param(Some(halls));
+    async fn case_tallies(&self, hall: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<CaseTallyRow>> {
+        let hall = hall.to_string();
         self.read_tx(move |c| {
             let (from, to) = (from.to_string(), to.to_string());
-            let mut out = ByHall::<Vec<CaseTallyRow>>::new();
-            let mut served =
-                c.prepare_cached(&q(&sql::assessment::served_tallies(&super::in_halls("s.hall_id", 1))))?;
-            let rows = served.query_map(params![halls, from, to], |r| {
-                Ok((r.get(0)?, case_row(&r.get::<_, String>(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, 0)?))
+            let mut out = Vec::new();
+            let mut served = c.prepare_cached(&q(sql::assessment::SERVED_TALLIES))?;
+            let rows = served.query_map(params![hall, from, to], |r| {
+                case_row(&r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, 0)
             })?;
-            for row in rows {
-                let (hall, row): (String, CaseTallyRow) = row?;
-                out.entry(hall).or_default().push(row);
-            }
-            let mut rated =
-                c.prepare_cached(&q(&sql::assessment::rated_case_tallies(&super::in_halls("hall_id", 1))))?;
-            let rows = rated.query_map(params![halls, from, to], |r| {
-                Ok((r.get(0)?, case_row(&r.get::<_, String>(1)?, r.get(2)?, r.get(3)?, 0, 0, r.get(4)?)?))
+            out.extend(rows.collect::<rusqlite::Result<Vec<_>>>()?);
+            let mut rated = c.prepare_cached(&q(sql::assessment::RATED_CASE_TALLIES))?;
+            let rows = rated.query_map(params![hall, from, to], |r| {
+                case_row(&r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, 0, 0, r.get(3)?)
             })?;
-            for row in rows {
-                let (hall, row): (String, CaseTallyRow) = row?;
-                out.entry(hall).or_default().push(row);
-            }
+            out.extend(rows.collect::<rusqlite::Result<Vec<_>>>()?);
             Ok(out)
         })
         .await
     }
 
-    async fn ledger_tallies(
-        &self,
-        halls: &[String],
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> Result<ByHall<Vec<LedgerTallyRow>>> {
-        let halls = super::halls_param(Some(halls));
+    async fn ledger_tallies(&self, hall: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<LedgerTallyRow>> {
+        let hall = hall.to_string();
         self.read(move |c| {
-            let text = sql::assessment::ledger_months(month_of, &super::in_halls("hall_id", 1));
-            let mut stmt = c.prepare_cached(&q(&text))?;
+            let mut stmt = c.prepare_cached(&q(&sql::assessment::ledger_months(month_of)))?;
             let none = |s: String| Some(s).filter(|s| !s.is_empty());
-            let rows = stmt.query_map(params![halls, from.to_string(), to.to_string()], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    LedgerTallyRow {
-                        month: month(&r.get::<_, String>(1)?)?,
-                        staff_id: none(r.get(2)?),
-                        window_id: none(r.get(3)?),
-                        tally: LedgerTally {
-                            items: r.get(4)?,
-                            replied: r.get(5)?,
-                            explained: r.get(6)?,
-                            rectified: r.get(7)?,
-                            on_time: r.get(8)?,
-                        },
+            let rows = stmt.query_map(params![hall, from.to_string(), to.to_string()], |r| {
+                Ok(LedgerTallyRow {
+                    month: month(&r.get::<_, String>(0)?)?,
+                    staff_id: none(r.get(1)?),
+                    window_id: none(r.get(2)?),
+                    tally: LedgerTally {
+                        items: r.get(3)?,
+                        replied: r.get(4)?,
+                        explained: r.get(5)?,
+                        rectified: r.get(6)?,
+                        on_time: r.get(7)?,
                     },
-                ))
+                })
             })?;
-            let mut out = ByHall::<Vec<LedgerTallyRow>>::new();
-            for row in rows {
-                let (hall, row) = row?;
-                out.entry(hall).or_default().push(row);
-            }
-            Ok(out)
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })
         .await
     }
@@ -247,9 +215,9 @@ impl AssessmentStore for SqliteStore {
         .await
     }
 
-    async fn figure_settings_of(&self, halls: &[String]) -> Result<ByHall<FigureSettings>> {
-        let halls = halls.to_vec();
-        self.read(move |c| figure_settings_of(c, &halls)).await
+    async fn figure_settings(&self, hall: &str) -> Result<FigureSettings> {
+        let hall = hall.to_string();
+        self.read(move |c| figure_settings(c, &hall)).await
     }
 
     async fn set_figure_settings(&self, hall: &str, s: &FigureSettings) -> Result<()> {
@@ -281,34 +249,35 @@ impl AssessmentStore for SqliteStore {
         .await
     }
 
-    async fn closings(&self, halls: &[String], first: Month, last: Month) -> Result<Vec<Closing>> {
-        let halls = super::halls_param(Some(halls));
+    async fn closing(&self, hall: &str, m: Month) -> Result<Option<Closing>> {
+        let hall = hall.to_string();
         self.read(move |c| {
-            let mut stmt = c.prepare_cached(&q(&sql::assessment::closings(&super::in_halls("hall_id", 1))))?;
-            let rows = stmt
-                .query_map(params![halls, first.to_string(), last.to_string()], |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, i64>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, String>(4)?,
-                        r.get::<_, String>(5)?,
-                    ))
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            rows.into_iter()
-                .map(|(hall_id, m, method_version, at, account, figures)| {
-                    Ok(Closing {
-                        hall_id,
-                        month: month(&m)?,
-                        method_version,
-                        closed_at: time(&at)?,
-                        account_id: uuid(&account)?,
-                        figures: serde_json::from_str(&figures).map_err(|e| Error::Backend(format!("closing: {e}")))?,
-                    })
+            let row = c
+                .query_row(
+                    "SELECT method_version, closed_at, account_id, figures FROM month_closings
+                     WHERE hall_id = ?1 AND month = ?2",
+                    params![hall, m.to_string()],
+                    |r| {
+                        Ok((
+                            r.get::<_, i64>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, String>(2)?,
+                            r.get::<_, String>(3)?,
+                        ))
+                    },
+                )
+                .optional()?;
+            row.map(|(method_version, at, account, figures)| {
+                Ok(Closing {
+                    hall_id: hall.clone(),
+                    month: m,
+                    method_version,
+                    closed_at: time(&at)?,
+                    account_id: uuid(&account)?,
+                    figures: serde_json::from_str(&figures).map_err(|e| Error::Backend(format!("closing: {e}")))?,
                 })
-                .collect()
+            })
+            .transpose()
         })
         .await
     }

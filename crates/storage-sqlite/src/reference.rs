@@ -361,8 +361,7 @@ fn read_reference_of(c: &Connection, hall: Option<&str>) -> Result<ReferenceData
     // A kiosk's data carries what the hall office set for it.
     if hall.is_some() {
         for h in &mut halls {
-            let settings = super::assessment::figure_settings_of(c, std::slice::from_ref(&h.id))?;
-            h.kiosk = Some(settings.get(&h.id).cloned().unwrap_or_default().centre());
+            h.kiosk = Some(super::assessment::figure_settings(c, &h.id)?.centre());
         }
     }
     // A kiosk holds neither the tree (but the region its hall hangs under), the

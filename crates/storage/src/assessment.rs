@@ -45,17 +45,6 @@ impl TallyKind {
 }
 
 impl RatingTallies {
-    /// The rows of month `m` only.
-    pub fn of_month(&self, m: Month) -> RatingTallies {
-        let only = |rows: &Vec<TallyRow>| rows.iter().filter(|r| r.month == m).cloned().collect();
-        RatingTallies {
-            rated: only(&self.rated),
-            misuse: only(&self.misuse),
-            repeats: only(&self.repeats),
-            excluded: only(&self.excluded),
-        }
-    }
-
     /// Files a rollup row under its kind.
     pub fn push(&mut self, kind: TallyKind, row: TallyRow) {
         match kind {
@@ -66,9 +55,6 @@ impl RatingTallies {
         }
     }
 }
-
-/// What a read of many halls gives, by hall id.
-pub type ByHall<T> = std::collections::BTreeMap<String, T>;
 
 /// A span of a hall's ratings, by the device's own dates.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -227,9 +213,8 @@ pub struct OfficerProblems {
 
 #[async_trait]
 pub trait AssessmentStore: Send + Sync {
-    /// The ratings of `halls` with device dates in `[from, to)`, by hall (a
-    /// hall without any: absent). One read for a province's month.
-    async fn rating_tallies(&self, halls: &[String], from: NaiveDate, to: NaiveDate) -> Result<ByHall<RatingTallies>>;
+    /// The ratings of `hall` with device dates in `[from, to)`.
+    async fn rating_tallies(&self, hall: &str, from: NaiveDate, to: NaiveDate) -> Result<RatingTallies>;
     /// The ratings of `halls` (None: every hall) in `[from, to)` by month and
     /// kind, summed over the halls: a region's trend.
     async fn region_rating_tallies(
@@ -238,32 +223,18 @@ pub trait AssessmentStore: Send + Sync {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Vec<(Month, TallyKind, Tally)>>;
-    /// The ledger items of `halls` registered in `[from, to)`, by hall; those
-    /// excluded by an appeal and those of ratings flagged as misuse left out.
-    async fn ledger_tallies(
-        &self,
-        halls: &[String],
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> Result<ByHall<Vec<LedgerTallyRow>>>;
-    /// The halls' cases in `[from, to)` by hall, month, staff member and window.
-    async fn case_tallies(&self, halls: &[String], from: NaiveDate, to: NaiveDate)
-    -> Result<ByHall<Vec<CaseTallyRow>>>;
+    /// The ledger items of `hall` registered in `[from, to)`; those excluded by an
+    /// appeal and those of ratings flagged as misuse left out.
+    async fn ledger_tallies(&self, hall: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<LedgerTallyRow>>;
+    /// The hall's cases in `[from, to)` by month, staff member and window.
+    async fn case_tallies(&self, hall: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<CaseTallyRow>>;
     /// Every version of the method, the newest (current) first.
     async fn methods(&self) -> Result<Vec<Method>>;
     /// Stores `method` as the next version (its own version is ignored) and returns it.
     async fn add_method(&self, method: &Method, account: Uuid, at: DateTime<Utc>) -> Result<Method>;
-    /// The settings of `halls` (the defaults for one nobody set any for).
-    async fn figure_settings_of(&self, halls: &[String]) -> Result<ByHall<FigureSettings>>;
-    async fn figure_settings(&self, hall: &str) -> Result<FigureSettings> {
-        Ok(self.figure_settings_of(&[hall.to_string()]).await?.remove(hall).unwrap_or_default())
-    }
+    async fn figure_settings(&self, hall: &str) -> Result<FigureSettings>;
     async fn set_figure_settings(&self, hall: &str, settings: &FigureSettings) -> Result<()>;
-    /// The closed months of `halls` from `first` to `last` (both in).
-    async fn closings(&self, halls: &[String], first: Month, last: Month) -> Result<Vec<Closing>>;
-    async fn closing(&self, hall: &str, month: Month) -> Result<Option<Closing>> {
-        Ok(self.closings(&[hall.to_string()], month, month).await?.pop())
-    }
+    async fn closing(&self, hall: &str, month: Month) -> Result<Option<Closing>>;
     /// The closed months, newest first: (hall, month).
     async fn closed_months(&self) -> Result<Vec<(String, Month)>>;
     /// Freezes a month; `Error::Stale` when it is closed already (by someone else meanwhile).

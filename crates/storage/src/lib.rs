@@ -31,7 +31,7 @@ use uuid::Uuid;
 
 pub use accounts::{Account, AccountStore, AuditEntry, AuditFilter, AuditRow, NewAccount, Session};
 pub use assessment::{
-    Alert, AssessmentStore, ByHall, CaseTallyRow, Closing, DeviceReport, FigureSettings, FleetRow, LedgerTallyRow,
+    Alert, AssessmentStore, CaseTallyRow, Closing, DeviceReport, FigureSettings, FleetRow, LedgerTallyRow,
     OfficerProblems, RatingTallies, RevisionScore, TallyKind, TallyRow,
 };
 pub use ledger::{

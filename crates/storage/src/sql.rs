@@ -73,14 +73,9 @@ pub mod assessment {
 
     use super::ALERT_COLUMNS;
 
-    /// The settings of the halls `in_halls` (the backend's filter on `hall_id` reading `$1`) keeps.
-    pub fn figure_settings(in_halls: &str) -> String {
-        format!(
-            "SELECT hall_id, minimum_ratings, publish_names, opens, closes, silence_minutes, alert_minutes,
-                alert_min_ratings, alert_bad_percent, rating_rate_percent, kiosk_policy FROM hall_settings
-             WHERE {in_halls}"
-        )
-    }
+    pub const FIGURE_SETTINGS: &str =
+        "SELECT minimum_ratings, publish_names, opens, closes, silence_minutes, alert_minutes,
+        alert_min_ratings, alert_bad_percent, rating_rate_percent, kiosk_policy FROM hall_settings WHERE hall_id = $1";
     pub const SET_FIGURE_SETTINGS: &str =
         "INSERT INTO hall_settings (hall_id, verify_days, rectify_days, complex_days, minimum_ratings,
         publish_names, opens, closes, silence_minutes, alert_minutes, alert_min_ratings,
@@ -90,33 +85,24 @@ pub mod assessment {
         excluded.silence_minutes, alert_minutes = excluded.alert_minutes, alert_min_ratings =
         excluded.alert_min_ratings, alert_bad_percent = excluded.alert_bad_percent, rating_rate_percent =
         excluded.rating_rate_percent, kiosk_policy = excluded.kiosk_policy";
-    /// The halls' cases (`in_halls` on `s.hall_id`) by day, staff member and window: served, and of those rated.
-    pub fn served_tallies(in_halls: &str) -> String {
+    /// A hall's cases by month, staff member and window: served, and of those rated.
+    pub const SERVED_TALLIES: &str = "SELECT s.device_date, s.staff_id, s.window_id, count(*), count(r.rating_id)
+        FROM served_cases s LEFT JOIN rated_cases r ON r.hall_id = s.hall_id AND r.case_no = s.case_no
+        WHERE s.hall_id = $1 AND s.device_date >= $2 AND s.device_date < $3
+        GROUP BY s.device_date, s.staff_id, s.window_id";
+    /// A hall's ratings that named a case, by day, staff member and window.
+    pub const RATED_CASE_TALLIES: &str = "SELECT device_date, staff_id, window_id, count(*) FROM rated_cases
+        WHERE hall_id = $1 AND device_date >= $2 AND device_date < $3 GROUP BY device_date, staff_id, window_id";
+    /// A hall's ratings in `[$2, $3)` from the rollup kept at ingest, by month,
+    /// staff member, window and kind: the count at each level of attitude, then
+    /// of competence, then the bad reviews. `month` is the dialect's month
+    /// (`YYYY-MM`) of a date column.
+    pub fn rating_months(month: fn(&str) -> String) -> String {
         format!(
-            "SELECT s.hall_id, s.device_date, s.staff_id, s.window_id, count(*), count(r.rating_id)
-             FROM served_cases s LEFT JOIN rated_cases r ON r.hall_id = s.hall_id AND r.case_no = s.case_no
-             WHERE {in_halls} AND s.device_date >= $2 AND s.device_date < $3
-             GROUP BY s.hall_id, s.device_date, s.staff_id, s.window_id"
-        )
-    }
-    /// The halls' ratings that named a case, by day, staff member and window.
-    pub fn rated_case_tallies(in_halls: &str) -> String {
-        format!(
-            "SELECT hall_id, device_date, staff_id, window_id, count(*) FROM rated_cases
-             WHERE {in_halls} AND device_date >= $2 AND device_date < $3
-             GROUP BY hall_id, device_date, staff_id, window_id"
-        )
-    }
-    /// The halls' ratings in `[$2, $3)` from the rollup kept at ingest, by hall,
-    /// month, staff member, window and kind: the count at each level of
-    /// attitude, then of competence, then the bad reviews. `month` is the
-    /// dialect's month (`YYYY-MM`) of a date column.
-    pub fn rating_months(month: fn(&str) -> String, in_halls: &str) -> String {
-        format!(
-            "SELECT hall_id, {m}, staff_id, window_id, kind, sum(a1), sum(a2), sum(a3), sum(a4), sum(a5),
+            "SELECT {m}, staff_id, window_id, kind, sum(a1), sum(a2), sum(a3), sum(a4), sum(a5),
                 sum(c1), sum(c2), sum(c3), sum(c4), sum(c5), sum(bad)
-             FROM rating_days WHERE {in_halls} AND device_date >= $2 AND device_date < $3
-             GROUP BY 1, 2, 3, 4, 5",
+             FROM rating_days WHERE hall_id = $1 AND device_date >= $2 AND device_date < $3
+             GROUP BY 1, 2, 3, 4",
             m = month("device_date")
         )
     }
@@ -132,23 +118,16 @@ pub mod assessment {
             m = month("device_date")
         )
     }
-    /// The halls' (`in_halls`) ledger items registered in `[$2, $3)` that count,
-    /// from the rollup kept with the ledger, by hall, month, staff member and
-    /// window (`''`: none): items, replied, explained, rectified, rectified on time.
-    pub fn ledger_months(month: fn(&str) -> String, in_halls: &str) -> String {
+    /// A hall's ledger items registered in `[$2, $3)` that count, from the
+    /// rollup kept with the ledger, by month, staff member and window (`''`:
+    /// none): items, replied, explained, rectified, rectified on time.
+    pub fn ledger_months(month: fn(&str) -> String) -> String {
         format!(
-            "SELECT hall_id, {m}, staff_id, window_id, sum(items), sum(replied), sum(explained), sum(rectified),
+            "SELECT {m}, staff_id, window_id, sum(items), sum(replied), sum(explained), sum(rectified),
                 sum(on_time)
-             FROM ledger_days WHERE {in_halls} AND registered_date >= $2 AND registered_date < $3
-             GROUP BY 1, 2, 3, 4",
+             FROM ledger_days WHERE hall_id = $1 AND registered_date >= $2 AND registered_date < $3
+             GROUP BY 1, 2, 3",
             m = month("registered_date")
-        )
-    }
-    /// The closed months of the halls (`in_halls`) from `$2` to `$3` (`YYYY-MM`, both in).
-    pub fn closings(in_halls: &str) -> String {
-        format!(
-            "SELECT hall_id, month, method_version, closed_at, account_id, figures FROM month_closings
-             WHERE {in_halls} AND month >= $2 AND month <= $3"
         )
     }
     pub const CLOSED_MONTHS: &str = "SELECT hall_id, month FROM month_closings ORDER BY month DESC, hall_id";
@@ -369,8 +348,11 @@ mod tests {
             super::assessment::OFFICER_PROBLEMS.as_str(),
             super::sync::BIND_RATED_CASE,
             super::sync::BIND_SERVED_CASE,
+            super::assessment::FIGURE_SETTINGS,
             super::assessment::SET_FIGURE_SETTINGS,
             super::assessment::CLOSED_MONTHS,
+            super::assessment::SERVED_TALLIES,
+            super::assessment::RATED_CASE_TALLIES,
             super::assessment::RECENT_ALERT,
             super::assessment::NEW_ALERT,
             super::accounts::HALLS_UNDER,
