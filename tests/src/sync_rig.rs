@@ -293,3 +293,18 @@ pub fn submit_problem(store: &tiyan_client::Store, officer: &str, text: &str) ->
     store.submit_entry(officer, draft.entry_id)?;
     Ok((problem, draft.entry_id))
 }
+
+/// What the centre sets for the demo hall's kiosks in the tests of settings
+/// from the centre: a lunch break 12:00–13:30, sleep when closed, an idle time
+/// of 45 s, Chinese only; the misuse interval left to the kiosk.
+pub fn lunch_policy() -> tiyan_core::settings::KioskPolicy {
+    use tiyan_core::settings::{KioskPolicy, Span};
+    let hm = |s: &str| chrono::NaiveTime::parse_from_str(s, "%H:%M").expect("a time");
+    KioskPolicy {
+        lunch: Some(Span { from: hm("12:00"), to: hm("13:30") }),
+        sleep_when_closed: true,
+        idle_seconds: Some(45),
+        interval_seconds: None,
+        languages: Some(vec![tiyan_core::Language::ZhCn]),
+    }
+}

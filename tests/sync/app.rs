@@ -60,20 +60,10 @@ async fn a_rating_on_the_kiosk_arrives_on_the_server_within_seconds() -> Result<
 /// screen shows the idle time as the centre's, not to be changed there.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kiosk_asleep_at_lunch_shows_the_centres_hours_and_settings() -> Result<()> {
-    use tiyan_core::Language;
-    use tiyan_core::settings::{KioskPolicy, Span};
-
     let dir = tempfile::tempdir()?;
     let server = TestServer::start(Backend::Sqlite).await?;
-    let hm = |s: &str| chrono::NaiveTime::parse_from_str(s, "%H:%M").unwrap();
     let mut settings = server.store.figure_settings("jianghai").await?;
-    settings.kiosk = KioskPolicy {
-        lunch: Some(Span { from: hm("12:00"), to: hm("13:30") }),
-        sleep_when_closed: true,
-        idle_seconds: Some(45),
-        interval_seconds: None,
-        languages: Some(vec![Language::ZhCn]),
-    };
+    settings.kiosk = tiyan_system_tests::sync_rig::lunch_policy();
     server.store.set_figure_settings("jianghai", &settings).await?;
     let code = server.code("jianghai-w02").await?;
     let data = dir.path().join("kiosk");

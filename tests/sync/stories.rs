@@ -267,9 +267,9 @@ async fn a_call_back_number_leaves_the_kiosk_once_the_server_holds_it(backend: B
 /// the hall's reference data, applies at the kiosk's next sync over the
 /// kiosk's own, and the server's fleet sees the kiosk holding it.
 async fn the_centres_settings_reach_the_kiosk_at_its_next_sync(backend: Backend) -> Result<()> {
-    use chrono::{FixedOffset, NaiveTime, TimeZone};
+    use chrono::{FixedOffset, TimeZone};
     use tiyan_core::Language;
-    use tiyan_core::settings::{KioskPolicy, KioskSettings, Span};
+    use tiyan_core::settings::KioskSettings;
 
     let dir = tempfile::tempdir()?;
     let server = TestServer::start(backend).await?;
@@ -293,15 +293,8 @@ async fn the_centres_settings_reach_the_kiosk_at_its_next_sync(backend: Backend)
     ensure!(!kiosk.status()?.asleep);
 
     // The hall office sets a lunch break, sleep, the idle time and Chinese only.
-    let hm = |s: &str| NaiveTime::parse_from_str(s, "%H:%M").expect("a time");
     let mut settings = server.store.figure_settings("jianghai").await?;
-    settings.kiosk = KioskPolicy {
-        lunch: Some(Span { from: hm("12:00"), to: hm("13:30") }),
-        sleep_when_closed: true,
-        idle_seconds: Some(45),
-        interval_seconds: None,
-        languages: Some(vec![Language::ZhCn]),
-    };
+    settings.kiosk = tiyan_system_tests::sync_rig::lunch_policy();
     let before = kiosk.store().reference_version()?;
     server.store.set_figure_settings("jianghai", &settings).await?;
     ensure!(kiosk.store().effective_settings()?.settings == own, "nothing changes before the next sync");

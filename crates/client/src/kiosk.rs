@@ -234,11 +234,6 @@ impl Kiosk {
             return Err(Error::WindowPaused);
         }
         let case_no = self.volatile().case_no.clone();
-        // Asleep, the kiosk takes no rating of its own accord; one for a case
-        // the window opened (a citizen served late) is still taken.
-        if case_no.is_none() && self.store.effective_settings()?.asleep(self.store.now().to_utc()) {
-            return Err(Error::HallClosed);
-        }
         let rating = self.store.submit_rating(input, case_no.as_deref())?;
         let mut v = self.volatile();
         if v.case_no.is_some() && v.case_no == rating.case_no {

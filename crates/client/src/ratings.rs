@@ -40,13 +40,20 @@ impl Store {
     /// In the same transaction: a repeated `session_id` returns the rating
     /// already stored (a double tap records one rating); a case number already
     /// rated is refused; without a case number, a rating within the configured
-    /// interval of the previous one is kept with its misuse flag set.
+    /// interval of the previous one is kept with its misuse flag set; while the
+    /// hall is closed and its kiosks sleep, only a rating of a case is taken.
     pub fn submit_rating(&self, input: &RatingInput, case_no: Option<&str>) -> Result<Rating> {
         let now = self.now();
         let device_id = self.device_id();
         self.write(|tx| {
             if let Some(existing) = rating_by_session(tx, input.session_id)? {
                 return Ok(existing);
+            }
+            let settings = read_effective(tx)?;
+            // Asleep, the kiosk takes no rating of its own accord; one for a case
+            // the window opened (a citizen served late) is still taken.
+            if case_no.is_none() && settings.asleep(now.to_utc()) {
+                return Err(Error::HallClosed);
             }
             let window_id = get_meta(tx, "window_id")?.ok_or(Error::NotSetUp)?;
             let (hall_id, staff_id) = on_duty_ids(tx, &window_id)?.ok_or(Error::WindowClosed)?;
@@ -57,7 +64,7 @@ impl Store {
             {
                 return Err(Error::CaseAlreadyRated(case_no.to_string()));
             }
-            let interval = Duration::seconds(i64::from(read_effective(tx)?.settings.interval_seconds));
+            let interval = Duration::seconds(i64::from(settings.settings.interval_seconds));
             let misuse = looks_repeated(case_no, last_rating_time(tx)?.map(|t| t.to_utc()), now.to_utc(), interval);
             let mut record = Rating {
                 id: Uuid::now_v7(),
