@@ -76,16 +76,61 @@ fn level(g: u64, k: u64) -> u8 {
     }
 }
 
-pub fn run(ratings: u64, only: &[String], postgres: Option<&str>, dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir)?;
+pub struct Options {
+    pub ratings: u64,
+    pub only: Vec<String>,
+    pub postgres: Option<String>,
+    pub dir: std::path::PathBuf,
+    pub keep: bool,
+    pub database: Option<String>,
+}
+
+pub fn run(o: &Options) -> Result<()> {
+    std::fs::create_dir_all(&o.dir)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
-        for backend in backends(postgres, only) {
+        if let Some(database) = &o.database {
+            let location = if database.starts_with("postgres") {
+                Location::Postgres(database.clone())
+            } else {
+                Location::Sqlite(database.into())
+            };
+            println!("\n=== the province generated before in {location} ===");
+            reopen_months(&location).await?;
+            return measure(tiyan_server::database::open(&location).await?).await;
+        }
+        for backend in backends(o.postgres.as_deref(), &o.only) {
             println!("\n=== {} ===", name(backend));
-            province(backend, ratings, postgres, dir).await?;
+            let db = generated(backend, o.ratings, o.postgres.as_deref(), &o.dir).await?;
+            measure(db.open().await).await?;
+            if o.keep {
+                let kept = match &db.location {
+                    Location::Postgres(url) => url.clone(),
+                    Location::Sqlite(path) => path.display().to_string(),
+                };
+                println!("kept for `--database {kept}`");
+                std::mem::forget(db);
+            }
         }
         Ok(())
     })
+}
+
+/// A database generated before has the month before closed by the last run:
+/// open it again, round the closings' guard against deletion (a bench's own data).
+async fn reopen_months(location: &Location) -> Result<()> {
+    match location {
+        Location::Sqlite(path) => rusqlite::Connection::open(path)?.execute_batch(
+            "BEGIN; DROP TRIGGER month_closings_no_delete; DELETE FROM month_closings;
+             CREATE TRIGGER month_closings_no_delete BEFORE DELETE ON month_closings
+             BEGIN SELECT RAISE(ABORT, 'a closed month is frozen'); END; COMMIT;",
+        )?,
+        // TRUNCATE fires no row trigger.
+        Location::Postgres(url) => {
+            tiyan_server::testing::connect(url).await.batch_execute("TRUNCATE month_closings").await?
+        }
+    }
+    Ok(())
 }
 
 fn reference() -> ReferenceData {
@@ -132,7 +177,7 @@ fn reference() -> ReferenceData {
     }
 }
 
-async fn province(backend: Backend, ratings: u64, postgres: Option<&str>, dir: &Path) -> Result<()> {
+async fn generated(backend: Backend, ratings: u64, postgres: Option<&str>, dir: &Path) -> Result<TestDb> {
     let db = TestDb::create(backend, Some(dir), postgres).await;
     drop(db.open().await); // migrated
     let started = Instant::now();
@@ -148,8 +193,10 @@ async fn province(backend: Backend, ratings: u64, postgres: Option<&str>, dir: &
         HALLS * STAFF_PER_HALL,
         started.elapsed().as_secs_f64()
     );
+    Ok(db)
+}
 
-    let store = db.open().await;
+async fn measure(store: Arc<dyn tiyan_storage::Storage>) -> Result<()> {
     let cx = Arc::new(Services::new(store.clone(), Clock::system()));
     let reference = Arc::new(reference());
     let month = Month { year: 2026, month: 6 };

@@ -93,6 +93,14 @@ enum What {
         postgres: Option<String>,
         #[arg(long, default_value = "target/bench-data")]
         dir: std::path::PathBuf,
+        /// Leave the generated database behind and print where it is, for `--database`.
+        #[arg(long)]
+        keep: bool,
+        /// Measure a province generated before with `--keep` (a PostgreSQL URL
+        /// or an SQLite file) instead of generating one: for working on the
+        /// reads without waiting minutes for the data each time.
+        #[arg(long)]
+        database: Option<String>,
     },
     /// Reporting up to the province's platform (the reference receiver,
     /// answering in 20 ms): an hour's backlog drained after an outage, and the
@@ -175,7 +183,9 @@ fn main() -> anyhow::Result<()> {
         }),
         What::Province { postgres, dir } => province::run(postgres.as_deref(), &dir),
         What::Office { items, postgres, dir } => office::run(items, postgres.as_deref(), &dir),
-        What::Figures { ratings, only, postgres, dir } => figures::run(ratings, &only, postgres.as_deref(), &dir),
+        What::Figures { ratings, only, postgres, dir, keep, database } => {
+            figures::run(&figures::Options { ratings, only, postgres, dir, keep, database })
+        }
         What::Upward { backlog, peak_rate, peak_seconds, latency_ms, postgres, only, dir } => {
             upward::run(upward::Args { backlog, peak_rate, peak_seconds, latency_ms, postgres, only, dir })
         }

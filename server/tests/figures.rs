@@ -28,7 +28,7 @@ use tiyan_services::assessment;
 use tiyan_services::ledger::{self, StepForm, StepRequest};
 use tiyan_services::report::{Format, Report, workbook};
 use tiyan_services::{alerts, officer_year};
-use tiyan_storage::{Account, AuditFilter};
+use tiyan_storage::{Account, AuditFilter, TallyBy};
 use tower::ServiceExt;
 use uuid::Uuid;
 
@@ -37,6 +37,7 @@ use common::*;
 tiyan_server::on_both_backends!(
     a_month_is_the_devices_own_and_leaves_out_misuse_and_upheld_appeals,
     a_closed_month_stays_frozen_and_a_later_appeal_shows_as_a_correction,
+    a_window_near_the_bottom_two_months_running_is_called_in_whether_the_first_is_closed_or_not,
     the_workbook_and_the_report_command_say_the_same_numbers,
     the_fleet_shows_what_a_kiosk_still_holds,
     a_mostly_bad_window_alerts_once_until_acknowledged,
@@ -206,6 +207,49 @@ async fn a_closed_month_stays_frozen_and_a_later_appeal_shows_as_a_correction(ba
     // The audit log says who closed it.
     let log = h.s.store.audit_log(&AuditFilter { limit: 50, ..AuditFilter::default() }).await.unwrap();
     assert!(log.iter().any(|e| e.entry.action == "month_closed" && e.entry.actor == "admin"), "{log:?}");
+}
+
+async fn a_window_near_the_bottom_two_months_running_is_called_in_whether_the_first_is_closed_or_not(backend: Backend) {
+    let h = hall(backend).await;
+    // Window 02 (the hall's device) rates well, window 03 badly, in October and November.
+    let (w03, w03_secret) = h.s.enroll(Some("jianghai-w03")).await;
+    for m in ["2026-10-10", "2026-11-10"] {
+        h.rate(&format!("{m}T10:00:00+08:00"), "staff-100101", &[(5, 5); 10], false).await;
+        let records: Vec<Rating> = (1..=10)
+            .map(|i| Rating {
+                device_time: at(&format!("{m}T11:00:00+08:00")) + Duration::seconds(i),
+                window_id: "jianghai-w03".into(),
+                attitude: Level::Dissatisfied,
+                competence: Level::Dissatisfied,
+                reasons: vec!["long_wait".into()],
+                ..rating(w03, if m.starts_with("2026-10") { i as u64 } else { 10 + i as u64 })
+            })
+            .collect();
+        let (status, body) = h.s.upload(w03, &w03_secret, ratings(&records)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let flags = |v: &assessment::MonthView| {
+        let mut f: Vec<(String, bool, bool)> = v
+            .figures
+            .windows
+            .iter()
+            .map(|w| (w.window_id.clone(), w.figures.near_bottom, w.figures.called_in))
+            .collect();
+        f.sort();
+        f
+    };
+    let expected = vec![("jianghai-w02".to_string(), false, false), ("jianghai-w03".to_string(), true, true)];
+    // October open: computed again for its windows near the bottom.
+    assert_eq!(flags(&h.figures("2026-11").await), expected, "October open");
+    // October closed: its frozen windows near the bottom, read from the frozen figures.
+    let reference = h.s.store.reference().await.unwrap();
+    assessment::close(h.s.cx(), &h.s.who(&h.admin), &reference, "jianghai", month("2026-10")).await.unwrap();
+    assert_eq!(
+        h.s.store.closed_near_bottom("jianghai", month("2026-10")).await.unwrap(),
+        Some(vec!["jianghai-w03".into()])
+    );
+    assert_eq!(h.s.store.closed_near_bottom("jianghai", month("2026-11")).await.unwrap(), None, "November is open");
+    assert_eq!(flags(&h.figures("2026-11").await), expected, "October closed");
 }
 
 async fn the_workbook_and_the_report_command_say_the_same_numbers(backend: Backend) {
@@ -563,7 +607,8 @@ async fn the_rollups_hold_what_two_racing_kiosks_sent_once_with_appeals_taken_ou
         t
     };
     let (from, to) = (month("2026-10").first_day(), month("2026-12").first_day());
-    let held = h.s.store.rating_tallies("jianghai", from, to).await.unwrap();
+    let held = h.s.store.rating_tallies("jianghai", from, to, TallyBy::StaffAndWindow).await.unwrap();
+    let by_window = h.s.store.rating_tallies("jianghai", from, to, TallyBy::Window).await.unwrap();
     let sum = |rows: &[tiyan_storage::TallyRow], m: Month| {
         let mut t = tiyan_core::assessment::Tally::default();
         rows.iter().filter(|r| r.month == m).for_each(|r| t.merge(&r.tally));
@@ -577,6 +622,17 @@ async fn the_rollups_hold_what_two_racing_kiosks_sent_once_with_appeals_taken_ou
         assert!(rated.ratings() > 100 && excluded.ratings() > 0, "{m}: the data covers the case");
         assert_eq!(sum(&held.rated, m), rated, "{m}: rated");
         assert_eq!(sum(&held.misuse, m), tally(&|r| r.misuse, m), "{m}: misuse");
+        // Misuse counts only as the month's total: one row, nobody named.
+        let misuse: Vec<_> = held.misuse.iter().filter(|r| r.month == m).collect();
+        assert!(misuse.len() == 1 && misuse[0].staff_id.is_empty() && misuse[0].window_id.is_empty(), "{misuse:?}");
+        // By window: the same counts, the windows named and nobody else.
+        assert_eq!(sum(&by_window.rated, m), rated, "{m}: rated by window");
+        assert_eq!(sum(&by_window.excluded, m), excluded, "{m}: excluded by window");
+        assert!(by_window.rated.iter().all(|r| r.staff_id.is_empty() && !r.window_id.is_empty()));
+        let windows = |rows: &[tiyan_storage::TallyRow]| {
+            rows.iter().filter(|r| r.month == m).map(|r| r.window_id.clone()).collect::<std::collections::BTreeSet<_>>()
+        };
+        assert_eq!(windows(&by_window.rated), windows(&held.rated));
         assert_eq!(sum(&held.excluded, m), excluded, "{m}: excluded by an appeal");
         assert!(held.repeats.is_empty());
         let mut counted = rated;

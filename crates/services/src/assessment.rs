@@ -17,7 +17,7 @@ use tiyan_storage::TallyKind;
 use super::audit::{self, AuditAction};
 use super::{Services, Who};
 use crate::error::{Error, Invalid, Result};
-use tiyan_storage::{CaseTallyRow, Closing, FigureSettings, LedgerTallyRow, RatingTallies, Storage};
+use tiyan_storage::{CaseTallyRow, Closing, FigureSettings, LedgerTallyRow, RatingTallies, Storage, TallyBy};
 
 /// What a month's ratings and items make of one staff member, window or hall.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -256,7 +256,7 @@ async fn compute(
     now: DateTime<Utc>,
 ) -> Result<MonthFigures> {
     let (from, to) = (month.first_day(), month.next().first_day());
-    let tallies = store.rating_tallies(hall, from, to).await?;
+    let tallies = store.rating_tallies(hall, from, to, TallyBy::StaffAndWindow).await?;
     let ledger = store.ledger_tallies(hall, from, to).await?;
     let cases = store.case_tallies(hall, from, to).await?;
     let settings = store.figure_settings(hall).await?;
@@ -274,7 +274,8 @@ struct Counts<'a> {
 }
 
 /// The windows near the bottom the month before: as it was frozen if it was
-/// closed, else as it stands now.
+/// closed, else as it stands now (from its windows' tallies alone: who served
+/// at them does not move a window's place).
 async fn previous_bottom(
     store: &dyn Storage,
     reference: &ReferenceData,
@@ -285,16 +286,13 @@ async fn previous_bottom(
     now: DateTime<Utc>,
 ) -> Result<HashSet<String>> {
     let previous = month.previous();
-    let figures = match store.closing(hall, previous).await? {
-        Some(c) => serde_json::from_value::<MonthFigures>(c.figures)
-            .map_err(|e| Error::Backend(format!("closed month {previous}: {e}")))?,
-        None => {
-            let (from, to) = (previous.first_day(), month.first_day());
-            let tallies = store.rating_tallies(hall, from, to).await?;
-            let counts = Counts { ratings: &tallies, ledger: &[], cases: &[] };
-            figures(reference, hall, previous, counts, method, settings, &HashSet::new(), now)
-        }
-    };
+    if let Some(frozen) = store.closed_near_bottom(hall, previous).await? {
+        return Ok(frozen.into_iter().collect());
+    }
+    let (from, to) = (previous.first_day(), month.first_day());
+    let tallies = store.rating_tallies(hall, from, to, TallyBy::Window).await?;
+    let counts = Counts { ratings: &tallies, ledger: &[], cases: &[] };
+    let figures = figures(reference, hall, previous, counts, method, settings, &HashSet::new(), now);
     Ok(figures.windows.into_iter().filter(|w| w.figures.near_bottom).map(|w| w.window_id).collect())
 }
 
@@ -404,10 +402,16 @@ fn figures(
             .collect()
     };
 
+    // The people and windows named, looked up once: a province's reference
+    // data holds tens of thousands of staff.
+    let people: HashMap<&str, &tiyan_core::reference::Staff> =
+        reference.staff.iter().filter(|p| staff.contains_key(p.id.as_str())).map(|p| (p.id.as_str(), p)).collect();
+    let places: HashMap<&str, &tiyan_core::reference::Window> =
+        reference.windows.iter().filter(|w| windows.contains_key(w.id.as_str())).map(|w| (w.id.as_str(), w)).collect();
     let mut staff_lines: Vec<StaffLine> = ranked(&staff, &staff_ledger, &staff_cases)
         .into_iter()
         .map(|(id, figures)| {
-            let person = reference.staff.iter().find(|s| s.id == id);
+            let person = people.get(id.as_str());
             StaffLine {
                 name: person.map(|p| p.name.clone()).unwrap_or_else(|| id.clone()),
                 employee_no: person.map(|p| p.employee_no.clone()).unwrap_or_default(),
@@ -420,7 +424,7 @@ fn figures(
     let mut window_lines: Vec<WindowLine> = ranked(&windows, &window_ledger, &window_cases)
         .into_iter()
         .map(|(id, mut figures)| {
-            let window = reference.windows.iter().find(|w| w.id == id);
+            let window = places.get(id.as_str());
             figures.called_in = figures.near_bottom && previous_bottom.contains(&id);
             figures.rate_low = figures.cases.rate_below(settings.rating_rate_percent);
             WindowLine {
@@ -518,19 +522,22 @@ pub async fn published(
 /// are published: anyone may have them): frozen if it was closed, else
 /// computed now.
 pub async fn settled(cx: &Services, reference: &ReferenceData, hall: &str, m: Month) -> Result<MonthFigures> {
-    settled_in(cx.store.as_ref(), reference, hall, m, cx.now()).await
+    let store = cx.store.as_ref();
+    settled_in(store, reference, hall, m, &newest_method(store).await?, cx.now()).await
 }
 
+/// [`settled`], computed with `method` if the month is open.
 async fn settled_in(
     store: &dyn Storage,
     reference: &ReferenceData,
     hall: &str,
     m: Month,
+    method: &Method,
     now: DateTime<Utc>,
 ) -> Result<MonthFigures> {
     match store.closing(hall, m).await? {
         Some(c) => serde_json::from_value(c.figures).map_err(|e| Error::Backend(format!("closed month {m}: {e}"))),
-        None => compute(store, reference, hall, m, &newest_method(store).await?, now).await,
+        None => compute(store, reference, hall, m, method, now).await,
     }
 }
 
@@ -770,10 +777,12 @@ async fn halls_month(
     m: Month,
 ) -> Result<Vec<MonthFigures>> {
     let now = cx.now();
+    // One method for every hall: read once, not once a hall.
+    let method = std::sync::Arc::new(newest_method(cx.store.as_ref()).await?);
     let mut tasks = tokio::task::JoinSet::new();
     for (i, hall) in halls.iter().enumerate() {
-        let (store, reference, hall) = (cx.store.clone(), reference.clone(), hall.clone());
-        tasks.spawn(async move { (i, settled_in(store.as_ref(), &reference, &hall, m, now).await) });
+        let (store, reference, hall, method) = (cx.store.clone(), reference.clone(), hall.clone(), method.clone());
+        tasks.spawn(async move { (i, settled_in(store.as_ref(), &reference, &hall, m, &method, now).await) });
     }
     let mut out = Vec::new();
     while let Some(done) = tasks.join_next().await {
@@ -843,7 +852,8 @@ pub async fn trend(cx: &Services, who: &Who<'_>, hall: &str, subject: &Subject, 
     let store = cx.store.as_ref();
     let method = newest_method(store).await?;
     let months = end.last(12);
-    let tallies = store.rating_tallies(hall, months[0].first_day(), end.next().first_day()).await?;
+    let (from, to) = (months[0].first_day(), end.next().first_day());
+    let tallies = store.rating_tallies(hall, from, to, TallyBy::StaffAndWindow).await?;
     let mine = |r: &tiyan_storage::TallyRow| match subject {
         Subject::Hall => true,
         Subject::Window(w) => &r.window_id == w,

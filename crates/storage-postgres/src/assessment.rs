@@ -12,7 +12,8 @@ use super::devices::device_row;
 use tiyan_storage::sql::DEVICE_COLUMNS;
 use tiyan_storage::{
     Alert, AssessmentStore, CaseTallyRow, Closing, DeviceReport, Error, FigureSettings, FleetRow, HallSettings,
-    LedgerTallyRow, OfficerProblems, RatingTallies, Result, RevisionScore, TallyKind, TallyRow, predicate, sql,
+    LedgerTallyRow, OfficerProblems, RatingTallies, Result, RevisionScore, TallyBy, TallyKind, TallyRow, predicate,
+    sql,
 };
 
 fn month(s: &str) -> Result<Month> {
@@ -31,7 +32,7 @@ fn rollup(r: &Row, k: usize, first: usize) -> Result<(TallyKind, Tally)> {
     Ok((kind, Tally { attitude: level(first), competence: level(first + 5), bad: count(r, first + 10) }))
 }
 
-/// The month (`YYYY-MM`) of a date column, for [`sql::assessment::rating_months`].
+/// The month (`YYYY-MM`) of a date column, for [`sql::assessment::hall_tallies`].
 fn month_of(column: &str) -> String {
     format!("to_char({column}, 'YYYY-MM')")
 }
@@ -53,7 +54,9 @@ fn alert_row(r: &Row) -> Alert {
 
 /// A hall's settings (the defaults for a hall nobody set any for).
 pub(super) async fn figure_settings(c: &impl GenericClient, hall: &str) -> Result<FigureSettings> {
-    let row = c.query_opt(sql::assessment::FIGURE_SETTINGS, &[&hall]).await?;
+    // Prepared once a connection: a province's month reads it for every hall.
+    let stmt = c.prepare_cached(sql::assessment::FIGURE_SETTINGS).await?;
+    let row = c.query_opt(&stmt, &[&hall]).await?;
     let Some(r) = row else { return Ok(FigureSettings::default()) };
     let n = |i: usize| r.get::<_, i32>(i).max(0) as u32;
     FigureSettings {
@@ -79,11 +82,26 @@ fn whole_months(from: NaiveDate, to: NaiveDate) -> bool {
     from.day() == 1 && to.day() == 1
 }
 
-/// A hall's whole months from `rating_months` (see its migration), in the
-/// columns of [`sql::assessment::rating_months`].
-const HALL_MONTHS: &str = "SELECT to_char(month, 'YYYY-MM'), staff_id, window_id, kind, a1::int8, a2::int8, a3::int8,
-        a4::int8, a5::int8, c1::int8, c2::int8, c3::int8, c4::int8, c5::int8, bad::int8
-    FROM rating_months WHERE hall_id = $1 AND month >= $2 AND month < $3";
+/// A hall's whole months from `rating_months`, in the columns of
+/// [`sql::assessment::hall_tallies`] with the month as a date. Misuse and
+/// repeats are one row a month there already (its migrations), so by staff
+/// member and window the rows are read as they are, by their key, and by
+/// window they are summed.
+fn hall_months(by: TallyBy) -> &'static str {
+    match by {
+        TallyBy::StaffAndWindow => {
+            "SELECT month, staff_id, window_id, kind, a1::int8, a2::int8, a3::int8, a4::int8, a5::int8,
+                c1::int8, c2::int8, c3::int8, c4::int8, c5::int8, bad::int8
+             FROM rating_months WHERE hall_id = $1 AND month >= $2 AND month < $3"
+        }
+        TallyBy::Window => {
+            "SELECT month, '', window_id, kind, sum(a1), sum(a2), sum(a3), sum(a4), sum(a5),
+                sum(c1), sum(c2), sum(c3), sum(c4), sum(c5), sum(bad)
+             FROM rating_months WHERE hall_id = $1 AND month >= $2 AND month < $3
+             GROUP BY month, window_id, kind"
+        }
+    }
+}
 
 /// The halls' whole months from `rating_months`, in the columns of
 /// [`sql::assessment::region_rating_months`].
@@ -102,15 +120,19 @@ fn int(n: u32) -> i32 {
 
 #[async_trait]
 impl AssessmentStore for PgStore {
-    async fn rating_tallies(&self, hall: &str, from: NaiveDate, to: NaiveDate) -> Result<RatingTallies> {
+    async fn rating_tallies(&self, hall: &str, from: NaiveDate, to: NaiveDate, by: TallyBy) -> Result<RatingTallies> {
         let client = self.client().await?;
-        let text =
-            if whole_months(from, to) { HALL_MONTHS.to_string() } else { sql::assessment::rating_months(month_of) };
+        let text = if whole_months(from, to) {
+            hall_months(by).to_string()
+        } else {
+            sql::assessment::hall_tallies("rating_days", "device_date", "date_trunc('month', device_date)::date", by)
+        };
         let stmt = client.prepare_cached(&text).await?;
         let mut out = RatingTallies::default();
         for r in client.query(&stmt, &[&hall, &from, &to]).await? {
             let (kind, tally) = rollup(&r, 3, 4)?;
-            out.push(kind, TallyRow { month: month(r.get(0))?, staff_id: r.get(1), window_id: r.get(2), tally });
+            let m = Month::of(r.get::<_, NaiveDate>(0));
+            out.push(kind, TallyRow { month: m, staff_id: r.get(1), window_id: r.get(2), tally });
         }
         Ok(out)
     }
@@ -140,25 +162,19 @@ impl AssessmentStore for PgStore {
     }
 
     async fn case_tallies(&self, hall: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<CaseTallyRow>> {
-        let mut client = self.client().await?;
-        let tx =
-            client.build_transaction().isolation_level(tokio_postgres::IsolationLevel::RepeatableRead).start().await?;
-        let row = |r: &Row, tally: CaseTally| CaseTallyRow {
-            month: Month::of(r.get::<_, NaiveDate>(0)),
-            staff_id: r.get(1),
-            window_id: r.get(2),
-            tally,
-        };
-        let mut out: Vec<CaseTallyRow> = tx
-            .query(sql::assessment::SERVED_TALLIES, &[&hall, &from, &to])
+        let client = self.client().await?;
+        let stmt = client.prepare_cached(sql::assessment::CASE_TALLIES).await?;
+        Ok(client
+            .query(&stmt, &[&hall, &from, &to])
             .await?
             .iter()
-            .map(|r| row(r, CaseTally { served: count(r, 3), rated: count(r, 4), ratings_with_case: 0 }))
-            .collect();
-        let rated = tx.query(sql::assessment::RATED_CASE_TALLIES, &[&hall, &from, &to]).await?;
-        out.extend(rated.iter().map(|r| row(r, CaseTally { served: 0, rated: 0, ratings_with_case: count(r, 3) })));
-        tx.commit().await?;
-        Ok(out)
+            .map(|r| CaseTallyRow {
+                month: Month::of(r.get::<_, NaiveDate>(0)),
+                staff_id: r.get(1),
+                window_id: r.get(2),
+                tally: CaseTally { served: count(r, 3), rated: count(r, 4), ratings_with_case: count(r, 5) },
+            })
+            .collect())
     }
 
     async fn ledger_tallies(&self, hall: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<LedgerTallyRow>> {
@@ -187,15 +203,14 @@ impl AssessmentStore for PgStore {
     }
 
     async fn methods(&self) -> Result<Vec<Method>> {
-        let rows = self
-            .client()
-            .await?
-            .query(
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached(
                 "SELECT version, scores::text, prior_weight, bottom_percent FROM assessment_methods
                  ORDER BY version DESC",
-                &[],
             )
             .await?;
+        let rows = client.query(&stmt, &[]).await?;
         rows.iter()
             .map(|r| {
                 let scores = serde_json::from_str(r.get::<_, &str>(1))
@@ -263,15 +278,14 @@ impl AssessmentStore for PgStore {
     }
 
     async fn closing(&self, hall: &str, m: Month) -> Result<Option<Closing>> {
-        let row = self
-            .client()
-            .await?
-            .query_opt(
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached(
                 "SELECT method_version, closed_at, account_id, figures::text FROM month_closings
                  WHERE hall_id = $1 AND month = $2",
-                &[&hall, &m.to_string()],
             )
             .await?;
+        let row = client.query_opt(&stmt, &[&hall, &m.to_string()]).await?;
         row.map(|r| {
             Ok(Closing {
                 hall_id: hall.to_string(),
@@ -284,6 +298,18 @@ impl AssessmentStore for PgStore {
             })
         })
         .transpose()
+    }
+
+    async fn closed_near_bottom(&self, hall: &str, m: Month) -> Result<Option<Vec<String>>> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached(
+                "SELECT array(SELECT w->>'window_id' FROM jsonb_array_elements(figures->'windows') w
+                              WHERE (w->>'near_bottom')::boolean)
+                 FROM month_closings WHERE hall_id = $1 AND month = $2",
+            )
+            .await?;
+        Ok(client.query_opt(&stmt, &[&hall, &m.to_string()]).await?.map(|r| r.get(0)))
     }
 
     async fn closed_months(&self) -> Result<Vec<(String, Month)>> {

@@ -11,7 +11,8 @@ use super::{SqliteStore, conversion, q, time, uuid};
 use tiyan_storage::sql::DEVICE_COLUMNS;
 use tiyan_storage::{
     Alert, AssessmentStore, CaseTallyRow, Closing, DeviceReport, Error, FigureSettings, FleetRow, HallSettings,
-    LedgerTallyRow, OfficerProblems, RatingTallies, Result, RevisionScore, TallyKind, TallyRow, predicate, sql,
+    LedgerTallyRow, OfficerProblems, RatingTallies, Result, RevisionScore, TallyBy, TallyKind, TallyRow, predicate,
+    sql,
 };
 
 fn month(s: &str) -> rusqlite::Result<Month> {
@@ -30,7 +31,7 @@ fn rollup(r: &Row<'_>, k: usize, first: usize) -> rusqlite::Result<(TallyKind, T
     Ok((kind, tally))
 }
 
-/// The month (`YYYY-MM`) of a date column, for [`sql::assessment::rating_months`].
+/// The month (`YYYY-MM`) of a date column, for [`sql::assessment::hall_tallies`].
 fn month_of(column: &str) -> String {
     format!("substr({column}, 1, 7)")
 }
@@ -97,10 +98,11 @@ fn clock(s: &str) -> rusqlite::Result<NaiveTime> {
 
 #[async_trait]
 impl AssessmentStore for SqliteStore {
-    async fn rating_tallies(&self, hall: &str, from: NaiveDate, to: NaiveDate) -> Result<RatingTallies> {
+    async fn rating_tallies(&self, hall: &str, from: NaiveDate, to: NaiveDate, by: TallyBy) -> Result<RatingTallies> {
         let hall = hall.to_string();
         self.read(move |c| {
-            let mut stmt = c.prepare_cached(&q(&sql::assessment::rating_months(month_of)))?;
+            let text = sql::assessment::hall_tallies("rating_days", "device_date", &month_of("device_date"), by);
+            let mut stmt = c.prepare_cached(&q(&text))?;
             let mut rows = stmt.query(params![hall, from.to_string(), to.to_string()])?;
             let mut out = RatingTallies::default();
             while let Some(r) = rows.next()? {
@@ -139,20 +141,12 @@ impl AssessmentStore for SqliteStore {
 
     async fn case_tallies(&self, hall: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<CaseTallyRow>> {
         let hall = hall.to_string();
-        self.read_tx(move |c| {
-            let (from, to) = (from.to_string(), to.to_string());
-            let mut out = Vec::new();
-            let mut served = c.prepare_cached(&q(sql::assessment::SERVED_TALLIES))?;
-            let rows = served.query_map(params![hall, from, to], |r| {
-                case_row(&r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, 0)
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(&q(sql::assessment::CASE_TALLIES))?;
+            let rows = stmt.query_map(params![hall, from.to_string(), to.to_string()], |r| {
+                case_row(&r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)
             })?;
-            out.extend(rows.collect::<rusqlite::Result<Vec<_>>>()?);
-            let mut rated = c.prepare_cached(&q(sql::assessment::RATED_CASE_TALLIES))?;
-            let rows = rated.query_map(params![hall, from, to], |r| {
-                case_row(&r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, 0, 0, r.get(3)?)
-            })?;
-            out.extend(rows.collect::<rusqlite::Result<Vec<_>>>()?);
-            Ok(out)
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })
         .await
     }
@@ -280,6 +274,21 @@ impl AssessmentStore for SqliteStore {
             .transpose()
         })
         .await
+    }
+
+    async fn closed_near_bottom(&self, hall: &str, m: Month) -> Result<Option<Vec<String>>> {
+        let hall = hall.to_string();
+        let ids = self
+            .read(move |c| {
+                let mut stmt = c.prepare_cached(
+                    "SELECT (SELECT json_group_array(json_extract(w.value, '$.window_id'))
+                             FROM json_each(figures, '$.windows') w WHERE json_extract(w.value, '$.near_bottom'))
+                     FROM month_closings WHERE hall_id = ?1 AND month = ?2",
+                )?;
+                Ok(stmt.query_row(params![hall, m.to_string()], |r| r.get::<_, String>(0)).optional()?)
+            })
+            .await?;
+        ids.map(|ids| serde_json::from_str(&ids).map_err(|e| Error::Backend(format!("closing: {e}")))).transpose()
     }
 
     async fn closed_months(&self) -> Result<Vec<(String, Month)>> {

@@ -56,14 +56,26 @@ impl RatingTallies {
     }
 }
 
+/// What a hall's rating tallies are broken down by: the staff member and the
+/// window (a month's figures, a trend), or the window alone (the month before
+/// a month's, read for its windows near the bottom: a twentieth of the rows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TallyBy {
+    StaffAndWindow,
+    /// Every row's `staff_id` is empty.
+    Window,
+}
+
 /// A span of a hall's ratings, by the device's own dates.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RatingTallies {
     /// Every rating not flagged as misuse nor a case's repeat (the excluded ones among them).
     pub rated: Vec<TallyRow>,
-    /// Flagged as misuse: never counted.
+    /// Flagged as misuse: never counted. One row a month, with neither staff
+    /// member nor window.
     pub misuse: Vec<TallyRow>,
-    /// A case rated again (another kiosk, a kiosk reset): never counted.
+    /// A case rated again (another kiosk, a kiosk reset): never counted. One
+    /// row a month, with neither staff member nor window.
     pub repeats: Vec<TallyRow>,
     /// Excluded by an upheld appeal: to be taken out of `rated`.
     pub excluded: Vec<TallyRow>,
@@ -213,8 +225,8 @@ pub struct OfficerProblems {
 
 #[async_trait]
 pub trait AssessmentStore: Send + Sync {
-    /// The ratings of `hall` with device dates in `[from, to)`.
-    async fn rating_tallies(&self, hall: &str, from: NaiveDate, to: NaiveDate) -> Result<RatingTallies>;
+    /// The ratings of `hall` with device dates in `[from, to)`, broken down `by`.
+    async fn rating_tallies(&self, hall: &str, from: NaiveDate, to: NaiveDate, by: TallyBy) -> Result<RatingTallies>;
     /// The ratings of `halls` (None: every hall) in `[from, to)` by month and
     /// kind, summed over the halls: a region's trend.
     async fn region_rating_tallies(
@@ -235,6 +247,12 @@ pub trait AssessmentStore: Send + Sync {
     async fn figure_settings(&self, hall: &str) -> Result<FigureSettings>;
     async fn set_figure_settings(&self, hall: &str, settings: &FigureSettings) -> Result<()>;
     async fn closing(&self, hall: &str, month: Month) -> Result<Option<Closing>>;
+    /// The windows near the bottom of `hall`'s `month` as it was frozen (None:
+    /// the month is open), picked out of the frozen figures in the database:
+    /// the month after needs only these, and a frozen month is some 40 KB of
+    /// JSON a hall. Reads the fields `windows[].window_id` and
+    /// `windows[].near_bottom` of the services' `MonthFigures`.
+    async fn closed_near_bottom(&self, hall: &str, month: Month) -> Result<Option<Vec<String>>>;
     /// The closed months, newest first: (hall, month).
     async fn closed_months(&self) -> Result<Vec<(String, Month)>>;
     /// Freezes a month; `Error::Stale` when it is closed already (by someone else meanwhile).

@@ -32,7 +32,7 @@ use uuid::Uuid;
 pub use accounts::{Account, AccountStore, AuditEntry, AuditFilter, AuditRow, NewAccount, Session};
 pub use assessment::{
     Alert, AssessmentStore, CaseTallyRow, Closing, DeviceReport, FigureSettings, FleetRow, LedgerTallyRow,
-    OfficerProblems, RatingTallies, RevisionScore, TallyKind, TallyRow,
+    OfficerProblems, RatingTallies, RevisionScore, TallyBy, TallyKind, TallyRow,
 };
 pub use ledger::{
     AppendEvent, CalendarDay, CalendarStore, CalendarYear, Dashboard, HallSettings, LedgerFilter, LedgerIntake,

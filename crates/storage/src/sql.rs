@@ -85,30 +85,40 @@ pub mod assessment {
         excluded.silence_minutes, alert_minutes = excluded.alert_minutes, alert_min_ratings =
         excluded.alert_min_ratings, alert_bad_percent = excluded.alert_bad_percent, rating_rate_percent =
         excluded.rating_rate_percent, kiosk_policy = excluded.kiosk_policy";
-    /// A hall's cases by month, staff member and window: served, and of those rated.
-    pub const SERVED_TALLIES: &str = "SELECT s.device_date, s.staff_id, s.window_id, count(*), count(r.rating_id)
+    /// A hall's cases by day, staff member and window, in one statement (one
+    /// snapshot, one trip): cases served and of those rated, by where they
+    /// were served; then ratings that named a case, by where they were given.
+    pub const CASE_TALLIES: &str = "SELECT s.device_date, s.staff_id, s.window_id, count(*), count(r.rating_id), 0
         FROM served_cases s LEFT JOIN rated_cases r ON r.hall_id = s.hall_id AND r.case_no = s.case_no
         WHERE s.hall_id = $1 AND s.device_date >= $2 AND s.device_date < $3
-        GROUP BY s.device_date, s.staff_id, s.window_id";
-    /// A hall's ratings that named a case, by day, staff member and window.
-    pub const RATED_CASE_TALLIES: &str = "SELECT device_date, staff_id, window_id, count(*) FROM rated_cases
+        GROUP BY s.device_date, s.staff_id, s.window_id
+        UNION ALL
+        SELECT device_date, staff_id, window_id, 0, 0, count(*) FROM rated_cases
         WHERE hall_id = $1 AND device_date >= $2 AND device_date < $3 GROUP BY device_date, staff_id, window_id";
-    /// A hall's ratings in `[$2, $3)` from the rollup kept at ingest, by month,
-    /// staff member, window and kind: the count at each level of attitude, then
-    /// of competence, then the bad reviews. `month` is the dialect's month
-    /// (`YYYY-MM`) of a date column.
-    pub fn rating_months(month: fn(&str) -> String) -> String {
+    /// A hall's ratings in `[$2, $3)` from a rollup kept at ingest (`table`,
+    /// with its date column `date`, of which `month` is the dialect's month
+    /// `YYYY-MM`), by month, kind and what `by` says: the count at each level
+    /// of attitude, then of competence, then the bad reviews. Misuse and a
+    /// case's repeats only ever count as a month's total, so they come as one
+    /// row a month with neither staff member nor window: spread over every
+    /// pair that had one, they were a quarter of a province's rows at
+    /// 10,000,000 ratings, and more with every million.
+    pub fn hall_tallies(table: &str, date: &str, month: &str, by: crate::TallyBy) -> String {
+        let counted = "kind IN ('rated', 'excluded')";
+        let staff = match by {
+            crate::TallyBy::StaffAndWindow => format!("CASE WHEN {counted} THEN staff_id ELSE '' END"),
+            crate::TallyBy::Window => "''".to_string(),
+        };
         format!(
-            "SELECT {m}, staff_id, window_id, kind, sum(a1), sum(a2), sum(a3), sum(a4), sum(a5),
-                sum(c1), sum(c2), sum(c3), sum(c4), sum(c5), sum(bad)
-             FROM rating_days WHERE hall_id = $1 AND device_date >= $2 AND device_date < $3
-             GROUP BY 1, 2, 3, 4",
-            m = month("device_date")
+            "SELECT {month}, {staff}, CASE WHEN {counted} THEN window_id ELSE '' END, kind, sum(a1), sum(a2), sum(a3),
+                sum(a4), sum(a5), sum(c1), sum(c2), sum(c3), sum(c4), sum(c5), sum(bad)
+             FROM {table} WHERE hall_id = $1 AND {date} >= $2 AND {date} < $3
+             GROUP BY 1, 2, 3, 4"
         )
     }
     /// The ratings of the halls (`in_halls`, a backend's filter on `hall_id`
     /// reading `$1`) in `[$2, $3)`, from the rollup, by month and kind: as
-    /// [`rating_months`], for a region's trend.
+    /// [`hall_tallies`], for a region's trend.
     pub fn region_rating_months(month: fn(&str) -> String, in_halls: &str) -> String {
         format!(
             "SELECT {m}, kind, sum(a1), sum(a2), sum(a3), sum(a4), sum(a5),
@@ -351,8 +361,7 @@ mod tests {
             super::assessment::FIGURE_SETTINGS,
             super::assessment::SET_FIGURE_SETTINGS,
             super::assessment::CLOSED_MONTHS,
-            super::assessment::SERVED_TALLIES,
-            super::assessment::RATED_CASE_TALLIES,
+            super::assessment::CASE_TALLIES,
             super::assessment::RECENT_ALERT,
             super::assessment::NEW_ALERT,
             super::accounts::HALLS_UNDER,
