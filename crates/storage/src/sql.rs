@@ -440,14 +440,17 @@ pub mod upward {
     }
 
     /// A device's page of ratings, just stored (`$1` device, seq in `($2, $3]`),
-    /// queued for every target that takes its hall; misuse is not reported.
+    /// queued for every target that takes its hall, in the device's order;
+    /// misuse is not reported. The targets come first (`CROSS JOIN` keeps
+    /// SQLite to that order), so a server that reports to no platform reads
+    /// nothing here; it used to read the page back and sort it for none.
     pub fn queue_ratings() -> String {
         format!(
             "INSERT INTO upward_outbox (target, kind, record_id, hall_id, day, created_at, state, next_at)
              SELECT t.name, 'rating', r.id, r.hall_id, r.device_date, r.received_at, 'waiting', r.received_at
-             FROM ratings r JOIN upward_targets t ON {takes}
-             WHERE r.device_id = $1 AND r.seq > $2 AND r.seq <= $3 AND NOT r.misuse
-             ORDER BY r.device_time, r.seq
+             FROM upward_targets t CROSS JOIN ratings r
+             WHERE {takes} AND r.device_id = $1 AND r.seq > $2 AND r.seq <= $3 AND NOT r.misuse
+             ORDER BY t.name, r.seq
              ON CONFLICT DO NOTHING",
             takes = takes("r.hall_id")
         )
