@@ -26,6 +26,8 @@ echo
 echo
 ./target/release/tiyan-bench figures --postgres "$pg_url"
 echo
+./target/release/tiyan-bench province --postgres "$pg_url"
+echo
 ./target/release/tiyan-bench upward --postgres "$pg_url"
 echo
 ./target/release/tiyan-bench photo
