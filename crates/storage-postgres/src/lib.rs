@@ -41,6 +41,7 @@ pub(crate) const STEPS: &[&str] = &[
     include_str!("../migrations/0011_kiosk_policy.sql"),
     include_str!("../migrations/0012_rating_months.sql"),
     include_str!("../migrations/0013_rating_months_folded.sql"),
+    include_str!("../migrations/0014_queue_without_jit.sql"),
 ];
 
 /// Taken while migrating (`pg_advisory_lock`): one process migrates, the others wait.
