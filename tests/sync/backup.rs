@@ -24,7 +24,9 @@ use tiyan_system_tests::{clock_start_arg, demo_reference, free_port};
 tiyan_server::on_both_backends!(a_backup_taken_mid_drain_and_restored_elsewhere_loses_and_duplicates_nothing);
 
 async fn a_backup_taken_mid_drain_and_restored_elsewhere_loses_and_duplicates_nothing(backend: Backend) -> Result<()> {
-    const TOTAL: usize = 3000;
+    // Nine pages: more than the three in flight, so that pages are still to be
+    // sent when the first is acknowledged and the backup starts.
+    const TOTAL: usize = 9000;
     let dir = tempfile::tempdir()?;
     let first = TestDb::new(backend).await;
     let db = first.arg();
@@ -35,7 +37,8 @@ async fn a_backup_taken_mid_drain_and_restored_elsewhere_loses_and_duplicates_no
     let proxy = FaultProxy::start(([127, 0, 0, 1], port).into()).await;
     let kiosk = kiosk_enrolled_with(&dir.path().join("kiosk"), &proxy.url(), &code).await?;
     rate(&kiosk, TOTAL)?;
-    proxy.set(Fault::Slow { chunk: 4096, pause_ms: 20 });
+    // Slow enough that the drain outlasts a backup (pg_dump takes seconds).
+    proxy.set(Fault::Slow { chunk: 4096, pause_ms: 40 });
     let backoff = Backoff { base: Duration::from_millis(100), cap: Duration::from_millis(500) };
     let sync = tiyan_client::sync::worker::spawn(kiosk.shared_store(), |u: &str| Http::new(u), backoff);
 
@@ -51,6 +54,7 @@ async fn a_backup_taken_mid_drain_and_restored_elsewhere_loses_and_duplicates_no
     ensure!(out.status.success(), "backup: {}", String::from_utf8_lossy(&out.stderr));
     let still = kiosk.store().acked_through(RecordKind::Rating)?;
     ensure!(still < TOTAL as u64, "the drain ended before the backup did: slow the link down");
+    proxy.set(Fault::Pass); // the rest of the drain need not crawl
     drop(server); // the machine is lost
 
     // Restored on another machine (another database), a server there on the same address.
