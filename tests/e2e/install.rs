@@ -165,6 +165,12 @@ async fn both_packages_install_work_together_and_purge_cleanly() -> Result<()> {
         "Tiyan is installed on this machine already: this test installs and purges its own packages"
     );
     let first = env!("CARGO_PKG_VERSION").to_string();
+    // The repository holds what this run publishes only: an earlier run's newer
+    // version left there would be what apt installs first.
+    match std::fs::remove_dir_all(workspace().join("target/apt")) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+        _ => {}
+    }
     package(&first)?;
     let server_deb = deb_in(&workspace().join("target"), "tiyan-server_")?;
     let app_deb = deb_in(&workspace().join("target/debug/bundle/deb"), "Tiyan_")?;
