@@ -96,8 +96,9 @@ pub mod assessment {
         SELECT device_date, staff_id, window_id, 0, 0, count(*) FROM rated_cases
         WHERE hall_id = $1 AND device_date >= $2 AND device_date < $3 GROUP BY device_date, staff_id, window_id";
     /// A hall's ratings in `[$2, $3)` from a rollup kept at ingest (`table`,
-    /// with its date column `date`, of which `month` is the dialect's month
-    /// `YYYY-MM`), by month, kind and what `by` says: the count at each level
+    /// with its date column `date`, of which `month` is the month as the
+    /// backend reads it: `YYYY-MM` text on SQLite, the month's first day on
+    /// PostgreSQL), by month, kind and what `by` says: the count at each level
     /// of attitude, then of competence, then the bad reviews. Misuse and a
     /// case's repeats only ever count as a month's total, so they come as one
     /// row a month with neither staff member nor window: spread over every
