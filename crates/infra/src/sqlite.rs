@@ -38,6 +38,20 @@ pub fn configure(conn: &Connection) -> Result<(), DbError> {
     Ok(())
 }
 
+/// For the server's single writer: its statement and savepoint journals in
+/// memory. Every write runs in a savepoint (tiyan-storage-sqlite's `writer`),
+/// and so do its statements that may fail halfway (a foreign key, a trigger):
+/// each keeps the old content of every page it changes, by default in a
+/// temporary file, a write system call per page. In memory such a journal holds
+/// at most one write's pages (a page of records: about a megabyte), and the
+/// drain of a kiosk's queue ran 6 to 9% faster (issue 16). Temporary tables and
+/// sorts of this connection's own statements go to memory too; the writer's
+/// are small, and the readers keep the default.
+pub fn journals_in_memory(conn: &Connection) -> Result<(), DbError> {
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    Ok(())
+}
+
 /// Opens (creating if needed) the database at `path` and brings its schema up
 /// to `steps` (one SQL text per numbered migration; append only, never edit a
 /// shipped step).
@@ -98,6 +112,16 @@ mod tests {
     use super::*;
 
     const FIRST: &str = "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;";
+
+    #[test]
+    fn the_writer_keeps_its_journals_in_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = open(&dir.path().join("t.db"), &[FIRST]).unwrap();
+        let store = |c: &Connection| c.pragma_query_value(None, "temp_store", |r| r.get::<_, i64>(0)).unwrap();
+        assert_eq!(store(&conn), 0, "the default: a file");
+        journals_in_memory(&conn).unwrap();
+        assert_eq!(store(&conn), 2, "memory");
+    }
 
     #[test]
     fn a_copy_is_taken_before_migrating_and_migrations_run_once() {

@@ -145,6 +145,7 @@ impl SqliteStore {
     fn open_blocking(path: &Path) -> Result<SqliteStore> {
         let conn = tiyan_infra::sqlite::open(path, STEPS)?;
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        tiyan_infra::sqlite::journals_in_memory(&conn)?;
         let writer = writer::Writer::start(conn, Checkpointer::start(path)?)?;
         let readers =
             (0..READERS).map(|_| tiyan_infra::sqlite::connect(path).map(Mutex::new)).collect::<Result<Vec<_>, _>>()?;

@@ -71,6 +71,9 @@ fn rating_row(r: &Rating) -> Result<RatingRow> {
     })
 }
 
+/// A row of `rating_days`: hall, device date, staff member, window, kind.
+type RollupKey<'a> = (&'a str, &'a str, &'a str, &'a str, &'a str);
+
 /// Inserts the ratings of a page past `through`; returns (stored, duplicates).
 /// A record already held under its id and sequence number must be the same.
 fn insert_ratings(
@@ -84,8 +87,13 @@ fn insert_ratings(
     let (mut stored, mut duplicates) = (0u32, 0u32);
     // The page's new ratings, counted by rollup row: a page of one kiosk is a
     // few rows, upserted once each below (a trigger per rating cost SQLite a
-    // quarter of its ingest speed).
-    let mut rollup: HashMap<(&str, String, &str, &str, &str), Tally> = HashMap::new();
+    // quarter of its ingest speed). Consecutive ratings nearly always share
+    // their row, so the row of the one before is tried first: the writer is
+    // the bottleneck, and hashing an owned key cost it an allocation and a
+    // hash per rating.
+    let mut rollup: Vec<(RollupKey, Tally)> = Vec::new();
+    let mut rollup_at: HashMap<RollupKey, usize> = HashMap::new();
+    let mut previous = usize::MAX;
     let mut insert = tx.prepare_cached(
         "INSERT INTO ratings (id, device_id, seq, device_time, device_date, device_offset_minutes, received_at,
                               hall_id, window_id, staff_id, case_no, attitude, competence, reasons, comment, phone,
@@ -95,10 +103,11 @@ fn insert_ratings(
     )?;
     insert.raw_bind_parameter(2, device_id)?;
     insert.raw_bind_parameter(7, received)?;
+    let mut bind = tx.prepare_cached(&q(sql::sync::BIND_RATED_CASE))?;
     let mut held = tx.prepare_cached(&format!(
         "SELECT {RATING_COLUMNS} FROM ratings r WHERE r.id = ?1 AND r.device_id = ?2 AND r.seq = ?3"
     ))?;
-    for (r, row) in records.iter().zip(rows) {
+    for (r, row) in records.iter().zip(&rows) {
         if r.seq > through {
             insert.raw_bind_parameter(1, &row.id)?;
             insert.raw_bind_parameter(3, row.seq)?;
@@ -115,7 +124,7 @@ fn insert_ratings(
             insert.raw_bind_parameter(15, &r.comment)?;
             insert.raw_bind_parameter(16, &r.phone)?;
             insert.raw_bind_parameter(17, r.misuse)?;
-            let repeat = case_repeat(tx, r, &row)?;
+            let repeat = case_repeat(&mut bind, r, row)?;
             insert.raw_bind_parameter(18, repeat)?;
             if insert.raw_execute()? == 1 {
                 let kind = if r.misuse {
@@ -125,8 +134,14 @@ fn insert_ratings(
                 } else {
                     "rated"
                 };
-                let key = (r.hall_id.as_str(), row.date.clone(), r.staff_id.as_str(), r.window_id.as_str(), kind);
-                rollup.entry(key).or_default().add(r.attitude.value(), r.competence.value(), 1);
+                let key = (r.hall_id.as_str(), row.date.as_str(), r.staff_id.as_str(), r.window_id.as_str(), kind);
+                if rollup.get(previous).is_none_or(|(k, _)| *k != key) {
+                    previous = *rollup_at.entry(key).or_insert_with(|| {
+                        rollup.push((key, Tally::default()));
+                        rollup.len() - 1
+                    });
+                }
+                rollup[previous].1.add(r.attitude.value(), r.competence.value(), 1);
                 stored += 1;
                 continue;
             }
@@ -246,16 +261,10 @@ fn insert_cases(
 /// per case, 一次一评: the first stands, this one is kept and left out of the
 /// figures). The first rating of a case binds it, in the page's transaction;
 /// a record past what the stream held cannot have bound it already.
-fn case_repeat(tx: &Connection, r: &Rating, row: &RatingRow) -> Result<bool> {
+/// (`bind` is [`sql::sync::BIND_RATED_CASE`], prepared once a page.)
+fn case_repeat(bind: &mut rusqlite::Statement, r: &Rating, row: &RatingRow) -> Result<bool> {
     let Some(case_no) = &r.case_no else { return Ok(false) };
-    let bound = tx.prepare_cached(&q(sql::sync::BIND_RATED_CASE))?.execute(params![
-        r.hall_id,
-        case_no,
-        row.id,
-        row.date,
-        r.staff_id,
-        r.window_id
-    ])?;
+    let bound = bind.execute(params![r.hall_id, case_no, row.id, row.date, r.staff_id, r.window_id])?;
     Ok(bound == 0)
 }
 
